@@ -1,0 +1,51 @@
+"""Measuring instruments in use (在用计量器具) as the national e-CQS ledger records them."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from jiliang.errors import InvalidInput
+
+
+class InstrumentStatus(StrEnum):
+    IN_SERVICE = "in_service"  # 在用
+    SUSPENDED = "suspended"  # 停用（含检定不合格）
+    SCRAPPED = "scrapped"  # 报废
+
+
+class OrganisationKind(StrEnum):
+    ENTERPRISE = "enterprise"  # 企业
+    LEGAL_VERIFICATION_INSTITUTION = "legal_verification_institution"  # 法定计量检定机构
+    AUTHORISED_CALIBRATION_LAB = "authorised_calibration_lab"  # 授权校准实验室
+    MARKET_OPERATOR = "market_operator"  # 集贸市场经营者
+    FUEL_STATION = "fuel_station"  # 加油站
+    HOSPITAL = "hospital"  # 医疗机构
+    UTILITY = "utility"  # 供水、供电、供气、供热单位
+    GOVERNMENT = "government"  # 行政机关
+    OTHER = "other"
+
+    @property
+    def verifies(self) -> bool:
+        return self in (
+            OrganisationKind.LEGAL_VERIFICATION_INSTITUTION,
+            OrganisationKind.AUTHORISED_CALIBRATION_LAB,
+        )
+
+
+def not_in_future(value: date, today: date, field: str) -> date:
+    if value > today:
+        raise InvalidInput(
+            f"日期 {value.isoformat()} 晚于今天 {today.isoformat()} / date {value.isoformat()} is in the future",
+            field=field,
+        )
+    return value
+
+
+def required_text(value: object, field: str, max_len: int = 200) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{field} 不能为空 / {field} is required", field=field)
+    text = value.strip()
+    if len(text) > max_len:
+        raise InvalidInput(f"{field} 超过 {max_len} 字符 / {field} longer than {max_len}", field=field)
+    return text

@@ -1,0 +1,101 @@
+"""One error hierarchy for the whole platform.
+
+Each class also subclasses the builtin a caller would naturally catch (as pint does), and carries the
+field and the reason so that the API, the CLI and the import report can say *which field, and why*
+without parsing messages. The API maps this hierarchy to HTTP statuses in one place
+(``jiliang.api.errors``); nothing below the API knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class JiliangError(Exception):
+    """Base of every error the platform raises on purpose."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, field: str | None = None, **context: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.context = context
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.context:
+            out["context"] = {k: v for k, v in self.context.items() if _jsonable(v)}
+        return out
+
+
+def _jsonable(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | list | dict | type(None))
+
+
+class InvalidInput(ValueError, JiliangError):
+    """The input breaks a rule; the message names the field and the reason."""
+
+    code = "invalid"
+
+
+class Conflict(InvalidInput):
+    """The input is valid on its own but clashes with what is stored (a duplicate, a stale version)."""
+
+    code = "conflict"
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "too_large"
+
+
+class NotFound(LookupError, JiliangError):
+    """Absent, or outside the caller's jurisdiction: the two are deliberately indistinguishable."""
+
+    code = "not_found"
+
+
+class NotAuthorised(PermissionError, JiliangError):
+    """The caller is known and may see the object, but may not do this to it."""
+
+    code = "forbidden"
+
+
+class AuthenticationFailed(PermissionError, JiliangError):
+    code = "unauthenticated"
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One refused field of one row of an import: what the validation report lists."""
+
+    row: int
+    field: str
+    reason: str
+    value: str | None = None
+
+
+@dataclass
+class ImportRefused(InvalidInput):
+    """A whole file refused: nothing was written. ``problems`` holds up to a bounded number of rows."""
+
+    problems: list[FieldProblem] = field(default_factory=list)
+    problem_count: int = 0
+    rows_read: int = 0
+
+    def __post_init__(self) -> None:
+        InvalidInput.__init__(
+            self,
+            f"导入被拒绝：{self.problem_count} 处错误，未写入任何数据 / import refused: "
+            f"{self.problem_count} problem(s) in {self.rows_read} row(s), nothing was written",
+            field="file",
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __hash__(self) -> int:
+        return id(self)

@@ -1,0 +1,48 @@
+"""The one validated settings object, built once in the composition root and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "development-only-secret-change-me"
+
+
+class CoverageDefinition(BaseSettings):
+    """How the coverage indicators are counted. No official formula is published (see docs/indicators.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="JILIANG_COVERAGE_", extra="forbid")
+
+    # Instruments suspended after a failed verification leave the denominator by default, because the
+    # plan's rate counts instruments *in service*; set True to count them as uncovered instead.
+    count_suspended: bool = False
+    # Days after the due date during which an instrument still counts as covered (0 = none).
+    grace_days: int = Field(default=0, ge=0, le=365)
+    # Days ahead in which an approval certificate of a measurement standard counts as "expiring".
+    expiring_within_days: int = Field(default=90, ge=1, le=3650)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JILIANG_", env_nested_delimiter="__", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///jiliang-data/jiliang.db"
+    secret_key: str = DEV_SECRET
+    token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
+    import_chunk_rows: int = Field(default=20_000, ge=100)
+    import_max_reported_problems: int = Field(default=1000, ge=1)
+    page_size_max: int = Field(default=1000, ge=10)
+    webhook_timeout_s: float = Field(default=5.0, gt=0)
+    webhook_max_attempts: int = Field(default=12, ge=1)
+    coverage: CoverageDefinition = Field(default_factory=CoverageDefinition)
+    data_dir: Path = Path("jiliang-data")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("JILIANG_SECRET_KEY must be set in production / 生产环境必须设置密钥")
+        return self

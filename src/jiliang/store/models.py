@@ -1,0 +1,306 @@
+"""Tables. One model for SQLite and PostgreSQL; the schema itself lives in Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names so that migrations are the same on both databases.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT ids on PostgreSQL, but INTEGER on SQLite where only "INTEGER PRIMARY KEY" is the rowid alias.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Audited:
+    """Mixin: every insert, update and delete of these rows is written to ``audit_log``."""
+
+    __audited__: ClassVar[bool] = True
+    __audit_exclude__: ClassVar[frozenset[str]] = frozenset()
+
+
+class Region(Base, Audited):
+    __tablename__ = "regions"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    level: Mapped[str] = mapped_column(String(10))
+    parent_code: Mapped[str | None] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
+
+
+class Organisation(Base, Audited):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
+    address: Mapped[str] = mapped_column(String(300), default="")
+    contact: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CatalogueVersion(Base, Audited):
+    __tablename__ = "catalogue_versions"
+    version: Mapped[str] = mapped_column(String(40), primary_key=True)
+    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CatalogueItemRow(Base):
+    __tablename__ = "catalogue_items"
+    __table_args__ = (UniqueConstraint("version", "item_code", name="uq_catalogue_items_version_code"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(40), ForeignKey("catalogue_versions.version"))
+    item_code: Mapped[str] = mapped_column(String(10))
+    level1_no: Mapped[int] = mapped_column(Integer)
+    level1_zh: Mapped[str] = mapped_column(String(100))
+    level1_en: Mapped[str] = mapped_column(String(200))
+    level2_zh: Mapped[str] = mapped_column(String(100))
+    level2_en: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(4))
+    effective_from: Mapped[date] = mapped_column(Date)
+    evidence: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class CatalogueRuleRow(Base):
+    __tablename__ = "catalogue_rules"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalogue_items.id"), index=True)
+    form: Mapped[str | None] = mapped_column(String(20))
+    period_months: Mapped[int | None] = mapped_column(Integer)
+    service_life_months: Mapped[int | None] = mapped_column(Integer)
+    regulation: Mapped[str] = mapped_column(String(100), default="")
+    size_parameter: Mapped[str] = mapped_column(String(10), default="")
+    size_min_exclusive: Mapped[float | None] = mapped_column(Float)
+    size_max_inclusive: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(String(12))
+    source: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class Instrument(Base, Audited):
+    __tablename__ = "instruments"
+    __table_args__ = (
+        UniqueConstraint("manufacturer", "model", "serial_number", name="uq_instruments_identity"),
+        Index("ix_instruments_region_item", "region_code", "item_code"),
+        Index("ix_instruments_owner_due", "owner_id", "due_on"),
+        Index("ix_instruments_due", "due_on"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    item_code: Mapped[str] = mapped_column(String(10))
+    model: Mapped[str] = mapped_column(String(100))
+    measuring_range: Mapped[str] = mapped_column(String(100), default="")
+    accuracy_class: Mapped[str] = mapped_column(String(50), default="")
+    serial_number: Mapped[str] = mapped_column(String(100))
+    manufacturer: Mapped[str] = mapped_column(String(200))
+    pattern_approval_no: Mapped[str] = mapped_column(String(100), default="")
+    nominal_size: Mapped[float | None] = mapped_column(Float)
+    location: Mapped[str] = mapped_column(String(300), default="")
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"))
+    use: Mapped[str] = mapped_column(String(30))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    status: Mapped[str] = mapped_column(String(12), default="in_service")
+    status_since: Mapped[date] = mapped_column(Date)
+    filed_on: Mapped[date] = mapped_column(Date)
+    first_used_on: Mapped[date | None] = mapped_column(Date)
+    compulsory: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Denormalised from the effective verification records, maintained by the verification service:
+    # what the indicators and due lists read, so that they scan one table.
+    last_verified_on: Mapped[date | None] = mapped_column(Date)
+    last_conclusion: Mapped[str | None] = mapped_column(String(4))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    row_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class MeasurementStandard(Base, Audited):
+    __tablename__ = "measurement_standards"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
+    quantity: Mapped[str] = mapped_column(String(100))
+    measuring_range: Mapped[str] = mapped_column(String(200), default="")
+    uncertainty: Mapped[str] = mapped_column(String(200), default="")
+    certificate_no: Mapped[str] = mapped_column(String(100), unique=True)
+    certificate_valid_from: Mapped[date] = mapped_column(Date)
+    certificate_valid_until: Mapped[date] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class StandardItem(Base, Audited):
+    """A catalogue item that a measurement standard can verify."""
+
+    __tablename__ = "standard_items"
+    standard_id: Mapped[int] = mapped_column(ForeignKey("measurement_standards.id"), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+
+class Authorisation(Base, Audited):
+    """A verification institution's authorisation (授权) for a catalogue item in a region's subtree."""
+
+    __tablename__ = "authorisations"
+    __table_args__ = (Index("ix_authorisations_lookup", "institution_id", "item_code"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    item_code: Mapped[str] = mapped_column(String(10))
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+
+
+class VerificationRecord(Base, Audited):
+    """Never edited in place: a correction is a new record whose ``supersedes_id`` names the old one."""
+
+    __tablename__ = "verification_records"
+    __table_args__ = (
+        Index("ix_verification_records_instrument", "instrument_id", "verified_on"),
+        UniqueConstraint("supersedes_id", name="uq_verification_records_supersedes_id"),
+        UniqueConstraint("institution_id", "document_no", name="uq_verification_records_document"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    standard_id: Mapped[int | None] = mapped_column(ForeignKey("measurement_standards.id"), index=True)
+    verified_on: Mapped[date] = mapped_column(Date)
+    conclusion: Mapped[str] = mapped_column(String(4))
+    document_no: Mapped[str] = mapped_column(String(100))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    catalogue_version: Mapped[str] = mapped_column(String(40))
+    rule_form: Mapped[str | None] = mapped_column(String(20))
+    regulation: Mapped[str] = mapped_column(String(100), default="")
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("verification_records.id"))
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The verified_on of the next effective record of the same instrument: a record is the effective
+    # one on date D iff verified_on <= D < effective_until (NULL = open). Makes as-of indicators one scan.
+    effective_until: Mapped[date | None] = mapped_column(Date)
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IndicatorTarget(Base, Audited):
+    __tablename__ = "indicator_targets"
+    __table_args__ = (UniqueConstraint("region_code", "year", "indicator", name="uq_indicator_targets_key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    indicator: Mapped[str] = mapped_column(String(40))
+    target: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(300), default="")
+
+
+class IndicatorSnapshot(Base):
+    """Indicators as computed on a date, kept for trends at province scale (append-only)."""
+
+    __tablename__ = "indicator_snapshots"
+    __table_args__ = (
+        UniqueConstraint("as_of", "region_code", "item_code", "indicator", name="uq_indicator_snapshots_key"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    region_code: Mapped[str] = mapped_column(String(6))
+    item_code: Mapped[str] = mapped_column(String(10))  # "" = all items
+    indicator: Mapped[str] = mapped_column(String(40))
+    numerator: Mapped[int] = mapped_column(BigInteger)
+    denominator: Mapped[int] = mapped_column(BigInteger)
+
+
+class User(Base, Audited):
+    __tablename__ = "users"
+    __audit_exclude__ = frozenset({"password_hash"})
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    jurisdiction: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Webhook(Base, Audited):
+    """Where an owner (or a supervisor's office) wants its due reminders delivered."""
+
+    __tablename__ = "webhooks"
+    __audit_exclude__ = frozenset({"secret"})
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OutboxMessage(Base):
+    """Transactional outbox: written in the same transaction as the change it announces."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    topic: Mapped[str] = mapped_column(String(50))
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dead: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(20))
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
