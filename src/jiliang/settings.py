@@ -23,6 +23,9 @@ class CoverageDefinition(BaseSettings):
     grace_days: int = Field(default=0, ge=0, le=365)
     # Days ahead in which an approval certificate of a measurement standard counts as "expiring".
     expiring_within_days: int = Field(default=90, ge=1, le=3650)
+    # 建标覆盖率: a standard serves its own region's subtree; True also credits a city's standards to
+    # each of its counties.
+    standards_from_ancestors: bool = False
 
 
 class Settings(BaseSettings):

@@ -49,3 +49,36 @@ def required_text(value: object, field: str, max_len: int = 200) -> str:
     if len(text) > max_len:
         raise InvalidInput(f"{field} 超过 {max_len} 字符 / {field} longer than {max_len}", field=field)
     return text
+
+
+def optional_text(value: object, field: str, max_len: int = 200) -> str:
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if len(text) > max_len:
+        raise InvalidInput(f"{field} 超过 {max_len} 字符 / {field} longer than {max_len}", field=field)
+    return text
+
+
+def parse_date(value: object, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return date.fromisoformat(text[:10]) if len(text) >= 10 else date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise InvalidInput(f"{field} 不是有效日期 (YYYY-MM-DD) / {field} is not a date: {value!r}", field=field)
+
+
+def parse_optional_float(value: object, field: str) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{field} 不是数字 / {field} is not a number: {value!r}", field=field) from None
+    if number != number or number in (float("inf"), float("-inf")) or number <= 0:
+        raise InvalidInput(f"{field} 必须是正数 / {field} must be a positive number", field=field)
+    return number

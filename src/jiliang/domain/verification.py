@@ -33,3 +33,26 @@ def covered(valid_until_: date | None, on: date, grace_days: int = 0) -> bool:
     if valid_until_ is None:
         return False
     return on.toordinal() < valid_until_.toordinal() + grace_days if valid_until_ != NEVER_DUE else True
+
+
+def parse_conclusion(value: object) -> Conclusion:
+    text = str(value).strip().lower() if value is not None else ""
+    aliases = {
+        "pass": Conclusion.PASS,
+        "合格": Conclusion.PASS,
+        "fail": Conclusion.FAIL,
+        "不合格": Conclusion.FAIL,
+    }
+    if text not in aliases:
+        from jiliang.errors import InvalidInput
+
+        raise InvalidInput(
+            f"检定结论 {value!r} 无效，应为 pass/合格 或 fail/不合格 / conclusion must be pass or fail",
+            field="conclusion",
+        )
+    return aliases[text]
+
+
+def effective_chain(verified_on: list[date]) -> list[date | None]:
+    """``effective_until`` of each effective record, given their dates in order: the next one's date."""
+    return [*verified_on[1:], None]

@@ -29,7 +29,7 @@ class AuditContext:
     request_id: str = ""
 
 
-_context: ContextVar[AuditContext] = ContextVar("jiliang_audit", default=AuditContext(None, "system"))
+_context: ContextVar[AuditContext] = ContextVar("jiliang_audit", default=AuditContext(None, "system"))  # noqa: B039 (frozen)
 
 
 @contextlib.contextmanager

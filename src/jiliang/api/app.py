@@ -1,0 +1,58 @@
+"""The FastAPI application factory (the composition root of the web process)."""
+
+from __future__ import annotations
+
+import importlib
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from jiliang import __version__
+from jiliang.api import errors
+from jiliang.services.platform import Platform, request_id_var
+
+# Each module in jiliang.api.routers exposes `router`; listed explicitly so that the order is stable.
+ROUTERS = [
+    "auth",
+    "registry",
+    "instruments",
+    "verifications",
+    "indicators",
+    "reminders",
+    "audit",
+]
+
+REQUEST_ID = "x-request-id"
+
+
+def create_app(platform: Platform) -> FastAPI:
+    app = FastAPI(
+        title="jiliang 计量 API",
+        version=__version__,
+        description="智慧计量监管服务平台 / smart metrology supervision and service platform",
+    )
+    app.state.platform = platform
+    errors.install(app)
+
+    @app.middleware("http")
+    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get(REQUEST_ID) or uuid.uuid4().hex
+        request.state.request_id = rid[:64]
+        token = request_id_var.set(request.state.request_id)
+        try:
+            response = await call_next(request)
+        finally:
+            request_id_var.reset(token)
+        response.headers[REQUEST_ID] = request.state.request_id
+        return response
+
+    for name in ROUTERS:
+        module = importlib.import_module(f"jiliang.api.routers.{name}")
+        app.include_router(module.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,1 @@
+"""Legal-metrology rules over many records: coverage indicators, schedules. Pure functions, no I/O."""

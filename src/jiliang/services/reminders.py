@@ -1,0 +1,255 @@
+"""Due reminders (到期提醒): the due list, and a transactional outbox delivered to owners' webhooks.
+
+Messages are written in the same transaction that decides them, keyed so that the same reminder is never
+queued twice, and stay in the outbox until a receiver answers 2xx: a receiver that is down loses nothing,
+it is retried with exponential back-off and jitter, and marked dead (still kept) after the last attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from jiliang.domain.access import Principal, Role
+from jiliang.domain.instruments import InstrumentStatus
+from jiliang.errors import InvalidInput, NotAuthorised
+from jiliang.services import scope
+from jiliang.services.common import Page, paginate, require_role
+from jiliang.services.platform import Platform
+from jiliang.store.models import Instrument, Organisation, OutboxMessage, Webhook
+
+TOPIC_DUE = "verification.due"
+
+
+def due_query(
+    principal: Principal,
+    on: date,
+    within_days: int,
+    owner_id: int | None = None,
+    include_overdue: bool = True,
+) -> Any:
+    if not 0 <= within_days <= 366:
+        raise InvalidInput("天数须在 0–366 / within_days must be 0..366", field="within_days")
+    horizon = on + timedelta(days=within_days)
+    stmt = scope.instruments(select(Instrument), principal).where(
+        Instrument.compulsory,
+        Instrument.status == InstrumentStatus.IN_SERVICE.value,
+        Instrument.due_on.is_not(None),
+        Instrument.due_on <= horizon,
+    )
+    if not include_overdue:
+        stmt = stmt.where(Instrument.due_on >= on)
+    if owner_id is not None:
+        stmt = stmt.where(Instrument.owner_id == owner_id)
+    return stmt.order_by(Instrument.owner_id, Instrument.due_on, Instrument.id)
+
+
+def due_list(
+    platform: Platform,
+    principal: Principal,
+    *,
+    within_days: int = 30,
+    owner_id: int | None = None,
+    on: date | None = None,
+    include_overdue: bool = True,
+    offset: int = 0,
+    limit: int = 100,
+) -> Page[Instrument]:
+    on = on or platform.today()
+    with platform.reading() as s:
+        return paginate(
+            s,
+            due_query(principal, on, within_days, owner_id, include_overdue),
+            offset,
+            limit,
+            platform.settings.page_size_max,
+        )
+
+
+def add_webhook(
+    platform: Platform, principal: Principal, *, url: str, organisation_id: int | None = None
+) -> tuple[Webhook, str]:
+    """Register a receiver; the signing secret is returned once and used for X-Jiliang-Signature."""
+    require_role(principal, Role.ENTERPRISE, Role.SUPERVISOR)
+    if not url.startswith(("http://", "https://")) or len(url) > 500:
+        raise InvalidInput("url 须为 http(s) 地址 / url must be an http(s) address", field="url")
+    org_id = organisation_id if principal.role is not Role.ENTERPRISE else principal.organisation_id
+    if principal.role is Role.ENTERPRISE and organisation_id not in (None, principal.organisation_id):
+        raise NotAuthorised("只能为本单位登记 / only for your own organisation", field="organisation_id")
+    secret = secrets.token_hex(16)
+    with platform.unit_of_work(principal) as s:
+        org = s.scalars(
+            scope.organisations(select(Organisation).where(Organisation.id == org_id), principal)
+        ).first()
+        if org is None:
+            raise InvalidInput("单位不存在 / organisation not found", field="organisation_id")
+        hook = Webhook(organisation_id=org.id, url=url, secret=secret, active=True)
+        s.add(hook)
+    return hook, secret
+
+
+def enqueue_due_reminders(platform: Platform, *, within_days: int = 30, on: date | None = None) -> int:
+    """Queue one message per (webhook, instrument, due date); running it again queues nothing new."""
+    on = on or platform.today()
+    horizon = on + timedelta(days=within_days)
+    now = platform.now()
+    queued = 0
+    with platform.unit_of_work() as s:
+        hooks = list(s.scalars(select(Webhook).where(Webhook.active)))
+        for hook in hooks:
+            rows = s.execute(
+                select(
+                    Instrument.id,
+                    Instrument.name,
+                    Instrument.serial_number,
+                    Instrument.item_code,
+                    Instrument.due_on,
+                    Instrument.region_code,
+                ).where(
+                    Instrument.owner_id == hook.organisation_id,
+                    Instrument.compulsory,
+                    Instrument.status == InstrumentStatus.IN_SERVICE.value,
+                    Instrument.due_on.is_not(None),
+                    Instrument.due_on <= horizon,
+                )
+            )
+            keys = {}
+            for iid, name, serial, item, due, region in rows:
+                key = f"due:{hook.id}:{iid}:{due.isoformat()}"
+                keys[key] = {
+                    "topic": TOPIC_DUE,
+                    "instrument_id": iid,
+                    "name": name,
+                    "serial_number": serial,
+                    "item_code": item,
+                    "due_on": due.isoformat(),
+                    "region_code": region,
+                    "overdue": due < on,
+                }
+            if not keys:
+                continue
+            existing = set(
+                s.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys)))
+            )
+            for key, payload in keys.items():
+                if key in existing:
+                    continue
+                s.add(
+                    OutboxMessage(
+                        dedupe_key=key,
+                        topic=TOPIC_DUE,
+                        webhook_id=hook.id,
+                        payload=payload,
+                        created_at=now,
+                        attempts=0,
+                        next_attempt_at=now,
+                        dead=False,
+                    )
+                )
+                queued += 1
+    return queued
+
+
+def backoff(
+    attempts: int, base_s: float = 30.0, cap_s: float = 6 * 3600.0, rng: Callable[[], float] = random.random
+) -> timedelta:
+    """Full-jitter exponential back-off: uniform in [0.5, 1] × min(cap, base · 2^(attempts−1))."""
+    span = min(cap_s, base_s * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=span * (0.5 + 0.5 * rng()))
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@dataclass
+class DeliveryResult:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+LEASE = timedelta(minutes=5)
+
+
+def _claim(platform: Platform, batch: int) -> list[tuple[int, str, str, bytes]]:
+    """Lease due messages in a short transaction, so that no lock is held while receivers answer.
+
+    A sender that dies mid-batch loses nothing: the lease runs out and the message is sent again
+    (at-least-once; receivers de-duplicate on X-Jiliang-Delivery).
+    """
+    with platform.unit_of_work() as s:
+        now = platform.now()
+        stmt = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.delivered_at.is_(None),
+                OutboxMessage.dead.is_(False),
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(batch)
+        )
+        if platform.postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        claimed = []
+        for msg in s.scalars(stmt):
+            hook = s.get(Webhook, msg.webhook_id)
+            msg.next_attempt_at = now + LEASE
+            if hook is None:
+                continue
+            body = json.dumps({"id": msg.id, **msg.payload}, ensure_ascii=False, sort_keys=True).encode()
+            claimed.append((msg.id, hook.url, hook.secret, body))
+        return claimed
+
+
+def deliver_pending(
+    platform: Platform, client: httpx.Client | None = None, batch: int = 100
+) -> DeliveryResult:
+    """One pass of the sender. Each message is marked only after its receiver answered."""
+    own = client is None
+    http = client or httpx.Client(timeout=platform.settings.webhook_timeout_s)
+    result = DeliveryResult()
+    try:
+        for msg_id, url, secret, body in _claim(platform, batch):
+            try:
+                response = http.post(
+                    url,
+                    content=body,
+                    headers={
+                        "content-type": "application/json",
+                        "x-jiliang-signature": signature(secret, body),
+                        "x-jiliang-delivery": str(msg_id),
+                    },
+                )
+                ok = 200 <= response.status_code < 300
+                error = "" if ok else f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                ok, error = False, f"{type(exc).__name__}: {exc}"[:500]
+            with platform.unit_of_work() as s:
+                msg = s.get(OutboxMessage, msg_id)
+                assert msg is not None
+                msg.attempts += 1
+                if ok:
+                    msg.delivered_at, msg.last_error = platform.now(), ""
+                    result.delivered += 1
+                elif msg.attempts >= platform.settings.webhook_max_attempts:
+                    msg.dead, msg.last_error = True, error
+                    result.dead += 1
+                else:
+                    msg.next_attempt_at, msg.last_error = platform.now() + backoff(msg.attempts), error
+                    result.failed += 1
+    finally:
+        if own:
+            http.close()
+    return result

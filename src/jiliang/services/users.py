@@ -1,0 +1,143 @@
+"""Accounts, passwords (Argon2id, memory-hard) and bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from jiliang.domain.access import Principal, Role
+from jiliang.domain.instruments import required_text
+from jiliang.domain.regions import NATIONAL, in_jurisdiction, validate_region_code
+from jiliang.errors import AuthenticationFailed, Conflict, InvalidInput
+from jiliang.services.common import require_role
+from jiliang.services.platform import Platform
+from jiliang.store.models import ApiToken, Organisation, Region, User
+
+# RFC 9106 §4 second recommended option (64 MiB, 3 passes) is argon2-cffi's default profile.
+_HASHER = PasswordHasher()
+_DUMMY_HASH = _HASHER.hash("timing-equaliser")
+
+
+def _role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput(
+            f"角色无效 / role must be one of {', '.join(r.value for r in Role)}", field="role"
+        ) from None
+
+
+def create_user(
+    platform: Platform,
+    principal: Principal,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    jurisdiction: str = NATIONAL,
+    organisation_id: int | None = None,
+    display_name: str = "",
+) -> User:
+    require_role(principal, Role.ADMINISTRATOR)
+    name = required_text(username, "username", 100)
+    if len(password) < 10:
+        raise InvalidInput("密码至少 10 位 / password must have at least 10 characters", field="password")
+    role_ = _role(role)
+    validate_region_code(jurisdiction, "jurisdiction")
+    if role_ in (Role.ENTERPRISE, Role.INSTITUTION) and organisation_id is None:
+        raise InvalidInput(
+            "企业和机构账户须关联单位 / enterprise and institution accounts need an organisation",
+            field="organisation_id",
+        )
+    with platform.unit_of_work(principal) as s:
+        if s.get(Region, jurisdiction) is None:
+            raise InvalidInput(
+                f"管辖区划 {jurisdiction} 不存在 / jurisdiction not found", field="jurisdiction"
+            )
+        if organisation_id is not None:
+            org = s.get(Organisation, organisation_id)
+            if org is None:
+                raise InvalidInput("单位不存在 / organisation not found", field="organisation_id")
+            if role_ is Role.INSTITUTION and not in_jurisdiction(org.region_code, jurisdiction):
+                jurisdiction = org.region_code
+        if s.scalar(select(User.id).where(User.username == name)):
+            raise Conflict(f"用户名 {name} 已存在 / username taken", field="username")
+        user = User(
+            username=name,
+            display_name=display_name or name,
+            password_hash=_HASHER.hash(password),
+            role=role_.value,
+            jurisdiction=jurisdiction,
+            organisation_id=organisation_id,
+            active=True,
+        )
+        s.add(user)
+    return user
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        jurisdiction=user.jurisdiction,
+        organisation_id=user.organisation_id,
+    )
+
+
+def login(platform: Platform, username: str, password: str) -> tuple[str, Principal]:
+    """Check the password and issue a bearer token; only the token's SHA-256 is stored."""
+    with platform.unit_of_work() as s:
+        user = s.scalar(select(User).where(User.username == username, User.active))
+        try:
+            _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            user = None
+        if user is None:
+            raise AuthenticationFailed("用户名或密码错误 / wrong username or password", field="password")
+        token = secrets.token_urlsafe(32)
+        now = platform.now()
+        s.add(
+            ApiToken(
+                user_id=user.id,
+                token_hash=_digest(token),
+                created_at=now,
+                expires_at=now + timedelta(hours=platform.settings.token_ttl_hours),
+                revoked=False,
+            )
+        )
+        if _HASHER.check_needs_rehash(user.password_hash):
+            user.password_hash = _HASHER.hash(password)
+        return token, principal_of(user)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(platform: Platform, token: str) -> Principal:
+    with platform.reading() as s:
+        row = s.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == _digest(token))
+        ).first()
+        if row is None:
+            raise AuthenticationFailed("令牌无效 / invalid token", field="authorization")
+        tok, user = row
+        expires = tok.expires_at if tok.expires_at.tzinfo else tok.expires_at.replace(tzinfo=UTC)
+        if tok.revoked or not user.active or expires <= platform.now():
+            raise AuthenticationFailed("令牌已失效 / token expired or revoked", field="authorization")
+        return principal_of(user)
+
+
+def revoke(platform: Platform, token: str) -> None:
+    with platform.unit_of_work() as s:
+        tok = s.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+        if tok is not None:
+            tok.revoked = True

@@ -1,0 +1,103 @@
+"""Fixtures: a migrated database per test, on SQLite always and on PostgreSQL when one is configured.
+
+PostgreSQL tests run when JILIANG_TEST_POSTGRES_URL is set (``.ci/run`` sets it); otherwise they are
+skipped with that reason, so the README's test command passes on a laptop without a server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from jiliang.domain.access import SYSTEM
+from jiliang.services import catalogue as catalogue_service
+from jiliang.services import organisations
+from jiliang.services.platform import Platform
+from jiliang.settings import Settings
+from jiliang.store.db import make_engine, session_factory
+from jiliang.store.migrate import upgrade
+from jiliang.store.models import Base
+
+FIXED_NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
+POSTGRES_URL = os.environ.get("JILIANG_TEST_POSTGRES_URL")
+
+
+def fixed_now() -> datetime:
+    return FIXED_NOW
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[Engine]:
+    if not POSTGRES_URL:
+        pytest.skip(
+            "PostgreSQL tests need JILIANG_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)"
+        )
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_postgres(engine: Engine) -> None:
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def platform(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Platform]:
+    if backend == "sqlite":
+        template = request.getfixturevalue("sqlite_template")
+        db = tmp_path / "jiliang.db"
+        shutil.copy(template, db)
+        settings = Settings(environment="test", database_url=f"sqlite:///{db}", data_dir=tmp_path)
+        engine = make_engine(settings.database_url)
+    else:
+        engine = request.getfixturevalue("postgres_engine")
+        _truncate_postgres(engine)
+        assert POSTGRES_URL
+        settings = Settings(environment="test", database_url=POSTGRES_URL, data_dir=tmp_path)
+    p = Platform(settings=settings, engine=engine, sessions=session_factory(engine), now=fixed_now)
+    catalogue_service._CACHE.clear()
+    organisations.ensure_national(p)
+    catalogue_service.ensure_shipped(p)
+    yield p
+    catalogue_service._CACHE.clear()
+    if backend == "sqlite":
+        engine.dispose()
+
+
+@pytest.fixture
+def world(platform: Platform):  # type: ignore[no-untyped-def]
+    from tests.factories import build_world
+
+    return build_world(platform)
+
+
+__all__ = ["SYSTEM"]
