@@ -15,7 +15,6 @@ from tests.factories import (
     CITY,
     COUNTY_A,
     COUNTY_B,
-    OTHER_CITY,
     World,
     authorise_all,
     credit_code,
@@ -283,7 +282,6 @@ def test_organisation_credit_code_is_checked(world: World) -> None:
             kind="enterprise",
             region_code=COUNTY_A,
         )
-    assert OTHER_CITY
 
 
 def test_update_is_audited_with_before_and_after(world: World) -> None:

@@ -77,7 +77,10 @@ def coverage_counts(platform: Platform, root: str, on: date) -> tuple[list[Count
         r = VerificationRecord
         covered = and_(r.conclusion == "pass", or_(r.due_on.is_(None), r.due_on > cutoff))
         # as of `on`, the last effective record being a failure means the instrument was suspended
-        excluded_fail = and_(r.conclusion == "fail", literal(not definition.count_suspended))
+        # (coalesce: an instrument never verified has no record row, and NULL must not drop it)
+        excluded_fail = and_(
+            func.coalesce(r.conclusion, "") == "fail", literal(not definition.count_suspended)
+        )
         stmt = select(Instrument.region_code, Instrument.item_code).outerjoin(
             r,
             and_(
