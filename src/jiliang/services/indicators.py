@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.instruments import InstrumentStatus
@@ -74,7 +74,7 @@ def coverage_counts(platform: Platform, root: str, on: date) -> tuple[list[Count
             Instrument.valid_until.is_not(None), Instrument.valid_until > cutoff
         )
         excluded_fail: ColumnElement[bool] = literal(False)
-        stmt: Select[Any] = select(Instrument.region_code, Instrument.item_code)
+        stmt: Any = select(Instrument.region_code, Instrument.item_code)
     else:
         r = VerificationRecord
         covered = and_(r.conclusion == "pass", or_(r.due_on.is_(None), r.due_on > cutoff))
