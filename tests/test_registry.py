@@ -304,3 +304,35 @@ def test_update_is_audited_with_before_and_after(world: World) -> None:
             world.platform, world.as_("enterprise"), inst.id, {"serial_number": "x"}
         )
     assert err.value.field == "serial_number"
+
+
+def test_provinces_are_seeded_once(platform: object) -> None:
+    from jiliang.services.platform import Platform
+
+    assert isinstance(platform, Platform)
+    assert organisations.ensure_provinces(platform) == 34
+    assert organisations.ensure_provinces(platform) == 0
+    names = {r.code: r.name_zh for r in organisations.list_regions(platform, SYSTEM)}
+    assert names["330000"] == "浙江省" and names["000000"] == "全国"
+
+
+def test_a_newer_catalogue_version_does_not_rewrite_history(world: World) -> None:
+    from dataclasses import replace
+
+    from jiliang.domain.catalogue import shipped_catalogue
+    from jiliang.services import catalogue as catalogue_service
+
+    authorise_all(world, [FUEL])
+    inst = file(world, "H-1")
+    old = verify(world, inst.id, "2026-01-05")
+    newer = []
+    for item in shipped_catalogue():
+        rules = tuple(replace(r, period_months=12) if item.item_code == FUEL else r for r in item.rules)
+        newer.append(replace(item, version="TEST-2027", rules=rules))
+    catalogue_service.load_version(world.platform, newer)
+    with pytest.raises(Conflict):
+        catalogue_service.load_version(world.platform, newer)
+    new = verify(world, inst.id, "2026-06-01")
+    again = verifications.get_record(world.platform, SYSTEM, old.id)
+    assert (again.catalogue_version, again.due_on) == ("SAMR-2020-42", date(2026, 7, 5))
+    assert (new.catalogue_version, new.due_on) == ("TEST-2027", date(2027, 6, 1))
