@@ -41,7 +41,15 @@ def get_optional_principal(
     return users.authenticate(platform, credentials.credentials)
 
 
+def get_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    """The raw bearer token, for logging out (revoking exactly the token that made the request)."""
+    if credentials is None:
+        raise AuthenticationFailed("需要登录 / authentication required", field="authorization")
+    return credentials.credentials
+
+
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+TokenDep = Annotated[str, Depends(get_token)]
 OptionalPrincipalDep = Annotated[Principal, Depends(get_optional_principal)]
 Offset = Annotated[int, Query(ge=0, description="跳过的条数 / rows to skip")]
 Limit = Annotated[int, Query(ge=1, le=1000, description="每页条数 / page size")]

@@ -14,7 +14,7 @@ from jiliang.domain.catalogue import (
     VerificationRule,
     shipped_catalogue,
 )
-from jiliang.errors import Conflict, InvalidInput
+from jiliang.errors import Conflict, InvalidInput, NotFound
 from jiliang.services.platform import Platform
 from jiliang.store.models import CatalogueItemRow, CatalogueRuleRow, CatalogueVersion
 
@@ -158,3 +158,48 @@ def item(platform: Platform, item_code: str, field: str = "item_code") -> Catalo
             field=field,
         )
     return found
+
+
+def find_items(
+    platform: Platform,
+    *,
+    mode: str | None = None,
+    level1: int | None = None,
+    version: str | None = None,
+) -> list[CatalogueItem]:
+    """Items of a version in code order, optionally of one regulatory mode or one first-level item."""
+    wanted = None
+    if mode:
+        try:
+            wanted = RegulatoryMode(mode)
+        except ValueError:
+            allowed = ", ".join(m.value for m in RegulatoryMode)
+            raise InvalidInput(f"监管方式无效 / mode must be one of: {allowed}", field="mode") from None
+    if version is not None:
+        _known_version(platform, version)
+    items = catalogue(platform, version).values()
+    return sorted(
+        (
+            i
+            for i in items
+            if (wanted is None or i.mode is wanted) and (level1 is None or i.level1_no == level1)
+        ),
+        key=lambda i: i.item_code,
+    )
+
+
+def get_item(platform: Platform, item_code: str, version: str | None = None) -> CatalogueItem:
+    if version is not None:
+        _known_version(platform, version)
+    found = catalogue(platform, version).get(item_code)
+    if found is None:
+        raise NotFound(f"目录项 {item_code} 不存在 / catalogue item {item_code} not found", field="item_code")
+    return found
+
+
+def _known_version(platform: Platform, version: str) -> None:
+    with platform.reading() as s:
+        if s.get(CatalogueVersion, version) is None:
+            raise NotFound(
+                f"目录版本 {version} 不存在 / catalogue version {version} not found", field="version"
+            )
