@@ -61,8 +61,10 @@ def snapshot(obj: Any) -> dict[str, Any]:
 
 
 def _identity(obj: Any) -> str:
-    ident = inspect(obj).identity
-    return "/".join(str(i) for i in ident) if ident else ""
+    # From the mapped primary-key columns, not ``InstanceState.identity``: in after_flush a new row's
+    # identity key is not assigned yet, so creates would be recorded without their id.
+    ident = inspect(obj).mapper.primary_key_from_instance(obj)
+    return "/".join(str(i) for i in ident if i is not None)
 
 
 def entry(
