@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiliang.errors import (
     AuthenticationFailed,
@@ -48,7 +49,9 @@ def install(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
         first = errors[0] if errors else {"loc": ["body"], "msg": "invalid"}
-        field = ".".join(str(p) for p in first.get("loc", ())[1:]) or "body"
+        # A JSON syntax error's location is a character offset, not a field: the body is at fault.
+        loc = first.get("loc", ())[:1] if first.get("type") == "json_invalid" else first.get("loc", ())
+        field = ".".join(str(p) for p in loc[1:]) or "body"
         body = {
             "error": {
                 "code": "invalid",
@@ -58,3 +61,19 @@ def install(app: FastAPI) -> None:
             }
         }
         return JSONResponse(status_code=422, content=body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        """Routing answers (no such path, method not allowed) in the same error shape as the rest."""
+        code, message = _HTTP.get(exc.status_code, ("http_error", f"请求无法处理 / {exc.detail}"))
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": {"code": code, "field": None, "message": message}},
+            headers=getattr(exc, "headers", None),
+        )
+
+
+_HTTP = {
+    404: ("not_found", "没有这个地址 / no such path"),
+    405: ("method_not_allowed", "该地址不支持此方法 / method not allowed on this path"),
+}
