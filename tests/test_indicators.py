@@ -156,3 +156,16 @@ def test_jurisdiction_of_indicators(city: World) -> None:
     assert {v.region_code for v in rep.values} == {COUNTY_B}
     with pytest.raises(NotFound):
         indicators.report(city.platform, city.as_("county_b"), region=COUNTY_A)
+
+
+def test_overdue_list_matches_the_overdue_indicator(city: World) -> None:
+    p = city.platform
+    on = p.today().isoformat()
+    listed = instruments.list_instruments(p, city.as_("city"), {"overdue_on": on})
+    assert listed.total == rate(indicators.report(p, city.as_("city")), OVER, CITY)[0]
+    assert {i.serial_number for i in listed.items} == {"F-2", "W-2"}
+    p.settings.coverage.grace_days = 60  # "late" was due 2026-05-01: within the grace it is not overdue
+    assert {
+        i.serial_number for i in instruments.list_instruments(p, city.as_("city"), {"overdue_on": on}).items
+    } == {"W-2"}
+    assert rate(indicators.report(p, city.as_("city")), OVER, CITY)[0] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -115,7 +116,7 @@ FILTERS = (
 )
 
 
-def instrument_query(principal: Principal, filters: dict[str, Any]) -> Any:
+def instrument_query(principal: Principal, filters: dict[str, Any], grace_days: int = 0) -> Any:
     stmt = scope.instruments(select(Instrument), principal)
     unknown = set(filters) - set(FILTERS)
     if unknown:
@@ -135,11 +136,14 @@ def instrument_query(principal: Principal, filters: dict[str, Any]) -> Any:
     if "due_before" in f:
         stmt = stmt.where(Instrument.due_on < parse_date(f["due_before"], "due_before"))
     if "overdue_on" in f:
+        # the same rule as the overdue indicator (docs/indicators.md), on the current state
         on = parse_date(f["overdue_on"], "overdue_on")
+        cutoff = on - timedelta(days=grace_days)
         stmt = stmt.where(
             Instrument.status == InstrumentStatus.IN_SERVICE.value,
             Instrument.compulsory,
-            (Instrument.valid_until.is_(None)) | (Instrument.valid_until <= on),
+            Instrument.filed_on <= on,
+            (Instrument.valid_until.is_(None)) | (Instrument.valid_until <= cutoff),
         )
     if "q" in f:
         stmt = stmt.where(Instrument.name.contains(str(f["q"])))
@@ -149,7 +153,7 @@ def instrument_query(principal: Principal, filters: dict[str, Any]) -> Any:
 def list_instruments(
     platform: Platform, principal: Principal, filters: dict[str, Any], offset: int = 0, limit: int = 50
 ) -> Page[Instrument]:
-    stmt = instrument_query(principal, filters)
+    stmt = instrument_query(principal, filters, platform.settings.coverage.grace_days)
     with platform.reading() as s:
         return paginate(s, stmt, offset, limit, platform.settings.page_size_max)
 

@@ -141,7 +141,11 @@ def authorise(platform: Platform, principal: Principal, raw: dict[str, Any]) -> 
     if valid_until < valid_from:
         raise InvalidInput("有效期止早于起 / valid_until precedes valid_from", field="valid_until")
     with platform.unit_of_work(principal) as s:
-        inst = s.get(Organisation, raw.get("institution_id"))
+        inst = s.scalars(
+            scope.organisations(
+                select(Organisation).where(Organisation.id == raw.get("institution_id")), principal
+            )
+        ).first()
         if inst is None or not OrganisationKind(inst.kind).verifies:
             raise InvalidInput(
                 "被授权单位须为法定计量检定机构或授权校准实验室 / institution_id must name a "
