@@ -26,6 +26,8 @@ from jiliang.store.models import Base
 
 FIXED_NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 POSTGRES_URL = os.environ.get("JILIANG_TEST_POSTGRES_URL")
+# Still Argon2id, at a cost that keeps a test world's ten logins quick.
+CHEAP_HASH = {"argon2_memory_kib": 1024, "argon2_time_cost": 1}
 
 
 def fixed_now() -> datetime:
@@ -76,13 +78,15 @@ def platform(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         template = request.getfixturevalue("sqlite_template")
         db = tmp_path / "jiliang.db"
         shutil.copy(template, db)
-        settings = Settings(environment="test", database_url=f"sqlite:///{db}", data_dir=tmp_path)
+        settings = Settings(
+            environment="test", database_url=f"sqlite:///{db}", data_dir=tmp_path, **CHEAP_HASH
+        )
         engine = make_engine(settings.database_url)
     else:
         engine = request.getfixturevalue("postgres_engine")
         _truncate_postgres(engine)
         assert POSTGRES_URL
-        settings = Settings(environment="test", database_url=POSTGRES_URL, data_dir=tmp_path)
+        settings = Settings(environment="test", database_url=POSTGRES_URL, data_dir=tmp_path, **CHEAP_HASH)
     p = Platform(settings=settings, engine=engine, sessions=session_factory(engine), now=fixed_now)
     catalogue_service._CACHE.clear()
     organisations.ensure_national(p)

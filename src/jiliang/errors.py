@@ -1,6 +1,7 @@
 """One error hierarchy for the whole platform.
 
-Each class also subclasses the builtin a caller would naturally catch (as pint does), and carries the
+Each class also subclasses the builtin a caller would naturally catch (as pint does; our base comes
+first in the MRO so that its keyword-taking __init__ wins), and carries the
 field and the reason so that the API, the CLI and the import report can say *which field, and why*
 without parsing messages. The API maps this hierarchy to HTTP statuses in one place
 (``jiliang.api.errors``); nothing below the API knows about HTTP.
@@ -36,7 +37,7 @@ def _jsonable(value: Any) -> bool:
     return isinstance(value, str | int | float | bool | list | dict | type(None))
 
 
-class InvalidInput(ValueError, JiliangError):
+class InvalidInput(JiliangError, ValueError):
     """The input breaks a rule; the message names the field and the reason."""
 
     code = "invalid"
@@ -52,19 +53,19 @@ class PayloadTooLarge(InvalidInput):
     code = "too_large"
 
 
-class NotFound(LookupError, JiliangError):
+class NotFound(JiliangError, LookupError):
     """Absent, or outside the caller's jurisdiction: the two are deliberately indistinguishable."""
 
     code = "not_found"
 
 
-class NotAuthorised(PermissionError, JiliangError):
+class NotAuthorised(JiliangError, PermissionError):
     """The caller is known and may see the object, but may not do this to it."""
 
     code = "forbidden"
 
 
-class AuthenticationFailed(PermissionError, JiliangError):
+class AuthenticationFailed(JiliangError, PermissionError):
     code = "unauthenticated"
 
 

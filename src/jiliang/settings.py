@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=1000, ge=10)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=12, ge=1)
+    # Argon2id cost (RFC 9106 §4: 64 MiB, 3 passes is the second recommended option). Tests lower it.
+    argon2_memory_kib: int = Field(default=65536, ge=1024)
+    argon2_time_cost: int = Field(default=3, ge=1)
     coverage: CoverageDefinition = Field(default_factory=CoverageDefinition)
     data_dir: Path = Path("jiliang-data")
 

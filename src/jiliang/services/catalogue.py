@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 
@@ -130,7 +131,7 @@ def catalogue(platform: Platform, version: str | None = None) -> dict[str, Catal
     return items
 
 
-def _rule(r: CatalogueRuleRow, rows: list[CatalogueItemRow]) -> VerificationRule:
+def _rule(r: CatalogueRuleRow, rows: Sequence[CatalogueItemRow]) -> VerificationRule:
     code = next(x.item_code for x in rows if x.id == r.item_id)
     return VerificationRule(
         item_code=code,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.instruments import InstrumentStatus
@@ -70,14 +70,19 @@ def coverage_counts(platform: Platform, root: str, on: date) -> tuple[list[Count
     if prefix:
         base.append(Instrument.region_code.like(prefix + "%"))
     if fast:
-        covered = and_(Instrument.valid_until.is_not(None), Instrument.valid_until > cutoff)
-        excluded_fail = literal(False)
-        stmt = select(Instrument.region_code, Instrument.item_code)
+        covered: ColumnElement[bool] = and_(
+            Instrument.valid_until.is_not(None), Instrument.valid_until > cutoff
+        )
+        excluded_fail: ColumnElement[bool] = literal(False)
+        stmt: Any = select(Instrument.region_code, Instrument.item_code)
     else:
         r = VerificationRecord
         covered = and_(r.conclusion == "pass", or_(r.due_on.is_(None), r.due_on > cutoff))
         # as of `on`, the last effective record being a failure means the instrument was suspended
-        excluded_fail = and_(r.conclusion == "fail", literal(not definition.count_suspended))
+        # (coalesce: an instrument never verified has no record row, and NULL must not drop it)
+        excluded_fail = and_(
+            func.coalesce(r.conclusion, "") == "fail", literal(not definition.count_suspended)
+        )
         stmt = select(Instrument.region_code, Instrument.item_code).outerjoin(
             r,
             and_(
@@ -99,7 +104,8 @@ def coverage_counts(platform: Platform, root: str, on: date) -> tuple[list[Count
     items = catalogue_service.catalogue(platform)
     cov, over = [], []
     with platform.reading() as s:
-        for region_code, item_code, n, n_cov in s.execute(stmt):
+        for row in s.execute(stmt):
+            region_code, item_code, n, n_cov = row
             item = items.get(item_code)
             if item is None or item.effective_from > on:
                 continue
@@ -285,13 +291,13 @@ def trend(
     months: int = 12,
     indicator: str = Indicator.VERIFICATION_COVERAGE.value,
     item_code: str = ALL_ITEMS,
-) -> list[IndicatorValue]:
+) -> list[DatedValue]:
     """The indicator at each month end (and today), from snapshots where taken, computed otherwise."""
     root = _root(principal, region)
     if not 1 <= months <= 60:
         raise InvalidInput("months 须在 1–60 / months must be 1..60", field="months")
     ind = Indicator(indicator)
-    out = []
+    out: list[tuple[date, IndicatorValue]] = []
     for day in month_ends(platform.today(), months):
         with platform.reading() as s:
             snap = s.scalar(

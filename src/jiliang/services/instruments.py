@@ -42,7 +42,7 @@ def resolve_owner(session: Session, principal: Principal, owner_id: object) -> i
     ).first()
     if org is None:
         raise InvalidInput(f"使用单位 {oid} 不存在 / owner {oid} not found", field="owner_id")
-    return oid
+    return int(org.id)
 
 
 def new_instrument_row(draft: InstrumentDraft, owner_id: int, compulsory: bool) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import select
@@ -53,6 +55,29 @@ def ensure_national(platform: Platform) -> None:
     with platform.unit_of_work() as s:
         if s.get(Region, NATIONAL) is None:
             s.add(Region(code=NATIONAL, name_zh="全国", name_en="China", level="national", parent_code=None))
+
+
+def ensure_provinces(platform: Platform) -> int:
+    """Seed the nation and the 34 GB/T 2260 province-level divisions (shipped data); returns how many were added."""
+    ensure_national(platform)
+    path = resources.files("jiliang") / "data" / "regions" / "provinces.csv"
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    added = 0
+    with platform.unit_of_work() as s:
+        for row in rows:
+            if s.get(Region, row["code"]) is None:
+                s.add(
+                    Region(
+                        code=row["code"],
+                        name_zh=row["name_zh"],
+                        name_en=row["name_en"],
+                        level="province",
+                        parent_code=NATIONAL,
+                    )
+                )
+                added += 1
+    return added
 
 
 def list_regions(platform: Platform, principal: Principal, under: str | None = None) -> list[Region]:

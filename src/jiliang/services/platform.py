@@ -73,9 +73,9 @@ class Platform:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Session]:
+        """A read-only session; closing (not rolling back) keeps loaded objects usable after the block."""
         with self.sessions() as session:
             yield session
-            session.rollback()
 
     def close(self) -> None:
         self.engine.dispose()

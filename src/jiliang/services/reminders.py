@@ -125,6 +125,7 @@ def enqueue_due_reminders(platform: Platform, *, within_days: int = 30, on: date
             )
             keys = {}
             for iid, name, serial, item, due, region in rows:
+                assert due is not None  # filtered in SQL
                 key = f"due:{hook.id}:{iid}:{due.isoformat()}"
                 keys[key] = {
                     "topic": TOPIC_DUE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 
 from jiliang.domain.access import Principal, Role
 from jiliang.store.models import (
@@ -55,7 +55,7 @@ def standards(stmt: Select[Any], principal: Principal) -> Select[Any]:
 def verification_records(stmt: Select[Any], principal: Principal) -> Select[Any]:
     """Records are visible with their instrument (and to the institution that made them)."""
     visible = instruments(select(Instrument.id), principal)
-    cond = VerificationRecord.instrument_id.in_(visible.scalar_subquery())
+    cond: ColumnElement[bool] = VerificationRecord.instrument_id.in_(visible.scalar_subquery())
     if principal.role is Role.INSTITUTION and principal.organisation_id is not None:
         cond = or_(cond, VerificationRecord.institution_id == principal.organisation_id)
     return stmt.where(cond)

@@ -186,9 +186,8 @@ def is_authorised(session: Any, institution_id: int, item_code: str, region_code
 
 
 def get_visible_standard(session: Any, principal: Principal, standard_id: int) -> MeasurementStandard:
-    return one_visible(
-        session,
-        scope.standards(select(MeasurementStandard).where(MeasurementStandard.id == standard_id), principal),
-        "standard",
-        standard_id,
-    )  # type: ignore[no-any-return]
+    stmt = scope.standards(
+        select(MeasurementStandard).where(MeasurementStandard.id == standard_id), principal
+    )
+    found: MeasurementStandard = one_visible(session, stmt, "standard", standard_id)
+    return found

@@ -18,9 +18,20 @@ from jiliang.services.common import require_role
 from jiliang.services.platform import Platform
 from jiliang.store.models import ApiToken, Organisation, Region, User
 
-# RFC 9106 §4 second recommended option (64 MiB, 3 passes) is argon2-cffi's default profile.
-_HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("timing-equaliser")
+_HASHERS: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
+
+
+def _hasher(platform: Platform) -> PasswordHasher:
+    return _hasher_and_dummy(platform)[0]
+
+
+def _hasher_and_dummy(platform: Platform) -> tuple[PasswordHasher, str]:
+    """Argon2id with the configured cost, and a dummy hash so unknown users cost as much as known ones."""
+    key = (platform.settings.argon2_memory_kib, platform.settings.argon2_time_cost)
+    if key not in _HASHERS:
+        hasher = PasswordHasher(memory_cost=key[0], time_cost=key[1])
+        _HASHERS[key] = (hasher, hasher.hash("timing-equaliser"))
+    return _HASHERS[key]
 
 
 def _role(value: str) -> Role:
@@ -70,7 +81,7 @@ def create_user(
         user = User(
             username=name,
             display_name=display_name or name,
-            password_hash=_HASHER.hash(password),
+            password_hash=_hasher(platform).hash(password),
             role=role_.value,
             jurisdiction=jurisdiction,
             organisation_id=organisation_id,
@@ -94,8 +105,9 @@ def login(platform: Platform, username: str, password: str) -> tuple[str, Princi
     """Check the password and issue a bearer token; only the token's SHA-256 is stored."""
     with platform.unit_of_work() as s:
         user = s.scalar(select(User).where(User.username == username, User.active))
+        hasher, dummy = _hasher_and_dummy(platform)
         try:
-            _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
+            hasher.verify(user.password_hash if user else dummy, password)
         except (VerificationError, InvalidHashError):
             user = None
         if user is None:
@@ -111,8 +123,8 @@ def login(platform: Platform, username: str, password: str) -> tuple[str, Princi
                 revoked=False,
             )
         )
-        if _HASHER.check_needs_rehash(user.password_hash):
-            user.password_hash = _HASHER.hash(password)
+        if hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hasher.hash(password)
         return token, principal_of(user)
 
 

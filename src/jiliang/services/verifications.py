@@ -103,7 +103,7 @@ def record_verification(platform: Platform, principal: Principal, raw: dict[str,
 
 def _int(value: object, field: str) -> int:
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(value)  # type: ignore[call-overload,no-any-return]
     except (TypeError, ValueError):
         raise InvalidInput(f"{field} 必须是整数编号 / {field} must be an integer id", field=field) from None
 

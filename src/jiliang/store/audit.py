@@ -55,7 +55,7 @@ def _plain(value: Any) -> Any:
 
 
 def snapshot(obj: Any) -> dict[str, Any]:
-    exclude = getattr(obj, "__audit_exclude__", frozenset())
+    exclude: frozenset[str] = getattr(obj, "__audit_exclude__", frozenset())
     mapper = inspect(obj).mapper
     return {c.key: _plain(getattr(obj, c.key)) for c in mapper.column_attrs if c.key not in exclude}
 
@@ -104,7 +104,7 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
         if not isinstance(obj, Audited) or not session.is_modified(obj, include_collections=False):
             continue
         state = inspect(obj)
-        exclude = getattr(obj, "__audit_exclude__", frozenset())
+        exclude: frozenset[str] = getattr(obj, "__audit_exclude__", frozenset())
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
         for attr in state.mapper.column_attrs:

@@ -1,0 +1,58 @@
+"""The house rules of ARCHITECTURE.md, enforced: a forbidden import fails the build."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parents[1] / "src" / "jiliang"
+
+# layer -> packages of jiliang it must never import
+FORBIDDEN = {
+    "domain": {"store", "services", "api", "web", "cli", "demo", "legal"},
+    "legal": {"store", "services", "api", "web", "cli", "demo"},
+    "store": {"services", "api", "web", "cli", "demo"},
+    "services": {"api", "web", "cli"},
+    "api": {"store", "cli", "demo"},
+}
+THIRD_PARTY_FORBIDDEN = {
+    "domain": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
+    "legal": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def modules(layer: str) -> list[Path]:
+    base = SRC / layer
+    return sorted(base.rglob("*.py")) if base.is_dir() else [SRC / f"{layer}.py"]
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_layer_imports_only_what_it_may(layer: str) -> None:
+    offences = []
+    for path in modules(layer):
+        for name in imports_of(path):
+            parts = name.split(".")
+            if parts[0] == "jiliang" and len(parts) > 1 and parts[1] in FORBIDDEN[layer]:
+                offences.append(f"{path.relative_to(SRC)} imports {name}")
+            if parts[0] in THIRD_PARTY_FORBIDDEN.get(layer, set()):
+                offences.append(f"{path.relative_to(SRC)} imports {name}")
+    assert not offences, "\n".join(offences)
+
+
+def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from jiliang.store.models import Instrument\nimport sqlalchemy\n", encoding="utf-8")
+    assert imports_of(bad) == {"jiliang.store.models", "sqlalchemy"}
