@@ -60,7 +60,7 @@ def demo_exists(platform: Platform) -> bool:
 
 def build_demo(
     platform: Platform,
-    config: DemoConfig = DemoConfig(),
+    config: DemoConfig,
     *,
     password: str | None = None,
     via_services: bool = False,
@@ -80,8 +80,10 @@ def build_demo(
     gen = CityGenerator(config, items, platform.today())
     st = gen.static
     summary = DemoSummary(organisations=len(st.organisations), standards=len(st.standards))
+    present = {r.code for r in organisations.list_regions(platform, SYSTEM)}
     for code, zh, en in st.regions:
-        organisations.add_region(platform, SYSTEM, code, zh, en)
+        if code not in present:  # `jiliang init` seeds the provinces
+            organisations.add_region(platform, SYSTEM, code, zh, en)
     org_ids = _organisations(platform, st, via_services, progress)
     std_ids = _standards(platform, st, org_ids)
     for auth in st.authorisations:

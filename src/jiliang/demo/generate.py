@@ -34,7 +34,8 @@ Row = dict[str, Any]
 
 # Per-verification probabilities, divided by the owner's diligence where lapses are concerned.
 P_FAIL = 0.02
-P_LAPSE = 0.03  # the owner stops sending the instrument (it falls overdue)
+P_LAPSE = 0.05  # the owner stops sending the instrument (it falls overdue)
+CAMPAIGN_DAYS = 300  # an inspection campaign began this long ago; lapses were commoner before it
 P_LATE = 0.10  # the next verification comes after the due date
 P_NEVER = 0.006  # filed but never verified
 P_CORRECTION = 0.004  # a record is corrected by a superseding one
@@ -526,8 +527,16 @@ class CityGenerator:
                 if due <= today and rng.random() < P_ROTATED:
                     scrapped_on = due
                 break
-            if rng.random() < P_LAPSE / diligence:
-                break
+            # Lapses were commoner before last year's campaign, so the trend climbs towards the target.
+            campaign = 1.0 if due >= today - CAMPAIGN_DAYS else 1.6
+            if rng.random() < P_LAPSE * campaign / diligence:
+                r = rng.random()
+                if r < 0.5:  # found in an inspection and verified long after the due date
+                    day = due + rng.randint(60, 400)
+                    continue
+                if r < 0.8:  # taken out of use and scrapped while overdue
+                    scrapped_on = due + rng.randint(120, 540)
+                break  # still overdue
             late = rng.random() < P_LATE / diligence
             day = due + rng.randint(1, 90) if late else due - rng.randint(0, 30)
         effective = [r for r in mine if not r["superseded"]]

@@ -162,3 +162,8 @@ def principal_by_username(platform: Platform, username: str) -> Principal:
     if user is None:
         raise NotFound(f"用户 {username} 不存在或已停用 / no active user {username!r}", field="user")
     return principal_of(user)
+
+
+def user_exists(platform: Platform, username: str) -> bool:
+    with platform.reading() as s:
+        return s.scalar(select(User.id).where(User.username == username)) is not None
