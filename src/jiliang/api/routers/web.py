@@ -131,6 +131,8 @@ def _value(v: IndicatorValue | None) -> dict[str, Any]:
 def page_data(platform: Platform, region: str, lang: str) -> dict[str, Any]:
     """Everything the page shows, from the services: the caller's region, its children, items, trend."""
     rep = indicators.report(platform, PAGE_READER, region=region, by_item=True)
+    # The region table always shows the whole city, whichever region is selected.
+    city = rep if region == DEMO_CITY else indicators.report(platform, PAGE_READER, by_item=False)
     regions = {r.code: r for r in organisations.list_regions(platform, PAGE_READER)}
     items = catalogue_service.catalogue(platform)
 
@@ -141,15 +143,18 @@ def page_data(platform: Platform, region: str, lang: str) -> dict[str, Any]:
     def get(ind: Indicator, code: str, item: str = ALL_ITEMS) -> dict[str, Any]:
         return _value(rep.get(ind, code, item))
 
+    def in_city(ind: Indicator, code: str) -> dict[str, Any]:
+        return _value(city.get(ind, code, ALL_ITEMS))
+
     tree = [
         {
             "code": code,
             "name": name(code),
             "depth": 0 if code == DEMO_CITY else 1,
             "current": code == region,
-            "coverage": get(Indicator.VERIFICATION_COVERAGE, code),
-            "overdue": get(Indicator.OVERDUE, code),
-            "standards": get(Indicator.STANDARD_COVERAGE, code),
+            "coverage": in_city(Indicator.VERIFICATION_COVERAGE, code),
+            "overdue": in_city(Indicator.OVERDUE, code),
+            "standards": in_city(Indicator.STANDARD_COVERAGE, code),
         }
         for code in sorted(regions)
         if code.startswith(DEMO_CITY[:4])

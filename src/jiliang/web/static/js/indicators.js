@@ -11,13 +11,15 @@
     var rates = data.trend.map(function (p) { return pct(p.rate); });
     var lows = rates.filter(function (v) { return v != null; });
     var targets = data.trend.map(function (p) { return pct(p.target); });
-    var floor = Math.floor(Math.min.apply(null, lows.concat(targets.filter(function (v) { return v != null; }))) - 2);
+    var lowest = Math.min.apply(null, lows.concat(targets.filter(function (v) { return v != null; })));
+    var step = 100 - lowest <= 8 ? 1 : 100 - lowest <= 18 ? 2 : 5;
+    var floor = Math.max(0, Math.floor((lowest - step) / step) * step);
     chart.setOption({
       grid: { left: 48, right: 24, top: 32, bottom: 32 },
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v.toFixed(2) + " %"; } },
       legend: { data: [data.labels.rate, data.labels.target], top: 0 },
       xAxis: { type: "category", data: data.trend.map(function (p) { return p.on; }) },
-      yAxis: { type: "value", min: Math.max(0, floor), max: 100, axisLabel: { formatter: "{value} %" } },
+      yAxis: { type: "value", min: floor, max: 100, interval: step, axisLabel: { formatter: "{value} %" } },
       series: [
         { name: data.labels.rate, type: "line", data: rates, smooth: false, symbolSize: 7,
           itemStyle: { color: BLUE }, lineStyle: { width: 3 } },
