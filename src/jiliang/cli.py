@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -85,13 +86,13 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except ImportRefused as exc:
-        err.print(f"[red]{exc.message}[/red]")
+        err.print(f"[red]{escape(exc.message)}[/red]")
         for p in exc.problems[:50]:
-            err.print(f"  第 {p.row} 行 / row {p.row} · {p.field}: {p.reason}")
+            err.print(escape(f"  第 {p.row} 行 / row {p.row} · {p.field}: {p.reason}"))
         raise typer.Exit(2) from None
     except JiliangError as exc:
-        where = f" [{exc.field}]" if exc.field else ""
-        err.print(f"[red]错误 / error{where}: {exc.message}[/red]")
+        where = escape(f" [{exc.field}]") if exc.field else ""
+        err.print(f"[red]错误 / error{where}: {escape(exc.message)}[/red]")
         raise typer.Exit(2) from None
 
 
