@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -65,7 +66,14 @@ class Result:
 
 
 async def load(
-    base: str, name: str, paths: list[str], token: str | None, clients: int, requests: int, seconds: float
+    base: str,
+    name: str,
+    paths: list[str],
+    token: str | None,
+    clients: int,
+    requests: int,
+    seconds: float,
+    rate: float = 0.0,
 ) -> Result:
     headers = {"authorization": f"Bearer {token}"} if token else {}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -77,9 +85,14 @@ async def load(
 
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
 
-        async def worker() -> None:
+        async def worker(offset: float) -> None:
             nonlocal issued, errors
+            interval = clients / rate if rate else 0.0  # open loop: each client paces itself
+            due = time.perf_counter() + offset * interval
             while issued < requests and time.perf_counter() < deadline:
+                if interval:
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    due += interval
                 issued += 1
                 path = rng.choice(paths)
                 started = time.perf_counter()
@@ -92,7 +105,7 @@ async def load(
                 errors += not ok
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
+        await asyncio.gather(*(worker(i / clients) for i in range(clients)))
         elapsed = time.perf_counter() - started
     return Result(name, latencies, errors, elapsed)
 
@@ -104,6 +117,11 @@ def rss_mib(pid: int) -> tuple[float, float]:
         key, _, value = line.partition(":")
         fields[key] = value.strip()
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _shape(path: str) -> str:
+    """A route with its parameters blanked, so /a/{id} matches /a/{instrument_id}."""
+    return re.sub(r"\{[^}]*\}", "{}", path.split("?")[0])
 
 
 def free_port() -> int:
@@ -120,6 +138,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--requests", type=int, default=5000, help="requests per scenario (upper bound)")
     parser.add_argument("--seconds", type=float, default=60, help="time per scenario (upper bound)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="total requests/s spread over the clients (open loop); 0: each client sends as fast as it can",
+    )
     parser.add_argument("--user", default="city", help="demo account to log in as")
     parser.add_argument("--lookup-path", default="/api/v1/instruments/{id}")
     parser.add_argument("--due-path", default="/api/v1/due?within_days=30&owner_id={owner}&limit=50")
@@ -159,23 +183,25 @@ def main() -> None:
                 time.sleep(0.1)
         else:
             raise SystemExit("server did not start")
-        routes = set(httpx.get(base + "/openapi.json", timeout=10).json()["paths"])
+        routes = {_shape(p) for p in httpx.get(base + "/openapi.json", timeout=10).json()["paths"]}
         print(
             f"server pid {server.pid}, RSS at start {rss_mib(server.pid)[0]:.0f} MiB; {args.clients} clients"
         )
         scenarios: list[tuple[str, list[str], str | None]] = [("healthz (baseline)", ["/healthz"], None)]
-        if args.lookup_path.split("?")[0] in routes:
+        if _shape(args.lookup_path) in routes:
             scenarios.append(("instrument lookup", [args.lookup_path.format(id=i) for i in ids], token))
         else:
             print(f"no route {args.lookup_path} in this build: lookup skipped")
-        if args.due_path.split("?")[0] in routes:
+        if _shape(args.due_path) in routes:
             scenarios.append(("due list by owner", [args.due_path.format(owner=o) for o in owners], token))
         else:
             print(f"no route {args.due_path} in this build: due list skipped")
         results = []
         for name, paths, auth in scenarios:
             asyncio.run(load(base, name + " warm-up", paths, auth, args.clients, 300, 30))
-            result = asyncio.run(load(base, name, paths, auth, args.clients, args.requests, args.seconds))
+            result = asyncio.run(
+                load(base, name, paths, auth, args.clients, args.requests, args.seconds, args.rate)
+            )
             results.append(result)
             now, peak = rss_mib(server.pid)
             print(result.line(), f" server RSS {now:.0f} MiB (peak {peak:.0f})", flush=True)
