@@ -93,6 +93,8 @@ async def load(
                 if interval:
                     await asyncio.sleep(max(0.0, due - time.perf_counter()))
                     due += interval
+                if issued >= requests:
+                    break
                 issued += 1
                 path = rng.choice(paths)
                 started = time.perf_counter()
@@ -184,8 +186,13 @@ def main() -> None:
         else:
             raise SystemExit("server did not start")
         routes = {_shape(p) for p in httpx.get(base + "/openapi.json", timeout=10).json()["paths"]}
+        mode = (
+            f"open loop at {args.rate:.0f} req/s"
+            if args.rate
+            else "closed loop (each client as fast as it can)"
+        )
         print(
-            f"server pid {server.pid}, RSS at start {rss_mib(server.pid)[0]:.0f} MiB; {args.clients} clients"
+            f"server pid {server.pid}, RSS at start {rss_mib(server.pid)[0]:.0f} MiB; {args.clients} clients, {mode}"
         )
         scenarios: list[tuple[str, list[str], str | None]] = [("healthz (baseline)", ["/healthz"], None)]
         if _shape(args.lookup_path) in routes:
