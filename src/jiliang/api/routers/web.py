@@ -178,7 +178,7 @@ def page_data(platform: Platform, region: str, lang: str) -> dict[str, Any]:
         for d in indicators.trend(platform, PAGE_READER, region=region, months=12)
     ]
     today = platform.today()
-    expiring = [
+    expiring: list[dict[str, Any]] = [
         {
             "name": s.name,
             "certificate_no": s.certificate_no,
