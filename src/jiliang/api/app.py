@@ -21,6 +21,7 @@ ROUTERS = [
     "indicators",
     "reminders",
     "audit",
+    "web",
 ]
 
 REQUEST_ID = "x-request-id"

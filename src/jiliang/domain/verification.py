@@ -55,4 +55,6 @@ def parse_conclusion(value: object) -> Conclusion:
 
 def effective_chain(verified_on: list[date]) -> list[date | None]:
     """``effective_until`` of each effective record, given their dates in order: the next one's date."""
+    if not verified_on:
+        return []
     return [*verified_on[1:], None]

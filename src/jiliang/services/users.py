@@ -13,7 +13,7 @@ from sqlalchemy import select
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.instruments import required_text
 from jiliang.domain.regions import NATIONAL, in_jurisdiction, validate_region_code
-from jiliang.errors import AuthenticationFailed, Conflict, InvalidInput
+from jiliang.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
 from jiliang.services.common import require_role
 from jiliang.services.platform import Platform
 from jiliang.store.models import ApiToken, Organisation, Region, User
@@ -153,3 +153,17 @@ def revoke(platform: Platform, token: str) -> None:
         tok = s.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
         if tok is not None:
             tok.revoked = True
+
+
+def principal_by_username(platform: Platform, username: str) -> Principal:
+    """The principal of an active account, for the CLI: an operator at the console acts as a named user."""
+    with platform.reading() as s:
+        user = s.scalar(select(User).where(User.username == username, User.active))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在或已停用 / no active user {username!r}", field="user")
+    return principal_of(user)
+
+
+def user_exists(platform: Platform, username: str) -> bool:
+    with platform.reading() as s:
+        return s.scalar(select(User.id).where(User.username == username)) is not None

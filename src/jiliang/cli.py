@@ -1,0 +1,511 @@
+"""The command line: ``jiliang init | demo | serve | import | export | report | reminders``.
+
+Thin over the services. Settings are built once here (the composition root of a CLI process); every
+command acts as a named account (``--user``) or as ``system`` for set-up work, and all its changes share
+one request id in the audit trail, so a console session can be traced like an API request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import importlib
+import io
+import json
+import secrets
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from jiliang.domain.access import SYSTEM, Principal
+from jiliang.domain.instruments import parse_date
+from jiliang.errors import ImportRefused, JiliangError
+from jiliang.legal.coverage import ALL_ITEMS, Indicator, IndicatorValue
+from jiliang.services import catalogue as catalogue_service
+from jiliang.services import indicators, organisations, reminders, users
+from jiliang.services.platform import Platform, request_id_var
+from jiliang.settings import Settings
+
+app = typer.Typer(
+    help="jiliang 计量 — 智慧计量监管服务平台 / smart metrology supervision platform",
+    no_args_is_help=True,
+    add_completion=False,
+)
+report_app = typer.Typer(help="指标报表 / indicator reports", no_args_is_help=True)
+reminders_app = typer.Typer(help="到期提醒 / due reminders", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+app.add_typer(reminders_app, name="reminders")
+
+console = Console()
+err = Console(stderr=True)
+
+DEFAULT_DEMO_DB = Path("jiliang-data") / "demo.db"
+
+
+@dataclass
+class State:
+    settings: Settings
+    request_id: str
+
+
+def _state(ctx: typer.Context) -> State:
+    state: State = ctx.obj
+    return state
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar="JILIANG_DATABASE_URL",
+            help="数据库地址 / database URL (sqlite:///… or postgresql://…)",
+        ),
+    ] = None,
+) -> None:
+    settings = Settings(database_url=database_url) if database_url else Settings()
+    rid = f"cli-{uuid.uuid4().hex[:16]}"
+    request_id_var.set(rid)
+    ctx.obj = State(settings, rid)
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Print a refusal as the API would answer it (field and reason) and exit non-zero."""
+    try:
+        yield
+    except ImportRefused as exc:
+        err.print(f"[red]{escape(exc.message)}[/red]")
+        for p in exc.problems[:50]:
+            err.print(escape(f"  第 {p.row} 行 / row {p.row} · {p.field}: {p.reason}"))
+        raise typer.Exit(2) from None
+    except JiliangError as exc:
+        where = escape(f" [{exc.field}]") if exc.field else ""
+        err.print(f"[red]错误 / error{where}: {escape(exc.message)}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _open(settings: Settings) -> Platform:
+    platform = Platform.open(settings)
+    organisations.ensure_national(platform)
+    return platform
+
+
+def _principal(platform: Platform, user: str | None) -> Principal:
+    return SYSTEM if not user else users.principal_by_username(platform, user)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# init, serve
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    admin: Annotated[str, typer.Option(help="管理员用户名 / administrator's username")] = "admin",
+    admin_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="JILIANG_ADMIN_PASSWORD",
+            help="管理员密码；缺省时提示输入或自动生成 / password; prompted or generated when absent",
+        ),
+    ] = None,
+) -> None:
+    """建库或升级、加载计量器具目录、创建管理员 / create or upgrade the database, load the catalogue, add an administrator."""
+    settings = _state(ctx).settings
+    with _errors():
+        platform = _open(settings)
+        organisations.ensure_provinces(platform)
+        version = catalogue_service.ensure_shipped(platform)
+        console.print(f"数据库已就绪 / database ready: {settings.database_url}")
+        console.print(f"计量器具目录 / catalogue: {version}")
+        if users.user_exists(platform, admin):
+            console.print(f"管理员 {admin} 已存在，未改动 / administrator {admin} exists, left unchanged")
+            return
+        password, generated = admin_password, False
+        if password is None and sys.stdin.isatty():
+            password = typer.prompt(
+                "管理员密码（留空则自动生成）/ administrator password (empty: generate)",
+                default="",
+                hide_input=True,
+                show_default=False,
+            )
+        if not password:
+            password, generated = secrets.token_urlsafe(15), True
+        users.create_user(
+            platform,
+            SYSTEM,
+            username=admin,
+            password=password,
+            role="administrator",
+            display_name="系统管理员",
+        )
+        console.print(f"已创建管理员 / administrator created: [bold]{admin}[/bold]")
+        if generated:
+            console.print(
+                f"生成的密码 / generated password: [bold]{password}[/bold]  (请妥善保存 / keep it safe)"
+            )
+
+
+def _serve(platform: Platform, host: str, port: int) -> None:
+    import uvicorn
+
+    from jiliang.api.app import create_app
+
+    console.print(
+        f"服务地址 / serving at [bold]http://{host}:{port}/[/bold]  (API: /docs)  Ctrl+C 停止 / to stop"
+    )
+    uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+) -> None:
+    """启动 API 与页面 / serve the API and the web page."""
+    with _errors():
+        platform = _open(_state(ctx).settings)
+        catalogue_service.ensure_shipped(platform)
+    _serve(platform, host, port)
+
+
+# ---------------------------------------------------------------------------------------------------
+# demo
+
+
+def _demo_url(db: str) -> str:
+    return db if "://" in db else f"sqlite:///{Path(db)}"
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    instruments: Annotated[int, typer.Option(min=100, help="器具数量 / number of instruments")] = 30_000,
+    db: Annotated[str, typer.Option(help="SQLite 文件或数据库地址 / SQLite file or database URL")] = str(
+        DEFAULT_DEMO_DB
+    ),
+    seed: Annotated[int, typer.Option(help="随机种子 / seed (same seed, same city)")] = 2026,
+    cities: Annotated[int, typer.Option(min=1, max=9, help="城市数（基准测试用）/ cities (benchmarks)")] = 1,
+    password: Annotated[
+        str | None, typer.Option(help="所有演示账户的密码；缺省自动生成 / one password for all demo accounts")
+    ] = None,
+    snapshots: Annotated[
+        bool | None,
+        typer.Option(
+            "--snapshots/--no-snapshots",
+            help="保存近 12 个月指标快照 / keep 12 month-end snapshots for trends",
+        ),
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option(help="删除已有的演示库重建 / delete an existing demo file first")
+    ] = False,
+    serve_: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="建好后启动服务 / serve afterwards")
+    ] = True,
+    host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+) -> None:
+    """建立合成的演示市并启动服务 / build the synthetic demo city and serve it."""
+    from jiliang.demo import DemoConfig, build_demo, demo_exists
+
+    url = _demo_url(db)
+    if rebuild and "://" not in db:
+        for suffix in ("", "-wal", "-shm"):
+            Path(db + suffix).unlink(missing_ok=True)
+    settings = _state(ctx).settings.model_copy(update={"database_url": url})
+    with _errors():
+        platform = _open(settings)
+        if demo_exists(platform):
+            console.print(
+                f"演示库已存在，直接使用 / reusing the demo database {url} "
+                "(账户密码见首次建库输出；--rebuild 重建 / passwords were printed when it was built; --rebuild)"
+            )
+        else:
+            config = DemoConfig(instruments=instruments, seed=seed, cities=cities)
+            keep = snapshots if snapshots is not None else instruments <= 200_000
+            with _progress() as bar:
+                tasks: dict[str, Any] = {}
+
+                def step(stage: str, done: int, total: int) -> None:
+                    label = {
+                        "organisations": "单位 / organisations",
+                        "instruments": "器具与检定记录 / instruments and records",
+                        "indexes": "建索引 / indexing",
+                        "snapshots": "指标快照 / snapshots",
+                    }.get(stage, stage)
+                    if stage not in tasks:
+                        tasks[stage] = bar.add_task(label, total=total)
+                    bar.update(tasks[stage], completed=done, total=total)
+
+                summary = build_demo(platform, config, password=password, snapshots=keep, progress=step)
+            console.print(
+                f"演示市已建成 / demo city built: {summary.instruments:,} 台器具 instruments, "
+                f"{summary.records:,} 条检定记录 records, {summary.organisations:,} 个单位 organisations, "
+                f"{summary.seconds:.1f} s"
+            )
+            table = Table(title="演示账户 / demo accounts (合成数据 / synthetic data)")
+            for col in (
+                "用户名 / username",
+                "密码 / password",
+                "角色 / role",
+                "管辖 / jurisdiction",
+                "单位 / organisation",
+            ):
+                table.add_column(col)
+            for a in summary.accounts:
+                table.add_row(a.username, a.password, a.role, a.jurisdiction, a.organisation)
+            console.print(table)
+        rep = indicators.report(platform, SYSTEM, region="339900", by_item=False)
+        console.print(_coverage_table(platform, rep.values, rep.as_of, by_item=False))
+    if serve_:
+        _serve(platform, host, port)
+
+
+# ---------------------------------------------------------------------------------------------------
+# import, export
+
+Kind = Literal["instruments", "verifications"]
+FormatOpt = Literal["csv", "xlsx"]
+
+
+def _fmt(path: Path, fmt: str | None) -> FormatOpt:
+    chosen = (fmt or path.suffix.lstrip(".")).lower()
+    if chosen not in ("csv", "xlsx"):
+        raise typer.BadParameter("格式须为 csv 或 xlsx / format must be csv or xlsx", param_hint="--format")
+    return "csv" if chosen == "csv" else "xlsx"
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    kind: Annotated[Kind, typer.Argument(help="instruments 或 verifications")],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV / XLSX 文件")],
+    user: Annotated[str, typer.Option(help="以该账户身份导入 / act as this account")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv 或 xlsx（缺省按扩展名）")] = None,
+) -> None:
+    """批量导入器具或检定记录：全部成功或全部拒绝 / import a file: all rows or none."""
+    transfer = importlib.import_module("jiliang.services.transfer")  # written on a sibling branch
+    chosen = _fmt(file, fmt)
+    with _errors():
+        platform = _open(_state(ctx).settings)
+        principal = _principal(platform, user)
+        run = transfer.import_instruments if kind == "instruments" else transfer.import_verifications
+        with _progress() as bar, file.open("rb") as source:
+            task = bar.add_task(f"导入 / importing {kind}", total=None)
+            report = run(
+                platform, principal, source, fmt=chosen, progress=lambda n: bar.update(task, completed=n)
+            )
+        console.print(
+            f"已导入 / imported {report.rows_written:,} 行 rows (读取 read {report.rows_read:,}), "
+            f"审计 / audit #{report.audit_id}, sha256 {report.sha256[:16]}…"
+        )
+
+
+@app.command("export")
+def export_(
+    ctx: typer.Context,
+    kind: Annotated[Kind, typer.Argument(help="instruments 或 verifications")],
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="输出文件 / output file (.csv / .xlsx)")],
+    region: Annotated[str | None, typer.Option(help="行政区划代码 / region code")] = None,
+    item: Annotated[str | None, typer.Option(help="目录项 / catalogue item, e.g. 09.01")] = None,
+    status: Annotated[str | None, typer.Option(help="in_service / suspended / scrapped")] = None,
+    overdue_on: Annotated[
+        str | None, typer.Option(help="该日超期未检 / overdue on this date (YYYY-MM-DD)")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option(help="以该账户身份导出（缺省 system）/ act as this account")
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv 或 xlsx（缺省按扩展名）")] = None,
+) -> None:
+    """导出器具或检定记录 / export instruments or verification records."""
+    transfer = importlib.import_module("jiliang.services.transfer")
+    chosen = _fmt(file, fmt)
+    filters: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "region_code": region,
+            "item_code": item,
+            "status": status,
+            "overdue_on": overdue_on,
+        }.items()
+        if v
+    }
+    with _errors():
+        platform = _open(_state(ctx).settings)
+        principal = _principal(platform, user)
+        run = transfer.export_instruments if kind == "instruments" else transfer.export_verifications
+        with file.open("wb") as sink:
+            written = run(platform, principal, filters, sink, fmt=chosen)
+        console.print(
+            f"已导出 / exported to {file}" + (f": {written:,} 行 rows" if isinstance(written, int) else "")
+        )
+
+
+# ---------------------------------------------------------------------------------------------------
+# reports
+
+INDICATOR_ZH = {
+    Indicator.VERIFICATION_COVERAGE: "强检计量器具检定覆盖率",
+    Indicator.STANDARD_COVERAGE: "强检项目建标覆盖率",
+    Indicator.OVERDUE: "超期未检",
+}
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.2f} %"
+
+
+def _rate_cell(v: IndicatorValue | None) -> str:
+    if v is None or v.rate is None:
+        return "—"
+    text = _pct(v.rate)
+    if v.meets_target is False:
+        return f"[bold red]{text}[/bold red]"
+    return f"[green]{text}[/green]" if v.meets_target else text
+
+
+def _coverage_table(platform: Platform, values: list[IndicatorValue], as_of: date, by_item: bool) -> Table:
+    names = {r.code: r.name_zh for r in organisations.list_regions(platform, SYSTEM)}
+    items = catalogue_service.catalogue(platform)
+    index = {(v.indicator, v.region_code, v.item_code): v for v in values}
+    table = Table(title=f"强检覆盖率 / compulsory-verification coverage · {as_of.isoformat()}")
+    for col in ("区划 / region", "目录项 / item", "在用强检 / in service", "已检 / covered", "覆盖率 / rate"):
+        table.add_column(
+            col, justify="right" if "/ in" in col or "covered" in col or "rate" in col else "left"
+        )
+    for col in ("目标 / target", "超期 / overdue", "建标覆盖率 / standards", "目标 / target"):
+        table.add_column(col, justify="right")
+    keys = sorted(
+        {(v.region_code, v.item_code) for v in values if v.indicator is Indicator.VERIFICATION_COVERAGE},
+        key=lambda k: (k[0], k[1]),
+    )
+    for region, item in keys:
+        if item and not by_item:
+            continue
+        cov = index[(Indicator.VERIFICATION_COVERAGE, region, item)]
+        over = index.get((Indicator.OVERDUE, region, item))
+        std = index.get((Indicator.STANDARD_COVERAGE, region, item)) if item == ALL_ITEMS else None
+        table.add_row(
+            f"{region} {names.get(region, '')}",
+            "全部 / all" if item == ALL_ITEMS else f"{item} {items[item].level2_zh if item in items else ''}",
+            f"{cov.denominator:,}",
+            f"{cov.numerator:,}",
+            _rate_cell(cov),
+            _pct(cov.target),
+            f"{over.numerator:,}" if over else "—",
+            _rate_cell(std) if std else "—",
+            _pct(std.target) if std else "—",
+        )
+    return table
+
+
+def _as_rows(values: list[IndicatorValue], as_of: date) -> list[dict[str, Any]]:
+    return [
+        {
+            "as_of": as_of.isoformat(),
+            "indicator": v.indicator.value,
+            "region_code": v.region_code,
+            "item_code": v.item_code,
+            "numerator": v.numerator,
+            "denominator": v.denominator,
+            "rate": v.rate,
+            "target": v.target,
+            "meets_target": v.meets_target,
+        }
+        for v in values
+    ]
+
+
+@report_app.command("coverage")
+def report_coverage(
+    ctx: typer.Context,
+    region: Annotated[
+        str | None, typer.Option(help="行政区划代码 / region code (default: your jurisdiction)")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="统计日期 / as of (YYYY-MM-DD), default today")] = None,
+    by_item: Annotated[bool, typer.Option(help="按目录项分列 / one row per catalogue item")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+    user: Annotated[
+        str | None, typer.Option(help="以该账户身份 / act as this account (default system)")
+    ] = None,
+) -> None:
+    """指标对照目标 / the indicators against their targets."""
+    if fmt not in ("table", "json", "csv"):
+        raise typer.BadParameter("table | json | csv", param_hint="--format")
+    with _errors():
+        platform = _open(_state(ctx).settings)
+        principal = _principal(platform, user)
+        on = parse_date(as_of, "as_of") if as_of else None
+        rep = indicators.report(platform, principal, region=region, on=on, by_item=by_item)
+        if fmt == "table":
+            console.print(_coverage_table(platform, rep.values, rep.as_of, by_item))
+            return
+        rows = _as_rows(rep.values, rep.as_of)
+        if fmt == "json":
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+            return
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["as_of"])
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(buffer.getvalue())
+
+
+@report_app.command("snapshot")
+def report_snapshot(
+    ctx: typer.Context,
+    as_of: Annotated[str | None, typer.Option(help="统计日期 / as of (YYYY-MM-DD), default today")] = None,
+) -> None:
+    """保存指标快照供趋势使用 / store today's (or a past date's) indicators for the trend."""
+    with _errors():
+        platform = _open(_state(ctx).settings)
+        on = parse_date(as_of, "as_of") if as_of else None
+        n = indicators.take_snapshot(platform, on)
+        console.print(
+            f"已保存 {n:,} 个指标值 / stored {n:,} indicator values ({(on or platform.today()).isoformat()})"
+        )
+
+
+@reminders_app.command("send")
+def reminders_send(
+    ctx: typer.Context,
+    within_days: Annotated[int, typer.Option(help="提前天数 / days ahead")] = 30,
+) -> None:
+    """生成到期提醒并投递一轮 / queue due reminders and deliver one pass."""
+    with _errors():
+        platform = _open(_state(ctx).settings)
+        queued = reminders.enqueue_due_reminders(platform, within_days=within_days)
+        result = reminders.deliver_pending(platform)
+        console.print(
+            f"新排队 / queued {queued:,}; 已送达 / delivered {result.delivered:,}; "
+            f"待重试 / to retry {result.failed:,}; 放弃 / dead {result.dead:,}"
+        )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,242 @@
+"""Building the demo city into a database: through the services (small) or in bulk (any size).
+
+Both paths consume the same generated rows. The small things (regions, standards, authorisations,
+targets, accounts) always go through the services, so they are validated and audited like any other
+change; organisations, instruments and records go through the services only on request, because at a
+million instruments the per-row checks and audit entries take hours rather than minutes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from jiliang.demo import bulk, city
+from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
+from jiliang.domain.access import SYSTEM
+from jiliang.errors import Conflict
+from jiliang.services import catalogue as catalogue_service
+from jiliang.services import indicators, instruments, organisations, standards, users, verifications
+from jiliang.services.platform import Platform
+from jiliang.store.models import Instrument, Region, VerificationRecord
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    role: str
+    jurisdiction: str
+    organisation: str
+
+
+@dataclass
+class DemoSummary:
+    instruments: int = 0
+    records: int = 0
+    organisations: int = 0
+    standards: int = 0
+    snapshots: int = 0
+    seconds: float = 0.0
+    accounts: list[DemoAccount] = field(default_factory=list)
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def demo_exists(platform: Platform) -> bool:
+    with platform.reading() as s:
+        return s.get(Region, city.DEMO_CITY[0]) is not None
+
+
+def build_demo(
+    platform: Platform,
+    config: DemoConfig,
+    *,
+    password: str | None = None,
+    via_services: bool = False,
+    snapshots: bool = True,
+    progress: Progress = _quiet,
+) -> DemoSummary:
+    """Build the synthetic city into an empty registry; refuse if it is already there."""
+    started = time.perf_counter()
+    organisations.ensure_national(platform)
+    catalogue_service.ensure_shipped(platform)
+    if demo_exists(platform):
+        raise Conflict(
+            f"演示市 {city.DEMO_CITY[0]} 已存在 / the demo city {city.DEMO_CITY[0]} is already in this database",
+            field="database",
+        )
+    items = catalogue_service.catalogue(platform)
+    gen = CityGenerator(config, items, platform.today())
+    st = gen.static
+    summary = DemoSummary(organisations=len(st.organisations), standards=len(st.standards))
+    present = {r.code for r in organisations.list_regions(platform, SYSTEM)}
+    for code, zh, en in st.regions:
+        if code not in present:  # `jiliang init` seeds the provinces
+            organisations.add_region(platform, SYSTEM, code, zh, en)
+    org_ids = _organisations(platform, st, via_services, progress)
+    std_ids = _standards(platform, st, org_ids)
+    for auth in st.authorisations:
+        standards.authorise(platform, SYSTEM, {**auth, "institution_id": org_ids[auth["institution"]]})
+    writer = _via_services if via_services else _in_bulk
+    summary.instruments, summary.records = writer(platform, gen, org_ids, std_ids, progress)
+    for t in st.targets:
+        indicators.set_target(platform, SYSTEM, **t)
+    summary.accounts = _accounts(platform, st, org_ids, password)
+    if snapshots:
+        days = indicators.month_ends(platform.today(), 13)[:-1]
+        for n, day in enumerate(days, start=1):
+            indicators.take_snapshot(platform, day)
+            progress("snapshots", n, len(days))
+        summary.snapshots = len(days)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _organisations(platform: Platform, st: Static, via_services: bool, progress: Progress) -> list[int]:
+    if not via_services:
+        ids = bulk.insert_organisations(platform, st.organisations)
+        progress("organisations", len(ids), len(ids))
+        return ids
+    ids = []
+    for n, row in enumerate(st.organisations, start=1):
+        ids.append(organisations.add_organisation(platform, SYSTEM, **row).id)
+        progress("organisations", n, len(st.organisations))
+    return ids
+
+
+def _standards(platform: Platform, st: Static, org_ids: list[int]) -> list[int]:
+    ids = []
+    for row in st.standards:
+        raw = {k: v for k, v in row.items() if k not in ("holder", "items")}
+        raw.update(
+            holder_id=org_ids[row["holder"]],
+            item_codes=row["items"],
+            certificate_valid_from=row["certificate_valid_from"].isoformat(),
+            certificate_valid_until=row["certificate_valid_until"].isoformat(),
+        )
+        ids.append(standards.add_standard(platform, SYSTEM, raw).id)
+    return ids
+
+
+def _in_bulk(
+    platform: Platform, gen: CityGenerator, org_ids: list[int], std_ids: list[int], progress: Progress
+) -> tuple[int, int]:
+    first_instrument = bulk.next_id(platform, Instrument.__table__)  # type: ignore[arg-type]
+    first_record = bulk.next_id(platform, VerificationRecord.__table__)  # type: ignore[arg-type]
+    total = gen.config.instruments
+    n_inst = n_rec = 0
+    with bulk.indexes_deferred(platform, enabled=total >= 100_000):
+        for inst_rows, rec_rows in gen.instrument_chunks(org_ids, std_ids, first_instrument, first_record):
+            with platform.engine.begin() as conn:
+                bulk.insert_chunk(conn, inst_rows, rec_rows)
+            n_inst += len(inst_rows)
+            n_rec += len(rec_rows)
+            progress("instruments", n_inst, total)
+        progress("indexes", 0, 1)
+    progress("indexes", 1, 1)
+    bulk.finish(platform, n_inst, n_rec)
+    return n_inst, n_rec
+
+
+FILING_FIELDS = (
+    "name",
+    "item_code",
+    "model",
+    "measuring_range",
+    "accuracy_class",
+    "serial_number",
+    "manufacturer",
+    "pattern_approval_no",
+    "nominal_size",
+    "location",
+    "region_code",
+    "use",
+    "owner_id",
+    "filed_on",
+    "first_used_on",
+)
+
+
+def _via_services(
+    platform: Platform, gen: CityGenerator, org_ids: list[int], std_ids: list[int], progress: Progress
+) -> tuple[int, int]:
+    """File each instrument and record each result through the services, in the order they happened."""
+    n_inst = n_rec = 0
+    for inst_rows, rec_rows in gen.instrument_chunks(org_ids, std_ids, 1, 1):
+        by_instrument: dict[int, list[Row]] = {}
+        for rec in rec_rows:
+            by_instrument.setdefault(rec["instrument_id"], []).append(rec)
+        for row in inst_rows:
+            raw: dict[str, Any] = {k: row[k] for k in FILING_FIELDS}
+            for key in ("filed_on", "first_used_on"):
+                raw[key] = raw[key].isoformat() if isinstance(raw[key], date) else raw[key]
+            inst = instruments.file_instrument(platform, SYSTEM, raw)
+            stored: dict[int, int] = {}
+            for rec in by_instrument.get(row["id"], []):
+                made = verifications.record_verification(
+                    platform,
+                    SYSTEM,
+                    {
+                        "instrument_id": inst.id,
+                        "institution_id": rec["institution_id"],
+                        "standard_id": rec["standard_id"],
+                        "verified_on": rec["verified_on"].isoformat(),
+                        "conclusion": rec["conclusion"],
+                        "document_no": rec["document_no"],
+                        "supersedes_id": stored.get(rec["supersedes_id"]) if rec["supersedes_id"] else None,
+                        "remarks": rec["remarks"],
+                    },
+                )
+                stored[rec["id"]] = made.id
+                n_rec += 1
+            if row["status"] == "scrapped":
+                instruments.change_status(
+                    platform, SYSTEM, inst.id, "scrapped", on=row["status_since"].isoformat()
+                )
+            n_inst += 1
+            progress("instruments", n_inst, gen.config.instruments)
+    return n_inst, n_rec
+
+
+def _accounts(platform: Platform, st: Static, org_ids: list[int], password: str | None) -> list[DemoAccount]:
+    out = []
+    for spec in st.accounts:
+        secret = password or secrets.token_urlsafe(12)
+        org = spec["organisation"]
+        users.create_user(
+            platform,
+            SYSTEM,
+            username=spec["username"],
+            password=secret,
+            role=spec["role"],
+            jurisdiction=spec["jurisdiction"],
+            organisation_id=None if org is None else org_ids[org],
+            display_name=spec["display_name"],
+        )
+        out.append(
+            DemoAccount(
+                spec["username"],
+                secret,
+                spec["role"],
+                spec["jurisdiction"],
+                "" if org is None else st.organisations[org]["name"],
+            )
+        )
+    return out
+
+
+def demo_region(platform: Platform) -> str | None:
+    """The demo city's code when this database holds it (the public page shows only synthetic data)."""
+    with platform.reading() as s:
+        return s.scalar(select(Region.code).where(Region.code == city.DEMO_CITY[0]))
