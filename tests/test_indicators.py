@@ -100,7 +100,9 @@ def test_standard_coverage_and_expiring_certificates(city: World) -> None:
     )
     rep = indicators.report(p, city.as_("city"))
     assert rate(rep, STD, CITY) == (1, 2)  # fuel dispensers and water meters in use; a standard for one
-    assert rate(rep, STD, COUNTY_A) == (0, 1)
+    assert rate(rep, STD, COUNTY_A) == (1, 1)  # the city's standard serves its counties (default)
+    p.settings.coverage.standards_from_ancestors = False
+    assert rate(indicators.report(p, city.as_("city")), STD, COUNTY_A) == (0, 1)
     expiring = indicators.expiring_standards(p, city.as_("city"))
     assert [s.certificate_no for s in expiring] == ["STD-1"]
     assert indicators.expiring_standards(p, city.as_("city"), within_days=30) == []

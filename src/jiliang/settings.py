@@ -23,9 +23,10 @@ class CoverageDefinition(BaseSettings):
     grace_days: int = Field(default=0, ge=0, le=365)
     # Days ahead in which an approval certificate of a measurement standard counts as "expiring".
     expiring_within_days: int = Field(default=90, ge=1, le=3650)
-    # 建标覆盖率: a standard serves its own region's subtree; True also credits a city's standards to
-    # each of its counties.
-    standards_from_ancestors: bool = False
+    # 建标覆盖率: a standard serves its own region's subtree, and (True) also the counties under the city
+    # that holds it, since county offices rely on the city's social public standards. False counts only a
+    # region's own standards.
+    standards_from_ancestors: bool = True
 
 
 class Settings(BaseSettings):
