@@ -16,6 +16,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -121,6 +122,86 @@ def rss_mib(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+WRK_SCRIPT = """
+local paths = {%(paths)s}
+local i = 0
+local think = %(think)f
+%(auth)s
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1])
+end
+if think > 0 then
+  -- exponential think time: each connection is a client with Poisson arrivals (open loop)
+  delay = function() return math.floor(-math.log(1 - math.random()) * think) end
+end
+"""
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+@dataclass
+class WrkResult:
+    name: str
+    requests: int
+    errors: int
+    rps: float
+    percentiles: dict[str, float]
+
+    def p(self, q: float) -> float:
+        return self.percentiles[f"{int(q * 100)}%"]
+
+    def line(self) -> str:
+        pct = "  ".join(f"p{k[:-1]} {v:7.1f} ms" for k, v in self.percentiles.items())
+        return (
+            f"{self.name:<18} n={self.requests:>7,}  errors={self.errors:<5} {self.rps:>7,.0f} req/s  {pct}"
+        )
+
+
+def wrk_load(
+    base: str, name: str, paths: list[str], token: str | None, clients: int, seconds: float, rate: float
+) -> WrkResult:
+    """Drive the server with wrk (C, so the load generator does not starve the server of CPU)."""
+    import tempfile
+
+    think = clients / rate * 1000 if rate else 0.0
+    auth = f'wrk.headers["Authorization"] = "Bearer {token}"' if token else ""
+    script = WRK_SCRIPT % {"paths": ", ".join(f'"{p}"' for p in paths), "think": think, "auth": auth}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{clients}",
+            f"-d{max(1, int(seconds))}s",
+            "--latency",
+            "--timeout",
+            "30s",
+            "-s",
+            f.name,
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
+    os.unlink(f.name)
+    percentiles = {m.group(1): _ms(m.group(2)) for m in re.finditer(r"^\s+(\d+%)\s+([\d.]+\w+)", out, re.M)}
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non_2xx.group(1)) if non_2xx else 0) + (
+        sum(map(int, socket_errors.groups())) if socket_errors else 0
+    )
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    return WrkResult(name, total, errors, rps, percentiles)
+
+
 def _shape(path: str) -> str:
     """A route with its parameters blanked, so /a/{id} matches /a/{instrument_id}."""
     return re.sub(r"\{[^}]*\}", "{}", path.split("?")[0])
@@ -145,6 +226,9 @@ def main() -> None:
         type=float,
         default=0.0,
         help="total requests/s spread over the clients (open loop); 0: each client sends as fast as it can",
+    )
+    parser.add_argument(
+        "--python-client", action="store_true", help="use the httpx load generator even if wrk is there"
     )
     parser.add_argument("--user", default="city", help="demo account to log in as")
     parser.add_argument("--lookup-path", default="/api/v1/instruments/{id}")
@@ -203,12 +287,19 @@ def main() -> None:
             scenarios.append(("due list by owner", [args.due_path.format(owner=o) for o in owners], token))
         else:
             print(f"no route {args.due_path} in this build: due list skipped")
-        results = []
+        results: list[Result | WrkResult] = []
+        use_wrk = shutil.which("wrk") is not None and not args.python_client
+        print("load generator:", "wrk" if use_wrk else "httpx (install Debian's wrk for a lighter one)")
         for name, paths, auth in scenarios:
-            asyncio.run(load(base, name + " warm-up", paths, auth, args.clients, 300, 30))
-            result = asyncio.run(
-                load(base, name, paths, auth, args.clients, args.requests, args.seconds, args.rate)
-            )
+            result: Result | WrkResult
+            if use_wrk:
+                wrk_load(base, name, paths, auth, args.clients, 3, 0)  # warm-up
+                result = wrk_load(base, name, paths, auth, args.clients, args.seconds, args.rate)
+            else:
+                asyncio.run(load(base, name + " warm-up", paths, auth, args.clients, 300, 30))
+                result = asyncio.run(
+                    load(base, name, paths, auth, args.clients, args.requests, args.seconds, args.rate)
+                )
             results.append(result)
             now, peak = rss_mib(server.pid)
             print(result.line(), f" server RSS {now:.0f} MiB (peak {peak:.0f})", flush=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
+import anyio.to_thread
 from fastapi import FastAPI, Request, Response
 
 from jiliang import __version__
@@ -28,7 +30,13 @@ REQUEST_ID = "x-request-id"
 
 
 def create_app(platform: Platform) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = platform.settings.api_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="jiliang 计量 API",
         version=__version__,
         description="智慧计量监管服务平台 / smart metrology supervision and service platform",
