@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import queue
 import threading
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -16,6 +18,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Column, Table, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jiliang.store import audit
@@ -37,36 +40,104 @@ class ImportReport:
 
 
 class Bulk:
-    """Many rows into one table on the session's connection, the fastest way each database offers."""
+    """Many rows into one table on the session's connection, the fastest way each database offers.
+
+    Ids are known for every row written (PostgreSQL: drawn from the table's sequence beforehand; SQLite:
+    the contiguous rowids of one ``executemany`` under the transaction's write lock), so that a later
+    clash can be traced back to the row of the file that wrote it.
+    """
 
     def __init__(self, session: Session) -> None:
         self.connection = session.connection()
         self.postgres = self.connection.dialect.name == "postgresql"
 
-    def write(self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    def insert(
+        self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], *, guarded: bool = False
+    ) -> list[int]:
+        """Write ``rows`` (without their id) and return the ids they were given, in order.
+
+        ``guarded``: inside a savepoint, so that a unique-key clash undoes just these rows and raises
+        ``UniqueClash`` (the caller then finds the clashing rows) instead of aborting the transaction.
+        """
         if not rows:
-            return
-        names = ", ".join(columns)
+            return []
+        if guarded:
+            self.connection.exec_driver_sql("SAVEPOINT jiliang_import_chunk")
+        try:
+            ids = self._insert(table, columns, rows)
+        except Exception as exc:
+            if guarded and _unique_violation(exc):
+                self.connection.exec_driver_sql("ROLLBACK TO SAVEPOINT jiliang_import_chunk")
+                raise UniqueClash from exc
+            raise
+        if guarded:
+            self.connection.exec_driver_sql("RELEASE SAVEPOINT jiliang_import_chunk")
+        return ids
+
+    def _insert(self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> list[int]:
         if self.postgres:
+            ids = list(
+                self.connection.exec_driver_sql(
+                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                    f"FROM generate_series(1, {len(rows)})"
+                ).scalars()
+            )
+            names = ", ".join(["id", *columns])
             driver = self.connection.connection.driver_connection
             with driver.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
-                for row in rows:
-                    copy.write_row(row)
+                for id_, row in zip(ids, rows, strict=True):
+                    copy.write_row((id_, *row))
+            return ids
+        names = ", ".join(columns)
+        marks = ", ".join("?" * len(columns))
+        self.connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
+            [tuple(_sqlite_value(v) for v in row) for row in rows],
+        )
+        last = int(self.connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+        return list(range(last - len(rows) + 1, last + 1))
+
+    def existing(
+        self, table: Table, columns: Sequence[str], keys: Sequence[tuple[Any, ...]]
+    ) -> dict[tuple[Any, ...], int]:
+        """The id of each key (a unique combination of ``columns``) already in ``table``, in one join.
+
+        PostgreSQL joins the keys passed as arrays (``unnest``); SQLite joins a temporary key table.
+        Either way the table's unique index answers each key, whatever the size of the registry.
+        """
+        if not keys:
+            return {}
+        on = " AND ".join(f"t.{c} = k.c{i}" for i, c in enumerate(columns))
+        picked = ", ".join(f"t.{c}" for c in columns)
+        if self.postgres:
+            arrays = ", ".join(f"%(c{i})s::text[]" for i in range(len(columns)))
+            names = ", ".join(f"c{i}" for i in range(len(columns)))
+            params = {f"c{i}": [k[i] for k in keys] for i in range(len(columns))}
+            sql = f"SELECT {picked}, t.id FROM unnest({arrays}) AS k({names}) JOIN {table.name} t ON {on}"
+            rows = self.connection.exec_driver_sql(sql, params)
         else:
+            names = ", ".join(f"c{i}" for i in range(len(columns)))
+            self.connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS import_keys ({names})")
+            self.connection.exec_driver_sql("DELETE FROM import_keys")
             marks = ", ".join("?" * len(columns))
-            self.connection.exec_driver_sql(
-                f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
-                [tuple(_sqlite_value(v) for v in row) for row in rows],
+            self.connection.exec_driver_sql(f"INSERT INTO import_keys VALUES ({marks})", list(keys))
+            rows = self.connection.exec_driver_sql(
+                f"SELECT {picked}, t.id FROM import_keys k JOIN {table.name} t ON {on}"
             )
-
-    def create(self, table: Table) -> None:
-        table.create(self.connection)
-
-    def drop(self, table: Table) -> None:
-        table.drop(self.connection)
+        return {tuple(r[:-1]): int(r[-1]) for r in rows}
 
     def max_id(self, column: Column[Any]) -> int:
         return int(self.connection.execute(select(func.coalesce(func.max(column), 0))).scalar_one())
+
+
+class UniqueClash(Exception):
+    """A chunk clashed with a unique key and was undone; which rows clashed is for the caller to find."""
+
+
+def _unique_violation(exc: BaseException) -> bool:
+    if isinstance(exc, IntegrityError):
+        return "UNIQUE" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "23505"
+    return getattr(exc, "sqlstate", None) == "23505"  # psycopg's UniqueViolation, raised by COPY
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -157,6 +228,28 @@ def write_audit(
     return int(session.execute(insert(AuditEntry).values(**row).returning(AuditEntry.id)).scalar_one())
 
 
-def id_range(session: Session, column: Column[Any], after: int) -> tuple[int | None, int | None]:
-    lo, hi = session.execute(select(func.min(column), func.max(column)).where(column > after)).one()
-    return lo, hi
+class RowsOfIds:
+    """Which row of the file wrote which id (ids only grow), to name the first of two duplicate rows."""
+
+    def __init__(self) -> None:
+        self.ids = array("q")
+        self.rows = array("q")
+
+    def add(self, ids: Sequence[int], rows: Sequence[int]) -> None:
+        self.ids.extend(ids)
+        self.rows.extend(rows)
+
+    def row_of(self, id_: int) -> int | None:
+        i = bisect_left(self.ids, id_)
+        return self.rows[i] if i < len(self.ids) and self.ids[i] == id_ else None
+
+    @property
+    def first_id(self) -> int | None:
+        return min(self.ids) if self.ids else None
+
+    @property
+    def last_id(self) -> int | None:
+        return max(self.ids) if self.ids else None
+
+    def __len__(self) -> int:
+        return len(self.ids)

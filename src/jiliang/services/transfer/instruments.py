@@ -1,34 +1,22 @@
 """Bulk filing of instruments (批量备案) from CSV or XLSX.
 
-Each row is validated by ``domain.filing.parse_instrument`` (the one validation of a filing) and the
-caller's role and jurisdiction exactly as ``services.instruments.file_instrument`` checks them; what
-needs the database (owner exists and is visible, region exists, duplicates) is checked set-based on a
-staging table. Valid chunks go straight on into ``instruments`` while the file is still being read, so
-the database's index work overlaps Python's parsing; the first problem stops the writing, the rest of
-the file is still validated for the report, and the transaction is rolled back: nothing is written.
+Each row is validated by ``domain.filing.parse_instrument`` (the one validation of a filing) and by the
+caller's role and jurisdiction exactly as ``services.instruments.file_instrument`` checks them. What
+needs the database is answered per chunk with set-based queries: owners by credit code through the same
+scope rule as ``resolve_owner``, regions, and duplicates against the registry by the unique identity
+(manufacturer, model, serial number). Rows that pass go straight into ``instruments`` while the file is
+still being read, so that the database's index work overlaps Python's parsing; rows written earlier in
+the same file are thereby found as duplicates too. Any problem refuses the file: the transaction is
+rolled back and nothing is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any, BinaryIO
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Date,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    and_,
-    bindparam,
-    func,
-    literal,
-    select,
-)
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
@@ -42,40 +30,43 @@ from jiliang.services import catalogue as catalogue_service
 from jiliang.services import scope
 from jiliang.services.common import not_found, require_role
 from jiliang.services.platform import Platform
-from jiliang.services.transfer.base import Bulk, ImportReport, WriteBehind, id_range, write_audit
+from jiliang.services.transfer.base import (
+    Bulk,
+    ImportReport,
+    RowsOfIds,
+    UniqueClash,
+    WriteBehind,
+    write_audit,
+)
 from jiliang.services.transfer.columns import INSTRUMENT_COLUMNS, USE_FROM_LABEL
 from jiliang.services.transfer.reading import Format, Problems, open_sheet
 from jiliang.store.models import Instrument, Organisation, Region
 
-_meta = MetaData()
-STAGE = Table(
-    "import_instruments_stage",
-    _meta,
-    Column("row_no", Integer, primary_key=True),
-    Column("name", String),
-    Column("item_code", String),
-    Column("model", String),
-    Column("measuring_range", String),
-    Column("accuracy_class", String),
-    Column("serial_number", String),
-    Column("manufacturer", String),
-    Column("pattern_approval_no", String),
-    Column("nominal_size", Float),
-    Column("location", String),
-    Column("region_code", String),
-    Column("use", String),
-    Column("owner_credit_code", String),
-    Column("status", String),
-    Column("status_since", Date),
-    Column("filed_on", Date),
-    Column("first_used_on", Date),
-    Column("compulsory", Boolean),
-    prefixes=["TEMPORARY"],
+# The columns written, in the order of the tuples ``_Job.validate`` builds (owner_id resolved per chunk).
+WRITTEN = (
+    "name",
+    "item_code",
+    "model",
+    "measuring_range",
+    "accuracy_class",
+    "serial_number",
+    "manufacturer",
+    "pattern_approval_no",
+    "nominal_size",
+    "location",
+    "region_code",
+    "use",
+    "status",
+    "status_since",
+    "filed_on",
+    "first_used_on",
+    "compulsory",
+    "row_version",
+    "owner_id",
 )
-STAGE_COLUMNS = [c.name for c in STAGE.columns]
-# The columns copied from the staging table into ``instruments`` (owner_id comes from the join).
-COPIED = [c for c in STAGE_COLUMNS if c not in ("row_no", "owner_credit_code")]
-IDENTITY = ("manufacturer", "model", "serial_number")
+_SERIAL, _MANUFACTURER, _MODEL, _REGION = 5, 6, 2, 10
+IDENTITY = ("manufacturer", "model", "serial_number")  # uq_instruments_identity
+KEY_BATCH = 4000  # identities per duplicate query: under SQLite's 32,766 bound parameters
 
 
 def import_instruments(
@@ -113,23 +104,21 @@ def import_instruments(
             writer.submit(chunk)
         if progress:
             progress(rows_read)
-        if problems or job.mismatch:
-            job.diagnose()
+        if problems:
             raise problems.refuse(rows_read)
-        first_id, last_id = id_range(session, Instrument.id, job.max_before)
+        written = len(job.written)
         audit_id = write_audit(
             session,
             "instruments",
-            count=job.written,
+            count=written,
             sha256=sheet.sha256,
-            first_id=first_id,
-            last_id=last_id,
+            first_id=job.written.first_id,
+            last_id=job.written.last_id,
             fmt=fmt,
             rows_read=rows_read,
-            summary=f"批量备案 {job.written} 台计量器具 / imported {job.written} instruments",
+            summary=f"批量备案 {written} 台计量器具 / imported {written} instruments",
         )
-        job.bulk.drop(STAGE)
-    return ImportReport("instruments", rows_read, job.written, sheet.sha256, audit_id)
+    return ImportReport("instruments", rows_read, written, sheet.sha256, audit_id)
 
 
 class _Job:
@@ -138,7 +127,7 @@ class _Job:
         session: Session,
         principal: Principal,
         items: dict[str, CatalogueItem],
-        today: Any,
+        today: date,
         problems: Problems,
     ) -> None:
         self.session = session
@@ -147,14 +136,14 @@ class _Job:
         self.today = today
         self.problems = problems
         self.bulk = Bulk(session)
-        self.bulk.create(STAGE)
         self.max_before = self.bulk.max_id(Instrument.id)
         self.enterprise = principal.role is Role.ENTERPRISE
         self.own_code = self._own_code() if self.enterprise else None
+        self.regions = set(session.scalars(select(Region.code)))
+        self.owners: dict[str, int | None] = {}  # credit code → id, None when not visible to the caller
+        self.codes: dict[str, str | InvalidInput] = {}  # the domain's verdict on each distinct code
         self.compulsory: dict[tuple[str, str], bool] = {}
-        self.written = 0
-        self.mismatch = False
-        self.insert = self._insert_statement()
+        self.written = RowsOfIds()
 
     def _own_code(self) -> str:
         code = self.session.scalar(
@@ -190,8 +179,10 @@ class _Job:
         if compulsory is None:
             item = self.items[draft.item_code]
             compulsory = self.compulsory[key] = is_compulsory(item, draft.use, item.effective_from)
+        # The same row services.instruments.new_instrument_row builds for a single filing.
         return (
             row_no,
+            owner,
             draft.name,
             draft.item_code,
             draft.model,
@@ -204,112 +195,119 @@ class _Job:
             draft.location,
             draft.region_code,
             draft.use.value,
-            owner,
             InstrumentStatus.IN_SERVICE.value,
             draft.filed_on,
             draft.filed_on,
             draft.first_used_on,
             compulsory,
+            1,
         )
 
     def _owner(self, row_no: int, value: str) -> str | None:
         """Owners are named by credit code; an enterprise files only for itself (as file_instrument)."""
-        try:
-            if self.enterprise:
-                if not value.strip():
-                    return self.own_code
-                code = validate_credit_code(value, "owner_credit_code")
-                if code != self.own_code:
-                    self.problems.add(
-                        row_no,
-                        "owner_credit_code",
-                        "企业只能为本单位备案 / an enterprise files only its own instruments",
-                        value,
-                    )
-                    return None
-                return code
-            return validate_credit_code(required_text(value, "owner_credit_code", 18), "owner_credit_code")
-        except InvalidInput as exc:
-            self.problems.add(row_no, "owner_credit_code", exc.message, value)
+        if self.enterprise and not value.strip():
+            return self.own_code
+        verdict = self.codes.get(value)
+        if verdict is None:
+            try:
+                verdict = validate_credit_code(
+                    required_text(value, "owner_credit_code", 18), "owner_credit_code"
+                )
+            except InvalidInput as exc:
+                verdict = exc
+            if len(self.codes) < 1_000_000:
+                self.codes[value] = verdict
+        if isinstance(verdict, InvalidInput):
+            self.problems.add(row_no, "owner_credit_code", verdict.message, value)
             return None
-
-    # -- per chunk, in the database (write-behind thread) -------------------------------------------
-
-    def _insert_statement(self) -> Any:
-        s = STAGE.c
-        chosen = select(*[s[c] for c in COPIED], Organisation.id, literal(1)).select_from(
-            STAGE.join(Organisation, Organisation.credit_code == s.owner_credit_code).join(
-                Region, Region.code == s.region_code
+        if self.enterprise and verdict != self.own_code:
+            self.problems.add(
+                row_no,
+                "owner_credit_code",
+                "企业只能为本单位备案 / an enterprise files only its own instruments",
+                value,
             )
-        )
-        # The owner must be one the caller may file for: the same scope rule as resolve_owner.
-        chosen = scope.organisations(chosen, self.principal)
-        chosen = chosen.where(s.row_no.between(_bind("lo"), _bind("hi"))).order_by(s.row_no)
-        dialect_insert = postgresql.insert if self.bulk.postgres else sqlite.insert
-        return (
-            dialect_insert(Instrument.__table__)
-            .from_select([*COPIED, "owner_id", "row_version"], chosen)
-            .on_conflict_do_nothing(index_elements=list(IDENTITY))
-            .execution_options(preserve_rowcount=True)  # SQLAlchemy keeps rowcount only for UPDATE/DELETE
-        )
+            return None
+        return verdict
+
+    # -- per chunk, against the database (write-behind thread) --------------------------------------
 
     def write(self, chunk: list[tuple[Any, ...]]) -> None:
         if not chunk:
             return
-        self.bulk.write(STAGE, STAGE_COLUMNS, chunk)
-        if self.problems or self.mismatch:
-            return  # the file is refused: stage the rest only for the report
-        result = self.session.execute(self.insert, {"lo": chunk[0][0], "hi": chunk[-1][0]})
-        self.written += result.rowcount
-        if result.rowcount != len(chunk):
-            self.mismatch = True
-
-    # -- when refusing: which rows, and why ---------------------------------------------------------
-
-    def diagnose(self) -> None:
-        s = STAGE.c
+        self._resolve_owners({row[1] for row in chunk} - self.owners.keys())
         add = self.problems.add
-        owner_ok = scope.organisations(
-            select(Organisation.id).where(Organisation.credit_code == s.owner_credit_code), self.principal
-        ).exists()
-        for row_no, code in self.session.execute(
-            select(s.row_no, s.owner_credit_code).where(~owner_ok).order_by(s.row_no)
-        ):
-            add(row_no, "owner_credit_code", f"使用单位 {code} 不存在 / owner {code} not found", code)
-        region_ok = select(Region.code).where(Region.code == s.region_code).exists()
-        for row_no, code in self.session.execute(
-            select(s.row_no, s.region_code).where(~region_ok).order_by(s.row_no)
-        ):
-            add(row_no, "region_code", f"行政区划 {code} 不存在 / region not found", code)
-        first = func.min(s.row_no).over(partition_by=[s[c] for c in IDENTITY]).label("first_row")
-        ranked = select(s.row_no, s.serial_number, first).subquery()
-        for row_no, serial, first_row in self.session.execute(
-            select(ranked).where(ranked.c.row_no != ranked.c.first_row).order_by(ranked.c.row_no)
-        ):
-            add(
-                row_no,
-                "serial_number",
-                f"与本文件第 {first_row} 行重复（同一制造商、型号、出厂编号）/ duplicates row {first_row} of "
-                "this file (same manufacturer, model and serial number)",
-                serial,
+        first_of: dict[tuple[str, str, str], int] = {}
+        candidates = []
+        for row in chunk:
+            row_no, code = row[0], row[1]
+            owner_id = self.owners[code]
+            ok = True
+            if owner_id is None:
+                add(row_no, "owner_credit_code", f"使用单位 {code} 不存在 / owner {code} not found", code)
+                ok = False
+            region = row[2 + _REGION]
+            if region not in self.regions:
+                add(row_no, "region_code", f"行政区划 {region} 不存在 / region not found", region)
+                ok = False
+            key = (row[2 + _MANUFACTURER], row[2 + _MODEL], row[2 + _SERIAL])
+            first = first_of.setdefault(key, row_no)
+            if first != row_no:
+                _duplicate_in_file(add, row_no, first, key[2])
+                ok = False
+            if ok:
+                candidates.append((row, owner_id, key))
+        if not self.problems:
+            # The usual case, a clean file: write the chunk at once; the unique index is the check.
+            rows_out = [(*row[2:], owner_id) for row, owner_id, _ in candidates]
+            try:
+                ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out, guarded=True)  # type: ignore[arg-type]
+            except UniqueClash:
+                pass
+            else:
+                self.written.add(ids, [row[0] for row, _, _ in candidates])
+                return
+        # Some row clashes (or the file is already refused): find which, and keep writing the others so
+        # that later rows of the file are still checked against them.
+        existing = self.bulk.existing(Instrument.__table__, IDENTITY, [key for _, _, key in candidates])  # type: ignore[arg-type]
+        rows_out, row_nos = [], []
+        for row, owner_id, key in candidates:
+            found = existing.get(key)
+            if found is None:
+                rows_out.append((*row[2:], owner_id))
+                row_nos.append(row[0])
+            elif found <= self.max_before:
+                add(
+                    row[0],
+                    "serial_number",
+                    f"同一制造商、型号下出厂编号 {key[2]} 已备案 / serial number already filed for this "
+                    "manufacturer and model",
+                    key[2],
+                )
+            else:
+                _duplicate_in_file(add, row[0], self.written.row_of(found), key[2])
+        ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out)  # type: ignore[arg-type]
+        self.written.add(ids, row_nos)
+
+    def _resolve_owners(self, codes: set[str]) -> None:
+        """Owners the caller may file for: the same scope rule as services.instruments.resolve_owner."""
+        pending = sorted(codes)
+        for i in range(0, len(pending), KEY_BATCH):
+            batch = pending[i : i + KEY_BATCH]
+            stmt = scope.organisations(
+                select(Organisation.credit_code, Organisation.id).where(Organisation.credit_code.in_(batch)),
+                self.principal,
             )
-        same = and_(*[getattr(Instrument, c) == s[c] for c in IDENTITY])
-        for row_no, serial in self.session.execute(
-            select(s.row_no, s.serial_number)
-            .join(Instrument, same)
-            .where(Instrument.id <= self.max_before)
-            .order_by(s.row_no)
-        ):
-            add(
-                row_no,
-                "serial_number",
-                f"同一制造商、型号下出厂编号 {serial} 已备案 / serial number already filed for this "
-                "manufacturer and model",
-                serial,
-            )
-        if not self.problems:  # rows vanished between staging and inserting: a concurrent change
-            add(0, "file", "导入期间数据被并发修改，请重试 / the registry changed during the import; retry")
+            found = {code: id_ for code, id_ in self.session.execute(stmt)}
+            for code in batch:
+                self.owners[code] = found.get(code)
 
 
-def _bind(name: str) -> Any:
-    return bindparam(name, type_=Integer)
+def _duplicate_in_file(add: Callable[..., None], row_no: int, first: int | None, serial: str) -> None:
+    add(
+        row_no,
+        "serial_number",
+        f"与本文件第 {first} 行重复（同一制造商、型号、出厂编号）/ duplicates row {first} of this file "
+        "(same manufacturer, model and serial number)",
+        serial,
+    )

@@ -128,9 +128,7 @@ class Sheet:
         return self.metered.sha256.hexdigest()
 
 
-def map_header(
-    cells: list[Any], columns: tuple[Column, ...], problems: Problems
-) -> list[str | None]:
+def map_header(cells: list[Any], columns: tuple[Column, ...], problems: Problems) -> list[str | None]:
     """The field each column holds (None for an ignored column); unknown or missing headers are problems."""
     index = header_index(columns)
     fields: list[str | None] = []
@@ -214,7 +212,9 @@ def _csv_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problems
                 if not any(c.strip() for c in cells):
                     continue  # a blank line
                 problems.add(
-                    row_no, "row", f"有 {len(cells)} 列，表头有 {width} 列 / {len(cells)} columns, header has {width}"
+                    row_no,
+                    "row",
+                    f"有 {len(cells)} 列，表头有 {width} 列 / {len(cells)} columns, header has {width}",
                 )
                 yield row_no, None
                 continue
@@ -253,7 +253,9 @@ def _xlsx_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problem
             for row_no, values in enumerate(cells_iter, start=2):
                 cells = [cell_text(v) for v in values]
                 if any(cells[width:]):
-                    problems.add(row_no, "row", f"表头只有 {width} 列 / data beyond the header's {width} columns")
+                    problems.add(
+                        row_no, "row", f"表头只有 {width} 列 / data beyond the header's {width} columns"
+                    )
                     yield row_no, None
                     continue
                 cells = (cells + [""] * width)[:width]
