@@ -2,5 +2,6 @@
 
 from jiliang.services.transfer.base import ImportReport
 from jiliang.services.transfer.instruments import import_instruments
+from jiliang.services.transfer.verifications import import_verifications
 
-__all__ = ["ImportReport", "import_instruments"]
+__all__ = ["ImportReport", "import_instruments", "import_verifications"]

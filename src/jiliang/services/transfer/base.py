@@ -17,7 +17,7 @@ from datetime import date
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Column, Table, func, insert, select
+from sqlalchemy import BigInteger, Column, Integer, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -100,31 +100,74 @@ class Bulk:
     def existing(
         self, table: Table, columns: Sequence[str], keys: Sequence[tuple[Any, ...]]
     ) -> dict[tuple[Any, ...], int]:
-        """The id of each key (a unique combination of ``columns``) already in ``table``, in one join.
+        """The id of each key (a unique combination of ``columns``) already in ``table``."""
+        found = self.lookup(table, columns, keys, ("id",))
+        return {k: int(v[0]) for k, v in found.items()}
+
+    def lookup(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        keys: Sequence[tuple[Any, ...]],
+        values: Sequence[str],
+    ) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        """``values`` of the row of ``table`` for each key (a unique combination of ``columns``), in one join.
 
         PostgreSQL joins the keys passed as arrays (``unnest``); SQLite joins a temporary key table.
         Either way the table's unique index answers each key, whatever the size of the registry.
         """
         if not keys:
             return {}
+        n = len(columns)
         on = " AND ".join(f"t.{c} = k.c{i}" for i, c in enumerate(columns))
-        picked = ", ".join(f"t.{c}" for c in columns)
+        picked = ", ".join([*(f"t.{c}" for c in columns), *(f"t.{v}" for v in values)])
+        names = ", ".join(f"c{i}" for i in range(n))
         if self.postgres:
-            arrays = ", ".join(f"%(c{i})s::text[]" for i in range(len(columns)))
-            names = ", ".join(f"c{i}" for i in range(len(columns)))
-            params = {f"c{i}": [k[i] for k in keys] for i in range(len(columns))}
-            sql = f"SELECT {picked}, t.id FROM unnest({arrays}) AS k({names}) JOIN {table.name} t ON {on}"
+            kinds = [_pg_array_type(table.c[c]) for c in columns]
+            arrays = ", ".join(f"%(c{i})s::{kinds[i]}" for i in range(n))
+            params = {f"c{i}": [k[i] for k in keys] for i in range(n)}
+            sql = f"SELECT {picked} FROM unnest({arrays}) AS k({names}) JOIN {table.name} t ON {on}"
             rows = self.connection.exec_driver_sql(sql, params)
         else:
-            names = ", ".join(f"c{i}" for i in range(len(columns)))
-            self.connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS import_keys ({names})")
-            self.connection.exec_driver_sql("DELETE FROM import_keys")
-            marks = ", ".join("?" * len(columns))
-            self.connection.exec_driver_sql(f"INSERT INTO import_keys VALUES ({marks})", list(keys))
+            table_name = f"import_keys_{n}"
+            self.connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {table_name} ({names})")
+            self.connection.exec_driver_sql(f"DELETE FROM {table_name}")
+            marks = ", ".join("?" * n)
+            self.connection.exec_driver_sql(f"INSERT INTO {table_name} VALUES ({marks})", list(keys))
             rows = self.connection.exec_driver_sql(
-                f"SELECT {picked}, t.id FROM import_keys k JOIN {table.name} t ON {on}"
+                f"SELECT {picked} FROM {table_name} k JOIN {table.name} t ON {on}"
             )
-        return {tuple(r[:-1]): int(r[-1]) for r in rows}
+        return {tuple(r[:n]): tuple(r[n:]) for r in rows}
+
+    def update(self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Set ``columns`` of the rows whose id is each tuple's first value (PostgreSQL: COPY, then one
+        UPDATE … FROM; SQLite: executemany)."""
+        if not rows:
+            return
+        sets = ", ".join(f"{c} = u.{c}" for c in columns)
+        if self.postgres:
+            cols = ", ".join(["id", *columns])
+            self.connection.exec_driver_sql(
+                f"CREATE TEMP TABLE IF NOT EXISTS import_updates_{table.name} "
+                f"ON COMMIT DROP AS SELECT {cols} FROM {table.name} WITH NO DATA"
+            )
+            driver = self.connection.connection.driver_connection
+            with (
+                driver.cursor() as cur,
+                cur.copy(f"COPY import_updates_{table.name} ({cols}) FROM STDIN") as copy,
+            ):  # type: ignore[union-attr]
+                for row in rows:
+                    copy.write_row(row)
+            self.connection.exec_driver_sql(
+                f"UPDATE {table.name} SET {sets} FROM import_updates_{table.name} u WHERE {table.name}.id = u.id"
+            )
+            self.connection.exec_driver_sql(f"TRUNCATE import_updates_{table.name}")
+            return
+        assignments = ", ".join(f"{c} = ?" for c in columns)
+        self.connection.exec_driver_sql(
+            f"UPDATE {table.name} SET {assignments} WHERE id = ?",
+            [tuple(_sqlite_value(v) for v in (*row[1:], row[0])) for row in rows],
+        )
 
     def max_id(self, column: Column[Any]) -> int:
         return int(self.connection.execute(select(func.coalesce(func.max(column), 0))).scalar_one())
@@ -138,6 +181,10 @@ def _unique_violation(exc: BaseException) -> bool:
     if isinstance(exc, IntegrityError):
         return "UNIQUE" in str(exc.orig) or getattr(exc.orig, "sqlstate", None) == "23505"
     return getattr(exc, "sqlstate", None) == "23505"  # psycopg's UniqueViolation, raised by COPY
+
+
+def _pg_array_type(column: Any) -> str:
+    return "bigint[]" if isinstance(column.type, Integer | BigInteger) else "text[]"
 
 
 def _sqlite_value(value: Any) -> Any:

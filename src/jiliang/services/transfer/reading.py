@@ -230,7 +230,7 @@ def _xlsx_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problem
 
     metered = Metered(source, max_bytes)
     # A zip is read from its end, so the upload is spooled (and measured) before it is opened.
-    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 (closed by rows())
     while chunk := metered.read(1024 * 1024):
         spool.write(chunk)
     spool.seek(0)
