@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import multiprocessing
 import os
 import resource
@@ -174,7 +173,11 @@ def institution_principal(p: Platform) -> Principal:
     with p.reading() as s:
         oid = s.scalar(select(Organisation.id).where(Organisation.credit_code == INSTITUTION))
     return Principal(
-        user_id=None, username="bench-institution", role=Role.INSTITUTION, jurisdiction=PROVINCE, organisation_id=oid
+        user_id=None,
+        username="bench-institution",
+        role=Role.INSTITUTION,
+        jurisdiction=PROVINCE,
+        organisation_id=oid,
     )
 
 
@@ -281,7 +284,9 @@ def run_backend(name: str, url: str, kind: str, rows: int, baseline_rows: int, w
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--baseline-rows", type=int, default=20_000)
     parser.add_argument("--kind", choices=["instruments", "verifications"], default="instruments")
@@ -292,7 +297,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="jiliang-bench-") as tmp:
         work = Path(tmp)
         if args.only != "postgresql":
-            run_backend("SQLite", f"sqlite:///{work / 'bench.db'}", args.kind, args.rows, args.baseline_rows, work)
+            run_backend(
+                "SQLite", f"sqlite:///{work / 'bench.db'}", args.kind, args.rows, args.baseline_rows, work
+            )
         if args.only != "sqlite":
             if not args.postgres_url:
                 print("\nPostgreSQL skipped: give --postgres-url or set JILIANG_BENCH_POSTGRES_URL")
@@ -302,7 +309,9 @@ def main(argv: list[str] | None = None) -> None:
                 except Exception as exc:
                     print(f"\nPostgreSQL skipped: cannot connect ({exc.__class__.__name__}: {exc})")
                 else:
-                    run_backend("PostgreSQL", args.postgres_url, args.kind, args.rows, args.baseline_rows, work)
+                    run_backend(
+                        "PostgreSQL", args.postgres_url, args.kind, args.rows, args.baseline_rows, work
+                    )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ ROUTERS = [
     "indicators",
     "reminders",
     "audit",
+    "transfer",
 ]
 
 REQUEST_ID = "x-request-id"

@@ -17,7 +17,7 @@ from datetime import date
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, Table, func, insert, select
+from sqlalchemy import BigInteger, Integer, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ class Bulk:
         self.postgres = self.connection.dialect.name == "postgresql"
 
     def insert(
-        self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], *, guarded: bool = False
+        self, table: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], *, guarded: bool = False
     ) -> list[int]:
         """Write ``rows`` (without their id) and return the ids they were given, in order.
 
@@ -74,7 +74,7 @@ class Bulk:
             self.connection.exec_driver_sql("RELEASE SAVEPOINT jiliang_import_chunk")
         return ids
 
-    def _insert(self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> list[int]:
+    def _insert(self, table: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> list[int]:
         if self.postgres:
             ids = list(
                 self.connection.exec_driver_sql(
@@ -83,8 +83,8 @@ class Bulk:
                 ).scalars()
             )
             names = ", ".join(["id", *columns])
-            driver = self.connection.connection.driver_connection
-            with driver.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            driver: Any = self.connection.connection.driver_connection
+            with driver.cursor() as cur, cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                 for id_, row in zip(ids, rows, strict=True):
                     copy.write_row((id_, *row))
             return ids
@@ -98,7 +98,7 @@ class Bulk:
         return list(range(last - len(rows) + 1, last + 1))
 
     def existing(
-        self, table: Table, columns: Sequence[str], keys: Sequence[tuple[Any, ...]]
+        self, table: Any, columns: Sequence[str], keys: Sequence[tuple[Any, ...]]
     ) -> dict[tuple[Any, ...], int]:
         """The id of each key (a unique combination of ``columns``) already in ``table``."""
         found = self.lookup(table, columns, keys, ("id",))
@@ -106,7 +106,7 @@ class Bulk:
 
     def lookup(
         self,
-        table: Table,
+        table: Any,
         columns: Sequence[str],
         keys: Sequence[tuple[Any, ...]],
         values: Sequence[str],
@@ -139,7 +139,7 @@ class Bulk:
             )
         return {tuple(r[:n]): tuple(r[n:]) for r in rows}
 
-    def update(self, table: Table, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    def update(self, table: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         """Set ``columns`` of the rows whose id is each tuple's first value (PostgreSQL: COPY, then one
         UPDATE … FROM; SQLite: executemany)."""
         if not rows:
@@ -151,11 +151,11 @@ class Bulk:
                 f"CREATE TEMP TABLE IF NOT EXISTS import_updates_{table.name} "
                 f"ON COMMIT DROP AS SELECT {cols} FROM {table.name} WITH NO DATA"
             )
-            driver = self.connection.connection.driver_connection
+            driver: Any = self.connection.connection.driver_connection
             with (
                 driver.cursor() as cur,
                 cur.copy(f"COPY import_updates_{table.name} ({cols}) FROM STDIN") as copy,
-            ):  # type: ignore[union-attr]
+            ):
                 for row in rows:
                     copy.write_row(row)
             self.connection.exec_driver_sql(
@@ -169,7 +169,7 @@ class Bulk:
             [tuple(_sqlite_value(v) for v in (*row[1:], row[0])) for row in rows],
         )
 
-    def max_id(self, column: Column[Any]) -> int:
+    def max_id(self, column: Any) -> int:
         return int(self.connection.execute(select(func.coalesce(func.max(column), 0))).scalar_one())
 
 

@@ -261,7 +261,7 @@ class _Job:
             # The usual case, a clean file: write the chunk at once; the unique index is the check.
             rows_out = [(*row[2:], owner_id) for row, owner_id, _ in candidates]
             try:
-                ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out, guarded=True)  # type: ignore[arg-type]
+                ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out, guarded=True)
             except UniqueClash:
                 pass
             else:
@@ -269,7 +269,7 @@ class _Job:
                 return
         # Some row clashes (or the file is already refused): find which, and keep writing the others so
         # that later rows of the file are still checked against them.
-        existing = self.bulk.existing(Instrument.__table__, IDENTITY, [key for _, _, key in candidates])  # type: ignore[arg-type]
+        existing = self.bulk.existing(Instrument.__table__, IDENTITY, [key for _, _, key in candidates])
         rows_out, row_nos = [], []
         for row, owner_id, key in candidates:
             found = existing.get(key)
@@ -286,7 +286,7 @@ class _Job:
                 )
             else:
                 _duplicate_in_file(add, row[0], self.written.row_of(found), key[2])
-        ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out)  # type: ignore[arg-type]
+        ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out)
         self.written.add(ids, row_nos)
 
     def _resolve_owners(self, codes: set[str]) -> None:
@@ -294,8 +294,9 @@ class _Job:
         pending = sorted(codes)
         for i in range(0, len(pending), KEY_BATCH):
             batch = pending[i : i + KEY_BATCH]
+            query: Any = select(Organisation.credit_code, Organisation.id)
             stmt = scope.organisations(
-                select(Organisation.credit_code, Organisation.id).where(Organisation.credit_code.in_(batch)),
+                query.where(Organisation.credit_code.in_(batch)),
                 self.principal,
             )
             found = {code: id_ for code, id_ in self.session.execute(stmt)}

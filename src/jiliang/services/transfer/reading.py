@@ -103,15 +103,19 @@ def refused_file(reason: str, rows_read: int = 0) -> ImportRefused:
 
 
 def sniff_encoding(head: bytes) -> str:
+    """UTF-8 (BOM or not) or GB18030, from the file's first bytes.
+
+    Chinese text in GB18030 is almost never valid UTF-8, while a UTF-8 file with a stray bad byte is
+    still mostly valid UTF-8: so UTF-8 wins when its valid multi-byte characters far outnumber the bytes
+    that do not decode (those rows are then reported), and GB18030 otherwise.
+    """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # A multi-byte character cut by the sniff window is still UTF-8.
-        if exc.start < len(head) - 3 or exc.reason != "unexpected end of data":
-            return "gb18030"
-    return "utf-8"
+    cut = head.rfind(b"\n")
+    text = (head[: cut + 1] if cut >= 0 else head).decode("utf-8", errors="replace")  # whole lines only
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    return "utf-8" if bad * 10 <= good else "gb18030"
 
 
 @dataclass
@@ -226,7 +230,7 @@ def _csv_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problems
 
 
 def _xlsx_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problems, max_bytes: int) -> Sheet:
-    import openpyxl
+    import openpyxl  # type: ignore[import-untyped]
 
     metered = Metered(source, max_bytes)
     # A zip is read from its end, so the upload is spooled (and measured) before it is opened.

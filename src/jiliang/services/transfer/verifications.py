@@ -251,7 +251,7 @@ class _Job:
         if not chunk:
             return
         found = self.bulk.lookup(
-            Instrument.__table__,  # type: ignore[arg-type]
+            Instrument.__table__,
             IDENTITY,
             list({(r[1], r[2], r[3]) for r in chunk}),
             INSTRUMENT_STATE,
@@ -273,13 +273,13 @@ class _Job:
             try:
                 ids = self.bulk.insert(
                     VerificationRecord.__table__, WRITTEN, [r for r, _ in out], guarded=True
-                )  # type: ignore[arg-type]
+                )
             except UniqueClash:
                 pass
             else:
                 self._wrote(ids, out)
                 return
-        existing = self.bulk.existing(VerificationRecord.__table__, DOCUMENT, [(r[1], r[5]) for r, _ in out])  # type: ignore[arg-type]
+        existing = self.bulk.existing(VerificationRecord.__table__, DOCUMENT, [(r[1], r[5]) for r, _ in out])
         kept = []
         for record, row_no in out:
             clash = existing.get((record[1], record[5]))
@@ -294,7 +294,7 @@ class _Job:
                 )
             else:
                 _duplicate_in_file(self.problems.add, row_no, self.written.row_of(clash), record[5])
-        self._wrote(self.bulk.insert(VerificationRecord.__table__, WRITTEN, [r for r, _ in kept]), kept)  # type: ignore[arg-type]
+        self._wrote(self.bulk.insert(VerificationRecord.__table__, WRITTEN, [r for r, _ in kept]), kept)
 
     def _wrote(self, ids: list[int], out: list[tuple[tuple[Any, ...], int]]) -> None:
         self.written.add(ids, [row_no for _, row_no in out])
@@ -491,7 +491,7 @@ class _Refresh:
             for rec in new:
                 if last is None or rec[0] >= last[0]:  # a new record's id is above every older one's
                     last = rec
-                after = status_after(Conclusion(last[1]), InstrumentStatus(status)).value
+                after = status_after(Conclusion(str(last[1])), InstrumentStatus(status)).value
                 if after != status:
                     status, since = after, last[0]
                 version += 1
@@ -502,13 +502,13 @@ class _Refresh:
                     last[0],
                     last[1],
                     last[2],
-                    valid_until(Conclusion(last[1]), last[2]),
+                    valid_until(Conclusion(str(last[1])), last[2]),
                     status,
                     since,
                     version,
                 )
             )
-        self.bulk.update(Instrument.__table__, REFRESHED, updates)  # type: ignore[arg-type]
+        self.bulk.update(Instrument.__table__, REFRESHED, updates)
         if chains:
             self._chains(chains)
 
