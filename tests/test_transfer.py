@@ -437,7 +437,19 @@ def test_imported_records_leave_instruments_exactly_as_record_verification_does(
         "with-history": [("2026-04-01", "pass")],  # a record exists before the import
         "suspended-backfill": [("2024-01-01", "pass")],  # manually suspended, then an older record
     }
-    pairs = {name: (_file(world, f"S-{name}"), _file(world, f"I-{name}")) for name in histories}
+    water = next(c for c, i in _items(p).items() if i.size_parameter == "DN")
+    authorise_all(world, [water])
+    histories["rotation"] = [("2025-05-01", "pass"), ("2026-01-05", "pass")]  # due from first use
+    kinds: dict[str, dict[str, Any]] = {
+        "rotation": {"item_code": water, "nominal_size": 15, "first_used_on": "2024-03-01"}
+    }
+    pairs = {
+        name: (
+            _file(world, f"S-{name}", **kinds.get(name, {})),
+            _file(world, f"I-{name}", **kinds.get(name, {})),
+        )
+        for name in histories
+    }
     for name, ids in pairs.items():
         for id_ in ids:
             if name in ("with-history", "suspended-backfill"):

@@ -4,9 +4,9 @@ Rows are checked as ``services.verifications.record_verification`` checks one re
 functions (parse_date, not_in_future, parse_conclusion, approval_valid, rule_for, due_date) and the same
 order of refusals — with what needs the database looked up per chunk in one join: the instrument by its
 identity (manufacturer, model, serial number), the institution by its credit code, its authorisations
-and standards (few, so held in memory). Records are written per chunk; after the whole file is in, the
-instruments' denormalised state is brought up to date as record_verification's ``refresh_instrument``
-would have left it after each record in turn (see ``_Refresh``). Any problem refuses the whole file.
+and standards (few, so held in memory). Records are written per chunk, and with each chunk the
+instruments' denormalised state is brought up to date chunk by chunk, as record_verification's
+``refresh_instrument`` would have left it after each record in turn (see ``_Refresh``). Any problem refuses the whole file.
 """
 
 from __future__ import annotations
@@ -56,7 +56,20 @@ from jiliang.store.models import (
 )
 
 IDENTITY = ("manufacturer", "model", "serial_number")
-INSTRUMENT_STATE = ("id", "item_code", "region_code", "nominal_size", "first_used_on", "status")
+INSTRUMENT_STATE = (
+    "id",
+    "item_code",
+    "region_code",
+    "nominal_size",
+    "first_used_on",
+    "status",
+    # what the replay of refresh_instrument starts from:
+    "status_since",
+    "row_version",
+    "last_verified_on",
+    "last_conclusion",
+    "due_on",
+)
 DOCUMENT = ("institution_id", "document_no")  # uq_verification_records_document
 WRITTEN = (
     "instrument_id",
@@ -82,7 +95,6 @@ REFRESHED = (
     "status_since",
     "row_version",
 )
-REFRESH_BATCH = 5000
 
 
 def import_verifications(
@@ -123,7 +135,6 @@ def import_verifications(
             progress(rows_read)
         if problems:
             raise problems.refuse(rows_read)
-        _Refresh(session, job.bulk, job.max_before).run(sorted(set(job.instrument_ids)))
         written = len(job.written)
         audit_id = write_audit(
             session,
@@ -174,7 +185,7 @@ class _Job:
         self.authorisations = self._authorisations()
         self.standards: dict[str, tuple[int, int, bool, date, date, frozenset[str]] | None] = {}
         self.written = RowsOfIds()
-        self.instrument_ids: list[int] = []
+        self.refresh = _Refresh(session, self.bulk)
 
     def _authorisations(self) -> dict[tuple[int, str], list[tuple[str, date, date]]]:
         stmt = select(
@@ -278,6 +289,7 @@ class _Job:
                 pass
             else:
                 self._wrote(ids, out)
+                self.refresh.apply([r for r, _ in out], {v[0]: v for v in found.values()})
                 return
         existing = self.bulk.existing(VerificationRecord.__table__, DOCUMENT, [(r[1], r[5]) for r, _ in out])
         kept = []
@@ -298,7 +310,6 @@ class _Job:
 
     def _wrote(self, ids: list[int], out: list[tuple[tuple[Any, ...], int]]) -> None:
         self.written.add(ids, [row_no for _, row_no in out])
-        self.instrument_ids.extend(record[0] for record, _ in out)
 
     def _record(self, row: tuple[Any, ...], instrument: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
         """The record record_verification would write for this row, or None with the problem added."""
@@ -307,7 +318,7 @@ class _Job:
         if instrument is None:
             add(row_no, "serial_number", _NOT_FOUND, serial)
             return None
-        inst_id, item_code, region, nominal_size, first_used_on, status = instrument
+        inst_id, item_code, region, nominal_size, first_used_on, status = instrument[:6]
         item = self.items[item_code]
         if not self._authorised(institution_id, item_code, region, verified_on):
             if self.principal.role is Role.INSTITUTION and not self.principal.sees_region(region):
@@ -442,75 +453,55 @@ class _Refresh:
     record_verification refreshes after every record: the instrument's last effective record (by
     verified_on, then id) sets last_verified_on, last_conclusion, due_on and valid_until; its status
     follows ``status_after`` of that record's conclusion, with status_since the last record's date
-    whenever the status changes; row_version grows by one per record. Replaying exactly that, in id
-    order, per instrument gives the same end state without a query per record. The effective chain
-    (effective_until = the next effective record's date) is re-derived with one window query for the
-    instruments that had records before or got several now. tests/test_transfer.py proves the two
-    paths identical.
+    whenever the status changes; row_version grows by one per record. Replaying exactly that per chunk,
+    in id order, from the state the chunk's lookup read gives the same end state without a query per
+    record. The effective chain (effective_until = the next effective record's date) is re-derived with
+    one window query for the instruments that had records before or got several now.
+    tests/test_transfer.py proves the two paths identical.
     """
 
-    def __init__(self, session: Session, bulk: Bulk, max_before: int) -> None:
+    def __init__(self, session: Session, bulk: Bulk) -> None:
         self.session = session
         self.bulk = bulk
-        self.max_before = max_before
 
-    def run(self, instrument_ids: list[int]) -> None:
-        for i in range(0, len(instrument_ids), REFRESH_BATCH):
-            self._batch(instrument_ids[i : i + REFRESH_BATCH])
-
-    def _batch(self, ids: list[int]) -> None:
-        VR = VerificationRecord
-        states = {
-            r[0]: r
-            for r in self.session.execute(
-                select(
-                    Instrument.id,
-                    Instrument.status,
-                    Instrument.status_since,
-                    Instrument.row_version,
-                    Instrument.last_verified_on,
-                    Instrument.last_conclusion,
-                    Instrument.due_on,
-                ).where(Instrument.id.in_(ids))
+    def apply(self, records: list[tuple[Any, ...]], states: dict[int, tuple[Any, ...]]) -> None:
+        """``records``: as written (instrument_id first, then verified_on at 3, conclusion at 4, due_on at 6)."""
+        current: dict[int, list[Any]] = {}
+        chains: set[int] = set()
+        for record in records:
+            inst_id = record[0]
+            state = current.get(inst_id)
+            if state is None:
+                _, _, _, _, _, status, since, version, last_on, last_conclusion, last_due = states[inst_id]
+                last = (last_on, last_conclusion, last_due) if last_on is not None else None
+                state = current[inst_id] = [status, since, version, last]
+            else:
+                chains.add(inst_id)
+            status, since, version, last = state
+            if last is not None:
+                chains.add(inst_id)
+            if last is None or record[3] >= last[0]:  # a new record's id is above every older one's
+                last = (record[3], record[4], record[6])
+            after = status_after(Conclusion(str(last[1])), InstrumentStatus(status)).value
+            if after != status:
+                status, since = after, last[0]
+            current[inst_id] = [status, since, version + 1, last]
+        updates = [
+            (
+                inst_id,
+                last[0],
+                last[1],
+                last[2],
+                valid_until(Conclusion(str(last[1])), last[2]),
+                status,
+                since,
+                version,
             )
-        }
-        records: dict[int, list[tuple[date, str, date | None]]] = defaultdict(list)
-        for inst_id, verified_on, conclusion, due in self.session.execute(
-            select(VR.instrument_id, VR.verified_on, VR.conclusion, VR.due_on)
-            .where(VR.id > self.max_before, VR.instrument_id.between(ids[0], ids[-1]))
-            .order_by(VR.instrument_id, VR.id)
-        ):
-            records[inst_id].append((verified_on, conclusion, due))
-        updates, chains = [], []
-        for inst_id in ids:
-            _, status, since, version, last_on, last_conclusion, last_due = states[inst_id]
-            new = records[inst_id]
-            if last_on is not None or len(new) > 1:
-                chains.append(inst_id)
-            last = (last_on, last_conclusion, last_due) if last_on is not None else None
-            for rec in new:
-                if last is None or rec[0] >= last[0]:  # a new record's id is above every older one's
-                    last = rec
-                after = status_after(Conclusion(str(last[1])), InstrumentStatus(status)).value
-                if after != status:
-                    status, since = after, last[0]
-                version += 1
-            assert last is not None
-            updates.append(
-                (
-                    inst_id,
-                    last[0],
-                    last[1],
-                    last[2],
-                    valid_until(Conclusion(str(last[1])), last[2]),
-                    status,
-                    since,
-                    version,
-                )
-            )
+            for inst_id, (status, since, version, last) in current.items()
+        ]
         self.bulk.update(Instrument.__table__, REFRESHED, updates)
         if chains:
-            self._chains(chains)
+            self._chains(sorted(chains))
 
     def _chains(self, instrument_ids: list[int]) -> None:
         VR = VerificationRecord
