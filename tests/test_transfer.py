@@ -558,6 +558,18 @@ def test_an_institution_outside_its_jurisdiction_finds_no_instrument(world: Worl
     assert (row, field) == (2, "serial_number") and "not found" in reason
 
 
+def test_an_administrator_names_the_institution_by_credit_code(world: World) -> None:
+    authorise_all(world, ["09.01"])
+    _file(world, "AD1")
+    unknown = credit_code(99, CITY)
+    exc = refused(world.platform, _vimport(world, "admin", [ver("AD1", institution_credit_code=unknown)]))
+    assert only_problem(exc)[:2] == (2, "institution_credit_code")
+    report = _vimport(world, "admin", [ver("AD1")])()
+    assert report.rows_written == 1
+    page = verifications_service.list_records(world.platform, world.as_("city"))
+    assert [r.institution_id for r in page.items] == [world.institution_id]
+
+
 def test_an_institution_records_only_as_itself(world: World) -> None:
     authorise_all(world, ["09.01"])
     _file(world, "W1")

@@ -230,7 +230,7 @@ class _Job:
                 ok = False
         return tuple(values) if ok else None
 
-    def _institution(self, value: str) -> int:
+    def _institution(self, value: str) -> int | str:
         """An institution records only as itself (as record_verification); others name one by code."""
         if self.own is not None:
             if not value.strip():
@@ -245,22 +245,14 @@ class _Job:
         code = validate_credit_code(
             required_text(value, "institution_credit_code", 18), "institution_credit_code"
         )
-        if code not in self.institutions:
-            self.institutions[code] = self.session.scalar(
-                select(Organisation.id).where(Organisation.credit_code == code)
-            )
-        found = self.institutions[code]
-        if found is None:
-            raise InvalidInput(
-                f"检定机构 {code} 不存在 / institution {code} not found", field="institution_credit_code"
-            )
-        return found
+        return code  # resolved to an id per chunk, in the thread that owns the connection
 
     # -- per chunk, against the database (write-behind thread) --------------------------------------
 
     def write(self, chunk: list[tuple[Any, ...]]) -> None:
         if not chunk:
             return
+        chunk = self._resolve_institutions(chunk)
         found = self.bulk.lookup(
             Instrument.__table__,
             IDENTITY,
@@ -307,6 +299,31 @@ class _Job:
             else:
                 _duplicate_in_file(self.problems.add, row_no, self.written.row_of(clash), record[5])
         self._wrote(self.bulk.insert(VerificationRecord.__table__, WRITTEN, [r for r, _ in kept]), kept)
+
+    def _resolve_institutions(self, chunk: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Institutions named by credit code (an administrator's file) to ids; unknown ones are problems."""
+        codes = {r[4] for r in chunk if isinstance(r[4], str)} - self.institutions.keys()
+        if codes:
+            stmt = select(Organisation.credit_code, Organisation.id).where(
+                Organisation.credit_code.in_(codes)
+            )
+            found = {code: id_ for code, id_ in self.session.execute(stmt)}
+            self.institutions.update({c: found.get(c) for c in codes})
+        out = []
+        for row in chunk:
+            if isinstance(row[4], str):
+                institution_id = self.institutions[row[4]]
+                if institution_id is None:
+                    self.problems.add(
+                        row[0],
+                        "institution_credit_code",
+                        f"检定机构 {row[4]} 不存在 / institution {row[4]} not found",
+                        row[4],
+                    )
+                    continue
+                row = (*row[:4], institution_id, *row[5:])
+            out.append(row)
+        return out
 
     def _wrote(self, ids: list[int], out: list[tuple[tuple[Any, ...], int]]) -> None:
         self.written.add(ids, [row_no for _, row_no in out])
