@@ -18,6 +18,7 @@ from jiliang.services.platform import Platform, request_id_var
 ROUTERS = [
     "auth",
     "registry",
+    "transfer",  # before "instruments": /instruments/export must not be read as /instruments/{id}
     "instruments",
     "verifications",
     "indicators",

@@ -1,0 +1,314 @@
+"""Bulk filing of instruments (批量备案) from CSV or XLSX.
+
+Each row is validated by ``domain.filing.parse_instrument`` (the one validation of a filing) and by the
+caller's role and jurisdiction exactly as ``services.instruments.file_instrument`` checks them. What
+needs the database is answered per chunk with set-based queries: owners by credit code through the same
+scope rule as ``resolve_owner``, regions, and duplicates against the registry by the unique identity
+(manufacturer, model, serial number). Rows that pass go straight into ``instruments`` while the file is
+still being read, so that the database's index work overlaps Python's parsing; rows written earlier in
+the same file are thereby found as duplicates too. Any problem refuses the file: the transaction is
+rolled back and nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jiliang.domain.access import Principal, Role
+from jiliang.domain.catalogue import CatalogueItem, is_compulsory
+from jiliang.domain.credit_code import validate_credit_code
+from jiliang.domain.filing import parse_instrument
+from jiliang.domain.instruments import InstrumentStatus, required_text
+from jiliang.domain.regions import in_jurisdiction
+from jiliang.errors import InvalidInput
+from jiliang.services import catalogue as catalogue_service
+from jiliang.services import scope
+from jiliang.services.common import not_found, require_role
+from jiliang.services.platform import Platform
+from jiliang.services.transfer.base import (
+    Bulk,
+    ImportReport,
+    RowsOfIds,
+    UniqueClash,
+    WriteBehind,
+    write_audit,
+)
+from jiliang.services.transfer.columns import INSTRUMENT_COLUMNS, USE_FROM_LABEL
+from jiliang.services.transfer.reading import Format, Problems, open_sheet
+from jiliang.store.models import Instrument, Organisation, Region
+
+# The columns written, in the order of the tuples ``_Job.validate`` builds (owner_id resolved per chunk).
+WRITTEN = (
+    "name",
+    "item_code",
+    "model",
+    "measuring_range",
+    "accuracy_class",
+    "serial_number",
+    "manufacturer",
+    "pattern_approval_no",
+    "nominal_size",
+    "location",
+    "region_code",
+    "use",
+    "status",
+    "status_since",
+    "filed_on",
+    "first_used_on",
+    "compulsory",
+    "row_version",
+    "owner_id",
+)
+_SERIAL, _MANUFACTURER, _MODEL, _REGION = 5, 6, 2, 10
+IDENTITY = ("manufacturer", "model", "serial_number")  # uq_instruments_identity
+KEY_BATCH = 4000  # identities per duplicate query: under SQLite's 32,766 bound parameters
+
+
+def import_instruments(
+    platform: Platform,
+    principal: Principal,
+    source: BinaryIO,
+    *,
+    fmt: Format,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """File every row of the file, or none: any problem refuses the whole file with a per-row report."""
+    require_role(principal, Role.SUPERVISOR, Role.ENTERPRISE)
+    settings = platform.settings
+    problems = Problems(settings.import_max_reported_problems)
+    items = catalogue_service.catalogue(platform)
+    sheet = open_sheet(source, fmt, INSTRUMENT_COLUMNS, problems, settings.max_upload_bytes)
+    if problems:
+        raise problems.refuse(0)
+    with platform.unit_of_work(principal) as session:
+        job = _Job(session, principal, items, platform.today(), problems)
+        rows_read = 0
+        chunk: list[tuple[Any, ...]] = []
+        with WriteBehind(job.write) as writer:
+            for row_no, raw in sheet.rows:
+                rows_read += 1
+                if raw is not None:
+                    staged = job.validate(row_no, raw)
+                    if staged is not None:
+                        chunk.append(staged)
+                if rows_read % settings.import_chunk_rows == 0:
+                    writer.submit(chunk)
+                    chunk = []
+                    if progress:
+                        progress(rows_read)
+            writer.submit(chunk)
+        if progress:
+            progress(rows_read)
+        if problems:
+            raise problems.refuse(rows_read)
+        written = len(job.written)
+        audit_id = write_audit(
+            session,
+            "instruments",
+            count=written,
+            sha256=sheet.sha256,
+            first_id=job.written.first_id,
+            last_id=job.written.last_id,
+            fmt=fmt,
+            rows_read=rows_read,
+            summary=f"批量备案 {written} 台计量器具 / imported {written} instruments",
+        )
+    return ImportReport("instruments", rows_read, written, sheet.sha256, audit_id)
+
+
+class _Job:
+    def __init__(
+        self,
+        session: Session,
+        principal: Principal,
+        items: dict[str, CatalogueItem],
+        today: date,
+        problems: Problems,
+    ) -> None:
+        self.session = session
+        self.principal = principal
+        self.items = items
+        self.today = today
+        self.problems = problems
+        self.bulk = Bulk(session)
+        self.max_before = self.bulk.max_id(Instrument.id)
+        self.enterprise = principal.role is Role.ENTERPRISE
+        self.own_code = self._own_code() if self.enterprise else None
+        self.regions = set(session.scalars(select(Region.code)))
+        self.owners: dict[str, int | None] = {}  # credit code → id, None when not visible to the caller
+        self.codes: dict[str, str | InvalidInput] = {}  # the domain's verdict on each distinct code
+        self.compulsory: dict[tuple[str, str], bool] = {}
+        self.written = RowsOfIds()
+
+    def _own_code(self) -> str:
+        code = self.session.scalar(
+            select(Organisation.credit_code).where(Organisation.id == self.principal.organisation_id)
+        )
+        if code is None:
+            raise InvalidInput("账户未关联单位 / the account has no organisation", field="owner_credit_code")
+        return code
+
+    # -- per row, in Python ------------------------------------------------------------------------
+
+    def validate(self, row_no: int, raw: dict[str, str]) -> tuple[Any, ...] | None:
+        use = raw.get("use")
+        if use in USE_FROM_LABEL:
+            raw["use"] = USE_FROM_LABEL[use]
+        owner = self._owner(row_no, raw.get("owner_credit_code", ""))
+        try:
+            draft = parse_instrument(raw, self.items, self.today)
+        except InvalidInput as exc:
+            field = exc.field or "row"
+            self.problems.add(row_no, field, exc.message, raw.get(field))
+            return None
+        if owner is None:
+            return None
+        if not self.enterprise and not in_jurisdiction(draft.region_code, self.principal.jurisdiction):
+            # As file_instrument answers: outside the jurisdiction is "not found", never "forbidden".
+            self.problems.add(
+                row_no, "region_code", not_found("region", draft.region_code).message, draft.region_code
+            )
+            return None
+        key = (draft.item_code, draft.use.value)
+        compulsory = self.compulsory.get(key)
+        if compulsory is None:
+            item = self.items[draft.item_code]
+            compulsory = self.compulsory[key] = is_compulsory(item, draft.use, item.effective_from)
+        # The same row services.instruments.new_instrument_row builds for a single filing.
+        return (
+            row_no,
+            owner,
+            draft.name,
+            draft.item_code,
+            draft.model,
+            draft.measuring_range,
+            draft.accuracy_class,
+            draft.serial_number,
+            draft.manufacturer,
+            draft.pattern_approval_no,
+            draft.nominal_size,
+            draft.location,
+            draft.region_code,
+            draft.use.value,
+            InstrumentStatus.IN_SERVICE.value,
+            draft.filed_on,
+            draft.filed_on,
+            draft.first_used_on,
+            compulsory,
+            1,
+        )
+
+    def _owner(self, row_no: int, value: str) -> str | None:
+        """Owners are named by credit code; an enterprise files only for itself (as file_instrument)."""
+        if self.enterprise and not value.strip():
+            return self.own_code
+        verdict = self.codes.get(value)
+        if verdict is None:
+            try:
+                verdict = validate_credit_code(
+                    required_text(value, "owner_credit_code", 18), "owner_credit_code"
+                )
+            except InvalidInput as exc:
+                verdict = exc
+            if len(self.codes) < 1_000_000:
+                self.codes[value] = verdict
+        if isinstance(verdict, InvalidInput):
+            self.problems.add(row_no, "owner_credit_code", verdict.message, value)
+            return None
+        if self.enterprise and verdict != self.own_code:
+            self.problems.add(
+                row_no,
+                "owner_credit_code",
+                "企业只能为本单位备案 / an enterprise files only its own instruments",
+                value,
+            )
+            return None
+        return verdict
+
+    # -- per chunk, against the database (write-behind thread) --------------------------------------
+
+    def write(self, chunk: list[tuple[Any, ...]]) -> None:
+        if not chunk:
+            return
+        self._resolve_owners({row[1] for row in chunk} - self.owners.keys())
+        add = self.problems.add
+        first_of: dict[tuple[str, str, str], int] = {}
+        candidates = []
+        for row in chunk:
+            row_no, code = row[0], row[1]
+            owner_id = self.owners[code]
+            ok = True
+            if owner_id is None:
+                add(row_no, "owner_credit_code", f"使用单位 {code} 不存在 / owner {code} not found", code)
+                ok = False
+            region = row[2 + _REGION]
+            if region not in self.regions:
+                add(row_no, "region_code", f"行政区划 {region} 不存在 / region not found", region)
+                ok = False
+            key = (row[2 + _MANUFACTURER], row[2 + _MODEL], row[2 + _SERIAL])
+            first = first_of.setdefault(key, row_no)
+            if first != row_no:
+                _duplicate_in_file(add, row_no, first, key[2])
+                ok = False
+            if ok:
+                candidates.append((row, owner_id, key))
+        if not self.problems:
+            # The usual case, a clean file: write the chunk at once; the unique index is the check.
+            rows_out = [(*row[2:], owner_id) for row, owner_id, _ in candidates]
+            try:
+                ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out, guarded=True)
+            except UniqueClash:
+                pass
+            else:
+                self.written.add(ids, [row[0] for row, _, _ in candidates])
+                return
+        # Some row clashes (or the file is already refused): find which, and keep writing the others so
+        # that later rows of the file are still checked against them.
+        existing = self.bulk.existing(Instrument.__table__, IDENTITY, [key for _, _, key in candidates])
+        rows_out, row_nos = [], []
+        for row, owner_id, key in candidates:
+            found = existing.get(key)
+            if found is None:
+                rows_out.append((*row[2:], owner_id))
+                row_nos.append(row[0])
+            elif found <= self.max_before:
+                add(
+                    row[0],
+                    "serial_number",
+                    f"同一制造商、型号下出厂编号 {key[2]} 已备案 / serial number already filed for this "
+                    "manufacturer and model",
+                    key[2],
+                )
+            else:
+                _duplicate_in_file(add, row[0], self.written.row_of(found), key[2])
+        ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out)
+        self.written.add(ids, row_nos)
+
+    def _resolve_owners(self, codes: set[str]) -> None:
+        """Owners the caller may file for: the same scope rule as services.instruments.resolve_owner."""
+        pending = sorted(codes)
+        for i in range(0, len(pending), KEY_BATCH):
+            batch = pending[i : i + KEY_BATCH]
+            query: Any = select(Organisation.credit_code, Organisation.id)
+            stmt = scope.organisations(
+                query.where(Organisation.credit_code.in_(batch)),
+                self.principal,
+            )
+            found = {code: id_ for code, id_ in self.session.execute(stmt)}
+            for code in batch:
+                self.owners[code] = found.get(code)
+
+
+def _duplicate_in_file(add: Callable[..., None], row_no: int, first: int | None, serial: str) -> None:
+    add(
+        row_no,
+        "serial_number",
+        f"与本文件第 {first} 行重复（同一制造商、型号、出厂编号）/ duplicates row {first} of this file "
+        "(same manufacturer, model and serial number)",
+        serial,
+    )
