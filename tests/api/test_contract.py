@@ -125,4 +125,9 @@ def test_every_error_answer_is_documented_with_the_error_shape(platform: Platfor
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             ref = op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
-            assert ref.endswith("/ErrorOut"), f"{method.upper()} {path}"
+            name = ref.rsplit("/", 1)[-1]
+            assert name in ("ErrorOut", "RefusalOut"), f"{method.upper()} {path}"
+            # a richer refusal (the import report) still carries every field of the one error shape
+            detail = doc["components"]["schemas"][name]["properties"]["error"]["$ref"].rsplit("/", 1)[-1]
+            props = doc["components"]["schemas"][detail]["properties"]
+            assert {"code", "field", "message"} <= set(props), f"{method.upper()} {path}"

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 
-from jiliang.api.deps import Limit, Offset, PlatformDep, PrincipalDep
+from jiliang.api.deps import InstrumentFiltersDep, Limit, Offset, PlatformDep, PrincipalDep
 from jiliang.api.schemas.common import ERRORS, Page, page_of
 from jiliang.api.schemas.instruments import InstrumentIn, InstrumentOut, InstrumentPatch, StatusIn
-from jiliang.domain.catalogue import Use
-from jiliang.domain.instruments import InstrumentStatus
 from jiliang.errors import InvalidInput
 from jiliang.services import instruments
 
@@ -26,35 +23,10 @@ def _etag(response: Response, row_version: int) -> None:
 def list_instruments(
     platform: PlatformDep,
     principal: PrincipalDep,
-    region_code: Annotated[str | None, Query(description="区划（含下级）/ region with its subtree")] = None,
-    item_code: Annotated[str | None, Query(description="目录项代码 / catalogue item")] = None,
-    owner_id: Annotated[int | None, Query(description="使用单位 / owner")] = None,
-    status: Annotated[InstrumentStatus | None, Query(description="状态 / status")] = None,
-    use: Annotated[Use | None, Query(description="用途 / use")] = None,
-    serial_number: Annotated[str | None, Query(description="出厂编号 / serial number")] = None,
-    manufacturer: Annotated[str | None, Query(description="制造单位 / manufacturer")] = None,
-    compulsory: Annotated[bool | None, Query(description="是否强检 / under compulsory verification")] = None,
-    due_before: Annotated[date | None, Query(description="到期日早于 / due before this date")] = None,
-    overdue_on: Annotated[
-        date | None, Query(description="在此日超期未检 / in service and overdue on this date")
-    ] = None,
-    q: Annotated[str | None, Query(description="名称包含 / name contains")] = None,
+    filters: InstrumentFiltersDep,
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[InstrumentOut]:
-    filters = {
-        "region_code": region_code,
-        "item_code": item_code,
-        "owner_id": owner_id,
-        "status": status.value if status else None,
-        "use": use.value if use else None,
-        "serial_number": serial_number,
-        "manufacturer": manufacturer,
-        "compulsory": compulsory,
-        "due_before": due_before,
-        "overdue_on": overdue_on,
-        "q": q,
-    }
     page = instruments.list_instruments(platform, principal, filters, offset, limit)
     return page_of(page, InstrumentOut)
 

@@ -19,16 +19,17 @@ from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
-from jiliang.api.deps import PlatformDep, PrincipalDep
+from jiliang.api.deps import InstrumentFiltersDep, PlatformDep, PrincipalDep
+from jiliang.api.schemas.common import ERRORS, ErrorDetail, ErrorOut
 from jiliang.errors import InvalidInput
 from jiliang.services import transfer
 from jiliang.services.transfer.reading import too_large
 
-router = APIRouter(prefix="/api/v1", tags=["transfer 批量导入导出"])
+router = APIRouter(prefix="/api/v1", tags=["transfer 批量导入导出"], responses=ERRORS)
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -60,9 +61,31 @@ _UPLOAD_BODY = {
         },
     }
 }
+
+
+class ProblemOut(BaseModel):
+    row: int = Field(description="行号（与表格软件一致）/ row number as a spreadsheet shows it")
+    field: str = Field(description="字段 / field")
+    reason: str = Field(description="原因 / reason")
+    value: str | None = Field(default=None, description="原值 / the value given")
+
+
+class RefusalDetail(ErrorDetail):
+    rows_read: int = Field(description="已读行数 / rows read")
+    problem_count: int = Field(description="问题总数 / problems in all")
+    problems: list[ProblemOut] = Field(description="逐行问题（有上限）/ per-row problems (bounded)")
+
+
+class RefusalOut(BaseModel):
+    error: RefusalDetail
+
+
 _REFUSALS: dict[int | str, dict[str, Any]] = {
-    413: {"description": "文件过大 / file larger than the upload limit"},
-    422: {"description": "导入被拒绝，附逐行报告 / import refused, with the per-row report"},
+    413: {"model": ErrorOut, "description": "文件过大 / file larger than the upload limit"},
+    422: {
+        "model": RefusalOut,
+        "description": "导入被拒绝，附逐行报告 / import refused, with the per-row report",
+    },
 }
 
 
@@ -211,7 +234,7 @@ async def import_verifications(
 
 # -- export ---------------------------------------------------------------------------------------
 
-Fmt = Annotated[Literal["csv", "xlsx"], Query(description="csv 或 xlsx")]
+Fmt = Annotated[Literal["csv", "xlsx"], Query(description="文件格式 / file format: csv or xlsx")]
 HeaderLang = Annotated[
     Literal["zh", "en"], Query(description="表头：zh 中文（默认）或 en 字段名 / header labels")
 ]
@@ -267,34 +290,10 @@ def _stream(export: Callable[[BinaryIO], int], fmt: str, name: str) -> Streaming
 def export_instruments(
     platform: PlatformDep,
     principal: PrincipalDep,
+    filters: InstrumentFiltersDep,
     format: Fmt = "csv",
     headers: HeaderLang = "zh",
-    region_code: str | None = None,
-    item_code: str | None = None,
-    owner_id: int | None = None,
-    status: str | None = None,
-    use: str | None = None,
-    serial_number: str | None = None,
-    manufacturer: str | None = None,
-    compulsory: bool | None = None,
-    due_before: str | None = None,
-    overdue_on: str | None = None,
-    q: str | None = None,
 ) -> StreamingResponse:
-    filters = {
-        "region_code": region_code,
-        "item_code": item_code,
-        "owner_id": owner_id,
-        "status": status,
-        "use": use,
-        "serial_number": serial_number,
-        "manufacturer": manufacturer,
-        "compulsory": compulsory,
-        "due_before": due_before,
-        "overdue_on": overdue_on,
-        "q": q,
-    }
-    filters = {k: v for k, v in filters.items() if v is not None}
     return _stream(
         lambda sink: transfer.export_instruments(
             platform, principal, filters, sink, fmt=format, headers=headers
@@ -310,9 +309,11 @@ def export_verifications(
     principal: PrincipalDep,
     format: Fmt = "csv",
     headers: HeaderLang = "zh",
-    instrument_id: int | None = None,
-    institution_id: int | None = None,
-    include_superseded: bool = False,
+    instrument_id: Annotated[int | None, Query(description="器具 / instrument")] = None,
+    institution_id: Annotated[int | None, Query(description="检定机构 / institution")] = None,
+    include_superseded: Annotated[
+        bool, Query(description="含已被更正的记录 / include superseded records")
+    ] = False,
 ) -> StreamingResponse:
     filters: dict[str, Any] = {"include_superseded": include_superseded}
     if instrument_id is not None:
