@@ -15,12 +15,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from types import TracebackType
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 
 from sqlalchemy import BigInteger, Date, Integer, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from jiliang.domain.access import Principal
+from jiliang.services.platform import Platform
+from jiliang.services.transfer.reading import Format, Problems, open_sheet
 from jiliang.store import audit
 from jiliang.store.models import AuditEntry
 
@@ -320,3 +323,67 @@ class RowsOfIds:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+
+class ImportJob(Protocol):
+    """What one kind of import supplies to ``run_import``: a row check, a chunk writer, the ids written."""
+
+    written: RowsOfIds
+
+    def validate(self, row_no: int, raw: dict[str, str]) -> tuple[Any, ...] | None: ...
+
+    def write(self, chunk: list[tuple[Any, ...]]) -> None: ...
+
+
+def run_import(
+    platform: Platform,
+    principal: Principal,
+    source: BinaryIO,
+    *,
+    fmt: Format,
+    columns: Any,
+    object_type: str,
+    make_job: Callable[[Session, Problems], ImportJob],
+    summary: Callable[[int], str],
+    progress: Callable[[int], None] | None,
+) -> ImportReport:
+    """Stream, validate and write a file in one transaction, or refuse it whole with the per-row report."""
+    settings = platform.settings
+    problems = Problems(settings.import_max_reported_problems)
+    sheet = open_sheet(source, fmt, columns, problems, settings.max_upload_bytes)
+    if problems:
+        raise problems.refuse(0)
+    with platform.unit_of_work(principal) as session:
+        job = make_job(session, problems)
+        rows_read = 0
+        chunk: list[tuple[Any, ...]] = []
+        with WriteBehind(job.write) as writer:
+            for row_no, raw in sheet.rows:
+                rows_read += 1
+                if raw is not None:
+                    staged = job.validate(row_no, raw)
+                    if staged is not None:
+                        chunk.append(staged)
+                if rows_read % settings.import_chunk_rows == 0:
+                    writer.submit(chunk)
+                    chunk = []
+                    if progress:
+                        progress(rows_read)
+            writer.submit(chunk)
+        if progress:
+            progress(rows_read)
+        if problems:
+            raise problems.refuse(rows_read)
+        written = len(job.written)
+        audit_id = write_audit(
+            session,
+            object_type,
+            count=written,
+            sha256=sheet.sha256,
+            first_id=job.written.first_id,
+            last_id=job.written.last_id,
+            fmt=fmt,
+            rows_read=rows_read,
+            summary=summary(written),
+        )
+    return ImportReport(object_type, rows_read, written, sheet.sha256, audit_id)

@@ -35,11 +35,10 @@ from jiliang.services.transfer.base import (
     ImportReport,
     RowsOfIds,
     UniqueClash,
-    WriteBehind,
-    write_audit,
+    run_import,
 )
 from jiliang.services.transfer.columns import INSTRUMENT_COLUMNS, USE_FROM_LABEL
-from jiliang.services.transfer.reading import Format, Problems, open_sheet
+from jiliang.services.transfer.reading import Format, Problems
 from jiliang.store.models import Instrument, Organisation, Region
 
 # The columns written, in the order of the tuples ``_Job.validate`` builds (owner_id resolved per chunk).
@@ -79,46 +78,18 @@ def import_instruments(
 ) -> ImportReport:
     """File every row of the file, or none: any problem refuses the whole file with a per-row report."""
     require_role(principal, Role.SUPERVISOR, Role.ENTERPRISE)
-    settings = platform.settings
-    problems = Problems(settings.import_max_reported_problems)
     items = catalogue_service.catalogue(platform)
-    sheet = open_sheet(source, fmt, INSTRUMENT_COLUMNS, problems, settings.max_upload_bytes)
-    if problems:
-        raise problems.refuse(0)
-    with platform.unit_of_work(principal) as session:
-        job = _Job(session, principal, items, platform.today(), problems)
-        rows_read = 0
-        chunk: list[tuple[Any, ...]] = []
-        with WriteBehind(job.write) as writer:
-            for row_no, raw in sheet.rows:
-                rows_read += 1
-                if raw is not None:
-                    staged = job.validate(row_no, raw)
-                    if staged is not None:
-                        chunk.append(staged)
-                if rows_read % settings.import_chunk_rows == 0:
-                    writer.submit(chunk)
-                    chunk = []
-                    if progress:
-                        progress(rows_read)
-            writer.submit(chunk)
-        if progress:
-            progress(rows_read)
-        if problems:
-            raise problems.refuse(rows_read)
-        written = len(job.written)
-        audit_id = write_audit(
-            session,
-            "instruments",
-            count=written,
-            sha256=sheet.sha256,
-            first_id=job.written.first_id,
-            last_id=job.written.last_id,
-            fmt=fmt,
-            rows_read=rows_read,
-            summary=f"批量备案 {written} 台计量器具 / imported {written} instruments",
-        )
-    return ImportReport("instruments", rows_read, written, sheet.sha256, audit_id)
+    return run_import(
+        platform,
+        principal,
+        source,
+        fmt=fmt,
+        columns=INSTRUMENT_COLUMNS,
+        object_type="instruments",
+        make_job=lambda session, problems: _Job(session, principal, items, platform.today(), problems),
+        summary=lambda n: f"批量备案 {n} 台计量器具 / imported {n} instruments",
+        progress=progress,
+    )
 
 
 class _Job:

@@ -41,11 +41,10 @@ from jiliang.services.transfer.base import (
     ImportReport,
     RowsOfIds,
     UniqueClash,
-    WriteBehind,
-    write_audit,
+    run_import,
 )
 from jiliang.services.transfer.columns import VERIFICATION_COLUMNS
-from jiliang.services.transfer.reading import Format, Problems, open_sheet
+from jiliang.services.transfer.reading import Format, Problems
 from jiliang.store.models import (
     Authorisation,
     Instrument,
@@ -107,47 +106,21 @@ def import_verifications(
 ) -> ImportReport:
     """Record every row of the file, or none: any problem refuses the whole file with a per-row report."""
     require_role(principal, Role.INSTITUTION)
-    settings = platform.settings
-    problems = Problems(settings.import_max_reported_problems)
     items = catalogue_service.catalogue(platform)
     version = catalogue_service.active_version(platform)
-    sheet = open_sheet(source, fmt, VERIFICATION_COLUMNS, problems, settings.max_upload_bytes)
-    if problems:
-        raise problems.refuse(0)
-    with platform.unit_of_work(principal) as session:
-        job = _Job(session, principal, items, version, platform.today(), platform.now(), problems)
-        rows_read = 0
-        chunk: list[tuple[Any, ...]] = []
-        with WriteBehind(job.write) as writer:
-            for row_no, raw in sheet.rows:
-                rows_read += 1
-                if raw is not None:
-                    parsed = job.validate(row_no, raw)
-                    if parsed is not None:
-                        chunk.append(parsed)
-                if rows_read % settings.import_chunk_rows == 0:
-                    writer.submit(chunk)
-                    chunk = []
-                    if progress:
-                        progress(rows_read)
-            writer.submit(chunk)
-        if progress:
-            progress(rows_read)
-        if problems:
-            raise problems.refuse(rows_read)
-        written = len(job.written)
-        audit_id = write_audit(
-            session,
-            "verification_records",
-            count=written,
-            sha256=sheet.sha256,
-            first_id=job.written.first_id,
-            last_id=job.written.last_id,
-            fmt=fmt,
-            rows_read=rows_read,
-            summary=f"导入 {written} 条检定记录 / imported {written} verification records",
-        )
-    return ImportReport("verification_records", rows_read, written, sheet.sha256, audit_id)
+    return run_import(
+        platform,
+        principal,
+        source,
+        fmt=fmt,
+        columns=VERIFICATION_COLUMNS,
+        object_type="verification_records",
+        make_job=lambda session, problems: _Job(
+            session, principal, items, version, platform.today(), platform.now(), problems
+        ),
+        summary=lambda n: f"导入 {n} 条检定记录 / imported {n} verification records",
+        progress=progress,
+    )
 
 
 class _Job:
