@@ -142,3 +142,49 @@ def test_export_and_import_round_trip(demo_db: str, tmp_path: Path) -> None:
     # importing the same instruments again is refused whole: they are already filed
     code, out, err = run("--database-url", demo_db, "import", "instruments", str(out_file), "--user", "city")
     assert code == 2 and "nothing was written" in err
+
+
+def test_reminder_sender_delivers_to_a_real_receiver_once(demo_db: str) -> None:
+    """A long-running sender (`--every`) posts each due reminder once to a real HTTP receiver."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from jiliang.services import reminders, users
+
+    bodies: list[bytes] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        platform = open_platform(demo_db)
+        owner = users.principal_by_username(platform, "fuel-station")
+        due = reminders.due_list(platform, owner, within_days=60, limit=1000).total
+        assert due > 0
+        reminders.add_webhook(platform, owner, url=f"http://127.0.0.1:{server.server_port}/hook")
+        code, out, _ = run(
+            "--database-url",
+            demo_db,
+            "reminders",
+            "send",
+            "--within-days",
+            "60",
+            "--every",
+            "0.01",
+            "--passes",
+            "2",
+        )
+    finally:
+        server.shutdown()
+    assert code == 0, out
+    assert f"queued {due:,}; 已送达 / delivered {due:,}" in out
+    assert "queued 0; 已送达 / delivered 0" in out  # the second pass finds nothing new
+    assert len(bodies) == due

@@ -14,6 +14,7 @@ import io
 import json
 import secrets
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -495,16 +496,29 @@ def report_snapshot(
 def reminders_send(
     ctx: typer.Context,
     within_days: Annotated[int, typer.Option(help="提前天数 / days ahead")] = 30,
+    every: Annotated[
+        float,
+        typer.Option(help="每隔几秒重复一轮（0：只运行一轮）/ repeat every N seconds (0: one pass)", min=0),
+    ] = 0,
+    passes: Annotated[
+        int, typer.Option(help="最多几轮（0：不限）/ stop after N passes (0: no limit)", min=0)
+    ] = 0,
 ) -> None:
-    """生成到期提醒并投递一轮 / queue due reminders and deliver one pass."""
+    """生成到期提醒并投递 / queue due reminders and deliver them (one pass, or as a long-running sender)."""
     with _errors():
         platform = _open(_state(ctx).settings)
-        queued = reminders.enqueue_due_reminders(platform, within_days=within_days)
-        result = reminders.deliver_pending(platform)
-        console.print(
-            f"新排队 / queued {queued:,}; 已送达 / delivered {result.delivered:,}; "
-            f"待重试 / to retry {result.failed:,}; 放弃 / dead {result.dead:,}"
-        )
+        done = 0
+        while True:
+            queued = reminders.enqueue_due_reminders(platform, within_days=within_days)
+            result = reminders.deliver_pending(platform)
+            console.print(
+                f"新排队 / queued {queued:,}; 已送达 / delivered {result.delivered:,}; "
+                f"待重试 / to retry {result.failed:,}; 放弃 / dead {result.dead:,}"
+            )
+            done += 1
+            if not every or (passes and done >= passes):
+                break
+            time.sleep(every)
 
 
 if __name__ == "__main__":  # pragma: no cover
