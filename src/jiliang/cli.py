@@ -12,6 +12,7 @@ import csv
 import importlib
 import io
 import json
+import os
 import secrets
 import sys
 import time
@@ -171,7 +172,7 @@ def init(
             )
 
 
-def _serve(platform: Platform, host: str, port: int) -> None:
+def _serve(platform: Platform, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from jiliang.api.app import create_app
@@ -179,6 +180,19 @@ def _serve(platform: Platform, host: str, port: int) -> None:
     console.print(
         f"服务地址 / serving at [bold]http://{host}:{port}/[/bold]  (API: /docs)  Ctrl+C 停止 / to stop"
     )
+    if workers > 1:
+        # each worker process opens its own platform from the environment (jiliang.api.asgi)
+        os.environ["JILIANG_DATABASE_URL"] = platform.settings.database_url
+        platform.close()
+        uvicorn.run(
+            "jiliang.api.asgi:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
+        return
     uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
 
 
@@ -187,12 +201,13 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+    workers: Annotated[int, typer.Option(help="工作进程数 / worker processes", min=1, max=64)] = 1,
 ) -> None:
     """启动 API 与页面 / serve the API and the web page."""
     with _errors():
         platform = _open(_state(ctx).settings)
         catalogue_service.ensure_shipped(platform)
-    _serve(platform, host, port)
+    _serve(platform, host, port, workers)
 
 
 # ---------------------------------------------------------------------------------------------------
