@@ -53,17 +53,39 @@ class Bulk:
     def __init__(self, session: Session) -> None:
         self.connection = session.connection()
         self.postgres = self.connection.dialect.name == "postgresql"
+        self._oids: dict[tuple[str, str], list[int]] = {}
+        self._sequences: dict[str, str] = {}
+
+    def _draw_ids(self, table: Any, n: int) -> Sequence[int]:
+        """``n`` ids from the table's sequence, in ascending order.
+
+        Drawn one by one as any insert would draw them (so concurrent filings stay safe), but sent back
+        as a range when they are contiguous, the usual case: fetching 20,000 ids as rows cost the
+        writer thread 2.6 µs per row, time in which PostgreSQL had nothing to do.
+        """
+        sequence = self._sequences.get(table.name)
+        if sequence is None:
+            # Looked up once: inside the query below it would be evaluated per row (2 µs each).
+            sequence = self._sequences[table.name] = self.connection.exec_driver_sql(
+                f"SELECT pg_get_serial_sequence('{table.name}', 'id')"
+            ).scalar_one()
+        first, last, listed = self.connection.exec_driver_sql(
+            f"WITH drawn AS (SELECT nextval('{sequence}'::regclass) AS v FROM generate_series(1, {n})) "
+            f"SELECT min(v), max(v), CASE WHEN max(v) - min(v) + 1 = {n} THEN NULL "
+            "ELSE array_agg(v ORDER BY v) END FROM drawn"
+        ).one()
+        return range(first, last + 1) if listed is None else [int(v) for v in listed]
 
     def insert(
         self, table: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], *, guarded: bool = False
-    ) -> list[int]:
+    ) -> Sequence[int]:
         """Write ``rows`` (without their id) and return the ids they were given, in order.
 
         ``guarded``: inside a savepoint, so that a unique-key clash undoes just these rows and raises
         ``UniqueClash`` (the caller then finds the clashing rows) instead of aborting the transaction.
         """
         if not rows:
-            return []
+            return ()
         if guarded:
             self.connection.exec_driver_sql("SAVEPOINT jiliang_import_chunk")
         try:
@@ -77,27 +99,24 @@ class Bulk:
             self.connection.exec_driver_sql("RELEASE SAVEPOINT jiliang_import_chunk")
         return ids
 
-    def _insert(self, table: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> list[int]:
+    def _insert(self, table: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> Sequence[int]:
         if self.postgres:
-            ids = list(
-                self.connection.exec_driver_sql(
-                    f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-                    f"FROM generate_series(1, {len(rows)})"
-                ).scalars()
-            )
+            ids = self._draw_ids(table, len(rows))
             names = ", ".join(["id", *columns])
             driver: Any = self.connection.connection.driver_connection
             # Binary COPY: PostgreSQL then parses no dates or numbers from text, a fifth of its work here.
             sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
             with driver.cursor() as cur:
-                cur.execute(f"SELECT {names} FROM {table.name} LIMIT 0")
-                oids = [
-                    d.type_code for d in cur.description
-                ]  # the columns' own types, as the server has them
+                oids = self._oids.get((table.name, names))
+                if oids is None:
+                    cur.execute(f"SELECT {names} FROM {table.name} LIMIT 0")
+                    # the columns' own types, as the server has them
+                    oids = self._oids[table.name, names] = [d.type_code for d in cur.description]
                 with cur.copy(sql) as copy:
                     copy.set_types(oids)
+                    write_row = copy.write_row
                     for id_, row in zip(ids, rows, strict=True):
-                        copy.write_row((id_, *row))
+                        write_row((id_, *row))
             return ids
         names = ", ".join(columns)
         marks = ", ".join("?" * len(columns))
@@ -106,7 +125,7 @@ class Bulk:
             [tuple(_sqlite_value(v) for v in row) for row in rows],
         )
         last = int(self.connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
-        return list(range(last - len(rows) + 1, last + 1))
+        return range(last - len(rows) + 1, last + 1)
 
     def existing(
         self, table: Any, columns: Sequence[str], keys: Sequence[tuple[Any, ...]]

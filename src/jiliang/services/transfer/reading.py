@@ -191,6 +191,12 @@ def _csv_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problems
         undecodable[0] = False
     fields = map_header(header, columns, problems)
     width = len(fields)
+    # Usually every column is a field: then dict(zip()) builds the row at C speed.
+    every = None not in fields
+    names = [f for f in fields if f is not None]
+
+    def pick(cells: list[str]) -> dict[str, str]:
+        return {f: c for f, c in zip(fields, cells, strict=True) if f is not None}
 
     def rows() -> Iterator[tuple[int, dict[str, str] | None]]:
         row_no = 1
@@ -224,7 +230,7 @@ def _csv_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problems
                 continue
             if not any(cells):
                 continue
-            yield row_no, {f: c for f, c in zip(fields, cells, strict=True) if f is not None}
+            yield row_no, dict(zip(names, cells, strict=True)) if every else pick(cells)
 
     return Sheet(fields=fields, rows=rows(), metered=metered, encoding=encoding)
 

@@ -12,7 +12,7 @@ instruments' denormalised state is brought up to date chunk by chunk, as record_
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, BinaryIO
 
@@ -298,7 +298,7 @@ class _Job:
             out.append(row)
         return out
 
-    def _wrote(self, ids: list[int], out: list[tuple[tuple[Any, ...], int]]) -> None:
+    def _wrote(self, ids: Sequence[int], out: list[tuple[tuple[Any, ...], int]]) -> None:
         self.written.add(ids, [row_no for _, row_no in out])
 
     def _record(self, row: tuple[Any, ...], instrument: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
