@@ -42,7 +42,7 @@ from jiliang.api.app import create_app
 from jiliang.services.platform import Platform
 from jiliang.settings import Settings
 platform = Platform.open(Settings(database_url=sys.argv[1]), migrate=False)
-uvicorn.run(create_app(platform), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
+uvicorn.run(create_app(platform), host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False, timeout_keep_alive=30)
 """
 
 

@@ -52,6 +52,9 @@ console = Console()
 err = Console(stderr=True)
 
 DEFAULT_DEMO_DB = Path("jiliang-data") / "demo.db"
+# Idle keep-alive connections are kept this long (uvicorn closes them after 5 s by default, and a client
+# that sends just then sees a reset: measured as read errors under a paced load).
+KEEP_ALIVE_S = 30
 
 
 @dataclass
@@ -191,9 +194,10 @@ def _serve(platform: Platform, host: str, port: int, workers: int = 1) -> None:
             port=port,
             workers=workers,
             log_level="info",
+            timeout_keep_alive=KEEP_ALIVE_S,
         )
         return
-    uvicorn.run(create_app(platform), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(platform), host=host, port=port, log_level="info", timeout_keep_alive=KEEP_ALIVE_S)
 
 
 @app.command()

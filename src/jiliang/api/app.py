@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -34,6 +35,10 @@ def create_app(platform: Platform) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = platform.settings.api_threads
+        # Objects alive at start-up (modules, the app, caches) stay alive: keep them out of the cyclic
+        # collector's generations so that its full passes do not stall requests.
+        gc.collect()
+        gc.freeze()
         yield
 
     app = FastAPI(
