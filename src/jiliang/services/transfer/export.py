@@ -51,7 +51,9 @@ def export_instruments(
 ) -> int:
     """Write the instruments the caller sees (with the list filters of the API); returns rows written."""
     _check_format(fmt)
-    base = instruments_service.instrument_query(principal, filters)  # validates the filters
+    base = instruments_service.instrument_query(  # validates the filters
+        principal, filters, platform.settings.coverage.grace_days
+    )
     fields = [c.field for c in INSTRUMENT_COLUMNS if c.field != "owner_credit_code"]
     stmt = base.with_only_columns(
         *[getattr(Instrument, f) for f in fields], Organisation.credit_code, maintain_column_froms=False
