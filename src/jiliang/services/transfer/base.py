@@ -11,7 +11,7 @@ import queue
 import threading
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from types import TracebackType
@@ -103,20 +103,7 @@ class Bulk:
         if self.postgres:
             ids = self._draw_ids(table, len(rows))
             names = ", ".join(["id", *columns])
-            driver: Any = self.connection.connection.driver_connection
-            # Binary COPY: PostgreSQL then parses no dates or numbers from text, a fifth of its work here.
-            sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
-            with driver.cursor() as cur:
-                oids = self._oids.get((table.name, names))
-                if oids is None:
-                    cur.execute(f"SELECT {names} FROM {table.name} LIMIT 0")
-                    # the columns' own types, as the server has them
-                    oids = self._oids[table.name, names] = [d.type_code for d in cur.description]
-                with cur.copy(sql) as copy:
-                    copy.set_types(oids)
-                    write_row = copy.write_row
-                    for id_, row in zip(ids, rows, strict=True):
-                        write_row((id_, *row))
+            self._copy(table.name, names, ((id_, *row) for id_, row in zip(ids, rows, strict=True)))
             return ids
         names = ", ".join(columns)
         marks = ", ".join("?" * len(columns))
@@ -126,6 +113,21 @@ class Bulk:
         )
         last = int(self.connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
         return range(last - len(rows) + 1, last + 1)
+
+    def _copy(self, table_name: str, names: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        """Binary COPY: PostgreSQL then parses no dates or numbers from text, a fifth of its work here."""
+        driver: Any = self.connection.connection.driver_connection
+        with driver.cursor() as cur:
+            oids = self._oids.get((table_name, names))
+            if oids is None:
+                cur.execute(f"SELECT {names} FROM {table_name} LIMIT 0")
+                # the columns' own types, as the server has them
+                oids = self._oids[table_name, names] = [d.type_code for d in cur.description]
+            with cur.copy(f"COPY {table_name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(oids)
+                write_row = copy.write_row
+                for row in rows:
+                    write_row(row)
 
     def existing(
         self, table: Any, columns: Sequence[str], keys: Sequence[tuple[Any, ...]]
@@ -174,28 +176,29 @@ class Bulk:
         return {tuple(r[:n]): tuple(r[n:]) for r in rows}
 
     def update(self, table: Any, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
-        """Set ``columns`` of the rows whose id is each tuple's first value (PostgreSQL: COPY, then one
-        UPDATE … FROM; SQLite: executemany)."""
+        """Set ``columns`` of the rows whose id is each tuple's first value (PostgreSQL: binary COPY into a
+        staging table, then one UPDATE … FROM; SQLite: executemany)."""
         if not rows:
             return
         sets = ", ".join(f"{c} = u.{c}" for c in columns)
         if self.postgres:
             cols = ", ".join(["id", *columns])
+            staging = f"import_updates_{table.name}"
             self.connection.exec_driver_sql(
-                f"CREATE TEMP TABLE IF NOT EXISTS import_updates_{table.name} "
+                f"CREATE TEMP TABLE IF NOT EXISTS {staging} "
                 f"ON COMMIT DROP AS SELECT {cols} FROM {table.name} WITH NO DATA"
             )
-            driver: Any = self.connection.connection.driver_connection
-            with (
-                driver.cursor() as cur,
-                cur.copy(f"COPY import_updates_{table.name} ({cols}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
+            self._copy(staging, cols, rows)
+            # One primary-key probe per staged row: left to itself the planner hashes the whole table
+            # (a million instruments, freshly loaded) on every chunk to update a few thousand of them.
+            self.connection.exec_driver_sql("SET LOCAL enable_hashjoin = off")
+            self.connection.exec_driver_sql("SET LOCAL enable_mergejoin = off")
             self.connection.exec_driver_sql(
-                f"UPDATE {table.name} SET {sets} FROM import_updates_{table.name} u WHERE {table.name}.id = u.id"
+                f"UPDATE {table.name} SET {sets} FROM {staging} u WHERE {table.name}.id = u.id"
             )
-            self.connection.exec_driver_sql(f"TRUNCATE import_updates_{table.name}")
+            self.connection.exec_driver_sql("RESET enable_hashjoin")
+            self.connection.exec_driver_sql("RESET enable_mergejoin")
+            self.connection.exec_driver_sql(f"TRUNCATE {staging}")
             return
         assignments = ", ".join(f"{c} = ?" for c in columns)
         self.connection.exec_driver_sql(

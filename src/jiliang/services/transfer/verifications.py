@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any, BinaryIO
 
 from sqlalchemy import func, select, update
@@ -144,6 +145,7 @@ class _Job:
         self.bulk = Bulk(session)
         self.max_before = self.bulk.max_id(VerificationRecord.id)
         self.institutions: dict[str, int | None] = {}
+        self.codes: dict[str, str] = {}  # a file names the same few codes on every row: check each once
         self.own: tuple[str, int] | None = None
         if principal.role is Role.INSTITUTION:
             code = session.scalar(
@@ -156,6 +158,7 @@ class _Job:
             self.own = (code, principal.organisation_id)
             self.institutions[code] = principal.organisation_id
         self.authorisations = self._authorisations()
+        self.authorised: dict[tuple[int, str, str, date], bool] = {}
         self.standards: dict[str, tuple[int, int, bool, date, date, frozenset[str]] | None] = {}
         self.written = RowsOfIds()
         self.refresh = _Refresh(session, self.bulk)
@@ -208,17 +211,21 @@ class _Job:
         if self.own is not None:
             if not value.strip():
                 return self.own[1]
-            code = validate_credit_code(value, "institution_credit_code")
+            code = self._credit_code(value)
             if code != self.own[0]:
                 raise InvalidInput(
                     "只能以本机构名义记录检定 / record only as your own institution",
                     field="institution_credit_code",
                 )
             return self.own[1]
-        code = validate_credit_code(
-            required_text(value, "institution_credit_code", 18), "institution_credit_code"
-        )
-        return code  # resolved to an id per chunk, in the thread that owns the connection
+        return self._credit_code(required_text(value, "institution_credit_code", 18))
+        # resolved to an id per chunk, in the thread that owns the connection
+
+    def _credit_code(self, value: str) -> str:
+        code = self.codes.get(value)
+        if code is None:  # an invalid code raises here on every row that names it
+            code = self.codes[value] = validate_credit_code(value, "institution_credit_code")
+        return code
 
     # -- per chunk, against the database (write-behind thread) --------------------------------------
 
@@ -360,6 +367,13 @@ class _Job:
         )
 
     def _authorised(self, institution_id: int, item_code: str, region: str, on: date) -> bool:
+        key = (institution_id, item_code, region, on)
+        known = self.authorised.get(key)
+        if known is None:
+            known = self.authorised[key] = self._is_authorised(institution_id, item_code, region, on)
+        return known
+
+    def _is_authorised(self, institution_id: int, item_code: str, region: str, on: date) -> bool:
         # services.standards.is_authorised, over the authorisations held in memory.
         return any(
             start <= on <= end and in_jurisdiction(region, auth_region)
@@ -472,7 +486,7 @@ class _Refresh:
                 chains.add(inst_id)
             if last is None or record[3] >= last[0]:  # a new record's id is above every older one's
                 last = (record[3], record[4], record[6])
-            after = status_after(Conclusion(str(last[1])), InstrumentStatus(status)).value
+            after = _status_after(last[1], status)
             if after != status:
                 status, since = after, last[0]
             current[inst_id] = [status, since, version + 1, last]
@@ -482,7 +496,7 @@ class _Refresh:
                 last[0],
                 last[1],
                 last[2],
-                valid_until(Conclusion(str(last[1])), last[2]),
+                valid_until(_conclusion(last[1]), last[2]),
                 status,
                 since,
                 version,
@@ -510,3 +524,14 @@ class _Refresh:
             .values(effective_until=following.c.nxt)
             .where(VR.id == following.c.id, VR.effective_until.is_distinct_from(following.c.nxt))
         )
+
+
+# Per record the replay needs only these few combinations: each built once, not twice per record.
+@cache
+def _conclusion(value: str) -> Conclusion:
+    return Conclusion(str(value))
+
+
+@cache
+def _status_after(conclusion: str, status: str) -> str:
+    return status_after(_conclusion(conclusion), InstrumentStatus(status)).value
