@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import select
 from jiliang.demo import bulk, city
 from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
 from jiliang.domain.access import SYSTEM
+from jiliang.domain.filing import InstrumentDraft
 from jiliang.errors import Conflict
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import indicators, instruments, organisations, standards, users, verifications
@@ -149,23 +150,8 @@ def _in_bulk(
     return n_inst, n_rec
 
 
-FILING_FIELDS = (
-    "name",
-    "item_code",
-    "model",
-    "measuring_range",
-    "accuracy_class",
-    "serial_number",
-    "manufacturer",
-    "pattern_approval_no",
-    "nominal_size",
-    "location",
-    "region_code",
-    "use",
-    "owner_id",
-    "filed_on",
-    "first_used_on",
-)
+# What a filing holds (the fields domain.filing checks) plus its owner.
+FILING_FIELDS = (*(f.name for f in fields(InstrumentDraft)), "owner_id")
 
 
 def _via_services(
