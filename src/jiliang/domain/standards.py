@@ -16,7 +16,3 @@ class StandardKind(StrEnum):
 def approval_valid(valid_from: date, valid_until: date, on: date) -> bool:
     """A standard may serve verification only while its approval certificate is in force."""
     return valid_from <= on <= valid_until
-
-
-def approval_expiring(valid_until: date, on: date, within_days: int) -> bool:
-    return on <= valid_until and (valid_until - on).days <= within_days

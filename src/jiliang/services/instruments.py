@@ -13,7 +13,7 @@ from jiliang.domain.access import Principal, Role
 from jiliang.domain.catalogue import is_compulsory
 from jiliang.domain.filing import InstrumentDraft, parse_instrument
 from jiliang.domain.instruments import InstrumentStatus, not_in_future, parse_date
-from jiliang.domain.regions import in_jurisdiction, jurisdiction_prefix, validate_region_code
+from jiliang.domain.regions import in_jurisdiction
 from jiliang.errors import Conflict, InvalidInput, NotAuthorised
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import scope
@@ -123,9 +123,7 @@ def instrument_query(principal: Principal, filters: dict[str, Any], grace_days: 
         raise InvalidInput(f"未知的筛选条件 / unknown filter: {sorted(unknown)[0]}", field=sorted(unknown)[0])
     f = {k: v for k, v in filters.items() if v not in (None, "")}
     if "region_code" in f:
-        stmt = stmt.where(
-            Instrument.region_code.like(jurisdiction_prefix(validate_region_code(f["region_code"])) + "%")
-        )
+        stmt = stmt.where(scope.within(Instrument.region_code, f["region_code"]))
     for key in ("item_code", "status", "use", "serial_number", "manufacturer"):
         if key in f:
             stmt = stmt.where(getattr(Instrument, key) == str(f[key]))

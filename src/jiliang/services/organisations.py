@@ -88,9 +88,7 @@ def list_regions(platform: Platform, principal: Principal, under: str | None = N
             stmt = stmt.where(Region.code.like(prefix + "%"))
         if under:
             validate_region_code(under, "under")
-            from jiliang.domain.regions import jurisdiction_prefix
-
-            stmt = stmt.where(Region.code.like(jurisdiction_prefix(under) + "%"))
+            stmt = stmt.where(scope.within(Region.code, under))
         return list(s.scalars(stmt))
 
 
@@ -167,11 +165,7 @@ def list_organisations(
 ) -> Page[Organisation]:
     stmt = scope.organisations(select(Organisation), principal).order_by(Organisation.id)
     if region_code:
-        from jiliang.domain.regions import jurisdiction_prefix
-
-        stmt = stmt.where(
-            Organisation.region_code.like(jurisdiction_prefix(validate_region_code(region_code)) + "%")
-        )
+        stmt = stmt.where(scope.within(Organisation.region_code, region_code))
     if kind:
         stmt = stmt.where(Organisation.kind == _kind(kind).value)
     if q:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from jiliang.domain.access import Principal, Role
+from jiliang.domain.regions import jurisdiction_prefix, validate_region_code
 from jiliang.store.models import (
     Authorisation,
     Instrument,
@@ -14,6 +15,12 @@ from jiliang.store.models import (
     Organisation,
     VerificationRecord,
 )
+
+
+def within(column: Any, region_code: str) -> ColumnElement[bool]:
+    """``column`` names a region in the subtree of ``region_code`` (GB/T 2260 codes nest as prefixes)."""
+    prefix = jurisdiction_prefix(validate_region_code(region_code))
+    return column.like(prefix + "%") if prefix else true()
 
 
 def _region_clause(column: Any, principal: Principal) -> Any:

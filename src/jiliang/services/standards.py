@@ -114,11 +114,7 @@ def list_standards(
 ) -> Page[MeasurementStandard]:
     stmt = scope.standards(select(MeasurementStandard), principal).order_by(MeasurementStandard.id)
     if region_code:
-        from jiliang.domain.regions import jurisdiction_prefix
-
-        stmt = stmt.where(
-            MeasurementStandard.region_code.like(jurisdiction_prefix(validate_region_code(region_code)) + "%")
-        )
+        stmt = stmt.where(scope.within(MeasurementStandard.region_code, region_code))
     if kind:
         stmt = stmt.where(MeasurementStandard.kind == _kind(kind).value)
     if expiring_before not in (None, ""):
@@ -187,11 +183,3 @@ def is_authorised(session: Any, institution_id: int, item_code: str, region_code
         )
     ).scalars()
     return any(in_jurisdiction(region_code, r) for r in rows)
-
-
-def get_visible_standard(session: Any, principal: Principal, standard_id: int) -> MeasurementStandard:
-    stmt = scope.standards(
-        select(MeasurementStandard).where(MeasurementStandard.id == standard_id), principal
-    )
-    found: MeasurementStandard = one_visible(session, stmt, "standard", standard_id)
-    return found
