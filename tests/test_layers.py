@@ -16,10 +16,15 @@ FORBIDDEN = {
     "store": {"services", "api", "web", "cli", "demo"},
     "services": {"api", "web", "cli"},
     "api": {"store", "cli", "demo"},
+    "metrology": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "trust"},
+    "trust": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "metrology"},
+    "commands": {"store", "api", "web", "demo"},
 }
 THIRD_PARTY_FORBIDDEN = {
     "domain": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
     "legal": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
+    "metrology": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
+    "trust": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
 }
 
 

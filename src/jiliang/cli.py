@@ -542,3 +542,8 @@ def reminders_send(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
+# are imported here, at the end, once those exist).
