@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    LargeBinary,
     Boolean,
     Date,
     DateTime,
@@ -304,3 +305,37 @@ class AuditEntry(Base):
     summary: Mapped[str] = mapped_column(String(300), default="")
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Certificate(Base, Audited):
+    """A digital calibration certificate (数字计量证书): the signed DCC exactly as issued, never edited.
+
+    Withdrawal and supersession change only ``status`` and the fields that say why; the signed bytes and
+    their digest stay, so that the copy a customer holds can always be matched against the register.
+    """
+
+    __tablename__ = "certificates"
+    __audit_exclude__ = frozenset({"document"})
+    __table_args__ = (
+        UniqueConstraint("supersedes_id", name="uq_certificates_supersedes_id"),
+        Index("ix_certificates_record", "record_id"),
+        Index("ix_certificates_instrument", "instrument_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(String(10))  # issued here | imported from elsewhere
+    status: Mapped[str] = mapped_column(String(12))  # valid | withdrawn | superseded
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("verification_records.id"))
+    instrument_id: Mapped[int | None] = mapped_column(ForeignKey("instruments.id"))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    issuer_name: Mapped[str] = mapped_column(String(200))
+    issuer_credit_code: Mapped[str] = mapped_column(String(18), default="")
+    item_summary: Mapped[str] = mapped_column(String(300), default="")
+    schema_version: Mapped[str] = mapped_column(String(10))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signing_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_reason: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,208 @@
+"""Digital calibration certificates: issue, withdraw, download, import, and the public check.
+
+The check and the proof bundle are public (what a QR code leads to); the documents themselves go only to
+those who may see the instrument. An uploaded DCC arrives as the raw XML body or as a form's ``file``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import Field
+
+from jiliang.api.deps import OptionalPrincipalDep, PlatformDep, PrincipalDep
+from jiliang.api.schemas.common import ERRORS, In, Out
+from jiliang.errors import InvalidInput
+from jiliang.services import certificates
+from jiliang.services.certificates import MAX_DOCUMENT_BYTES
+from jiliang.trust.certificate_check import CheckReport
+
+router = APIRouter(prefix="/api/v1/certificates", tags=["certificates 数字证书"], responses=ERRORS)
+
+_XML_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/xml": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            },
+        },
+    }
+}
+
+
+class IssueIn(In):
+    record_id: int = Field(description="检定记录 / verification record")
+    number: str | None = Field(default=None, description="证书编号，缺省为记录的证书号 / certificate number")
+    supersedes: str | None = Field(default=None, description="被替代的证书编号 / the certificate it replaces")
+
+
+class WithdrawIn(In):
+    reason: str = Field(description="撤销原因 / why it is withdrawn")
+
+
+class CertificateOut(Out):
+    number: str
+    source: str
+    status: str
+    status_reason: str
+    record_id: int | None
+    instrument_id: int | None
+    institution_id: int | None
+    issuer_name: str
+    issuer_credit_code: str
+    item_summary: str
+    schema_version: str
+    issued_at: datetime
+    signing_time: datetime | None
+    sha256: str
+
+
+class StepOut(Out):
+    name: str
+    ok: bool
+    code: str
+    message: str
+
+
+class CheckOut(Out):
+    genuine: bool = Field(description="真实、未改动、已入日志 / authentic, unaltered and logged")
+    valid: bool = Field(description="且未撤销或替代 / and neither withdrawn nor superseded")
+    number: str | None
+    status: str | None
+    index: int | None = Field(description="日志中的索引 / leaf index in the log")
+    tree_size: int | None
+    root_hash: str | None = Field(description="树头根哈希（十六进制）/ tree head root hash, hex")
+    steps: list[StepOut]
+
+
+class PublicOut(Out):
+    number: str
+    status: str
+    status_reason: str
+    issuer_name: str
+    issuer_credit_code: str
+    item_summary: str
+    issued_at: datetime
+    superseded_by: str | None
+    pending: bool = Field(description="尚未记入日志 / not yet under a signed tree head")
+    check: CheckOut | None
+
+
+def check_out(report: CheckReport) -> CheckOut:
+    return CheckOut(
+        genuine=report.genuine,
+        valid=report.valid,
+        number=report.number,
+        status=report.status,
+        index=report.index,
+        tree_size=report.tree_size,
+        root_hash=report.root_hash,
+        steps=[StepOut.model_validate(s) for s in report.steps],
+    )
+
+
+async def read_document(request: Request) -> bytes:
+    """The uploaded XML, refused past the limit without reading on."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES + 64 * 1024:
+        raise InvalidInput(f"文件超过 {MAX_DOCUMENT_BYTES} 字节 / the file exceeds {MAX_DOCUMENT_BYTES} bytes", field="file")
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=5)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InvalidInput("请上传 file 字段 / upload the DCC as form field 'file'", field="file")
+        data = await upload.read(MAX_DOCUMENT_BYTES + 1)
+    else:
+        data = b""
+        async for chunk in request.stream():
+            data += chunk
+            if len(data) > MAX_DOCUMENT_BYTES:
+                break
+    if not data:
+        raise InvalidInput("没有收到文件 / no document received", field="file")
+    return data
+
+
+@router.post("", status_code=201, summary="为检定记录出具数字证书 / Issue the DCC of a verification record")
+def issue(body: IssueIn, platform: PlatformDep, principal: PrincipalDep) -> CertificateOut:
+    cert = certificates.issue(platform, principal, body.record_id, number=body.number, supersedes=body.supersedes)
+    return CertificateOut.model_validate(cert)
+
+
+@router.get("", summary="证书列表 / Certificates visible to the caller")
+def list_certificates(
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    record_id: Annotated[int | None, Query(description="检定记录 / record")] = None,
+    instrument_id: Annotated[int | None, Query(description="器具 / instrument")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[CertificateOut]:
+    rows = certificates.list_for(platform, principal, record_id=record_id, instrument_id=instrument_id, limit=limit)
+    return [CertificateOut.model_validate(c) for c in rows]
+
+
+@router.post("/verify", summary="核验上传的证书（公开）/ Check an uploaded DCC (public)", openapi_extra=_XML_BODY)
+async def verify(request: Request, platform: PlatformDep) -> CheckOut:
+    from starlette.concurrency import run_in_threadpool
+
+    document = await read_document(request)
+    result = await run_in_threadpool(certificates.verify_upload, platform, document)
+    return check_out(result.report)
+
+
+@router.post("/import", status_code=201, summary="登记外部出具的证书 / Register a DCC issued elsewhere",
+             openapi_extra=_XML_BODY)
+async def import_dcc(request: Request, platform: PlatformDep, principal: PrincipalDep) -> CertificateOut:
+    from starlette.concurrency import run_in_threadpool
+
+    document = await read_document(request)
+    cert = await run_in_threadpool(certificates.import_dcc, platform, principal, document)
+    return CertificateOut.model_validate(cert)
+
+
+@router.get("/{number}", summary="证书公开状态（扫码）/ Public standing of a certificate (QR target)")
+def public_status(number: str, platform: PlatformDep) -> PublicOut:
+    st = certificates.public_status(platform, number)
+    return PublicOut(
+        number=st.number,
+        status=st.status,
+        status_reason=st.status_reason,
+        issuer_name=st.issuer_name,
+        issuer_credit_code=st.issuer_credit_code,
+        item_summary=st.item_summary,
+        issued_at=st.issued_at,
+        superseded_by=st.superseded_by,
+        pending=st.pending,
+        check=check_out(st.check) if st.check else None,
+    )
+
+
+@router.get("/{number}/bundle", summary="离线核验证明包（公开）/ Proof bundle for offline checking (public)")
+def bundle(number: str, platform: PlatformDep) -> dict[str, Any]:
+    return certificates.bundle(platform, number)
+
+
+@router.get("/{number}/document", summary="下载证书 / Download the certificate (xml, html or pdf)")
+def document(
+    number: str,
+    platform: PlatformDep,
+    principal: OptionalPrincipalDep,
+    format: Annotated[Literal["xml", "html", "pdf"], Query(description="格式 / format")] = "xml",
+) -> Response:
+    if format == "xml":
+        cert = certificates.get(platform, principal, number)
+        return Response(cert.document, media_type="application/xml",
+                        headers={"content-disposition": f'attachment; filename="{number}.xml"'})
+    data = certificates.render(platform, principal, number, format)
+    media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    return Response(data, media_type=media)
+
+
+@router.post("/{number}/withdraw", summary="撤销证书 / Withdraw a certificate, with the reason")
+def withdraw(number: str, body: WithdrawIn, platform: PlatformDep, principal: PrincipalDep) -> CertificateOut:
+    return CertificateOut.model_validate(certificates.withdraw(platform, principal, number, body.reason))
