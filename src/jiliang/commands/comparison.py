@@ -114,7 +114,7 @@ def analyse(
     if weighted:
         ok = "通过 / passed" if s["consistent"] else "未通过 / failed"
         console.print(
-            f"参考值 / reference value (weighted mean) = {_fmt(s["reference_value"], 10)}, "
+            f"参考值 / reference value (weighted mean) = {_fmt(s['reference_value'], 10)}, "
             f"u = {_fmt(s['reference_u'], 3)}; χ²_obs = {_fmt(s['chi2_observed'], 4)}, "
             f"χ²_0.95({s['degrees_of_freedom']}) = {_fmt(s['chi2_critical'], 4)}: 一致性检验 / consistency {ok}"
         )
@@ -122,7 +122,7 @@ def analyse(
             console.print(f"剔除 / excluded from the reference: {escape(', '.join(s['excluded']))}")
     else:
         console.print(
-            f"指定值 / assigned value x_pt = {_fmt(s["assigned_value"], 10)}, u(x_pt) = {_fmt(s['assigned_u'], 3)}, "
+            f"指定值 / assigned value x_pt = {_fmt(s['assigned_value'], 10)}, u(x_pt) = {_fmt(s['assigned_u'], 3)}, "
             f"σ_pt = {_fmt(s['sigma_pt'], 3)}; 满意 / satisfactory {s['satisfactory']}, "
             f"有问题 / questionable {s['questionable']}, 不满意 / unsatisfactory {s['unsatisfactory']}"
         )
