@@ -56,7 +56,9 @@ def test_anonymous_caller_is_refused(api: Api) -> None:
         ([*KEY, {"laboratory": "D", "value": 1.0, "uncertainty": -1.0}], "uncertainty"),
     ],
 )
-def test_bad_rounds_are_refused_naming_the_field(api: Api, results: list[dict[str, object]], field: str) -> None:
+def test_bad_rounds_are_refused_naming_the_field(
+    api: Api, results: list[dict[str, object]], field: str
+) -> None:
     r = api.post("/api/v1/comparisons/analyse", "city", json={"results": results})
     assert r.status_code == 422, r.text
     error = r.json()["error"]
@@ -78,7 +80,7 @@ def test_upload_of_a_gb18030_csv(api: Api) -> None:
 
 
 def test_upload_with_bad_rows_lists_each_row(api: Api) -> None:
-    data = "laboratory,value,uncertainty,k\nA,1.0,0.1,2\nB,abc,0.1,2\nC,1.0,-3,2\n".encode()
+    data = b"laboratory,value,uncertainty,k\nA,1.0,0.1,2\nB,abc,0.1,2\nC,1.0,-3,2\n"
     r = api.post("/api/v1/comparisons/analyse/upload", "city", files={"file": ("r.csv", data, "text/csv")})
     assert r.status_code == 422, r.text
     problems = r.json()["error"]["problems"]

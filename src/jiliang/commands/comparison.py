@@ -42,11 +42,15 @@ def _refuse(exc: JiliangError) -> typer.Exit:
 
 @app.command("analyse")
 def analyse(
-    file: Annotated[Path, typer.Argument(help="CSV：laboratory,value,uncertainty,k / 实验室,测量值,不确定度,包含因子")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV：laboratory,value,uncertainty,k / 实验室,测量值,不确定度,包含因子")
+    ],
     method: Annotated[
         Method, typer.Option(help="定值方法 / how the reference is set: consensus, reference, weighted-mean")
     ] = Method.CONSENSUS,
-    reference: Annotated[float | None, typer.Option(help="参考值 / reference value (method reference)")] = None,
+    reference: Annotated[
+        float | None, typer.Option(help="参考值 / reference value (method reference)")
+    ] = None,
     reference_u: Annotated[
         float | None, typer.Option("--reference-u", help="参考值的标准不确定度 / its standard uncertainty")
     ] = None,
@@ -54,7 +58,8 @@ def analyse(
         float | None, typer.Option("--sigma-pt", help="能力评定标准差 σ_pt / SD for proficiency assessment")
     ] = None,
     score: Annotated[
-        Score | None, typer.Option(help="评分统计量 / statistic for the verdict: z, z', zeta, En (default: fitting)")
+        Score | None,
+        typer.Option(help="评分统计量 / statistic for the verdict: z, z', zeta, En (default: fitting)"),
     ] = None,
     keep_outliers: Annotated[
         bool, typer.Option("--keep-outliers", help="加权平均不剔除离群值 / weighted mean: exclude nothing")

@@ -23,7 +23,7 @@ from enum import StrEnum
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 
 from jiliang.errors import InvalidInput
 
@@ -380,7 +380,9 @@ def proficiency(
         )
     if sigma_pt is None and assigned.robust is not None and assigned.robust.sd > 0:
         sigma_pt = assigned.robust.sd
-        notes.append("σ_pt 取稳健标准差 s* / sigma_pt taken as the robust standard deviation s* (ISO 13528 8.6)")
+        notes.append(
+            "σ_pt 取稳健标准差 s* / sigma_pt taken as the robust standard deviation s* (ISO 13528 8.6)"
+        )
     u_pt = assigned.standard_uncertainty
     large_u = sigma_pt is not None and u_pt > NEGLIGIBLE_U_RATIO * sigma_pt
     if large_u:

@@ -221,7 +221,7 @@ def analyse(
             }
             for e in kc.equivalences
         ]
-        summary = {
+        kc_summary: dict[str, Any] = {
             "laboratories": len(results),
             "reference_value": kc.reference_value,
             "reference_u": kc.standard_uncertainty,
@@ -232,7 +232,7 @@ def analyse(
             "excluded": kc.excluded,
         }
         return Report(
-            method, kc.reference_value, kc.standard_uncertainty, None, Score.EN, rows, summary, kc.notes
+            method, kc.reference_value, kc.standard_uncertainty, None, Score.EN, rows, kc_summary, kc.notes
         )
     if method is Method.REFERENCE:
         if reference is None or reference_u is None:
@@ -283,7 +283,12 @@ def analyse(
 # --------------------------------------------------------------------------------------------------
 # The chart: a standalone HTML page with an inline SVG (nothing fetched from a CDN)
 
-_COLOURS = {"satisfactory": "#2e7d32", "questionable": "#ef6c00", "unsatisfactory": "#c62828", None: "#546e7a"}
+_COLOURS = {
+    "satisfactory": "#2e7d32",
+    "questionable": "#ef6c00",
+    "unsatisfactory": "#c62828",
+    None: "#546e7a",
+}
 
 
 def chart_html(report: Report, *, title: str = "比对结果 / comparison results") -> str:
@@ -291,7 +296,8 @@ def chart_html(report: Report, *, title: str = "比对结果 / comparison result
     rows = report.rows
     n = len(rows)
     width, height, left, right, top, bottom = max(480, 60 * n + 140), 420, 90, 30, 50, 90
-    lows, highs = [], []
+    lows: list[float] = []
+    highs: list[float] = []
     for r in rows:
         u = r["uncertainty"] or 0.0
         lows.append(r["value"] - u)

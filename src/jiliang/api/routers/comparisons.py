@@ -19,7 +19,9 @@ router = APIRouter(prefix="/api/v1/comparisons", tags=["comparisons 计量比对
 
 @router.post("/analyse", summary="分析比对结果 / Analyse a comparison or proficiency-testing round")
 def analyse(body: ComparisonIn, principal: PrincipalDep) -> ComparisonOut:
-    results = [LabResult(r.laboratory, r.value, r.uncertainty, r.k, row=i) for i, r in enumerate(body.results, 1)]
+    results = [
+        LabResult(r.laboratory, r.value, r.uncertainty, r.k, row=i) for i, r in enumerate(body.results, 1)
+    ]
     report = comparisons.analyse(
         results,
         method=body.method,
@@ -43,9 +45,13 @@ async def analyse_upload(
     request: Request,
     platform: PlatformDep,
     principal: PrincipalDep,
-    method: Annotated[Method, Query(description="定值方法 / consensus, reference, weighted-mean")] = Method.CONSENSUS,
+    method: Annotated[
+        Method, Query(description="定值方法 / consensus, reference, weighted-mean")
+    ] = Method.CONSENSUS,
     reference: Annotated[float | None, Query(description="参考值 / reference value")] = None,
-    reference_u: Annotated[float | None, Query(description="参考值标准不确定度 / its standard uncertainty")] = None,
+    reference_u: Annotated[
+        float | None, Query(description="参考值标准不确定度 / its standard uncertainty")
+    ] = None,
     sigma_pt: Annotated[float | None, Query(description="能力评定标准差 / sigma_pt")] = None,
     score: Annotated[Score | None, Query(description="评分统计量 / statistic for the verdict")] = None,
 ) -> ComparisonOut:

@@ -26,7 +26,9 @@ class ComparisonIn(In):
         description="定值方法 / consensus (ISO 13528 Algorithm A), reference, weighted-mean (Cox 2002 A)",
     )
     reference: float | None = Field(default=None, description="参考值 / reference value (method reference)")
-    reference_u: float | None = Field(default=None, description="参考值标准不确定度 / its standard uncertainty")
+    reference_u: float | None = Field(
+        default=None, description="参考值标准不确定度 / its standard uncertainty"
+    )
     sigma_pt: float | None = Field(default=None, description="能力评定标准差 / SD for proficiency assessment")
     score: Score | None = Field(default=None, description="评分统计量 / statistic for the verdict")
     alpha: float = Field(default=0.05, description="卡方检验显著性水平 / chi-squared test level")
