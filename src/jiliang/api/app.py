@@ -26,6 +26,7 @@ ROUTERS = [
     "reminders",
     "audit",
     "web",
+    "uncertainty",
 ]
 
 REQUEST_ID = "x-request-id"
