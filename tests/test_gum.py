@@ -79,7 +79,7 @@ def test_h1_truncation_and_rounding_options_are_honoured() -> None:
     assert untruncated.k < h1().k  # t_99(16.66) < t_99(16)
     assert f"{h1(gum.Options(p=0.95)).k:.2f}" == "2.12"  # Table G.2: t_95(16) = 2.12
     from_rounded = h1(gum.Options(p=0.99, expanded_from_rounded=True))
-    assert from_rounded.U == pytest.approx(h1().k * 32e-6)
+    assert pytest.approx(h1().k * 32e-6) == from_rounded.U
 
 
 def test_degrees_of_freedom_invariant_under_equivalent_models() -> None:
@@ -210,7 +210,9 @@ def test_random_models_agree_with_uncertainties_package() -> None:
 def test_callable_model_by_complex_step_matches_parsed_model() -> None:
     parsed = Model.parse(H2_MODEL)
     fn = Model.from_callable(
-        lambda V, I, phi: (V / I * np.cos(phi), V / I * np.sin(phi), V / I), ["V", "I", "phi"], outputs=("R", "X", "Z")
+        lambda V, I, phi: (V / I * np.cos(phi), V / I * np.sin(phi), V / I),  # noqa: E741
+        ["V", "I", "phi"],
+        outputs=("R", "X", "Z"),
     )
     at = {"V": 4.999, "I": 0.019661, "phi": 1.04446}
     a, b = parsed.evaluate(at), fn.evaluate(at)
@@ -320,7 +322,7 @@ def test_unparsable_or_unsafe_models_are_refused(text: str, needle: str) -> None
 
 
 def test_unknown_variable_is_named() -> None:
-    with pytest.raises(InvalidInput, match="unknown variable.*gamma") as info:
+    with pytest.raises(InvalidInput, match=r"unknown variable.*gamma") as info:
         Model.parse("y = alpha*beta + gamma", inputs=["alpha", "beta"])
     assert info.value.field == "inputs.gamma"
 
@@ -335,7 +337,7 @@ def test_negative_or_non_finite_uncertainty_is_named(u: float) -> None:
 def test_non_psd_correlation_names_the_inputs() -> None:
     model = Model.parse("y = a + b + c")
     inputs = [gum.Input(n, 1.0, 0.1) for n in "abc"]
-    with pytest.raises(InvalidInput, match="positive semi-definite.*a.*b.*c|positive semi-definite") as info:
+    with pytest.raises(InvalidInput, match="positive semi-definite") as info:
         gum.evaluate(model, inputs, {("a", "b"): 0.9, ("a", "c"): 0.9, ("b", "c"): -0.9})
     assert set(info.value.context["inputs"]) == {"a", "b", "c"}
     with pytest.raises(InvalidInput, match=r"r\(a,b\)"):
@@ -354,7 +356,7 @@ def test_correlated_inputs_with_different_dof_are_refused_unless_k_given() -> No
 
 
 def test_inconsistent_units_name_the_term() -> None:
-    with pytest.raises(InvalidInput, match="inconsistent units.*'m'") as info:
+    with pytest.raises(InvalidInput, match=r"inconsistent units.*'m'") as info:
         Model.parse("L = Ls*(1 + alpha_s*theta) + m", units={"Ls": "mm", "alpha_s": "1/K", "theta": "K", "m": "kg"})
     assert info.value.context["term"] == "m"
     with pytest.raises(InvalidInput, match="must be dimensionless"):

@@ -544,6 +544,7 @@ def reminders_send(
 # Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
 # are imported here, at the end, once those exist).
 from jiliang.commands import uncertainty as _uncertainty  # noqa: E402
+
 app.add_typer(_uncertainty.app, name="uncertainty")
 
 

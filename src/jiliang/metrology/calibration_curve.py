@@ -86,4 +86,4 @@ def fit_line(
         s, dof = math.sqrt(s2), float(n - 2)
     else:
         cov, s, dof = inv, 1.0, math.inf
-    return LineFit(float(params[0]), float(params[1]), cov, s, dof, n, t0, u_b is not None)
+    return LineFit(float(params[0]), float(params[1]), np.asarray(cov, dtype=np.float64), s, dof, n, t0, u_b is not None)

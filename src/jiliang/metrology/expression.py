@@ -53,7 +53,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @lru_cache(maxsize=1)
-def unit_registry() -> pint.UnitRegistry:
+def unit_registry() -> pint.UnitRegistry:  # type: ignore[type-arg]
     """One registry for the engine (pint registries are not interchangeable)."""
     return pint.UnitRegistry()
 
@@ -76,7 +76,7 @@ def parse_unit(text: str | None, *, field_name: str) -> pint.Unit:
         raise InvalidInput(
             f"无法识别的单位 / unknown unit {text!r} of {field_name}: {exc}", field=field_name
         ) from exc
-    units: pint.Unit = q.units
+    units: pint.Unit = q.units  # type: ignore[assignment]
     return units
 
 
@@ -117,12 +117,13 @@ def _check_node(node: ast.AST, line: str, depth: int = 0) -> None:
         if ok:
             _check_node(node.operand, line, depth + 1)
     elif isinstance(node, ast.Call):
-        ok = isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS and not node.keywords
+        fname = node.func.id if isinstance(node.func, ast.Name) else ""
+        ok = fname in FUNCTIONS and not node.keywords
         if ok:
-            want = 2 if node.func.id == "atan2" else 1  # type: ignore[union-attr]
+            want = 2 if fname == "atan2" else 1
             if len(node.args) != want:
                 raise InvalidInput(
-                    f"函数参数个数不对 / {node.func.id} takes {want} argument(s): {ast.unparse(node)!r}",  # type: ignore[union-attr]
+                    f"函数参数个数不对 / {fname} takes {want} argument(s): {ast.unparse(node)!r}",
                     field="model",
                 )
             for arg in node.args:
@@ -269,7 +270,7 @@ def _binary(op: ast.operator, a: Dual, b: Dual) -> Dual:
 
 def _evaluate(node: ast.expr, env: Mapping[str, Dual]) -> Dual:
     if isinstance(node, ast.Constant):
-        return Dual(float(node.value))
+        return Dual(float(node.value))  # type: ignore[arg-type]  # numbers only (_check_node)
     if isinstance(node, ast.Name):
         if node.id in env:
             return env[node.id]

@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped]
 
 from jiliang.errors import InvalidInput
 from jiliang.metrology.expression import Model

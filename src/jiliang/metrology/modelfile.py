@@ -22,13 +22,14 @@ given). Parsing the text is the caller's business; this module takes the parsed 
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from jiliang.errors import InvalidInput
 from jiliang.metrology import gum
@@ -96,8 +97,9 @@ def _distribution(name: str, spec: Any) -> tuple[float, float, float]:
     if not isinstance(spec, Mapping) or "kind" not in spec:
         raise InvalidInput(f"分布应为含 kind 的映射 / {where} must be a mapping with 'kind'", field=where)
     try:
-        from jiliang.metrology.distributions import from_spec  # type: ignore[import-not-found,unused-ignore]
-    except ImportError as exc:
+        # imported here: the Monte Carlo module is optional to the GUM path
+        from_spec = importlib.import_module("jiliang.metrology.distributions").from_spec
+    except (ImportError, AttributeError) as exc:
         raise InvalidInput(
             f"分布需要 Monte Carlo 模块 / distributions need the Monte Carlo module (input {name})", field=where
         ) from exc
