@@ -42,7 +42,9 @@ def data(n: int, seed: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray
     return est, unc
 
 
-def loop(est: dict[str, np.ndarray], unc: dict[str, np.ndarray], idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def loop(
+    est: dict[str, np.ndarray], unc: dict[str, np.ndarray], idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     values, us = np.empty(len(idx)), np.empty(len(idx))
     for out, i in enumerate(idx):
         ls = ufloat(est["Ls"][i], unc["Ls"][i])
@@ -80,7 +82,9 @@ def main() -> None:
     du = np.max(np.abs(batch.u[0, idx] - ref_u) / ref_u)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB → GiB
     print(f"model: {MODEL}  (uncertainties {uncertainties.__version__})")
-    print(f"vectorised evaluate_batch, {n:,} instruments: {best:.3f} s (best of 3), {n / best:,.0f} instruments/s")
+    print(
+        f"vectorised evaluate_batch, {n:,} instruments: {best:.3f} s (best of 3), {n / best:,.0f} instruments/s"
+    )
     print(
         f"per-instrument loop with uncertainties: {loop_s:.2f} s for {len(idx):,} instruments, "
         f"scaled to {n:,}: {loop_full:.1f} s"

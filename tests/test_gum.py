@@ -92,7 +92,9 @@ def test_degrees_of_freedom_invariant_under_equivalent_models() -> None:
     )
     expanded = "l = ls + d - ls*dalpha*theta - ls*alpha_s*dtheta"
     factored = "l = ls*(1 - dalpha*theta - alpha_s*dtheta) + d"
-    assert gum.evaluate(stepwise, H1_INPUTS, options=gum.Options(p=0.99)).output("l").dof == pytest.approx(base, rel=1e-12)
+    assert gum.evaluate(stepwise, H1_INPUTS, options=gum.Options(p=0.99)).output("l").dof == pytest.approx(
+        base, rel=1e-12
+    )
     assert h1(text=expanded).dof == pytest.approx(base, rel=1e-12)
     assert h1(text=factored).dof == pytest.approx(base, rel=1e-12)
 
@@ -111,7 +113,9 @@ H2_MODEL = "R = V/I*cos(phi)\nX = V/I*sin(phi)\nZ = V/I"
 
 
 def test_jcgm100_h2_resistance_reactance_impedance() -> None:
-    model = Model.parse(H2_MODEL, units={"V": "V", "I": "mA", "phi": "rad"}, output_units=dict.fromkeys("RXZ", "ohm"))
+    model = Model.parse(
+        H2_MODEL, units={"V": "V", "I": "mA", "phi": "rad"}, output_units=dict.fromkeys("RXZ", "ohm")
+    )
     inputs, corr = h2_inputs()
     res = gum.evaluate(model, inputs, corr)
     r, x, z = res.output("R"), res.output("X"), res.output("Z")
@@ -130,7 +134,9 @@ def test_jcgm100_h2_resistance_reactance_impedance() -> None:
 
 def test_jcgm100_h2_approach_2_agrees() -> None:
     """H.2.4: the same results from the five individual values R_k, X_k, Z_k (a batch evaluation)."""
-    model = Model.parse(H2_MODEL, units={"V": "V", "I": "mA", "phi": "rad"}, output_units=dict.fromkeys("RXZ", "ohm"))
+    model = Model.parse(
+        H2_MODEL, units={"V": "V", "I": "mA", "phi": "rad"}, output_units=dict.fromkeys("RXZ", "ohm")
+    )
     ev = model.evaluate({"V": np.array(H2_V), "I": np.array(H2_I), "phi": np.array(H2_PHI)})
     u = ev.values.std(axis=1, ddof=1) / math.sqrt(5)
     assert [f"{v:.3f}" for v in u] == ["0.071", "0.295", "0.236"]
@@ -166,11 +172,17 @@ def test_example_files_reproduce_the_published_digits(example: str) -> None:
     if example == "gum_h1":
         assert outs["l"]["reported"] == {"value": "50.000838", "u": "0.000032", "U": "0.000093"}
         assert outs["l"]["dof"] == pytest.approx(16.6, abs=0.1) and f"{outs['l']['k']:.2f}" == "2.92"
-        assert f"{outs['d']['u']:.1f}" == "9.7" and f"{outs['d']['dof']:.1f}" == "25.4"  # H.1.3.2: 9.7 nm, 25.6
+        assert (
+            f"{outs['d']['u']:.1f}" == "9.7" and f"{outs['d']['dof']:.1f}" == "25.4"
+        )  # H.1.3.2: 9.7 nm, 25.6
     elif example == "gum_h2":
         assert [f"{outs[n]['value']:.3f}" for n in "RXZ"] == ["127.732", "219.847", "254.260"]
         assert f"{outs['R']['u']:.3f}" == "0.071" and f"{outs['Z']['u']:.3f}" == "0.236"
-        assert [f"{answer['correlation'][i][j]:.3f}" for i, j in ((0, 1), (0, 2), (1, 2))] == ["-0.588", "-0.485", "0.993"]
+        assert [f"{answer['correlation'][i][j]:.3f}" for i, j in ((0, 1), (0, 2), (1, 2))] == [
+            "-0.588",
+            "-0.485",
+            "0.993",
+        ]
     else:
         assert outs["b"]["reported"]["value"] == "-0.1494" and outs["b"]["reported"]["u"] == "0.0041"
     assert set(answer["charts"]) == set(outs)
@@ -186,7 +198,10 @@ def test_random_models_agree_with_uncertainties_package() -> None:
         ("y = a*b/c + sqrt(a)", lambda a, b, c: a * b / c + umath.sqrt(a)),
         ("y = exp(-a/c)*sin(b) + log(c)", lambda a, b, c: umath.exp(-a / c) * umath.sin(b) + umath.log(c)),
         ("y = atan2(a, b)*c**2 - a**b", lambda a, b, c: umath.atan2(a, b) * c**2 - a**b),
-        ("y = (a + b)/(a - c) + log10(b)*cos(c)", lambda a, b, c: (a + b) / (a - c) + umath.log10(b) * umath.cos(c)),
+        (
+            "y = (a + b)/(a - c) + log10(b)*cos(c)",
+            lambda a, b, c: (a + b) / (a - c) + umath.log10(b) * umath.cos(c),
+        ),
     ]
     for text, fn in exprs:
         model = Model.parse(text)
@@ -230,7 +245,11 @@ def test_batch_equals_single_evaluations() -> None:
     batch = gum.evaluate_batch(model, est, unc, dofs)
     for i in range(0, n, 7):
         one = gum.evaluate(
-            model, [gum.Input(k, float(est[k][i]), float(unc[k][i]), float(dofs.get(k, [math.inf] * n)[i])) for k in "abc"]
+            model,
+            [
+                gum.Input(k, float(est[k][i]), float(unc[k][i]), float(dofs.get(k, [math.inf] * n)[i]))
+                for k in "abc"
+            ],
         ).output("y")
         assert batch.value[0, i] == pytest.approx(one.value, rel=1e-14)
         assert batch.u[0, i] == pytest.approx(one.u, rel=1e-12)
@@ -357,7 +376,9 @@ def test_correlated_inputs_with_different_dof_are_refused_unless_k_given() -> No
 
 def test_inconsistent_units_name_the_term() -> None:
     with pytest.raises(InvalidInput, match=r"inconsistent units.*'m'") as info:
-        Model.parse("L = Ls*(1 + alpha_s*theta) + m", units={"Ls": "mm", "alpha_s": "1/K", "theta": "K", "m": "kg"})
+        Model.parse(
+            "L = Ls*(1 + alpha_s*theta) + m", units={"Ls": "mm", "alpha_s": "1/K", "theta": "K", "m": "kg"}
+        )
     assert info.value.context["term"] == "m"
     with pytest.raises(InvalidInput, match="must be dimensionless"):
         Model.parse("y = exp(x)", units={"x": "m"})
@@ -366,7 +387,11 @@ def test_inconsistent_units_name_the_term() -> None:
 
 
 def test_units_convert_between_prefixes() -> None:
-    model = Model.parse("L = Ls*(1 + alpha_s*theta) + d", units={"Ls": "mm", "alpha_s": "1/K", "theta": "K", "d": "nm"}, output_units={"L": "mm"})
+    model = Model.parse(
+        "L = Ls*(1 + alpha_s*theta) + d",
+        units={"Ls": "mm", "alpha_s": "1/K", "theta": "K", "d": "nm"},
+        output_units={"L": "mm"},
+    )
     ev = model.evaluate({"Ls": 50.0, "alpha_s": 11.5e-6, "theta": 0.1, "d": 215.0})
     assert ev.values[0] == pytest.approx(50.0 * (1 + 11.5e-7) + 215e-6, rel=1e-15)
     assert ev.jacobian[0, 3] == pytest.approx(1e-6)  # mm per nm

@@ -70,10 +70,49 @@ def test_bad_model_files_are_refused_naming_the_field(change: dict[str, Any], fi
 def test_distribution_input_needs_the_monte_carlo_module(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "jiliang.metrology.distributions", None)  # as if absent
     d = doc()
-    d["inputs"]["alpha_s"] = {"estimate": 11.5e-6, "unit": "1/K", "distribution": {"kind": "rectangular", "half_width": 2e-6}}
+    d["inputs"]["alpha_s"] = {
+        "estimate": 11.5e-6,
+        "unit": "1/K",
+        "distribution": {"kind": "rectangular", "half_width": 2e-6},
+    }
     with pytest.raises(InvalidInput, match="distributions need the Monte Carlo module") as info:
         modelfile.from_document(d)
     assert info.value.field == "inputs.alpha_s.distribution"
+
+
+def test_distribution_input_goes_through_from_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    seen: list[Any] = []
+
+    def from_spec(spec: Any) -> Any:
+        seen.append(dict(spec))
+        half = spec["half_width"]
+        return types.SimpleNamespace(expectation=0.0, standard_uncertainty=half / 3**0.5, dof=float("inf"))
+
+    fake = types.ModuleType("jiliang.metrology.distributions")
+    fake.from_spec = from_spec  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "jiliang.metrology.distributions", fake)
+    d = doc()
+    d["inputs"]["alpha_s"] = {
+        "estimate": 11.5e-6,
+        "unit": "1/K",
+        "distribution": {"kind": "rectangular", "half_width": 2e-6},
+    }
+    mf = modelfile.from_document(d)
+    alpha = next(i for i in mf.inputs if i.name == "alpha_s")
+    assert alpha.estimate == 11.5e-6  # the file's estimate wins over the distribution's expectation
+    assert alpha.u == pytest.approx(2e-6 / 3**0.5) and seen[0]["kind"] == "rectangular"
+
+
+def test_deeply_nested_or_reserved_models_are_refused() -> None:
+    with pytest.raises(InvalidInput, match=r"model does not parse|too deeply"):
+        uncertainty.evaluate_document(doc(model="L = " + "(" * 500 + "Ls" + ")" * 500))
+    with pytest.raises(InvalidInput, match="reserved") as info:
+        uncertainty.evaluate_document(
+            doc(model="y = e*2", inputs={"e": {"estimate": 1.6e-19, "u": 1e-27}}, outputs={})
+        )
+    assert info.value.field == "inputs.e"
 
 
 def test_cli_evaluates_the_examples_as_tables_and_json() -> None:

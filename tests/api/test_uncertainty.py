@@ -10,7 +10,9 @@ from tests.test_uncertainty_file import EXAMPLES, doc
 
 
 def test_api_answers_result_budget_and_chart(api: Api) -> None:
-    body = json.loads(json.dumps(modelfile.parse_text((EXAMPLES / "gum_h3.yaml").read_text(encoding="utf-8"))))
+    body = json.loads(
+        json.dumps(modelfile.parse_text((EXAMPLES / "gum_h3.yaml").read_text(encoding="utf-8")))
+    )
     r = api.post("/api/v1/uncertainty/evaluate", "city", json=body)
     assert r.status_code == 200, r.text
     answer = r.json()

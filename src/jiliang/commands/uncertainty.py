@@ -52,7 +52,9 @@ def _print(answer: dict[str, Any]) -> None:
         console.print(f"[bold]{answer['title']}[/bold]")
     summary = Table(title="结果 / result")
     for col in ("输出 / output", "y", "u_c", "ν_eff", "k", "p", "U", "报告 / reported"):
-        summary.add_column(col, justify="right" if col not in ("输出 / output", "报告 / reported") else "left")
+        summary.add_column(
+            col, justify="right" if col not in ("输出 / output", "报告 / reported") else "left"
+        )
     for o in answer["outputs"]:
         unit = f" {o['unit']}" if o["unit"] else ""
         rep = o["reported"]
@@ -68,7 +70,9 @@ def _print(answer: dict[str, Any]) -> None:
         )
     console.print(summary)
     for o in answer["outputs"]:
-        table = Table(title=f"不确定度分量 / budget of {o['name']}" + (f" [{o['unit']}]" if o["unit"] else ""))
+        table = Table(
+            title=f"不确定度分量 / budget of {o['name']}" + (f" [{o['unit']}]" if o["unit"] else "")
+        )
         for col in ("输入 / input", "x_i", "u(x_i)", "单位 / unit", "ν_i", "c_i", "u_i(y)", "占比 / share"):
             table.add_column(col, justify="left" if col in ("输入 / input", "单位 / unit") else "right")
         for b in sorted(o["budget"], key=lambda b: -b["contribution"]):

@@ -43,7 +43,9 @@ class LineFit:
     def correlation(self) -> float:
         return float(self.covariance[0, 1] / (self.u_intercept * self.u_slope))
 
-    def predict(self, t: float | NDArray[np.float64], *, new_observation: bool = False) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def predict(
+        self, t: float | NDArray[np.float64], *, new_observation: bool = False
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The fitted value at ``t`` and its standard uncertainty (plus s² when ``new_observation``)."""
         dt = np.asarray(t, dtype=float) - self.t0
         value = self.intercept + self.slope * dt
@@ -63,7 +65,9 @@ def fit_line(
         raise InvalidInput("数据长度不一致 / t and b must be sequences of equal length", field="b")
     n = len(x)
     if n < (2 if u_b is not None else 3):
-        raise InvalidInput(f"数据点太少 / at least {2 if u_b is not None else 3} points are needed, got {n}", field="t")
+        raise InvalidInput(
+            f"数据点太少 / at least {2 if u_b is not None else 3} points are needed, got {n}", field="t"
+        )
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise InvalidInput("数据含非数 / t and b must be finite numbers", field="b")
     if np.ptp(x) == 0:
@@ -86,4 +90,6 @@ def fit_line(
         s, dof = math.sqrt(s2), float(n - 2)
     else:
         cov, s, dof = inv, 1.0, math.inf
-    return LineFit(float(params[0]), float(params[1]), np.asarray(cov, dtype=np.float64), s, dof, n, t0, u_b is not None)
+    return LineFit(
+        float(params[0]), float(params[1]), np.asarray(cov, dtype=np.float64), s, dof, n, t0, u_b is not None
+    )

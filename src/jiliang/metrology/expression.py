@@ -43,7 +43,7 @@ from jiliang.errors import InvalidInput
 FloatArray = NDArray[np.float64]
 
 MAX_MODEL_CHARS = 20_000
-MAX_DEPTH = 60
+MAX_DEPTH = 300
 
 FUNCTIONS = frozenset(
     {"sqrt", "exp", "log", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "abs"}
@@ -153,7 +153,13 @@ def parse_equations(text: str) -> tuple[Equation, ...]:
         try:
             tree = ast.parse(line, mode="exec")
         except SyntaxError as exc:
-            raise InvalidInput(f"模型无法解析 / model does not parse: {line!r} ({exc.msg})", field="model") from exc
+            raise InvalidInput(
+                f"模型无法解析 / model does not parse: {line!r} ({exc.msg})", field="model"
+            ) from exc
+        except (RecursionError, MemoryError, ValueError) as exc:
+            raise InvalidInput(
+                f"模型无法解析 / model does not parse: {line[:80]!r}… (too complex)", field="model"
+            ) from exc
         if (
             len(tree.body) != 1
             or not isinstance(tree.body[0], ast.Assign)
@@ -432,6 +438,12 @@ class Model:
                     used.append(name)
         if inputs is not None:
             given = list(inputs)
+            reserved = [n for n in given if n in CONSTANTS or n in FUNCTIONS]
+            if reserved:
+                raise InvalidInput(
+                    f"输入名是保留字 / input name {reserved[0]!r} is reserved (a constant or function)",
+                    field=f"inputs.{reserved[0]}",
+                )
             unknown = [n for n in used if n not in given]
             if unknown:
                 raise InvalidInput(
@@ -445,9 +457,6 @@ class Model:
                     field=f"inputs.{unused[0]}",
                 )
             used = given
-        for name in used:
-            if name in CONSTANTS:
-                raise InvalidInput(f"输入名是保留字 / input name {name!r} is reserved (constant)", field=f"inputs.{name}")
         units = dict(units or {})
         declared = dict(output_units or {})
         bad = [n for n in declared if n not in outputs]
@@ -547,8 +556,12 @@ class Model:
         """Outputs and the Jacobian at ``values`` (each a number or an array; arrays broadcast together)."""
         missing = [n for n in self.inputs if n not in values]
         if missing:
-            raise InvalidInput(f"缺少输入 / missing input(s) {', '.join(missing)}", field=f"inputs.{missing[0]}")
-        arrays = [np.asarray(values[n], dtype=float) * f for n, f in zip(self.inputs, self._in_factor, strict=True)]
+            raise InvalidInput(
+                f"缺少输入 / missing input(s) {', '.join(missing)}", field=f"inputs.{missing[0]}"
+            )
+        arrays = [
+            np.asarray(values[n], dtype=float) * f for n, f in zip(self.inputs, self._in_factor, strict=True)
+        ]
         shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
         vals, grads = self._kernel(arrays)
         m, n = len(self.outputs), len(self.inputs)

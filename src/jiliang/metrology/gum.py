@@ -55,14 +55,19 @@ class Input:
 
 def check_input(name: str, estimate: float, u: float, dof: float) -> None:
     if not isinstance(estimate, int | float) or not math.isfinite(estimate):
-        raise InvalidInput(f"估计值无效 / estimate of {name} is not a finite number: {estimate!r}", field=f"inputs.{name}.estimate")
+        raise InvalidInput(
+            f"估计值无效 / estimate of {name} is not a finite number: {estimate!r}",
+            field=f"inputs.{name}.estimate",
+        )
     if not isinstance(u, int | float) or not math.isfinite(u) or u < 0:
         raise InvalidInput(
             f"标准不确定度无效 / standard uncertainty of {name} must be finite and ≥ 0, got {u!r}",
             field=f"inputs.{name}.u",
         )
     if not isinstance(dof, int | float) or math.isnan(dof) or dof <= 0:
-        raise InvalidInput(f"自由度无效 / degrees of freedom of {name} must be > 0, got {dof!r}", field=f"inputs.{name}.dof")
+        raise InvalidInput(
+            f"自由度无效 / degrees of freedom of {name} must be > 0, got {dof!r}", field=f"inputs.{name}.dof"
+        )
 
 
 @dataclass(frozen=True)
@@ -78,13 +83,24 @@ class Options:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.p, int | float) and 0.5 <= self.p < 1):
-            raise InvalidInput(f"包含概率无效 / coverage probability must be in [0.5, 1), got {self.p!r}", field="options.p")
-        if self.k is not None and not (isinstance(self.k, int | float) and math.isfinite(self.k) and self.k > 0):
-            raise InvalidInput(f"包含因子无效 / coverage factor must be > 0, got {self.k!r}", field="options.k")
+            raise InvalidInput(
+                f"包含概率无效 / coverage probability must be in [0.5, 1), got {self.p!r}", field="options.p"
+            )
+        if self.k is not None and not (
+            isinstance(self.k, int | float) and math.isfinite(self.k) and self.k > 0
+        ):
+            raise InvalidInput(
+                f"包含因子无效 / coverage factor must be > 0, got {self.k!r}", field="options.k"
+            )
         if self.significant_digits not in (1, 2, 3):
-            raise InvalidInput("有效位数只能为 1–3 / significant_digits must be 1, 2 or 3", field="options.significant_digits")
+            raise InvalidInput(
+                "有效位数只能为 1–3 / significant_digits must be 1, 2 or 3",
+                field="options.significant_digits",
+            )
         if self.rounding not in ("half_even", "up"):
-            raise InvalidInput("修约规则无效 / rounding must be 'half_even' or 'up'", field="options.rounding")
+            raise InvalidInput(
+                "修约规则无效 / rounding must be 'half_even' or 'up'", field="options.rounding"
+            )
 
 
 @dataclass(frozen=True)
@@ -151,16 +167,25 @@ def correlation_matrix(names: Sequence[str], pairs: Mapping[tuple[str, str], flo
     for (a, b), value in pairs.items():
         for x in (a, b):
             if x not in index:
-                raise InvalidInput(f"相关系数引用了未知输入 / correlation names unknown input {x!r}", field="correlations")
+                raise InvalidInput(
+                    f"相关系数引用了未知输入 / correlation names unknown input {x!r}", field="correlations"
+                )
         if not isinstance(value, int | float) or not math.isfinite(value):
-            raise InvalidInput(f"相关系数无效 / correlation r({a},{b}) is not a number: {value!r}", field="correlations")
+            raise InvalidInput(
+                f"相关系数无效 / correlation r({a},{b}) is not a number: {value!r}", field="correlations"
+            )
         i, j = index[a], index[b]
         if i == j:
             if value != 1:
-                raise InvalidInput(f"自相关必须为 1 / r({a},{a}) must be 1 (unit diagonal), got {value}", field="correlations")
+                raise InvalidInput(
+                    f"自相关必须为 1 / r({a},{a}) must be 1 (unit diagonal), got {value}",
+                    field="correlations",
+                )
             continue
         if abs(value) > 1:
-            raise InvalidInput(f"相关系数超出 [-1, 1] / |r({a},{b})| = {abs(value)} exceeds 1", field="correlations")
+            raise InvalidInput(
+                f"相关系数超出 [-1, 1] / |r({a},{b})| = {abs(value)} exceeds 1", field="correlations"
+            )
         key = (min(i, j), max(i, j))
         if key in seen and seen[key] != value:
             raise InvalidInput(
@@ -186,15 +211,22 @@ def check_correlation(names: Sequence[str], r: FloatArray) -> None:
         for j in range(i + 1, n):
             if r[i, j] != r[j, i]:
                 raise InvalidInput(
-                    f"相关矩阵不对称 / correlation matrix not symmetric at ({names[i]}, {names[j]})", field="correlations"
+                    f"相关矩阵不对称 / correlation matrix not symmetric at ({names[i]}, {names[j]})",
+                    field="correlations",
                 )
             if abs(r[i, j]) > 1:
-                raise InvalidInput(f"相关系数超出 [-1, 1] / |r({names[i]},{names[j]})| exceeds 1", field="correlations")
+                raise InvalidInput(
+                    f"相关系数超出 [-1, 1] / |r({names[i]},{names[j]})| exceeds 1", field="correlations"
+                )
     w, v = np.linalg.eigh(r)
     if w[0] < -1e-10:
         # the inputs carrying the negative eigenvector are the ones whose correlations contradict each other
         weight = np.abs(v[:, 0])
-        involved = [names[i] for i in np.argsort(-weight) if weight[i] > 0.1 and any(r[i, j] != 0 for j in range(n) if j != i)]
+        involved = [
+            names[i]
+            for i in np.argsort(-weight)
+            if weight[i] > 0.1 and any(r[i, j] != 0 for j in range(n) if j != i)
+        ]
         raise InvalidInput(
             f"相关矩阵不是半正定 / correlation matrix is not positive semi-definite (smallest eigenvalue "
             f"{w[0]:.3g}); inconsistent correlations among: {', '.join(involved)}",
@@ -228,7 +260,9 @@ def _groups(r: FloatArray) -> list[list[int]]:
 # Degrees of freedom, coverage, rounding
 
 
-def effective_dof(c: FloatArray, u: FloatArray, dof: FloatArray, r: FloatArray, names: Sequence[str]) -> float:
+def effective_dof(
+    c: FloatArray, u: FloatArray, dof: FloatArray, r: FloatArray, names: Sequence[str]
+) -> float:
     """Welch–Satterthwaite (G.2b), with Willink's grouping of correlated inputs (module docstring)."""
     terms = c * u
     uc2 = float(terms @ r @ terms)
@@ -300,7 +334,10 @@ def _prepare(
     by_name = {i.name: i for i in items}
     unknown = [n for n in by_name if n not in model.inputs]
     if unknown:
-        raise InvalidInput(f"输入未被模型使用 / input(s) {', '.join(unknown)} not used by the model", field=f"inputs.{unknown[0]}")
+        raise InvalidInput(
+            f"输入未被模型使用 / input(s) {', '.join(unknown)} not used by the model",
+            field=f"inputs.{unknown[0]}",
+        )
     missing = [n for n in model.inputs if n not in by_name]
     if missing:
         raise InvalidInput(
@@ -332,7 +369,9 @@ def evaluate(
     ev = model.evaluate({n: x[i] for i, n in enumerate(names)})
     y, jac = ev.values, ev.jacobian
     if not np.all(np.isfinite(y)) or not np.all(np.isfinite(jac)):
-        bad = [model.outputs[i] for i in range(len(y)) if not (np.isfinite(y[i]) and np.all(np.isfinite(jac[i])))]
+        bad = [
+            model.outputs[i] for i in range(len(y)) if not (np.isfinite(y[i]) and np.all(np.isfinite(jac[i])))
+        ]
         raise InvalidInput(
             f"模型在输入估计值处无定义 / the model is not defined (or not differentiable) at the estimates: {', '.join(bad)}",
             field="model",
@@ -434,7 +473,9 @@ def evaluate_batch(
     names = list(model.inputs)
     for n in names:
         if n not in estimates or n not in uncertainties:
-            raise InvalidInput(f"未知变量 / unknown variable {n}: no estimate or u given", field=f"inputs.{n}")
+            raise InvalidInput(
+                f"未知变量 / unknown variable {n}: no estimate or u given", field=f"inputs.{n}"
+            )
     r = correlation_matrix(names, correlations)
     ev = model.evaluate({n: estimates[n] for n in names})
     shape = ev.values.shape[1:]
@@ -442,7 +483,8 @@ def evaluate_batch(
     if np.any(~np.isfinite(u)) or np.any(u < 0):
         bad = [n for i, n in enumerate(names) if np.any(~np.isfinite(u[i])) or np.any(u[i] < 0)]
         raise InvalidInput(
-            f"标准不确定度无效 / standard uncertainty of {bad[0]} must be finite and ≥ 0", field=f"inputs.{bad[0]}.u"
+            f"标准不确定度无效 / standard uncertainty of {bad[0]} must be finite and ≥ 0",
+            field=f"inputs.{bad[0]}.u",
         )
     terms = ev.jacobian * u[None]  # (m, n, N): c_i u_i
     if np.all(r == np.eye(len(names))):

@@ -63,7 +63,11 @@ class UncertainNumber:
     def dof(self) -> float:
         """Welch–Satterthwaite over the elementary influences (JCGM 100:2008 G.4.1)."""
         u4 = self.u**4
-        den = sum(c**4 / self.influences[k].dof for k, c in self.components.items() if math.isfinite(self.influences[k].dof))
+        den = sum(
+            c**4 / self.influences[k].dof
+            for k, c in self.components.items()
+            if math.isfinite(self.influences[k].dof)
+        )
         return math.inf if den == 0 else u4 / den
 
     def budget(self) -> list[tuple[str, float]]:
@@ -75,7 +79,9 @@ class UncertainNumber:
         """The component of this result's uncertainty due to an intermediate result ``other``."""
         uid = other.mark
         if uid is None:
-            raise InvalidInput("不是中间结果 / that number was not marked with .intermediate()", field="intermediate")
+            raise InvalidInput(
+                "不是中间结果 / that number was not marked with .intermediate()", field="intermediate"
+            )
         return abs(self.partials.get(uid, 0.0)) * other.intermediates[uid].u
 
     def intermediate(self, label: str, uid: str | None = None) -> UncertainNumber:
@@ -93,7 +99,9 @@ class UncertainNumber:
 
     # ---- arithmetic (first-order propagation)
 
-    def _apply(self, value: float, da: float, other: UncertainNumber | None = None, db: float = 0.0) -> UncertainNumber:
+    def _apply(
+        self, value: float, da: float, other: UncertainNumber | None = None, db: float = 0.0
+    ) -> UncertainNumber:
         comps = {k: da * c for k, c in self.components.items()}
         parts = {k: da * p for k, p in self.partials.items()}
         infl = dict(self.influences)
@@ -173,12 +181,16 @@ def cos(x: UncertainNumber) -> UncertainNumber:
     return x._apply(math.cos(x.value), -math.sin(x.value))
 
 
-def elementary(value: float, u: float, dof: float = math.inf, label: str = "", uid: str | None = None) -> UncertainNumber:
+def elementary(
+    value: float, u: float, dof: float = math.inf, label: str = "", uid: str | None = None
+) -> UncertainNumber:
     """A new elementary influence (a fresh UUID unless ``uid`` restores a known one) and its number."""
     if not math.isfinite(value):
         raise InvalidInput(f"估计值无效 / value of {label or 'input'} is not finite", field=label or "value")
     if not math.isfinite(u) or u < 0:
-        raise InvalidInput(f"标准不确定度无效 / u of {label or 'input'} must be finite and ≥ 0, got {u}", field=label or "u")
+        raise InvalidInput(
+            f"标准不确定度无效 / u of {label or 'input'} must be finite and ≥ 0, got {u}", field=label or "u"
+        )
     if not (dof > 0):
         raise InvalidInput(f"自由度无效 / dof of {label or 'input'} must be > 0", field=label or "dof")
     inf = Influence(uid or uuid.uuid4().hex, label or "x", float(u), float(dof))
@@ -235,10 +247,14 @@ def loads(text: str) -> dict[str, UncertainNumber]:
     if not isinstance(doc, dict) or doc.get("format") != ARCHIVE_FORMAT:
         raise InvalidInput("不是不确定度存档 / not an influence archive", field="archive")
     if doc.get("version") != ARCHIVE_VERSION:
-        raise InvalidInput(f"存档版本不受支持 / unsupported archive version {doc.get('version')!r}", field="archive")
+        raise InvalidInput(
+            f"存档版本不受支持 / unsupported archive version {doc.get('version')!r}", field="archive"
+        )
     try:
         influences = {
-            d["uid"]: Influence(d["uid"], d["label"], float(d["u"]), math.inf if d["dof"] is None else float(d["dof"]))
+            d["uid"]: Influence(
+                d["uid"], d["label"], float(d["u"]), math.inf if d["dof"] is None else float(d["dof"])
+            )
             for d in doc["influences"]
         }
         inter = {d["uid"]: Intermediate(d["uid"], d["label"], float(d["u"])) for d in doc["intermediates"]}
@@ -256,6 +272,7 @@ def loads(text: str) -> dict[str, UncertainNumber]:
                 r.get("mark"),
             )
     except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"存档内容不完整 / archive is incomplete or malformed: {exc!r}", field="archive") from exc
+        raise InvalidInput(
+            f"存档内容不完整 / archive is incomplete or malformed: {exc!r}", field="archive"
+        ) from exc
     return out
-

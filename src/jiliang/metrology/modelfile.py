@@ -58,9 +58,13 @@ def parse_text(text: str) -> Mapping[str, Any]:
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise InvalidInput(f"模型文件无法解析 / model file is neither YAML nor JSON: {exc}", field="file") from exc
+        raise InvalidInput(
+            f"模型文件无法解析 / model file is neither YAML nor JSON: {exc}", field="file"
+        ) from exc
     if not isinstance(doc, Mapping):
-        raise InvalidInput("模型文件应为映射 / model file must be a mapping with model, inputs, …", field="file")
+        raise InvalidInput(
+            "模型文件应为映射 / model file must be a mapping with model, inputs, …", field="file"
+        )
     return doc
 
 
@@ -101,7 +105,8 @@ def _distribution(name: str, spec: Any) -> tuple[float, float, float]:
         from_spec = importlib.import_module("jiliang.metrology.distributions").from_spec
     except (ImportError, AttributeError) as exc:
         raise InvalidInput(
-            f"分布需要 Monte Carlo 模块 / distributions need the Monte Carlo module (input {name})", field=where
+            f"分布需要 Monte Carlo 模块 / distributions need the Monte Carlo module (input {name})",
+            field=where,
         ) from exc
     try:
         dist = from_spec(spec)
@@ -118,7 +123,9 @@ def _input(name: str, spec: Any) -> tuple[gum.Input, str | None, str]:
         raise InvalidInput(f"输入应为映射 / {where} must be a mapping (estimate, u, unit, …)", field=where)
     extra = set(spec) - _INPUT_KEYS
     if extra:
-        raise InvalidInput(f"未知字段 / {where}: unknown field(s) {', '.join(sorted(map(str, extra)))}", field=where)
+        raise InvalidInput(
+            f"未知字段 / {where}: unknown field(s) {', '.join(sorted(map(str, extra)))}", field=where
+        )
     unit = spec.get("unit")
     if unit is not None and not isinstance(unit, str):
         raise InvalidInput(f"单位应为字符串 / {where}.unit must be a string", field=f"{where}.unit")
@@ -140,7 +147,9 @@ def _input(name: str, spec: Any) -> tuple[gum.Input, str | None, str]:
             u = _u_in_unit(spec["u"], unit, f"{where}.u")
         else:
             if "k" not in spec:
-                raise InvalidInput(f"扩展不确定度需要 k / {where}: U needs its coverage factor k", field=f"{where}.k")
+                raise InvalidInput(
+                    f"扩展不确定度需要 k / {where}: U needs its coverage factor k", field=f"{where}.k"
+                )
             k = _number(spec["k"], f"{where}.k")
             if not k > 0:
                 raise InvalidInput(f"包含因子无效 / {where}.k must be > 0", field=f"{where}.k")
@@ -156,7 +165,9 @@ def _correlations(raw: Any) -> dict[tuple[str, str], float]:
         return {}
     items = list(raw.values()) if isinstance(raw, Mapping) else raw
     if not isinstance(items, list):
-        raise InvalidInput("相关系数应为列表 / correlations must be a list of [a, b, r]", field="correlations")
+        raise InvalidInput(
+            "相关系数应为列表 / correlations must be a list of [a, b, r]", field="correlations"
+        )
     out: dict[tuple[str, str], float] = {}
     for item in items:
         if isinstance(item, Mapping) and {"a", "b", "r"} <= set(item):
@@ -164,9 +175,13 @@ def _correlations(raw: Any) -> dict[tuple[str, str], float]:
         elif isinstance(item, list | tuple) and len(item) == 3:
             a, b, r = item
         else:
-            raise InvalidInput(f"相关系数格式不对 / correlation {item!r}: write [a, b, r]", field="correlations")
+            raise InvalidInput(
+                f"相关系数格式不对 / correlation {item!r}: write [a, b, r]", field="correlations"
+            )
         if not isinstance(a, str) or not isinstance(b, str):
-            raise InvalidInput(f"相关系数须用输入名 / correlation {item!r}: a and b are input names", field="correlations")
+            raise InvalidInput(
+                f"相关系数须用输入名 / correlation {item!r}: a and b are input names", field="correlations"
+            )
         out[(a, b)] = _number(r, f"correlations[{a},{b}]")
     return out
 
@@ -178,10 +193,14 @@ def _options(raw: Any) -> tuple[gum.Options, str]:
         raise InvalidInput("options 应为映射 / options must be a mapping", field="options")
     extra = set(raw) - _OPTION_KEYS
     if extra:
-        raise InvalidInput(f"未知选项 / unknown option(s) {', '.join(sorted(map(str, extra)))}", field="options")
+        raise InvalidInput(
+            f"未知选项 / unknown option(s) {', '.join(sorted(map(str, extra)))}", field="options"
+        )
     method = raw.get("method", "gum")
     if method not in METHODS:
-        raise InvalidInput(f"方法无效 / options.method must be one of {', '.join(METHODS)}", field="options.method")
+        raise InvalidInput(
+            f"方法无效 / options.method must be one of {', '.join(METHODS)}", field="options.method"
+        )
     kw: dict[str, Any] = {}
     for key in ("p", "k"):
         if raw.get(key) is not None:
@@ -189,7 +208,9 @@ def _options(raw: Any) -> tuple[gum.Options, str]:
     for key in ("truncate_dof", "expanded_from_rounded"):
         if key in raw:
             if not isinstance(raw[key], bool):
-                raise InvalidInput(f"options.{key} 应为 true/false / must be true or false", field=f"options.{key}")
+                raise InvalidInput(
+                    f"options.{key} 应为 true/false / must be true or false", field=f"options.{key}"
+                )
             kw[key] = raw[key]
     if "significant_digits" in raw:
         kw["significant_digits"] = raw["significant_digits"]
@@ -207,10 +228,14 @@ def from_document(doc: Mapping[str, Any]) -> ModelFile:
         raise InvalidInput(f"未知字段 / unknown field(s) {', '.join(sorted(map(str, extra)))}", field="file")
     text = doc.get("model")
     if not isinstance(text, str):
-        raise InvalidInput("缺少模型 / 'model' must be the model text (lines 'y = expression')", field="model")
+        raise InvalidInput(
+            "缺少模型 / 'model' must be the model text (lines 'y = expression')", field="model"
+        )
     raw_inputs = doc.get("inputs")
     if not isinstance(raw_inputs, Mapping) or not raw_inputs:
-        raise InvalidInput("缺少输入 / 'inputs' must map each input name to its estimate and uncertainty", field="inputs")
+        raise InvalidInput(
+            "缺少输入 / 'inputs' must map each input name to its estimate and uncertainty", field="inputs"
+        )
     if len(raw_inputs) > MAX_INPUTS:
         raise InvalidInput(f"输入过多 / more than {MAX_INPUTS} inputs", field="inputs")
     inputs, units, descriptions = [], {}, {}
@@ -228,7 +253,9 @@ def from_document(doc: Mapping[str, Any]) -> ModelFile:
     for name, spec in raw_outputs.items():
         unit = spec.get("unit") if isinstance(spec, Mapping) else spec
         if unit is not None and not isinstance(unit, str):
-            raise InvalidInput(f"outputs.{name}.unit 应为字符串 / must be a string", field=f"outputs.{name}.unit")
+            raise InvalidInput(
+                f"outputs.{name}.unit 应为字符串 / must be a string", field=f"outputs.{name}.unit"
+            )
         output_units[str(name)] = unit
     model = Model.parse(text, units=units, output_units=output_units, inputs=list(raw_inputs))
     options, method = _options(doc.get("options"))

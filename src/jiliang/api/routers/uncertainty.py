@@ -21,9 +21,13 @@ class ModelFileIn(BaseModel):
 
     title: str | None = Field(default=None, description="标题 / title")
     model: str = Field(description="测量模型，每行 y = 表达式 / the model, one 'y = expression' per line")
-    inputs: dict[str, Any] = Field(description="输入量 / inputs: name -> {estimate, u | U,k | distribution, unit, dof}")
+    inputs: dict[str, Any] = Field(
+        description="输入量 / inputs: name -> {estimate, u | U,k | distribution, unit, dof}"
+    )
     outputs: dict[str, Any] | None = Field(default=None, description="输出单位 / outputs: name -> {unit}")
-    correlations: list[Any] | None = Field(default=None, description="相关系数 / correlations: [[a, b, r], …]")
+    correlations: list[Any] | None = Field(
+        default=None, description="相关系数 / correlations: [[a, b, r], …]"
+    )
     options: dict[str, Any] | None = Field(default=None, description="选项 / options (p, k, truncate_dof, …)")
 
 
