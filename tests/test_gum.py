@@ -395,3 +395,14 @@ def test_units_convert_between_prefixes() -> None:
     ev = model.evaluate({"Ls": 50.0, "alpha_s": 11.5e-6, "theta": 0.1, "d": 215.0})
     assert ev.values[0] == pytest.approx(50.0 * (1 + 11.5e-7) + 215e-6, rel=1e-15)
     assert ev.jacobian[0, 3] == pytest.approx(1e-6)  # mm per nm
+
+
+def test_version_1_archive_still_loads_with_its_identities() -> None:
+    """Golden file (tests/data/influence_archive_v1.json): archives written by this version keep loading."""
+    text = (Path(__file__).parent / "data" / "influence_archive_v1.json").read_text(encoding="utf-8")
+    restored = influence.loads(text)
+    standard = influence.elementary(100.0, 0.010, 18, "reference standard", uid="5f0c1f3a9c7e4d2b8a61e0d4c3b2a190")
+    later = standard * 4.0  # a new result in a later run, using the same standard
+    assert influence.correlation(restored["a"], later) == pytest.approx(0.015 / 0.025)
+    assert restored["y"].budget_against(restored["d"]) == pytest.approx(0.05)
+    assert restored["a"].dof == pytest.approx(0.025**4 / (0.015**4 / 18))
