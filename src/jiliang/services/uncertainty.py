@@ -47,9 +47,12 @@ def budget_chart(output: Mapping[str, Any]) -> dict[str, Any]:
             {
                 "type": "bar",
                 "name": "u_i(y)",
-                "data": [b["contribution"] for b in rows],
+                # extra keys on a data item are kept by ECharts and reach tooltip/label formatters
+                "data": [
+                    {"name": b["input"], "value": b["contribution"], "share": round(100 * b["share"], 2)}
+                    for b in rows
+                ],
                 "label": {"show": True, "position": "right", "formatter": "{c}"},
             }
         ],
-        "dataset_shares": [round(100 * b["share"], 2) for b in rows],
     }
