@@ -546,6 +546,9 @@ def reminders_send(
 from jiliang.commands import comparison as _comparison  # noqa: E402
 
 app.add_typer(_comparison.app, name="comparison")
+from jiliang.commands import uncertainty as _uncertainty  # noqa: E402
+
+app.add_typer(_uncertainty.app, name="uncertainty")
 
 
 if __name__ == "__main__":  # pragma: no cover

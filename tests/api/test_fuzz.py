@@ -67,6 +67,10 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
         ],
         "method": "consensus",
     }
+    bases[("POST", "/api/v1/uncertainty/evaluate")] = {
+        "model": "y = a*b",
+        "inputs": {"a": {"estimate": 1.0, "u": 0.1}, "b": {"estimate": 2.0, "u": 0.2, "dof": 9}},
+    }
     return bases
 
 

@@ -27,6 +27,7 @@ ROUTERS = [
     "audit",
     "comparisons",
     "web",
+    "uncertainty",
 ]
 
 REQUEST_ID = "x-request-id"
