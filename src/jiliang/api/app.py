@@ -26,6 +26,7 @@ ROUTERS = [
     "reminders",
     "audit",
     "web",
+    "trust",
 ]
 
 REQUEST_ID = "x-request-id"

@@ -17,7 +17,7 @@ from typing import Literal, get_args
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from jiliang.domain.credit_code import validate_credit_code
 from jiliang.errors import InvalidInput
@@ -167,7 +167,9 @@ def issue_institution_certificate(
         )
         .add_extension(x509.ExtendedKeyUsage([DOCUMENT_SIGNING]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), critical=False
+        )
         .sign(issuer.key, hashes.SHA256())
     )
 
@@ -199,7 +201,9 @@ def encrypt_private_key(key: PrivateKey, passphrase: str | bytes) -> bytes:
 
 def decrypt_private_key(pem: bytes, passphrase: str | bytes) -> PrivateKey:
     if b"BEGIN ENCRYPTED PRIVATE KEY" not in pem:
-        raise InvalidInput("私钥未加密，拒绝使用 / refusing a private key stored in clear", field="private_key")
+        raise InvalidInput(
+            "私钥未加密，拒绝使用 / refusing a private key stored in clear", field="private_key"
+        )
     try:
         key = serialization.load_pem_private_key(pem, password=_passphrase(passphrase))
     except (ValueError, TypeError) as exc:

@@ -31,16 +31,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import verification
 from lxml import etree
-from signxml import (
-    CanonicalizationMethod,
-    DigestAlgorithm,
-    SignatureConfiguration,
-    SignatureMethod,
-    XMLVerifier,
-)
 from signxml import exceptions as sx
-from signxml.util import SigningSettings, ds_tag, xades_tag
-from signxml.xades import XAdESDataObjectFormat, XAdESSigner
+from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
+from signxml.util import SigningSettings
+from signxml.verifier import SignatureConfiguration, XMLVerifier
+from signxml.xades.xades import XAdESDataObjectFormat, XAdESSigner
 
 from jiliang.errors import InvalidInput
 from jiliang.trust.keys import PrivateKey, credit_code_of
@@ -53,6 +48,15 @@ ENVELOPED = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 # A signer's clock may run a little ahead of ours; beyond this a signing time "in the future" is refused.
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_CHAIN_DEPTH = 8
+
+
+def ds_tag(name: str) -> str:
+    return f"{{{DS}}}{name}"
+
+
+def xades_tag(name: str) -> str:
+    return f"{{{XADES}}}{name}"
+
 
 _DIGESTS: dict[str, Any] = {
     DigestAlgorithm.SHA256.value: hashlib.sha256,
@@ -90,7 +94,11 @@ class SignatureReport:
 
 def signer_matches(report: SignatureReport, credit_code: str) -> bool:
     """True only for a valid signature whose certificate names this 统一社会信用代码."""
-    return report.valid and report.signer_credit_code is not None and report.signer_credit_code == credit_code.strip().upper()
+    return (
+        report.valid
+        and report.signer_credit_code is not None
+        and report.signer_credit_code == credit_code.strip().upper()
+    )
 
 
 # --------------------------------------------------------------------------------------------- parsing
@@ -139,7 +147,7 @@ def _xs_datetime(t: datetime) -> str:
     return t.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class _Signer(XAdESSigner):  # type: ignore[misc]
+class _Signer(XAdESSigner):
     """signxml's XAdES signer with the caller's signing time and a B-B SigningCertificateV2."""
 
     def __init__(self, signing_time: datetime, **kwargs: Any) -> None:
@@ -157,26 +165,36 @@ class _Signer(XAdESSigner):  # type: ignore[misc]
         # signxml 5.2 digests SignedProperties and KeyInfo with the configured (here exclusive) c14n but
         # writes no Transform, so a verifier applies the default inclusive C14N 1.0 (XML-DSig §4.4.3.3)
         # and the digests disagree. Name the transform explicitly.
-        signed_info = self._find(sig_root, "SignedInfo")
+        signed_info = sig_root.find("ds:SignedInfo", NS)
         reference = etree.SubElement(signed_info, ds_tag("Reference"), nsmap=self.namespaces)
         reference.set("URI", f"#{node_to_reference.get('Id')}")
         for name, value in attrs.items():
             reference.set(name, value)
         transforms = etree.SubElement(reference, ds_tag("Transforms"), nsmap=self.namespaces)
-        etree.SubElement(transforms, ds_tag("Transform"), nsmap=self.namespaces, Algorithm=self.c14n_alg.value)
-        etree.SubElement(reference, ds_tag("DigestMethod"), nsmap=self.namespaces, Algorithm=self.digest_alg.value)
+        etree.SubElement(
+            transforms, ds_tag("Transform"), nsmap=self.namespaces, Algorithm=self.c14n_alg.value
+        )
+        etree.SubElement(
+            reference, ds_tag("DigestMethod"), nsmap=self.namespaces, Algorithm=self.digest_alg.value
+        )
         value = etree.SubElement(reference, ds_tag("DigestValue"), nsmap=self.namespaces)
         c14n = self._c14n(node_to_reference, algorithm=self.c14n_alg)
         value.text = base64.b64encode(self._get_digest(c14n, algorithm=self.digest_alg)).decode()
 
     def add_signing_time(
-        self, signed_signature_properties: etree._Element, sig_root: etree._Element, signing_settings: SigningSettings
+        self,
+        signed_signature_properties: etree._Element,
+        sig_root: etree._Element,
+        signing_settings: SigningSettings,
     ) -> None:
         el = etree.SubElement(signed_signature_properties, xades_tag("SigningTime"), nsmap=self.namespaces)
         el.text = _xs_datetime(self._signing_time)
 
     def add_signing_certificate(
-        self, signed_signature_properties: etree._Element, sig_root: etree._Element, signing_settings: SigningSettings
+        self,
+        signed_signature_properties: etree._Element,
+        sig_root: etree._Element,
+        signing_settings: SigningSettings,
     ) -> None:
         assert signing_settings.cert_chain  # sign() always passes the chain
         leaf: x509.Certificate = signing_settings.cert_chain[0]
@@ -355,18 +373,22 @@ def verify(
     }
     references = sig.findall("ds:SignedInfo/ds:Reference", NS)
     whole = [
-        r for r in references
-        if r.get("URI") == "" and any(t.get("Algorithm") == ENVELOPED for t in r.findall("ds:Transforms/ds:Transform", NS))
+        r
+        for r in references
+        if r.get("URI") == ""
+        and any(t.get("Algorithm") == ENVELOPED for t in r.findall("ds:Transforms/ds:Transform", NS))
     ]
     if not whole:
-        return _report("malformed", "no enveloped reference to the whole document (URI=\"\")", **known)
+        return _report("malformed", 'no enveloped reference to the whole document (URI="")', **known)
     sp_id = signed_props.get("Id")
     if not sp_id or not any(
         r.get("Type") == SIGNED_PROPERTIES_TYPE and r.get("URI") == f"#{sp_id}" for r in references
     ):
         return _report("malformed", "SignedProperties are not referenced from SignedInfo", **known)
     if signing_time > now + CLOCK_SKEW:
-        return _report("not_yet_valid", f"signing time {signing_time.isoformat()} lies in the future", **known)
+        return _report(
+            "not_yet_valid", f"signing time {signing_time.isoformat()} lies in the future", **known
+        )
 
     # Cryptography: signxml checks the leaf's validity at the signing time, the signature, the digests.
     config = SignatureConfiguration(
@@ -390,7 +412,9 @@ def verify(
         return _report("signing_certificate_mismatch", mismatch, **known)
     usage = _key_usage(leaf)
     if usage is not None and not (usage.digital_signature or usage.content_commitment):
-        return _report("untrusted_chain", "key usage allows neither digitalSignature nor nonRepudiation", **known)
+        return _report(
+            "untrusted_chain", "key usage allows neither digitalSignature nor nonRepudiation", **known
+        )
 
     intermediates = [c for c in certs if c is not leaf]
     problem = _validity_problem(_path(leaf, [*intermediates, *trusted_roots])[1:], signing_time)
