@@ -66,7 +66,10 @@ def test_signed_dcc_still_validates_against_the_320_schema_with_the_signature_la
 def test_signature_structure_is_xades_baseline_b(signed: bytes, lab: Lab) -> None:
     sig = etree.fromstring(signed).find("ds:Signature", NS)
     info = sig.find("ds:SignedInfo", NS)
-    assert info.find("ds:CanonicalizationMethod", NS).get("Algorithm") == "http://www.w3.org/2001/10/xml-exc-c14n#"
+    assert (
+        info.find("ds:CanonicalizationMethod", NS).get("Algorithm")
+        == "http://www.w3.org/2001/10/xml-exc-c14n#"
+    )
     assert info.find("ds:SignatureMethod", NS).get("Algorithm").endswith("ecdsa-sha256")
     refs = info.findall("ds:Reference", NS)
     assert {r.find("ds:DigestMethod", NS).get("Algorithm") for r in refs} == {
@@ -271,7 +274,10 @@ def _foreign_pki() -> tuple[x509.Certificate, rsa.RSAPrivateKey, x509.Certificat
     now = datetime.now(UTC)
     root_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     root_name = x509.Name(
-        [x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"), x509.NameAttribute(NameOID.COMMON_NAME, "Foreign NMI CA")]
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "DE"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Foreign NMI CA"),
+        ]
     )
     ca = (
         x509.CertificateBuilder()
@@ -282,7 +288,9 @@ def _foreign_pki() -> tuple[x509.Certificate, rsa.RSAPrivateKey, x509.Certificat
         .not_valid_before(now - timedelta(days=30))
         .not_valid_after(now + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(root_key.public_key()), critical=False)
         .sign(root_key, hashes.SHA256())
     )
@@ -302,9 +310,13 @@ def _foreign_pki() -> tuple[x509.Certificate, rsa.RSAPrivateKey, x509.Certificat
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
+        )
         .sign(root_key, hashes.SHA256())
     )
     return ca, lab_key, lab
@@ -313,7 +325,9 @@ def _foreign_pki() -> tuple[x509.Certificate, rsa.RSAPrivateKey, x509.Certificat
 def test_dcc_signed_elsewhere_verifies_against_its_configured_root(root: keys.RootCA) -> None:
     foreign_root, lab_key, lab_cert = _foreign_pki()
     # signxml's stock signer, its default (inclusive) c14n and SigningTime "now": not our signing code.
-    doc = etree.tostring(XAdESSigner().sign(etree.fromstring(dcc_320()), key=lab_key, cert=[lab_cert, foreign_root]))
+    doc = etree.tostring(
+        XAdESSigner().sign(etree.fromstring(dcc_320()), key=lab_key, cert=[lab_cert, foreign_root])
+    )
     assert schema_errors(doc) == []
     assert xades.verify(doc, [root.certificate]).reason == "untrusted_chain"
     report = xades.verify(doc, [root.certificate, foreign_root])

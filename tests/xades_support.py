@@ -21,7 +21,9 @@ from jiliang.trust import keys
 DCC_DIR = Path(__file__).parents[1] / "src" / "jiliang" / "data" / "dcc"
 LOCAL = {
     "https://ptb.de/si/v2.1.0/SI_Format.xsd": DCC_DIR / "dsi" / "v2.1.0" / "SI_Format.xsd",
-    "https://www.w3.org/TR/xmldsig-core/xmldsig-core-schema.xsd": DCC_DIR / "xmldsig" / "xmldsig-core-schema.xsd",
+    "https://www.w3.org/TR/xmldsig-core/xmldsig-core-schema.xsd": DCC_DIR
+    / "xmldsig"
+    / "xmldsig-core-schema.xsd",
 }
 T0 = datetime(2020, 1, 1, tzinfo=UTC)
 
@@ -71,7 +73,9 @@ class Lab:
 
 
 def make_root(t0: datetime = T0, name: str = "test root") -> keys.RootCA:
-    return keys.create_root_ca(keys.generate_key(), common_name=name, organisation="jiliang test", not_before=t0)
+    return keys.create_root_ca(
+        keys.generate_key(), common_name=name, organisation="jiliang test", not_before=t0
+    )
 
 
 def make_lab(

@@ -70,6 +70,12 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def _not_before(now: datetime) -> datetime:
+    # Backdated by the verifier's clock-skew allowance, so that a document signed "now" by a caller whose
+    # clock reads a little earlier, or just before the key was issued, is inside the validity.
+    return now - xades.CLOCK_SKEW
+
+
 def _row(
     kind: str,
     institution_id: int | None,
@@ -109,7 +115,9 @@ def ensure_root(session: Session, settings: Settings) -> SigningKeyRow:
         return row
     now = _now()
     key = keys.generate_key("ecdsa-p256")
-    ca = keys.create_root_ca(key, common_name=ROOT_NAME, organisation=ROOT_ORGANISATION, not_before=now)
+    ca = keys.create_root_ca(
+        key, common_name=ROOT_NAME, organisation=ROOT_ORGANISATION, not_before=_not_before(now)
+    )
     row = _row(ROOT, None, key, ca.certificate, [ca.certificate], settings, now)
     session.add(row)
     session.flush()
@@ -139,7 +147,7 @@ def issue_institution_key(
         issuer=root,
         name=org.name,
         credit_code=org.credit_code,
-        not_before=now,
+        not_before=_not_before(now),
         valid_days=settings.signing_certificate_days,
     )
     session.execute(
