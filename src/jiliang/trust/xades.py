@@ -275,11 +275,13 @@ def _path(leaf: x509.Certificate, pool: Sequence[x509.Certificate]) -> list[x509
 
 def _validity_problem(certs: Sequence[x509.Certificate], when: datetime) -> tuple[str, str] | None:
     for c in certs:
-        subject = c.subject.rfc4514_string()
         if when > c.not_valid_after_utc:
-            return "expired_at_signing_time", f"{subject} not after {c.not_valid_after_utc.isoformat()}"
+            return (
+                "expired_at_signing_time",
+                f"{c.subject.rfc4514_string()} not after {c.not_valid_after_utc}",
+            )
         if when < c.not_valid_before_utc:
-            return "not_yet_valid", f"{subject} not before {c.not_valid_before_utc.isoformat()}"
+            return "not_yet_valid", f"{c.subject.rfc4514_string()} not before {c.not_valid_before_utc}"
     return None
 
 
