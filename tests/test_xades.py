@@ -16,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from signxml.exceptions import InvalidDigest, InvalidSignature
 from signxml.xades.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
@@ -370,3 +372,19 @@ def test_private_keys_serialise_only_encrypted(lab: Lab) -> None:
         keys.encrypt_private_key(lab.key, "")
     with pytest.raises(InvalidInput):
         keys.generate_key("dsa-1024")
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), min_size=1, max_size=3))
+def test_random_byte_edits_never_raise_and_never_pass_as_another_signer(
+    edits: list[tuple[int, int]], signed: bytes, root: keys.RootCA
+) -> None:
+    doc = bytearray(signed)
+    for pos, value in edits:
+        doc[pos % len(doc)] = value
+    report = xades.verify(bytes(doc), [root.certificate])
+    assert report.reason in xades.MESSAGES and report.message
+    # An edit may fall where no signature reaches (a comment, the XML declaration, base64 line breaks);
+    # then the signature is still good, and still names the same signer.
+    if report.valid:
+        assert report.signer_credit_code == CODE_A

@@ -336,7 +336,13 @@ def verify(
 
     ``at`` is "now" for the one check that needs it: a signing time after ``at`` is refused.
     """
-    now = at or datetime.now(UTC)
+    try:
+        return _verify(xml, trusted_roots, at or datetime.now(UTC))
+    except Exception as exc:  # the input is untrusted: whatever a library trips over, it is malformed
+        return _report("malformed", f"{type(exc).__name__}: {exc}")
+
+
+def _verify(xml: bytes, trusted_roots: Sequence[x509.Certificate], now: datetime) -> SignatureReport:
     try:
         root = parse_document(xml)
     except InvalidInput as exc:
