@@ -6,6 +6,8 @@ The document is PTB's good-practice example DCC (15 kB) declared as 3.2.0. Measu
 - ours, ECDSA P-256: ``trust.xades.sign`` and ``trust.xades.verify`` (signature, three reference digests,
   signed certificate digest, chain to the root at the signing time);
 - ours, RSA-3072: the same calls with the other key type the issue allows;
+- baseline: signxml's XMLVerifier on the same XAdES DCC (signature and three reference digests only;
+  it parses the document again for each reference), i.e. what ``verify`` cost before its one-parse path;
 - baseline: signxml's plain enveloped XML-DSig (XMLSigner / XMLVerifier with the certificate given, no
   XAdES properties, no chain building), i.e. the least a signature costs with the same library.
 Targets (issue 3): the signature's share of ≥ 100 certificates/s (generate + validate + sign), and
@@ -34,13 +36,15 @@ from jiliang.domain.credit_code import make_credit_code
 from jiliang.trust import xades
 
 
-def rate(fn: Callable[[], object], seconds: float) -> float:
+def rate(fn: Callable[[], object], seconds: float) -> tuple[float, float]:
+    """Calls per second of wall time, and per second of this process's CPU time (on a shared machine
+    the second is what one core would do alone)."""
     fn()  # warm
-    n, start = 0, time.perf_counter()
+    n, start, cpu = 0, time.perf_counter(), time.process_time()
     while (elapsed := time.perf_counter() - start) < seconds:
         fn()
         n += 1
-    return n / elapsed
+    return n / elapsed, n / (time.process_time() - cpu)
 
 
 def main() -> None:
@@ -53,7 +57,7 @@ def main() -> None:
     root = make_root()
     when = T0 + timedelta(days=10)
     code = make_credit_code("12330100MB0000001")
-    figures: dict[str, tuple[float, float]] = {}
+    figures: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {}
     for algorithm in ("ecdsa-p256", "rsa-3072"):
         lab = make_lab(root, code, algorithm=algorithm)
         signed = xades.sign(doc, lab.key, lab.chain, when)
@@ -64,6 +68,14 @@ def main() -> None:
         )
 
     lab = make_lab(root, code)
+    ours = xades.sign(doc, lab.key, lab.chain, when)
+    three = SignatureConfiguration(location="./", expect_references=3, verification_time=when)
+    figures["baseline: signxml XMLVerifier, same XAdES DCC"] = (
+        (float("nan"), float("nan")),
+        rate(
+            lambda: XMLVerifier().verify(ours, x509_cert=lab.certificate, expect_config=three), args.seconds
+        ),
+    )
     config = SignatureConfiguration(location="./", verification_time=when)
 
     def plain_sign() -> bytes:
@@ -80,21 +92,31 @@ def main() -> None:
         ),
     )
 
-    base_sign, base_verify = figures["baseline: signxml plain XML-DSig, ecdsa-p256"]
-    print(f"document: {len(doc):,} bytes; {args.seconds:g} s per figure")
-    print(f"{'':48} {'signatures/s':>13} {'verifications/s':>16} {'sign ms':>8} {'verify ms':>10}")
-    for name, (s, v) in figures.items():
-        print(f"{name:48} {s:13,.0f} {v:16,.0f} {1000 / s:8.2f} {1000 / v:10.2f}")
-    ours_s, ours_v = figures["XAdES B-B, ecdsa-p256"]
     print(
-        f"ECDSA XAdES vs plain XML-DSig baseline: signing {ours_s / base_sign:.2f}×, "
-        f"verifying {ours_v / base_verify:.2f}× the baseline's rate"
+        f"document: {len(doc):,} bytes; {args.seconds:g} s per figure; rates per wall second (per CPU second)"
     )
-    rsa_s, rsa_v = figures["XAdES B-B, rsa-3072"]
+    print(f"{'':46} {'signatures/s':>18} {'verifications/s':>18} {'sign ms CPU':>12} {'verify ms CPU':>14}")
+    for name, ((sw, sc), (vw, vc)) in figures.items():
+        print(
+            f"{name:46} {sw:7,.0f} ({sc:6,.0f}) {vw:9,.0f} ({vc:6,.0f}) {1000 / sc:12.2f} {1000 / vc:14.2f}"
+        )
+    (ours_s, ours_sc), (ours_v, ours_vc) = figures["XAdES B-B, ecdsa-p256"]
+    (rsa_s, _), (rsa_v, _) = figures["XAdES B-B, rsa-3072"]
+    (base_s, _), (base_v, _) = figures["baseline: signxml plain XML-DSig, ecdsa-p256"]
+    print(
+        f"ECDSA XAdES vs plain XML-DSig baseline: signing {ours_s / base_s:.2f}×, "
+        f"verifying {ours_v / base_v:.2f}× the baseline's rate"
+    )
+    (_, _), (sx_v, _) = figures["baseline: signxml XMLVerifier, same XAdES DCC"]
+    print(
+        f"our verify (core validation + XAdES checks + chain) vs signxml's verifier on the same document "
+        f"(core validation only): {ours_v / sx_v:.2f}×"
+    )
     print(f"ECDSA vs RSA-3072 (XAdES): signing {ours_s / rsa_s:.1f}×, verifying {ours_v / rsa_v:.2f}×")
     print(
-        f"targets: verify ≥ 300/s: {'met' if ours_v >= 300 else 'NOT met'} ({ours_v:,.0f}/s); signing takes "
-        f"{100 / ours_s * 100:.0f}% of the 10 ms per certificate that 100 certificates/s allow"
+        f"targets: verify ≥ 300/s per core: {'met' if ours_vc >= 300 else 'NOT met'} ({ours_vc:,.0f}/CPU s, "
+        f"{ours_v:,.0f}/wall s); signing takes {100 / ours_sc * 100:.0f}% of the 10 ms of CPU per certificate "
+        "that 100 certificates/s allow on one core"
     )
 
 

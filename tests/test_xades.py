@@ -137,6 +137,25 @@ def test_one_byte_changed_anywhere_in_the_content_is_a_digest_mismatch(
         assert not report.valid and not xades.signer_matches(report, CODE_A)
 
 
+def _both_paths(doc: bytes, leaf: x509.Certificate) -> tuple[object, object]:
+    root = xades.parse_document(doc)
+    sig = root.find("ds:Signature", NS)
+    refs = len(sig.findall("ds:SignedInfo/ds:Reference", NS))
+    fast = xades._core_check(root, sig, leaf)
+    general = xades._signxml_check(root, leaf, refs, SIGNED_AT)
+    return (fast and fast[0]), (general and general[0])
+
+
+def test_fast_core_validation_agrees_with_signxml_on_every_variant(signed: bytes, lab: Lab) -> None:
+    """Our signatures take the one-parse path; signxml's XMLVerifier gives the same verdict on each."""
+    assert _both_paths(signed, lab.certificate) == (None, None)
+    for doc in [*_one_byte_changes(signed)[::7], _alter_signature_value(signed)]:
+        fast, general = _both_paths(doc, lab.certificate)
+        assert fast == general and fast in ("digest_mismatch", "signature_invalid")
+    other = make_lab(lab.root, CODE_B)
+    assert _both_paths(signed, other.certificate) == ("signature_invalid", "signature_invalid")
+
+
 def test_whitespace_and_signed_properties_are_signed_too(signed: bytes, root: keys.RootCA) -> None:
     tab = signed.index(b"\t<dcc:administrativeData")
     retabbed = signed[:tab] + b" " + signed[tab + 1 :]
@@ -331,6 +350,9 @@ def test_dcc_signed_elsewhere_verifies_against_its_configured_root(root: keys.Ro
         XAdESSigner().sign(etree.fromstring(dcc_320()), key=lab_key, cert=[lab_cert, foreign_root])
     )
     assert schema_errors(doc) == []
+    parsed = xades.parse_document(doc)  # inclusive c14n 1.1: signxml's general verifier decides
+    with pytest.raises(xades._Unsupported):
+        xades._core_check(parsed, parsed.find("ds:Signature", NS), lab_cert)
     assert xades.verify(doc, [root.certificate]).reason == "untrusted_chain"
     report = xades.verify(doc, [root.certificate, foreign_root])
     assert report.valid, report.message
