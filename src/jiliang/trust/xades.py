@@ -1,9 +1,13 @@
 """Enveloped XML-DSig signatures with the XAdES baseline B-B profile (ETSI EN 319 132-1 §6.3), for DCCs.
 
-Signing uses signxml's XAdESSigner and fills the two gaps it has (signxml 5.2): the signing time is
-the caller's (a certificate is dated by its issue, not by the clock of the signing process), and
+Signing uses signxml's XAdESSigner and fills the gaps it has (signxml 5.2): the signing time is
+the caller's (a certificate is dated by its issue, not by the clock of the signing process);
 SigningCertificateV2 names only the signing certificate, with its IssuerSerialV2 (EN 319 132-1
-§5.2.2.2, RFC 5035 §4) — signxml leaves that element out and digests every certificate of the chain.
+§5.2.2.2, RFC 5035 §4) — signxml leaves that element out and digests every certificate of the chain;
+and the references to SignedProperties and KeyInfo name their c14n transform (see ``_Signer``).
+
+Core validation (signature value, reference digests) of our own profile runs over the one parsed tree
+(``_core_check``); any other construct goes to signxml's XMLVerifier (``_signxml_check``).
 
 Verification never raises for a bad document: it answers a ``SignatureReport`` with one reason code.
 The order of the checks decides which code a document with several faults gets:
