@@ -176,7 +176,11 @@ def ensure_institution_key(session: Session, settings: Settings, institution_id:
 def sign_document(
     session: Session, settings: Settings, institution_id: int, xml: bytes, signing_time: datetime
 ) -> bytes:
-    """``xml`` with the institution's enveloped XAdES signature appended to its root element."""
+    """``xml`` with the institution's enveloped XAdES signature appended to its root element.
+
+    Call it inside a unit of work that commits: a key (and the root) issued here on first use must be
+    stored, or what it signed could never chain to a root again.
+    """
     if signing_time.tzinfo is None:
         raise InvalidInput("签名时间须带时区 / signing time must carry a time zone", field="signing_time")
     row = ensure_institution_key(session, settings, institution_id)
