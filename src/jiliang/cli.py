@@ -549,6 +549,9 @@ app.add_typer(_comparison.app, name="comparison")
 from jiliang.commands import uncertainty as _uncertainty  # noqa: E402
 
 app.add_typer(_uncertainty.app, name="uncertainty")
+from jiliang.commands import keys as _keys  # noqa: E402
+
+app.add_typer(_keys.app, name="keys")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -28,6 +28,7 @@ ROUTERS = [
     "comparisons",
     "web",
     "uncertainty",
+    "trust",
 ]
 
 REQUEST_ID = "x-request-id"
