@@ -9,10 +9,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import xmlschema
 from lxml import etree
 
 from jiliang.errors import InvalidInput, PayloadTooLarge
 from jiliang.services import dcc_records, instruments, standards, verifications
+from jiliang.store.models import VerificationRecord
 from jiliang.trust import dcc, dsi, rendering
 from jiliang.trust.dcc_model import (
     DccCertificate,
@@ -21,7 +23,6 @@ from jiliang.trust.dcc_model import (
     RealQuantity,
     Text,
 )
-from jiliang.store.models import VerificationRecord
 from tests.factories import CITY, World, authorise_all, instrument_raw
 
 DATA = dcc.data_dir()
@@ -32,8 +33,12 @@ ISSUED = date(2026, 6, 15)
 # ------------------------------------------------------------------------------------------ fixtures
 
 
-def _file(world: World, serial: str, item_code: str, measuring_range: str, accuracy: str, **kw: object) -> int:
-    raw = instrument_raw(serial, item_code=item_code, measuring_range=measuring_range, accuracy_class=accuracy, **kw)
+def _file(
+    world: World, serial: str, item_code: str, measuring_range: str, accuracy: str, **kw: object
+) -> int:
+    raw = instrument_raw(
+        serial, item_code=item_code, measuring_range=measuring_range, accuracy_class=accuracy, **kw
+    )
     return instruments.file_instrument(world.platform, world.as_("enterprise"), raw).id
 
 
@@ -71,7 +76,13 @@ def records(world: World) -> dict[str, int]:
         "bp": _verify(world, bp, "2026-05-04", "pass", "JD-B-1"),
     }
     out["bp_corrected"] = _verify(
-        world, bp, "2026-05-04", "pass", "JD-B-1a", supersedes_id=out["bp"], remarks="更正出厂编号 / serial corrected"
+        world,
+        bp,
+        "2026-05-04",
+        "pass",
+        "JD-B-1a",
+        supersedes_id=out["bp"],
+        remarks="更正出厂编号 / serial corrected",
     )
     return out
 
@@ -97,13 +108,21 @@ MEASURED = (
     Quantity(
         Text.of("标准器示值", "reference values"),
         tuple(
-            RealQuantity(Decimal(v), "\\litre", ExpandedUncertainty(Decimal("0.004"), Decimal("2.0"), Decimal("0.9545")))
+            RealQuantity(
+                Decimal(v),
+                "\\litre",
+                ExpandedUncertainty(Decimal("0.004"), Decimal("2.0"), Decimal("0.9545")),
+            )
             for v in ("20.000", "20.012", "1E+2")
         ),
         ref_type="basic_referenceValue",
         alternatives=(
             tuple(
-                RealQuantity(Decimal(v), "\\milli\\litre", ExpandedUncertainty(Decimal("4"), Decimal("2.0"), Decimal("0.9545")))
+                RealQuantity(
+                    Decimal(v),
+                    "\\milli\\litre",
+                    ExpandedUncertainty(Decimal("4"), Decimal("2.0"), Decimal("0.9545")),
+                )
                 for v in ("20000", "20012", "100000")
             ),
         ),
@@ -115,17 +134,25 @@ MEASURED = (
 # ------------------------------------------------------------------------------------ building
 
 
+@pytest.fixture(scope="module")
+def reference_schema() -> xmlschema.XMLSchema:
+    mapping = {url: (DATA / local).as_uri() for url, local in dcc._LOCAL.items()}
+    return xmlschema.XMLSchema(str(DATA / "v3.2.0" / "dcc.xsd"), uri_mapper=mapping, allow="local")
+
+
 def test_every_certificate_built_from_records_validates_against_the_official_3_2_0_schema(
-    world: World, records: dict[str, int]
+    world: World, records: dict[str, int], reference_schema: xmlschema.XMLSchema
 ) -> None:
     for n, record_id in enumerate(records.values()):
         xml = dcc.build(_cert(world, record_id, f"DCC-2026-{n:04d}"))
         assert dcc.validate(xml) == "3.2.0"
-        # independently of our own cache and of lxml: the reference validator with the same local files
-        assert etree.fromstring(xml).get("schemaVersion") == "3.2.0"
+        # and by a second, independent validator (xmlschema, pure Python) over the same packaged files
+        reference_schema.validate(xml.decode("utf-8"))
 
 
-def test_a_certificate_with_measured_values_validates_and_round_trips(world: World, records: dict[str, int]) -> None:
+def test_a_certificate_with_measured_values_validates_and_round_trips(
+    world: World, records: dict[str, int]
+) -> None:
     cert = _cert(world, records["fuel"], measured=MEASURED)
     xml = dcc.build(cert)
     assert dcc.validate(xml) == "3.2.0"
@@ -215,7 +242,9 @@ def test_an_appended_enveloped_signature_still_validates(world: World, records: 
     sig = etree.SubElement(root, ds + "Signature", nsmap={"ds": dcc.DS_NS})
     si = etree.SubElement(sig, ds + "SignedInfo")
     etree.SubElement(si, ds + "CanonicalizationMethod", Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#")
-    etree.SubElement(si, ds + "SignatureMethod", Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256")
+    etree.SubElement(
+        si, ds + "SignatureMethod", Algorithm="http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+    )
     ref = etree.SubElement(si, ds + "Reference", URI="")
     etree.SubElement(ref, ds + "DigestMethod", Algorithm="http://www.w3.org/2001/04/xmlenc#sha256")
     etree.SubElement(ref, ds + "DigestValue").text = "AAAA"
@@ -254,11 +283,17 @@ def test_the_ptb_temperature_example_reads_to_its_published_content() -> None:
     assert cert.conformity == "pass"
     qs = {q.ref_type: q for q in cert.measurement_results[0].results[0].quantities}
     error = qs["basic_measurementError"]
-    assert [v.value for v in error.values] == [Decimal(x) for x in ("0.072", "0.089", "0.107", "-0.009", "-0.084")]
-    assert error.values[0].uncertainty == ExpandedUncertainty(Decimal("0.061"), Decimal(2), Decimal("0.95"), "normal")
+    assert [v.value for v in error.values] == [
+        Decimal(x) for x in ("0.072", "0.089", "0.107", "-0.009", "-0.084")
+    ]
+    assert error.values[0].uncertainty == ExpandedUncertainty(
+        Decimal("0.061"), Decimal(2), Decimal("0.95"), "normal"
+    )
     assert error.conformity == ("pass",)
     ref = qs["basic_referenceValue"]
-    assert ref.values[0].unit == "\\kelvin" and ref.alternatives[0][0] == RealQuantity(Decimal("33.098"), "\\degreecelsius")
+    assert ref.values[0].unit == "\\kelvin" and ref.alternatives[0][0] == RealQuantity(
+        Decimal("33.098"), "\\degreecelsius"
+    )
 
 
 @pytest.mark.parametrize("version", dcc.VERSIONS)
@@ -284,7 +319,9 @@ def test_an_invalid_document_is_refused_with_the_schema_message_line_and_path() 
         dcc.validate(bad)
     err = exc.value
     assert isinstance(err, InvalidInput)
-    assert "countryCodeISO3166_1" in err.context["schema_message"] and "Germany" in err.context["schema_message"]
+    assert (
+        "countryCodeISO3166_1" in err.context["schema_message"] and "Germany" in err.context["schema_message"]
+    )
     assert err.context["line"] == 53 and "coreData" in err.context["path"]
     with pytest.raises(dcc.DccInvalid):
         dcc.parse(bad)
@@ -381,7 +418,10 @@ def test_every_ledger_unit_of_the_demo_city_that_parses_is_in_the_table() -> Non
 def test_html_rendering_is_chinese_first_with_a_qr_code(world: World, records: dict[str, int]) -> None:
     cert = _cert(world, records["thermo"], measured=MEASURED)
     html = rendering.render_html(
-        cert, verify_url="https://jiliang.example/v/DCC-2026-0001", status="有效 / valid", signature_summary=None
+        cert,
+        verify_url="https://jiliang.example/v/DCC-2026-0001",
+        status="有效 / valid",
+        signature_summary=None,
     )
     assert html.index("数字计量证书") < html.index("Digital calibration certificate")
     assert "演示市计量检定测试院" in html and "合格 / pass" in html
@@ -393,7 +433,9 @@ def test_html_rendering_is_chinese_first_with_a_qr_code(world: World, records: d
 def test_html_escapes_what_the_document_says() -> None:
     xml = (DATA / "examples" / "dcc_gp_temperature_simplified_v12.xml").read_bytes()
     cert = dcc.parse(xml.replace(b"Kalibrierfirma GmbH", b"&lt;script&gt;alert(1)&lt;/script&gt;"))
-    html = rendering.render_html(cert, verify_url="https://x.example/v", status="valid", signature_summary="ok")
+    html = rendering.render_html(
+        cert, verify_url="https://x.example/v", status="valid", signature_summary="ok"
+    )
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 
@@ -404,6 +446,65 @@ def test_qr_svg_encodes_the_url() -> None:
 
 def test_pdf_is_a4_with_chinese_font_and_qr(world: World, records: dict[str, int]) -> None:
     cert = _cert(world, records["fuel"], measured=MEASURED)
-    pdf = rendering.render_pdf(cert, verify_url="https://jiliang.example/v/1", status="有效 / valid", signature_summary="ECDSA")
+    pdf = rendering.render_pdf(
+        cert, verify_url="https://jiliang.example/v/1", status="有效 / valid", signature_summary="ECDSA"
+    )
     assert pdf.startswith(b"%PDF")
     assert b"STSong-Light" in pdf and b"/MediaBox [ 0 0 595.2756 841.8898 ]" in pdf
+
+
+# ------------------------------------------------------------------------------------ API and CLI
+
+EXAMPLE = DATA / "examples" / "dcc_gp_temperature_simplified_v12.xml"
+
+
+def test_api_validates_a_raw_body_and_an_upload_without_login(world: World, records: dict[str, int]) -> None:
+    from fastapi.testclient import TestClient
+
+    from jiliang.api.app import create_app
+
+    ours = dcc.build(_cert(world, records["thermo"], "DCC-API-1"))
+    with TestClient(create_app(world.platform)) as client:
+        r = client.post("/api/v1/dcc/validate", content=ours, headers={"content-type": "application/xml"})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["schema_version"] == "3.2.0" and body["content"]["unique_identifier"] == "DCC-API-1"
+        assert body["content"]["conformity"] == "pass"
+        r = client.post("/api/v1/dcc/validate", files={"file": ("ptb.xml", EXAMPLE.read_bytes(), "text/xml")})
+        assert r.status_code == 200 and r.json()["schema_version"] == "3.1.1"
+        bad = EXAMPLE.read_bytes().replace(b">DE<", b">Germany<", 1)
+        r = client.post("/api/v1/dcc/validate", content=bad, headers={"content-type": "application/xml"})
+        assert r.status_code == 422
+        error = r.json()["error"]
+        assert error["code"] == "dcc_invalid" and "countryCodeISO3166_1" in error["message"]
+        assert error["context"]["line"] == 53
+        r = client.post("/api/v1/dcc/validate", content=XXE, headers={"content-type": "application/xml"})
+        assert r.status_code == 422 and "DOCTYPE" in r.json()["error"]["message"]
+        r = client.post(
+            "/api/v1/dcc/validate",
+            content=b" " * (dcc.MAX_BYTES + 1),
+            headers={"content-type": "application/xml"},
+        )
+        assert r.status_code == 413
+
+
+def test_cli_validate_show_render(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from jiliang.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["dcc", "validate", str(EXAMPLE)])
+    assert r.exit_code == 0 and "3.1.1" in r.output
+    r = runner.invoke(app, ["dcc", "show", str(EXAMPLE), "--json"])
+    assert r.exit_code == 0 and '"GP_DCC_temperature_minimal_1.2"' in r.output
+    r = runner.invoke(app, ["dcc", "show", str(EXAMPLE)])
+    assert r.exit_code == 0 and "Kalibrierfirma" in r.output
+    bad = tmp_path / "bad.xml"
+    bad.write_bytes(EXAMPLE.read_bytes().replace(b">DE<", b">Germany<", 1))
+    r = runner.invoke(app, ["dcc", "validate", str(bad)])
+    assert r.exit_code == 2 and "countryCodeISO3166_1" in r.output
+    html, pdf = tmp_path / "c.html", tmp_path / "c.pdf"
+    r = runner.invoke(app, ["dcc", "render", str(EXAMPLE), "--html", str(html), "--pdf", str(pdf)])
+    assert r.exit_code == 0, r.output
+    assert "数字计量证书" in html.read_text(encoding="utf-8") and pdf.read_bytes().startswith(b"%PDF")

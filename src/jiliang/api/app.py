@@ -26,6 +26,7 @@ ROUTERS = [
     "reminders",
     "audit",
     "web",
+    "dcc",
 ]
 
 REQUEST_ID = "x-request-id"

@@ -27,7 +27,7 @@ from jiliang.store.models import (
     Region,
     VerificationRecord,
 )
-from jiliang.trust import dsi
+from jiliang.trust import dcc, dsi
 from jiliang.trust.dcc_model import (
     Contact,
     CoreData,
@@ -127,6 +127,16 @@ def certificate_for_record(
     )
 
 
+def read_certificate(xml: bytes) -> tuple[str, DccCertificate]:
+    """A DCC from outside (any release 3.0.0–3.2.0): validated against its schema, then read.
+
+    Refusals are ``dcc.DccInvalid`` with the schema's message, line and XPath (``PayloadTooLarge`` over
+    ``dcc.MAX_BYTES``); nothing is stored.
+    """
+    version = dcc.validate(xml)
+    return version, dcc.parse(xml, validated=False)
+
+
 def _region_name(session: Session, code: str) -> str | None:
     region = session.get(Region, code)
     return region.name_zh if region else None
@@ -149,7 +159,9 @@ def _item(inst: Instrument, row: CatalogueItemRow | None) -> Item:
         Identification(
             "manufacturer", inst.serial_number, Text.of("出厂编号", "serial number"), "jiliang_serialNumber"
         ),
-        Identification("other", str(inst.id), Text.of("器具登记号", "jiliang instrument id"), "jiliang_instrumentId"),
+        Identification(
+            "other", str(inst.id), Text.of("器具登记号", "jiliang instrument id"), "jiliang_instrumentId"
+        ),
         Identification(
             "other", inst.item_code, Text.of("强检目录项", "catalogue item"), "jiliang_catalogueItem"
         ),
@@ -169,15 +181,24 @@ def _item(inst: Instrument, row: CatalogueItemRow | None) -> Item:
         if parsed:
             low, high, unit = parsed
             quantities += [
-                Quantity(Text.of("测量范围下限", "measuring range, lower limit"), (RealQuantity(low, unit),),
-                         ref_type="jiliang_measuringRangeMin"),
-                Quantity(Text.of("测量范围上限", "measuring range, upper limit"), (RealQuantity(high, unit),),
-                         ref_type="jiliang_measuringRangeMax"),
+                Quantity(
+                    Text.of("测量范围下限", "measuring range, lower limit"),
+                    (RealQuantity(low, unit),),
+                    ref_type="jiliang_measuringRangeMin",
+                ),
+                Quantity(
+                    Text.of("测量范围上限", "measuring range, upper limit"),
+                    (RealQuantity(high, unit),),
+                    ref_type="jiliang_measuringRangeMax",
+                ),
             ]
         else:
             quantities.append(
-                Quantity(Text.of("测量范围", "measuring range"), text=Text.plain(inst.measuring_range),
-                         ref_type="jiliang_measuringRange")
+                Quantity(
+                    Text.of("测量范围", "measuring range"),
+                    text=Text.plain(inst.measuring_range),
+                    ref_type="jiliang_measuringRange",
+                )
             )
     return Item(
         name=Text.of(inst.name, row.level2_en if row else None),
@@ -223,7 +244,9 @@ def _mpe_quantity(inst: Instrument) -> Quantity | None:
             (RealQuantity(mpe[0], mpe[1]),),
             ref_type="jiliang_maximumPermissibleError",
         )
-    return Quantity(Text.of("准确度等级", "accuracy class"), text=Text.plain(accuracy), ref_type="jiliang_accuracyClass")
+    return Quantity(
+        Text.of("准确度等级", "accuracy class"), text=Text.plain(accuracy), ref_type="jiliang_accuracyClass"
+    )
 
 
 def _results(
@@ -239,8 +262,12 @@ def _results(
     mpe = _mpe_quantity(inst)
     if mpe is not None:
         quantities.append(mpe)
-    results.append(Result(Text.of("检定结论", "verification conclusion"), tuple(quantities), ref_type="jiliang_conclusion"))
-    equipments = ()
+    results.append(
+        Result(
+            Text.of("检定结论", "verification conclusion"), tuple(quantities), ref_type="jiliang_conclusion"
+        )
+    )
+    equipments: tuple[MeasuringEquipment, ...] = ()
     if standard is not None:
         equipments = (
             MeasuringEquipment(
@@ -256,7 +283,7 @@ def _results(
                 ref_type="basic_normalUsed",
             ),
         )
-    methods = ()
+    methods: tuple[UsedMethod, ...] = ()
     if record.regulation.strip():
         methods = (UsedMethod(Text.of("检定规程", "verification regulation"), (record.regulation,)),)
     return MeasurementResult(
@@ -296,7 +323,9 @@ def _statements(session: Session, record: VerificationRecord) -> tuple[Statement
         old_no = old.document_no if old else str(record.supersedes_id)
         out.append(
             Statement(
-                declaration=Text.of(f"本证书更正并取代记录 {old_no}", f"corrects and supersedes record {old_no}"),
+                declaration=Text.of(
+                    f"本证书更正并取代记录 {old_no}", f"corrects and supersedes record {old_no}"
+                ),
                 ref_type="jiliang_supersedes",
             )
         )

@@ -53,8 +53,8 @@ NS = {"dcc": DCC_NS, "si": SI_NS, "ds": DS_NS}
 WRITTEN_VERSION = "3.2.0"
 VERSIONS = ("3.0.0", "3.1.1", "3.1.2", "3.2.0")
 MAX_BYTES = 8 * 1024 * 1024  # a DCC with embedded files is rarely over a few MB; refuse before parsing
-_D = "{%s}" % DCC_NS
-_S = "{%s}" % SI_NS
+_D = f"{{{DCC_NS}}}"
+_S = f"{{{SI_NS}}}"
 
 # schemaLocation in the published schemas -> packaged copy (relative to data/dcc)
 _LOCAL = {
@@ -173,7 +173,7 @@ def _version_of(root: etree._Element) -> str:
             line=root.sourceline,
             path="/",
         )
-    version = root.get("schemaVersion")
+    version = str(root.get("schemaVersion") or "")
     if not version:
         raise DccInvalid(
             "缺少 schemaVersion / the root element has no schemaVersion attribute", field="schemaVersion"
@@ -403,10 +403,10 @@ def to_tree(cert: DccCertificate) -> etree._Element:
     root.set("schemaVersion", WRITTEN_VERSION)
     admin = _sub(root, _D + "administrativeData")
     sw = _sub(admin, _D + "dccSoftware")
-    for s in cert.software:
+    for soft in cert.software:
         software = _sub(sw, _D + "software")
-        _text(software, "name", Text.plain(s.name))
-        _sub(software, _D + "release", s.release)
+        _text(software, "name", Text.plain(soft.name))
+        _sub(software, _D + "release", soft.release)
     core = cert.core
     cd = _sub(admin, _D + "coreData")
     _sub(cd, _D + "countryCodeISO3166_1", core.country)
@@ -499,7 +499,7 @@ def _read_text(el: etree._Element | None) -> Text | None:
 def _read_location(el: etree._Element | None) -> Location | None:
     if el is None:
         return None
-    further = []
+    further: list[str] = []
     for f in _all(el, "dcc:further"):
         t = _read_text(f)
         if t is not None:
@@ -577,7 +577,9 @@ def _read_xml_list(el: etree._Element) -> tuple[RealQuantity, ...]:
         dist_text = _str(unc, "si:distributionXMLList")
         ds: list[str | None] = list(_spread(dist_text, n)) if dist_text else [None] * n
         uncs = [
-            ExpandedUncertainty(_dec(u, "uncertainty"), _dec(k, "coverageFactor"), _dec(p, "coverageProbability"), d)
+            ExpandedUncertainty(
+                _dec(u, "uncertainty"), _dec(k, "coverageFactor"), _dec(p, "coverageProbability"), d
+            )
             for u, k, p, d in zip(us, ks, ps, ds, strict=True)
         ]
     return tuple(
@@ -591,7 +593,11 @@ def _read_representation(el: etree._Element) -> tuple[RealQuantity, ...]:
     if tag == "real":
         return (_read_real(el),)
     if tag == "constant":
-        return (RealQuantity(_dec(_str(el, "si:value"), "value"), _str(el, "si:unit") or "", None, _str(el, "si:label")),)
+        return (
+            RealQuantity(
+                _dec(_str(el, "si:value"), "value"), _str(el, "si:unit") or "", None, _str(el, "si:label")
+            ),
+        )
     if tag == "realListXMLList":
         return _read_xml_list(el)
     if tag == "realList":
@@ -795,14 +801,20 @@ def content(cert: DccCertificate) -> dict[str, Any]:
                 "name": str(i.name),
                 "manufacturer": i.manufacturer,
                 "model": i.model,
-                "identifications": {(str(x.name) if x.name else x.issuer): x.value for x in i.identifications},
+                "identifications": {
+                    (str(x.name) if x.name else x.issuer): x.value for x in i.identifications
+                },
             }
             for i in cert.items
         ],
         "conformity": cert.conformity,
         "statements": [
-            {"ref_type": s.ref_type, "declaration": str(s.declaration) if s.declaration else None,
-             "conformity": s.conformity, "date": s.date.isoformat() if s.date else None}
+            {
+                "ref_type": s.ref_type,
+                "declaration": str(s.declaration) if s.declaration else None,
+                "conformity": s.conformity,
+                "date": s.date.isoformat() if s.date else None,
+            }
             for s in cert.statements
         ],
         "results": [

@@ -87,12 +87,16 @@ def qr_svg(url: str) -> str:
 
 
 def render_html(cert: DccCertificate, *, verify_url: str, status: str, signature_summary: str | None) -> str:
-    return _env().get_template("certificate.html").render(
-        cert=cert,
-        verify_url=verify_url,
-        status=status,
-        signature_summary=signature_summary,
-        qr=qr_svg(verify_url),
+    return (
+        _env()
+        .get_template("certificate.html")
+        .render(
+            cert=cert,
+            verify_url=verify_url,
+            status=status,
+            signature_summary=signature_summary,
+            qr=qr_svg(verify_url),
+        )
     )
 
 
@@ -104,8 +108,10 @@ def _lines(cert: DccCertificate, status: str, signature_summary: str | None) -> 
     yield "body", f"状态 Status: {status}"
     yield "body", f"签名 Signature: {signature_summary or '未签名 / unsigned'}"
     yield "head", "基本信息 Administrative data"
-    yield "body", f"出具机构 Laboratory: {text(cert.laboratory.contact.name)}" + (
-        f"（{cert.laboratory.code}）" if cert.laboratory.code else ""
+    yield (
+        "body",
+        f"出具机构 Laboratory: {text(cert.laboratory.contact.name)}"
+        + (f"（{cert.laboratory.code}）" if cert.laboratory.code else ""),
     )
     yield "body", f"委托方 Customer: {text(cert.customer.name)}"
     dates = str(core.begin_performance)
@@ -136,7 +142,10 @@ def _lines(cert: DccCertificate, status: str, signature_summary: str | None) -> 
     for mr in cert.measurement_results:
         yield "body", text(mr.name)
         for e in mr.measuring_equipments:
-            yield "body", "  标准 Standard: " + text(e.name) + "".join(f"（{i.value}）" for i in e.identifications)
+            yield (
+                "body",
+                "  标准 Standard: " + text(e.name) + "".join(f"（{i.value}）" for i in e.identifications),
+            )
         for r in mr.results:
             yield "body", f"  {text(r.name)}"
             for t in r.texts:
