@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -465,12 +466,25 @@ def build(cert: DccCertificate) -> bytes:
 # ------------------------------------------------------------------------------------------ reading
 
 
+@lru_cache(maxsize=256)
+def _steps(path: str) -> tuple[str, ...]:
+    """``dcc:a/si:b`` as Clark-notation tag names, one per step."""
+    return tuple(f"{{{NS[p.split(':')[0]]}}}{p.split(':')[1]}" for p in path.split("/"))
+
+
 def _find(el: etree._Element | None, path: str) -> etree._Element | None:
-    return None if el is None else el.find(path, NS)
+    found = _all(el, path)
+    return found[0] if found else None
 
 
 def _all(el: etree._Element | None, path: str) -> list[etree._Element]:
-    return [] if el is None else list(el.iterfind(path, NS))
+    """Children along a path of tags; ``iterchildren(tag)`` runs in C, ElementPath would not."""
+    if el is None:
+        return []
+    level = [el]
+    for tag in _steps(path):
+        level = [c for parent in level for c in parent.iterchildren(tag)]
+    return level
 
 
 def _str(el: etree._Element | None, path: str) -> str | None:
@@ -493,7 +507,7 @@ def _dec(text: str | None, where: str) -> Decimal:
 def _read_text(el: etree._Element | None) -> Text | None:
     if el is None:
         return None
-    return Text(tuple((c.get("lang"), (c.text or "").strip()) for c in el.iterfind("dcc:content", NS)))
+    return Text(tuple((c.get("lang"), (c.text or "").strip()) for c in el.iterfind(_D + "content")))
 
 
 def _read_location(el: etree._Element | None) -> Location | None:
