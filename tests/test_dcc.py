@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import re
+import zlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import segno
 import xmlschema
 from lxml import etree
 
@@ -312,6 +316,27 @@ def test_every_release_schema_compiles_offline_and_holds_to_its_version(version:
         assert dcc.validate(relabelled) == version
 
 
+@pytest.mark.parametrize("version", dcc.VERSIONS)
+def test_a_document_of_every_release_validates_and_reads(
+    world: World, records: dict[str, int], version: str
+) -> None:
+    """The elements every release shares (no issueDate or itemQuantities before 3.2.0, contacts with an
+    e-mail address, single values): labelled as each release, validated by that release's schema, read
+    back to the same certificate."""
+    cert = _cert(world, records["thermo"], measured=MEASURED[:1])
+    lab = dataclasses.replace(cert.laboratory.contact, email="lab@jiliang.example")
+    legacy = dataclasses.replace(
+        cert,
+        core=dataclasses.replace(cert.core, issue_date=None),
+        items=tuple(dataclasses.replace(i, quantities=()) for i in cert.items),
+        laboratory=dataclasses.replace(cert.laboratory, contact=lab),
+        customer=dataclasses.replace(cert.customer, email="owner@jiliang.example"),
+    )
+    xml = dcc.build(legacy).replace(b'schemaVersion="3.2.0"', f'schemaVersion="{version}"'.encode())
+    assert dcc.validate(xml) == version
+    assert dcc.parse(xml) == dataclasses.replace(legacy, schema_version=version)
+
+
 def test_an_invalid_document_is_refused_with_the_schema_message_line_and_path() -> None:
     xml = (DATA / "examples" / "dcc_gp_temperature_simplified_v12.xml").read_bytes()
     bad = xml.replace(b"<dcc:countryCodeISO3166_1>DE<", b"<dcc:countryCodeISO3166_1>Germany<", 1)
@@ -425,7 +450,7 @@ def test_html_rendering_is_chinese_first_with_a_qr_code(world: World, records: d
     )
     assert html.index("数字计量证书") < html.index("Digital calibration certificate")
     assert "演示市计量检定测试院" in html and "合格 / pass" in html
-    assert "0.1 ℃" in html and "k = 2" in html
+    assert "±0.1 ℃" in html and "k = 2" in html
     assert "<svg" in html and "https://jiliang.example/v/DCC-2026-0001" in html
     assert "<script" not in html
 
@@ -451,6 +476,39 @@ def test_pdf_is_a4_with_chinese_font_and_qr(world: World, records: dict[str, int
     )
     assert pdf.startswith(b"%PDF")
     assert b"STSong-Light" in pdf and b"/MediaBox [ 0 0 595.2756 841.8898 ]" in pdf
+    # the QR code is drawn: one filled square per dark module of the URL's symbol, on page one
+    page_one = _pdf_streams(pdf)[0]
+    dark = sum(sum(row) for row in segno.make("https://jiliang.example/v/1", error="m").matrix_iter(border=0))
+    assert page_one.count(b" re f*") == dark
+    text = _pdf_text(page_one)
+    assert text.index("数字计量证书") < text.index("Digital calibration certificate")
+    assert "演示市计量检定测试院" in text and "合格 / pass" in text
+
+
+def _pdf_text(stream: bytes) -> str:
+    """The strings shown by Tj in a content stream, decoded from the CID font's UCS-2 (UTF-16BE)."""
+    out = []
+    for m in re.finditer(rb"\(((?:\\.|[^\\)])*)\) Tj", stream, re.S):
+        raw = re.sub(
+            rb"\\([0-7]{1,3}|.)",
+            lambda e: bytes([int(e.group(1), 8)]) if e.group(1)[:1].isdigit() else e.group(1),
+            m.group(1),
+        )
+        out.append(raw.decode("utf-16-be", "replace"))
+    return "\n".join(out)
+
+
+def _pdf_streams(pdf: bytes) -> list[bytes]:
+    """The decoded content streams of a reportlab PDF (ASCII85 + Flate)."""
+    out = []
+    for m in re.finditer(rb"<<([^>]*?)>>\s*stream\r?\n(.*?)endstream", pdf, re.S):
+        header, body = m.group(1), m.group(2)
+        if b"ASCII85Decode" in header:
+            body = base64.a85decode(body.strip(), adobe=True)
+        if b"FlateDecode" in header:
+            body = zlib.decompress(body)
+        out.append(body)
+    return out
 
 
 # ------------------------------------------------------------------------------------ API and CLI

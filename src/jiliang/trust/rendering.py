@@ -55,9 +55,13 @@ def real(q: RealQuantity) -> str:
     return out
 
 
+MPE = "jiliang_maximumPermissibleError"  # stored as its magnitude; shown as ±
+
+
 def quantity(q: Quantity) -> str:
     if q.values:
-        return "；".join(real(v) for v in q.values)
+        sign = "±" if q.ref_type == MPE else ""
+        return "；".join(sign + real(v) for v in q.values)
     return text(q.text)
 
 
