@@ -31,6 +31,7 @@ from tests.factories import CITY, World, authorise_all, instrument_raw
 
 DATA = dcc.data_dir()
 EXAMPLES = sorted((DATA / "examples").glob("*.xml"))
+EXAMPLE = DATA / "examples" / "dcc_gp_temperature_simplified_v12.xml"
 ISSUED = date(2026, 6, 15)
 
 
@@ -400,6 +401,29 @@ def test_xxe_never_reads_the_file(tmp_path: Path) -> None:
     assert "TOP-SECRET" not in str(exc.value.as_dict())
 
 
+def test_a_doctype_in_utf16_is_refused_too() -> None:
+    xml = XXE.replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="UTF-16"?>').decode("ascii")
+    with pytest.raises(dcc.DccInvalid, match="DOCTYPE"):
+        dcc.validate(xml.encode("utf-16"))
+
+
+def test_validation_from_many_threads_uses_one_schema_per_thread() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    good = EXAMPLE.read_bytes()
+    bad = good.replace(b">DE<", b">Germany<", 1)
+
+    def check(i: int) -> str:
+        try:
+            return dcc.validate(good if i % 2 else bad)
+        except dcc.DccInvalid as exc:
+            return str(exc.context["line"])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(check, range(40)))
+    assert answers == ["53" if i % 2 == 0 else "3.1.1" for i in range(40)]
+
+
 def test_an_oversized_document_is_refused_before_parsing() -> None:
     big = b"<a>" + b"x" * (dcc.MAX_BYTES + 1) + b"</a>"
     with pytest.raises(PayloadTooLarge):
@@ -512,8 +536,6 @@ def _pdf_streams(pdf: bytes) -> list[bytes]:
 
 
 # ------------------------------------------------------------------------------------ API and CLI
-
-EXAMPLE = DATA / "examples" / "dcc_gp_temperature_simplified_v12.xml"
 
 
 def test_api_validates_a_raw_body_and_an_upload_without_login(world: World, records: dict[str, int]) -> None:

@@ -133,8 +133,8 @@ def read_certificate(xml: bytes) -> tuple[str, DccCertificate]:
     Refusals are ``dcc.DccInvalid`` with the schema's message, line and XPath (``PayloadTooLarge`` over
     ``dcc.MAX_BYTES``); nothing is stored.
     """
-    version = dcc.validate(xml)
-    return version, dcc.parse(xml, validated=False)
+    cert = dcc.parse(xml)  # validates against the release it names, which it records as schema_version
+    return cert.schema_version, cert
 
 
 def _region_name(session: Session, code: str) -> str | None:
