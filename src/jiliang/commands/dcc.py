@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jiliang.errors import JiliangError
-from jiliang.trust import dcc, rendering
+from jiliang.trust import dcc, dsi, rendering
 
 app = typer.Typer(help="数字计量证书（DCC）/ digital calibration certificates", no_args_is_help=True)
 console = Console()
@@ -69,7 +69,8 @@ def show(
         ("签名 / signed", "signed"),
     ):
         value = content[key]
-        head.add_row(label, escape(" – ".join(value) if isinstance(value, list) else str(value)))
+        shown = " – ".join(value) if isinstance(value, list) else "—" if value is None else str(value)
+        head.add_row(label, escape(shown))
     for item in content["items"]:
         head.add_row(
             "器具 / item", escape(f"{item['name']} · {item['manufacturer']} · {item['model'] or ''}")
@@ -85,7 +86,7 @@ def show(
             results.add_row(
                 escape(r["result"]),
                 escape(r["quantity"]),
-                escape(f"{v['value']} {v['unit']}".strip()),
+                escape(f"{v['value']} {dsi.symbol(v['unit'])}".strip()),
                 escape(f"{u} (k={v['coverage_factor']}, p={v['coverage_probability']})" if u else ""),
                 escape(" ".join(r["conformity"])),
             )

@@ -63,7 +63,9 @@ def certificate_for_record(
     *,
     measured: Sequence[Quantity] = (),
 ) -> DccCertificate:
-    """The certificate numbered ``number``, issued on ``issued``, for one verification record."""
+    """The certificate numbered ``number``, issued on ``issued``, for one verification record.
+
+    A pure read: the caller (the issuing service) decides who may issue it and records the issue."""
     record = session.get(VerificationRecord, record_id)
     if record is None:
         raise not_found("verification record", record_id)

@@ -400,7 +400,11 @@ def _measurement_result(parent: etree._Element, mr: MeasurementResult) -> None:
 
 def to_tree(cert: DccCertificate) -> etree._Element:
     """The certificate as a DCC 3.2.0 element tree (unvalidated; ``build`` validates)."""
-    root = etree.Element(_D + "digitalCalibrationCertificate", nsmap={"dcc": DCC_NS, "si": SI_NS})
+    root = etree.Element(
+        _D + "digitalCalibrationCertificate", nsmap={"dcc": DCC_NS, "si": SI_NS, "xsi": XSI_NS}
+    )
+    # the conventional location hint, as PTB's examples carry it; validators here never follow it
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{DCC_NS} https://ptb.de/dcc/v{WRITTEN_VERSION}/dcc.xsd")
     root.set("schemaVersion", WRITTEN_VERSION)
     admin = _sub(root, _D + "administrativeData")
     sw = _sub(admin, _D + "dccSoftware")
