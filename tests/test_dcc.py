@@ -424,6 +424,18 @@ def test_validation_from_many_threads_uses_one_schema_per_thread() -> None:
     assert answers == ["53" if i % 2 == 0 else "3.1.1" for i in range(40)]
 
 
+def test_reading_keeps_the_document_as_signed() -> None:
+    """A signature over the whole document (URI="") covers processing instructions and comments outside
+    the root: the safe reader keeps them, so a verifier can canonicalise what was signed."""
+    xml = EXAMPLE.read_bytes().replace(
+        b'<?xml version="1.0" encoding="utf-8"?>',
+        b'<?xml version="1.0" encoding="utf-8"?>\n<?xml-stylesheet type="text/xsl" href="dcc.xsl"?>',
+    )
+    tree = dcc.read_untrusted(xml)
+    assert b"<?xml-stylesheet" in etree.tostring(tree) and b"ATTENTION!" in etree.tostring(tree)
+    assert dcc.validate(xml) == "3.1.1"
+
+
 def test_an_oversized_document_is_refused_before_parsing() -> None:
     big = b"<a>" + b"x" * (dcc.MAX_BYTES + 1) + b"</a>"
     with pytest.raises(PayloadTooLarge):

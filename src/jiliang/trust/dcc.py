@@ -135,7 +135,7 @@ def read_untrusted(xml: bytes, *, max_bytes: int = MAX_BYTES) -> etree._ElementT
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        remove_pis=True,
+        # processing instructions stay: an enveloped signature over URI="" covers those outside the root
     )
     try:
         tree = etree.ElementTree(etree.fromstring(bytes(xml), parser))
