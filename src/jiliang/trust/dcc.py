@@ -477,8 +477,11 @@ def _steps(path: str) -> tuple[str, ...]:
 
 
 def _find(el: etree._Element | None, path: str) -> etree._Element | None:
-    found = _all(el, path)
-    return found[0] if found else None
+    for tag in _steps(path):
+        if el is None:
+            return None
+        el = next(el.iterchildren(tag), None)
+    return el
 
 
 def _all(el: etree._Element | None, path: str) -> list[etree._Element]:
