@@ -554,5 +554,13 @@ from jiliang.commands import keys as _keys  # noqa: E402
 app.add_typer(_keys.app, name="keys")
 
 
+
+# ---------------------------------------------------------------------------------------------------
+# Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
+# are imported here, at the end, once those exist).
+from jiliang.commands import dcc as _dcc  # noqa: E402
+
+app.add_typer(_dcc.app, name="dcc")
+
 if __name__ == "__main__":  # pragma: no cover
     app()

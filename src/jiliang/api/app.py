@@ -29,6 +29,7 @@ ROUTERS = [
     "web",
     "uncertainty",
     "trust",
+    "dcc",
 ]
 
 REQUEST_ID = "x-request-id"
