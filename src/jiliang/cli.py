@@ -540,10 +540,27 @@ def reminders_send(
             time.sleep(every)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
+# ---------------------------------------------------------------------------------------------------
+# Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
+# are imported here, at the end, once those exist).
+from jiliang.commands import comparison as _comparison  # noqa: E402
+
+app.add_typer(_comparison.app, name="comparison")
+from jiliang.commands import uncertainty as _uncertainty  # noqa: E402
+
+app.add_typer(_uncertainty.app, name="uncertainty")
+from jiliang.commands import keys as _keys  # noqa: E402
+
+app.add_typer(_keys.app, name="keys")
+
 
 
 # ---------------------------------------------------------------------------------------------------
 # Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
 # are imported here, at the end, once those exist).
+from jiliang.commands import dcc as _dcc  # noqa: E402
+
+app.add_typer(_dcc.app, name="dcc")
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

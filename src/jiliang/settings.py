@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret-change-me"
@@ -50,8 +50,18 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     coverage: CoverageDefinition = Field(default_factory=CoverageDefinition)
     data_dir: Path = Path("jiliang-data")
+<<<<<<< HEAD
     # Where the public verification page is reached: printed in each certificate's QR code (…/v/<number>).
     public_url: str = "http://127.0.0.1:8000"
+=======
+    # Encrypts every stored signing key (PKCS#8). Unset: a fixed demo passphrase in development and test
+    # (with a warning), refused in production. See docs/signatures.md.
+    signing_key_passphrase: SecretStr | None = None
+    # Extra trusted root certificates (*.pem, *.crt) for verifying DCCs signed elsewhere.
+    trusted_roots_dir: Path | None = None
+    signing_key_algorithm: Literal["ecdsa-p256", "rsa-3072"] = "ecdsa-p256"
+    signing_certificate_days: int = Field(default=3 * 365, ge=1, le=20 * 365)
+>>>>>>> main
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -58,6 +58,19 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
     bases[("PATCH", "/api/v1/organisations/1")] = {"name": "x", "kind": "hospital"}
     bases[("POST", "/api/v1/instruments/1/status")] = {"status": "suspended", "on": "2026-06-01"}
     bases[("POST", "/api/v1/auth/login")] = {"username": "city", "password": "x"}
+    bases[("POST", "/api/v1/comparisons/analyse")] = {
+        "results": [
+            {"laboratory": "A", "value": 1.0, "uncertainty": 0.1},
+            {"laboratory": "B", "value": 1.1, "uncertainty": 0.1},
+            {"laboratory": "C", "value": 0.9, "uncertainty": 0.2},
+            {"laboratory": "D", "value": 1.3, "uncertainty": 0.1},
+        ],
+        "method": "consensus",
+    }
+    bases[("POST", "/api/v1/uncertainty/evaluate")] = {
+        "model": "y = a*b",
+        "inputs": {"a": {"estimate": 1.0, "u": 0.1}, "b": {"estimate": 2.0, "u": 0.2, "dof": 9}},
+    }
     return bases
 
 

@@ -25,7 +25,11 @@ ROUTERS = [
     "indicators",
     "reminders",
     "audit",
+    "comparisons",
     "web",
+    "uncertainty",
+    "trust",
+    "dcc",
 ]
 
 REQUEST_ID = "x-request-id"

@@ -26,6 +26,7 @@ from jiliang.services.platform import Platform
 from jiliang.store.models import Certificate, Instrument, Organisation, VerificationRecord
 from jiliang.trust import certificate_check, dcc, merkle, rendering
 from jiliang.trust.certificate_check import BUNDLE_FORMAT, ISSUED, SUPERSEDED, WITHDRAWN, CheckReport
+from jiliang.trust.dcc_model import DccCertificate
 from jiliang.trust.leaves import leaf_bytes
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
@@ -133,7 +134,7 @@ def issue_in(
         issuer_name=institution.name,
         issuer_credit_code=institution.credit_code or "",
         item_summary=f"{instrument.name} {instrument.model} {instrument.serial_number}"[:300],
-        schema_version=dcc.SCHEMA_VERSION,
+        schema_version=dcc.WRITTEN_VERSION,
         issued_at=now,
         signing_time=now,
         sha256=hashlib.sha256(signed).hexdigest(),
@@ -357,7 +358,7 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
     except InvalidInput as exc:
         report.add("schema", False, "schema_invalid", exc.message)
         return UploadCheck(None, None, report, exc.message)
-    number = dcc.parse(document).number
+    number = dcc.parse(document).core.unique_identifier
     report.number = number
     with platform.reading() as s:
         cert = s.scalar(select(Certificate).where(Certificate.number == number))
@@ -394,21 +395,20 @@ def import_dcc(platform: Platform, principal: Principal, document: bytes) -> Cer
     _check_size(document)
     version = dcc.validate(document)
     parsed = dcc.parse(document)
+    number = parsed.core.unique_identifier
     with platform.unit_of_work(principal) as s:
         digest = hashlib.sha256(document).hexdigest()
-        if s.scalar(select(Certificate.id).where(
-            (Certificate.number == parsed.number) | (Certificate.sha256 == digest)
-        )):
-            raise Conflict(f"证书 {parsed.number} 已登记 / certificate already registered", field="file")
+        if s.scalar(select(Certificate.id).where((Certificate.number == number) | (Certificate.sha256 == digest))):
+            raise Conflict(f"证书 {number} 已登记 / certificate already registered", field="file")
         sig = signing_keys.verify_document(s, platform.settings, document)
         cert = Certificate(
-            number=parsed.number,
+            number=number[:100],
             source="imported",
             status=VALID,
             institution_id=None,
-            issuer_name=(parsed.laboratory_name or "")[:200],
-            issuer_credit_code=(parsed.laboratory_credit_code or "")[:18],
-            item_summary=(parsed.item_summary or "")[:300],
+            issuer_name=rendering.text(parsed.laboratory.contact.name)[:200],
+            issuer_credit_code=(parsed.identification("jiliang_creditCode") or "")[:18],
+            item_summary=_item_summary(parsed)[:300],
             schema_version=version,
             issued_at=platform.now(),
             signing_time=sig.signing_time,
@@ -419,6 +419,14 @@ def import_dcc(platform: Platform, principal: Principal, document: bytes) -> Cer
         s.add(cert)
         s.flush()
         return cert
+
+
+def _item_summary(parsed: DccCertificate) -> str:
+    parts = []
+    for item in parsed.items:
+        ids = " ".join(i.value for i in item.identifications[:2])
+        parts.append(" ".join(p for p in (rendering.text(item.name), item.model or "", ids) if p))
+    return "; ".join(parts)
 
 
 def render(platform: Platform, principal: Principal, number: str, fmt: str) -> bytes:

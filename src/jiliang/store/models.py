@@ -339,3 +339,22 @@ class Certificate(Base, Audited):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status_reason: Mapped[str] = mapped_column(Text, default="")
+class SigningKeyRow(Base, Audited):
+    """A signing key with its X.509 certificate: the platform root CA (``kind`` "root", no institution) or
+    an institution's document-signing key. The private key is stored only as encrypted PKCS#8 PEM."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (Index("ix_signing_keys_owner", "kind", "institution_id", "active"),)
+    __audit_exclude__ = frozenset({"private_key_pem", "chain_pem"})
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    algorithm: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(500))
+    serial_number: Mapped[str] = mapped_column(String(64))
+    certificate_pem: Mapped[str] = mapped_column(Text)
+    chain_pem: Mapped[str] = mapped_column(Text)
+    private_key_pem: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,75 @@
+"""Comparisons and proficiency testing: analyse a round given as JSON or as the participants' CSV."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from jiliang.api.deps import PlatformDep, PrincipalDep
+from jiliang.api.routers.transfer import _REFUSALS, _UPLOAD_BODY, receive_upload
+from jiliang.api.schemas.common import ERRORS
+from jiliang.api.schemas.comparisons import ComparisonIn, ComparisonOut
+from jiliang.metrology.comparison import LabResult, Method, Score
+from jiliang.services import comparisons
+
+router = APIRouter(prefix="/api/v1/comparisons", tags=["comparisons 计量比对"], responses=ERRORS)
+
+
+@router.post("/analyse", summary="分析比对结果 / Analyse a comparison or proficiency-testing round")
+def analyse(body: ComparisonIn, principal: PrincipalDep) -> ComparisonOut:
+    results = [
+        LabResult(r.laboratory, r.value, r.uncertainty, r.k, row=i) for i, r in enumerate(body.results, 1)
+    ]
+    report = comparisons.analyse(
+        results,
+        method=body.method,
+        reference=body.reference,
+        reference_u=body.reference_u,
+        sigma_pt=body.sigma_pt,
+        score=body.score,
+        alpha=body.alpha,
+        exclude_outliers=body.exclude_outliers,
+    )
+    return ComparisonOut.model_validate(report.as_dict())
+
+
+@router.post(
+    "/analyse/upload",
+    responses=_REFUSALS,
+    openapi_extra=_UPLOAD_BODY,
+    summary="上传 CSV 分析比对结果 / Analyse a round from the participants' CSV",
+)
+async def analyse_upload(
+    request: Request,
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    method: Annotated[
+        Method, Query(description="定值方法 / consensus, reference, weighted-mean")
+    ] = Method.CONSENSUS,
+    reference: Annotated[float | None, Query(description="参考值 / reference value")] = None,
+    reference_u: Annotated[
+        float | None, Query(description="参考值标准不确定度 / its standard uncertainty")
+    ] = None,
+    sigma_pt: Annotated[float | None, Query(description="能力评定标准差 / sigma_pt")] = None,
+    score: Annotated[Score | None, Query(description="评分统计量 / statistic for the verdict")] = None,
+) -> ComparisonOut:
+    upload = await receive_upload(request, platform.settings.max_upload_bytes)
+    try:
+        data = upload.file.read()
+    finally:
+        upload.file.close()
+
+    def run() -> ComparisonOut:
+        report = comparisons.analyse(
+            comparisons.read_results(data),
+            method=method,
+            reference=reference,
+            reference_u=reference_u,
+            sigma_pt=sigma_pt,
+            score=score,
+        )
+        return ComparisonOut.model_validate(report.as_dict())
+
+    return await run_in_threadpool(run)

@@ -1,0 +1,116 @@
+"""Trust: the platform's root certificates, institutions' signing certificates, signature verification.
+
+Certificates and verification are public (anyone may check a DCC); issuing a key is for administrators.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from jiliang.api.deps import PlatformDep, PrincipalDep
+from jiliang.api.schemas.common import ERRORS
+from jiliang.api.schemas.trust import SignatureReportOut, SigningKeyOut
+from jiliang.errors import InvalidInput, PayloadTooLarge
+from jiliang.services import signing_keys
+from jiliang.services.common import require_role
+from jiliang.services.platform import Platform
+from jiliang.trust.keys import certificates_to_pem
+from jiliang.trust.xades import SignatureReport
+
+router = APIRouter(prefix="/api/v1", tags=["trust 可信"], responses=ERRORS)
+
+PEM = "application/x-pem-file"
+PEM_ANSWER: dict[int | str, dict[str, object]] = {200: {"content": {PEM: {}}, "description": "PEM"}}
+
+
+@router.get(
+    "/trust/roots", summary="受信任的根证书（PEM）/ Trusted root certificates (PEM)", responses=PEM_ANSWER
+)
+def trust_roots(platform: PlatformDep) -> Response:
+    with platform.unit_of_work() as s:
+        signing_keys.ensure_root(s, platform.settings)
+        pem = certificates_to_pem(signing_keys.trusted_roots(s, platform.settings))
+    return Response(content=pem, media_type=PEM)
+
+
+@router.get(
+    "/institutions/{institution_id}/signing-certificate",
+    summary="机构的签名证书链（PEM）/ An institution's signing certificate chain (PEM)",
+    responses=PEM_ANSWER,
+)
+def signing_certificate(platform: PlatformDep, institution_id: int) -> Response:
+    with platform.reading() as s:
+        pem = signing_keys.institution_chain(s, platform.settings, institution_id)
+    return Response(content=pem, media_type=PEM)
+
+
+@router.post(
+    "/institutions/{institution_id}/signing-key",
+    summary="为机构签发新的签名密钥（管理员）/ Issue a new signing key for an institution (administrators)",
+    status_code=201,
+)
+def issue_signing_key(
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    institution_id: int,
+    algorithm: Annotated[
+        Literal["ecdsa-p256", "rsa-3072"], Query(description="密钥算法 / key algorithm")
+    ] = "ecdsa-p256",
+) -> SigningKeyOut:
+    require_role(principal)
+    with platform.unit_of_work(principal) as s:
+        row = signing_keys.issue_institution_key(s, platform.settings, institution_id, algorithm=algorithm)
+        return SigningKeyOut.model_validate(row)
+
+
+def _report_out(report: SignatureReport) -> SignatureReportOut:
+    return SignatureReportOut(
+        valid=report.valid,
+        reason=report.reason,
+        message=report.message,
+        signing_time=report.signing_time,
+        signer_subject=report.signer_subject,
+        signer_credit_code=report.signer_credit_code,
+        chain=[c.public_bytes(Encoding.PEM).decode("ascii") for c in report.chain],
+    )
+
+
+def _verify(platform: Platform, xml: bytes) -> SignatureReport:
+    with platform.reading() as s:
+        return signing_keys.verify_document(s, platform.settings, xml)
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"文件超过 {limit} 字节 / the document exceeds {limit} bytes", field="body", limit=limit
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/trust/verify-signature",
+    summary="验证 XML 文档（DCC）的签名 / Verify the signature of an XML document (a DCC)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/xml": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def verify_signature(request: Request, platform: PlatformDep) -> SignatureReportOut:
+    """The XML document is the request body. Always 200 with a report, unless the body is empty or too big."""
+    xml = await _body(request, platform.settings.max_upload_bytes)
+    if not xml.strip():
+        raise InvalidInput("请求体应为 XML 文档 / the request body must be the XML document", field="body")
+    report = await run_in_threadpool(_verify, platform, xml)
+    return _report_out(report)

@@ -1,0 +1,102 @@
+"""``jiliang uncertainty evaluate FILE [--json]``: a model file's GUM result and budget, as tables or JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from jiliang.errors import JiliangError
+from jiliang.services import uncertainty
+
+app = typer.Typer(help="测量不确定度评定 / measurement uncertainty evaluation", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+
+def _g(x: float | None, digits: int = 6) -> str:
+    if x is None:
+        return "∞"
+    return f"{x:.{digits}g}"
+
+
+@app.command("evaluate")
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="模型文件（YAML 或 JSON）/ model file (YAML or JSON)")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """按 GUM 评定模型文件 / evaluate a model file by the GUM (result, budget, correlations)."""
+    try:
+        answer = uncertainty.evaluate_path(file)
+    except JiliangError as exc:
+        err.print(f"[red]{exc.message}[/red]" + (f" [dim]({exc.field})[/dim]" if exc.field else ""))
+        raise typer.Exit(code=2) from exc
+    if as_json:
+        answer.pop("charts", None)
+        typer.echo(json.dumps(answer, ensure_ascii=False, indent=2, allow_nan=False, default=_jsonable))
+        return
+    _print(answer)
+
+
+def _jsonable(x: Any) -> Any:
+    return None if isinstance(x, float) and not math.isfinite(x) else str(x)
+
+
+def _print(answer: dict[str, Any]) -> None:
+    if answer.get("title"):
+        console.print(f"[bold]{answer['title']}[/bold]")
+    summary = Table(title="结果 / result")
+    for col in ("输出 / output", "y", "u_c", "ν_eff", "k", "p", "U", "报告 / reported"):
+        summary.add_column(
+            col, justify="right" if col not in ("输出 / output", "报告 / reported") else "left"
+        )
+    for o in answer["outputs"]:
+        unit = f" {o['unit']}" if o["unit"] else ""
+        rep = o["reported"]
+        summary.add_row(
+            o["name"],
+            _g(o["value"], 10),
+            _g(o["u"], 4),
+            _g(o["dof"], 3),
+            f"{o['k']:.3f}",
+            f"{o['p']:g}",
+            _g(o["U"], 4),
+            f"({rep['value']} ± {rep['U']}){unit}",
+        )
+    console.print(summary)
+    for o in answer["outputs"]:
+        table = Table(
+            title=f"不确定度分量 / budget of {o['name']}" + (f" [{o['unit']}]" if o["unit"] else "")
+        )
+        for col in ("输入 / input", "x_i", "u(x_i)", "单位 / unit", "ν_i", "c_i", "u_i(y)", "占比 / share"):
+            table.add_column(col, justify="left" if col in ("输入 / input", "单位 / unit") else "right")
+        for b in sorted(o["budget"], key=lambda b: -b["contribution"]):
+            table.add_row(
+                b["input"],
+                _g(b["estimate"], 8),
+                _g(b["u"], 3),
+                b["unit"],
+                _g(b["dof"], 3),
+                _g(b["sensitivity"], 4),
+                _g(b["contribution"], 3),
+                f"{100 * b['share']:.1f} %",
+            )
+        if abs(o["covariance_share"]) > 1e-12:
+            table.add_row("相关项 / corr.", "", "", "", "", "", "", f"{100 * o['covariance_share']:.1f} %")
+        console.print(table)
+    if len(answer["outputs"]) > 1:
+        names = [o["name"] for o in answer["outputs"]]
+        corr = Table(title="输出相关系数 / correlation of the outputs")
+        corr.add_column("")
+        for n in names:
+            corr.add_column(n, justify="right")
+        for i, n in enumerate(names):
+            corr.add_row(n, *(f"{answer['correlation'][i][j]:+.3f}" for j in range(len(names))))
+        console.print(corr)
+    for note in answer.get("notes", []):
+        console.print(f"[dim]{note}[/dim]")

@@ -1,0 +1,581 @@
+"""Measurement models as lab staff write them, parsed safely and differentiated exactly.
+
+A model is one or more lines ``name = expression``; a later line may use an earlier line's output (an
+intermediate result). The text is parsed with Python's ``ast`` and every node is checked against a short
+whitelist (numbers, names, ``+ - * / **``, unary minus, and calls to a fixed set of functions); nothing is
+ever passed to ``eval``.
+
+Sensitivity coefficients come from forward-mode automatic differentiation with dual numbers: each value
+carries its partial derivatives with respect to the inputs, propagated through every operation by the
+chain rule, so the coefficients are exact to rounding (JCGM 100:2008 5.1.3 asks for the partial
+derivatives; no finite step is involved). Values and derivatives are NumPy arrays, so one pass evaluates
+a million instruments.
+
+Units (pint): each input may carry a unit and each output a declared unit. The expression is walked once
+with units only: sums and differences must have one dimension, function arguments other than ``sqrt``'s
+and ``abs``'s must be dimensionless, exponents of dimensioned bases must be constants. Internally every
+value is converted to SI base units, so ``ls`` in mm plus ``d`` in nm adds correctly; results and
+sensitivity coefficients are converted back to the declared (or inferred) units. Temperatures in °C/°F
+are treated as temperature *intervals* (their unit's size, not their offset): a formula that needs an
+absolute temperature takes it in K or adds 273.15 itself.
+
+Python functions (:meth:`Model.from_callable`) are differentiated by the complex-step method
+(``∂f/∂x ≈ Im f(x + ih) / h`` with ``h = 1e-20·max(|x|, 1)``): exact to rounding for real-analytic
+functions written with NumPy, but wrong for functions that use ``abs``, comparisons or ``.real``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pint
+from numpy.typing import ArrayLike, NDArray
+
+from jiliang.errors import InvalidInput
+
+FloatArray = NDArray[np.float64]
+
+MAX_MODEL_CHARS = 20_000
+MAX_DEPTH = 300
+
+FUNCTIONS = frozenset(
+    {"sqrt", "exp", "log", "log10", "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "abs"}
+)
+CONSTANTS = {"pi": math.pi, "e": math.e}
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@lru_cache(maxsize=1)
+def unit_registry() -> pint.UnitRegistry:  # type: ignore[type-arg]
+    """One registry for the engine (pint registries are not interchangeable)."""
+    return pint.UnitRegistry()
+
+
+_OFFSET = re.compile(r"(?<![A-Za-z_])(degC|°C|celsius|degree_Celsius|degF|°F|fahrenheit|degree_Fahrenheit)\b")
+
+
+def parse_unit(text: str | None, *, field_name: str) -> pint.Unit:
+    """A unit string to a pint unit; °C/°F become their interval units (see the module docstring)."""
+    ureg = unit_registry()
+    if text is None or str(text).strip() in ("", "1", "dimensionless"):
+        return ureg.dimensionless
+    cleaned = _OFFSET.sub(
+        lambda m: "delta_degC" if m.group(1) in ("degC", "°C", "celsius", "degree_Celsius") else "delta_degF",
+        str(text).strip(),
+    )
+    try:
+        q = ureg.Quantity(1.0, cleaned)
+    except Exception as exc:
+        raise InvalidInput(
+            f"无法识别的单位 / unknown unit {text!r} of {field_name}: {exc}", field=field_name
+        ) from exc
+    units: pint.Unit = q.units  # type: ignore[assignment]
+    return units
+
+
+def si_factor(unit: pint.Unit) -> float:
+    """Magnitude of one ``unit`` in SI base units (a pure scale: offsets were removed by parse_unit)."""
+    return float(unit_registry().Quantity(1.0, unit).to_base_units().magnitude)
+
+
+# --------------------------------------------------------------------------------------------------
+# Parsing
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One line of a model: ``output = expression``."""
+
+    output: str
+    expression: ast.expr
+    text: str
+
+
+def _check_node(node: ast.AST, line: str, depth: int = 0) -> None:
+    """The whitelist: anything not named here is refused, with the offending piece of text."""
+    if depth > MAX_DEPTH:
+        raise InvalidInput(f"模型嵌套过深 / model nests too deeply: {line!r}", field="model")
+    ok = True
+    if isinstance(node, ast.Constant):
+        ok = isinstance(node.value, int | float) and not isinstance(node.value, bool)
+    elif isinstance(node, ast.Name):
+        ok = isinstance(node.ctx, ast.Load)
+    elif isinstance(node, ast.BinOp):
+        ok = isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div | ast.Pow)
+        if ok:
+            _check_node(node.left, line, depth + 1)
+            _check_node(node.right, line, depth + 1)
+    elif isinstance(node, ast.UnaryOp):
+        ok = isinstance(node.op, ast.USub | ast.UAdd)
+        if ok:
+            _check_node(node.operand, line, depth + 1)
+    elif isinstance(node, ast.Call):
+        fname = node.func.id if isinstance(node.func, ast.Name) else ""
+        ok = fname in FUNCTIONS and not node.keywords
+        if ok:
+            want = 2 if fname == "atan2" else 1
+            if len(node.args) != want:
+                raise InvalidInput(
+                    f"函数参数个数不对 / {fname} takes {want} argument(s): {ast.unparse(node)!r}",
+                    field="model",
+                )
+            for arg in node.args:
+                _check_node(arg, line, depth + 1)
+    else:
+        ok = False
+    if not ok:
+        piece = ast.unparse(node) if isinstance(node, ast.expr) else type(node).__name__
+        raise InvalidInput(
+            f"模型含不允许的成分 / model uses something not allowed: {piece!r} in {line!r} "
+            f"(allowed: numbers, names, + - * / **, {', '.join(sorted(FUNCTIONS))}, pi, e)",
+            field="model",
+        )
+
+
+def parse_equations(text: str) -> tuple[Equation, ...]:
+    """Split a model text into equations; refuse anything that is not ``name = whitelisted expression``."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidInput("模型为空 / model is empty", field="model")
+    if len(text) > MAX_MODEL_CHARS:
+        raise InvalidInput(f"模型过长 / model longer than {MAX_MODEL_CHARS} characters", field="model")
+    equations: list[Equation] = []
+    for raw in re.split(r"[\n;]", text):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            tree = ast.parse(line, mode="exec")
+        except SyntaxError as exc:
+            raise InvalidInput(
+                f"模型无法解析 / model does not parse: {line!r} ({exc.msg})", field="model"
+            ) from exc
+        except (RecursionError, MemoryError, ValueError) as exc:
+            raise InvalidInput(
+                f"模型无法解析 / model does not parse: {line[:80]!r}… (too complex)", field="model"
+            ) from exc
+        if (
+            len(tree.body) != 1
+            or not isinstance(tree.body[0], ast.Assign)
+            or len(tree.body[0].targets) != 1
+            or not isinstance(tree.body[0].targets[0], ast.Name)
+        ):
+            raise InvalidInput(
+                f"模型无法解析 / model does not parse: {line!r} (each line must read 'output = expression')",
+                field="model",
+            )
+        assign = tree.body[0]
+        name = assign.targets[0].id  # type: ignore[attr-defined]
+        if name in CONSTANTS or name in FUNCTIONS:
+            raise InvalidInput(f"输出名是保留字 / output name {name!r} is reserved", field="model")
+        if any(eq.output == name for eq in equations):
+            raise InvalidInput(f"输出重复定义 / output {name!r} is defined twice", field="model")
+        _check_node(assign.value, line)
+        equations.append(Equation(name, assign.value, line))
+    if not equations:
+        raise InvalidInput("模型为空 / model is empty", field="model")
+    return tuple(equations)
+
+
+def names_in(node: ast.AST) -> list[str]:
+    """Variable names in order of first appearance (function names and constants excluded)."""
+    seen: list[str] = []
+    stack = [node]
+    while stack:  # depth first, left to right: the order a reader meets them
+        sub = stack.pop()
+        if isinstance(sub, ast.Name) and sub.id not in CONSTANTS and sub.id not in FUNCTIONS:
+            if sub.id not in seen:
+                seen.append(sub.id)
+        elif isinstance(sub, ast.Call):
+            stack.extend(reversed(sub.args))
+        else:
+            stack.extend(reversed(list(ast.iter_child_nodes(sub))))
+    return seen
+
+
+# --------------------------------------------------------------------------------------------------
+# Dual numbers: value and a sparse gradient {input index: ∂value/∂input}, both NumPy-broadcastable
+
+
+Grad = dict[int, Any]
+
+
+@dataclass
+class Dual:
+    v: Any
+    d: Grad = field(default_factory=dict)
+
+
+def _scale(d: Grad, factor: Any) -> Grad:
+    return {k: g * factor for k, g in d.items()}
+
+
+def _combine(a: Grad, fa: Any, b: Grad, fb: Any) -> Grad:
+    out: Grad = {k: g * fa for k, g in a.items()}
+    for k, g in b.items():
+        out[k] = out[k] + g * fb if k in out else g * fb
+    return out
+
+
+def _unary(name: str, a: Dual) -> Dual:
+    x = a.v
+    with np.errstate(all="ignore"):
+        if name == "sqrt":
+            v = np.sqrt(x)
+            return Dual(v, _scale(a.d, 0.5 / v))
+        if name == "exp":
+            v = np.exp(x)
+            return Dual(v, _scale(a.d, v))
+        if name == "log":
+            return Dual(np.log(x), _scale(a.d, 1.0 / x))
+        if name == "log10":
+            return Dual(np.log10(x), _scale(a.d, 1.0 / (x * math.log(10.0))))
+        if name == "sin":
+            return Dual(np.sin(x), _scale(a.d, np.cos(x)))
+        if name == "cos":
+            return Dual(np.cos(x), _scale(a.d, -np.sin(x)))
+        if name == "tan":
+            v = np.tan(x)
+            return Dual(v, _scale(a.d, 1.0 + v * v))
+        if name == "asin":
+            return Dual(np.arcsin(x), _scale(a.d, 1.0 / np.sqrt(1.0 - x * x)))
+        if name == "acos":
+            return Dual(np.arccos(x), _scale(a.d, -1.0 / np.sqrt(1.0 - x * x)))
+        if name == "atan":
+            return Dual(np.arctan(x), _scale(a.d, 1.0 / (1.0 + x * x)))
+        if name == "abs":
+            return Dual(np.abs(x), _scale(a.d, np.sign(x)))
+    raise AssertionError(name)  # pragma: no cover - the whitelist admits no other name
+
+
+def _binary(op: ast.operator, a: Dual, b: Dual) -> Dual:
+    with np.errstate(all="ignore"):
+        if isinstance(op, ast.Add):
+            return Dual(a.v + b.v, _combine(a.d, 1.0, b.d, 1.0))
+        if isinstance(op, ast.Sub):
+            return Dual(a.v - b.v, _combine(a.d, 1.0, b.d, -1.0))
+        if isinstance(op, ast.Mult):
+            return Dual(a.v * b.v, _combine(a.d, b.v, b.d, a.v))
+        if isinstance(op, ast.Div):
+            v = a.v / b.v
+            return Dual(v, _combine(a.d, 1.0 / b.v, b.d, -v / b.v))
+        if isinstance(op, ast.Pow):
+            if not b.d:  # constant exponent: d(a^c) = c a^(c-1) da, valid for a <= 0 too
+                c = b.v
+                return Dual(a.v**c, _scale(a.d, c * a.v ** (c - 1.0)))
+            v = a.v**b.v
+            return Dual(v, _combine(a.d, b.v * a.v ** (b.v - 1.0), b.d, v * np.log(a.v)))
+    raise AssertionError(op)  # pragma: no cover
+
+
+def _evaluate(node: ast.expr, env: Mapping[str, Dual]) -> Dual:
+    if isinstance(node, ast.Constant):
+        return Dual(float(node.value))  # type: ignore[arg-type]  # numbers only (_check_node)
+    if isinstance(node, ast.Name):
+        if node.id in env:
+            return env[node.id]
+        return Dual(CONSTANTS[node.id])
+    if isinstance(node, ast.BinOp):
+        return _binary(node.op, _evaluate(node.left, env), _evaluate(node.right, env))
+    if isinstance(node, ast.UnaryOp):
+        a = _evaluate(node.operand, env)
+        return Dual(-a.v, _scale(a.d, -1.0)) if isinstance(node.op, ast.USub) else a
+    if isinstance(node, ast.Call):
+        name = node.func.id  # type: ignore[attr-defined]
+        if name == "atan2":
+            y, x = (_evaluate(arg, env) for arg in node.args)
+            with np.errstate(all="ignore"):
+                r2 = x.v * x.v + y.v * y.v
+                return Dual(np.arctan2(y.v, x.v), _combine(y.d, x.v / r2, x.d, -y.v / r2))
+        return _unary(name, _evaluate(node.args[0], env))
+    raise AssertionError(ast.dump(node))  # pragma: no cover - refused by _check_node
+
+
+# --------------------------------------------------------------------------------------------------
+# Units
+
+
+def _unit_of(node: ast.expr, env: Mapping[str, Any], line: str) -> Any:
+    """The unit of ``node`` as a pint Quantity of magnitude 1, refusing dimensionally wrong terms."""
+    ureg = unit_registry()
+    one = ureg.Quantity(1.0, ureg.dimensionless)
+    if isinstance(node, ast.Constant):
+        return one
+    if isinstance(node, ast.Name):
+        return env.get(node.id, one)
+    if isinstance(node, ast.UnaryOp):
+        return _unit_of(node.operand, env, line)
+    if isinstance(node, ast.BinOp):
+        a = _unit_of(node.left, env, line)
+        b = _unit_of(node.right, env, line)
+        if isinstance(node.op, ast.Add | ast.Sub):
+            if a.dimensionality != b.dimensionality:
+                raise InvalidInput(
+                    f"单位不一致 / inconsistent units in {line!r}: term {ast.unparse(node.right)!r} is "
+                    f"[{b.units:~}] but {ast.unparse(node.left)!r} is [{a.units:~}]",
+                    field="model",
+                    term=ast.unparse(node.right),
+                )
+            return ureg.Quantity(1.0, a.units)
+        if isinstance(node.op, ast.Mult):
+            return ureg.Quantity(1.0, (a * b).units)
+        if isinstance(node.op, ast.Div):
+            return ureg.Quantity(1.0, (a / b).units)
+        # power
+        if not b.dimensionless:
+            raise InvalidInput(
+                f"单位不一致 / inconsistent units in {line!r}: exponent {ast.unparse(node.right)!r} "
+                f"must be dimensionless, it is [{b.units:~}]",
+                field="model",
+                term=ast.unparse(node.right),
+            )
+        if a.dimensionless:
+            return one
+        if names_in(node.right):
+            raise InvalidInput(
+                f"单位不一致 / inconsistent units in {line!r}: {ast.unparse(node.left)!r} has a unit, so its "
+                f"exponent {ast.unparse(node.right)!r} must be a constant",
+                field="model",
+                term=ast.unparse(node),
+            )
+        c = float(_evaluate(node.right, {}).v)
+        return ureg.Quantity(1.0, (a**c).units)
+    if isinstance(node, ast.Call):
+        name = node.func.id  # type: ignore[attr-defined]
+        args = [_unit_of(arg, env, line) for arg in node.args]
+        if name == "sqrt":
+            return ureg.Quantity(1.0, (args[0] ** 0.5).units)
+        if name == "abs":
+            return args[0]
+        if name == "atan2":
+            if args[0].dimensionality != args[1].dimensionality:
+                raise InvalidInput(
+                    f"单位不一致 / inconsistent units in {line!r}: the two arguments of "
+                    f"{ast.unparse(node)!r} differ ([{args[0].units:~}] and [{args[1].units:~}])",
+                    field="model",
+                    term=ast.unparse(node),
+                )
+            return one
+        if not args[0].dimensionless:
+            raise InvalidInput(
+                f"单位不一致 / inconsistent units in {line!r}: the argument of {ast.unparse(node)!r} must be "
+                f"dimensionless, it is [{args[0].units:~}]",
+                field="model",
+                term=ast.unparse(node.args[0]),
+            )
+        return one
+    raise AssertionError(ast.dump(node))  # pragma: no cover
+
+
+# --------------------------------------------------------------------------------------------------
+# The model
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Outputs ``values[m]`` and ``jacobian[m, n]`` (∂output/∂input) in the declared units, any shape S."""
+
+    values: FloatArray
+    jacobian: FloatArray
+
+
+class Model:
+    """A measurement model ``Y = f(X)``: inputs, outputs, their units, and how to evaluate and differentiate."""
+
+    def __init__(
+        self,
+        inputs: Sequence[str],
+        outputs: Sequence[str],
+        input_units: Mapping[str, pint.Unit],
+        output_units: Mapping[str, pint.Unit],
+        kernel: Callable[[Sequence[Any]], tuple[list[Any], list[Grad]]],
+        text: str | None = None,
+    ) -> None:
+        self.inputs = tuple(inputs)
+        self.outputs = tuple(outputs)
+        self.input_units = dict(input_units)
+        self.output_units = dict(output_units)
+        self.text = text
+        self._kernel = kernel
+        self._in_factor = np.array([si_factor(self.input_units[n]) for n in self.inputs], dtype=float)
+        self._out_factor = np.array([si_factor(self.output_units[n]) for n in self.outputs], dtype=float)
+
+    # ---- construction
+
+    @classmethod
+    def parse(
+        cls,
+        text: str,
+        *,
+        units: Mapping[str, str | None] | None = None,
+        output_units: Mapping[str, str | None] | None = None,
+        inputs: Sequence[str] | None = None,
+    ) -> Model:
+        """Parse ``text``; ``units`` gives each input's unit, ``output_units`` declares output units.
+
+        ``inputs`` (optional) fixes the input order and is checked against the names the model uses: a
+        name used but not given is an unknown variable, one given but unused is refused as likely a typo.
+        """
+        equations = parse_equations(text)
+        outputs = [eq.output for eq in equations]
+        used: list[str] = []
+        for i, eq in enumerate(equations):
+            for name in names_in(eq.expression):
+                if name in outputs[:i]:
+                    continue
+                if name in outputs:
+                    raise InvalidInput(
+                        f"输出在定义前被使用 / output {name!r} is used in {eq.text!r} before its own line",
+                        field="model",
+                    )
+                if name not in used:
+                    used.append(name)
+        if inputs is not None:
+            given = list(inputs)
+            reserved = [n for n in given if n in CONSTANTS or n in FUNCTIONS]
+            if reserved:
+                raise InvalidInput(
+                    f"输入名是保留字 / input name {reserved[0]!r} is reserved (a constant or function)",
+                    field=f"inputs.{reserved[0]}",
+                )
+            unknown = [n for n in used if n not in given]
+            if unknown:
+                raise InvalidInput(
+                    f"未知变量 / unknown variable(s) {', '.join(unknown)}: used by the model but not given as inputs",
+                    field=f"inputs.{unknown[0]}",
+                )
+            unused = [n for n in given if n not in used]
+            if unused:
+                raise InvalidInput(
+                    f"输入未被模型使用 / input(s) {', '.join(unused)} not used by the model",
+                    field=f"inputs.{unused[0]}",
+                )
+            used = given
+        units = dict(units or {})
+        declared = dict(output_units or {})
+        bad = [n for n in declared if n not in outputs]
+        if bad:
+            raise InvalidInput(f"未知输出 / unknown output {bad[0]!r}", field=f"outputs.{bad[0]}")
+        ureg = unit_registry()
+        in_units = {n: parse_unit(units.get(n), field_name=f"inputs.{n}.unit") for n in used}
+        env: dict[str, Any] = {n: ureg.Quantity(1.0, u) for n, u in in_units.items()}
+        out_units: dict[str, pint.Unit] = {}
+        for eq in equations:
+            q = _unit_of(eq.expression, env, eq.text)
+            if declared.get(eq.output) not in (None, ""):
+                want = parse_unit(declared[eq.output], field_name=f"outputs.{eq.output}.unit")
+                if ureg.Quantity(1.0, want).dimensionality != q.dimensionality:
+                    raise InvalidInput(
+                        f"单位不一致 / inconsistent units: output {eq.output} is declared [{want:~}] but "
+                        f"{eq.text!r} gives [{q.units:~}]",
+                        field=f"outputs.{eq.output}.unit",
+                    )
+                out_units[eq.output] = want
+            else:
+                out_units[eq.output] = q.units
+            env[eq.output] = ureg.Quantity(1.0, out_units[eq.output])
+        index = {n: i for i, n in enumerate(used)}
+
+        def kernel(values: Sequence[Any]) -> tuple[list[Any], list[Grad]]:
+            denv: dict[str, Dual] = {n: Dual(values[i], {i: 1.0}) for n, i in index.items()}
+            vals: list[Any] = []
+            grads: list[Grad] = []
+            for eq in equations:
+                r = _evaluate(eq.expression, denv)
+                denv[eq.output] = r
+                vals.append(r.v)
+                grads.append(r.d)
+            return vals, grads
+
+        return cls(used, outputs, in_units, out_units, kernel, text)
+
+    @classmethod
+    def from_callable(
+        cls,
+        fn: Callable[..., Any],
+        inputs: Sequence[str],
+        *,
+        outputs: Sequence[str] = ("y",),
+        units: Mapping[str, str | None] | None = None,
+        output_units: Mapping[str, str | None] | None = None,
+    ) -> Model:
+        """A model from a Python function of the inputs (as keyword arguments), differentiated by complex step.
+
+        ``fn`` returns one value, or a sequence with one value per output; it must accept complex NumPy
+        arrays (use ``np.sin`` etc., not ``math``). Values are passed in the inputs' own units and the
+        result is taken to be in ``output_units``: no dimensional check is possible on opaque code.
+        """
+        names = list(inputs)
+        if not names:
+            raise InvalidInput("没有输入 / a model needs at least one input", field="inputs")
+        bad = [n for n in names if not _IDENT.match(n)]
+        if bad:
+            raise InvalidInput(f"输入名无效 / invalid input name {bad[0]!r}", field="inputs")
+        units = dict(units or {})
+        declared = dict(output_units or {})
+        in_units = {n: parse_unit(units.get(n), field_name=f"inputs.{n}.unit") for n in names}
+        out_units = {n: parse_unit(declared.get(n), field_name=f"outputs.{n}.unit") for n in outputs}
+        in_f = [si_factor(in_units[n]) for n in names]
+        out_f = [si_factor(out_units[n]) for n in outputs]
+        m = len(outputs)
+
+        def call(args: Sequence[Any]) -> list[Any]:
+            # the kernel works in SI; the function wants its own units
+            res = fn(**{n: a / f for n, a, f in zip(names, args, in_f, strict=True)})
+            seq = [res] if m == 1 else list(res)
+            if len(seq) != m:
+                raise InvalidInput(
+                    f"函数返回值个数不对 / the function returned {len(seq)} value(s) for {m} output(s)",
+                    field="model",
+                )
+            return [np.asarray(s) * f for s, f in zip(seq, out_f, strict=True)]
+
+        def kernel(values: Sequence[Any]) -> tuple[list[Any], list[Grad]]:
+            base = [np.asarray(v, dtype=float) for v in values]
+            vals = [np.real(v) for v in call(base)]
+            grads: list[Grad] = [{} for _ in range(m)]
+            for j, x in enumerate(base):
+                h = 1e-20 * np.maximum(np.abs(x), 1.0)
+                shifted = list(base)
+                shifted[j] = x + 1j * h
+                for i, r in enumerate(call(shifted)):
+                    grads[i][j] = np.imag(r) / h
+            return vals, grads
+
+        return cls(names, outputs, in_units, out_units, kernel, getattr(fn, "__name__", None))
+
+    # ---- evaluation
+
+    def evaluate(self, values: Mapping[str, ArrayLike]) -> Evaluation:
+        """Outputs and the Jacobian at ``values`` (each a number or an array; arrays broadcast together)."""
+        missing = [n for n in self.inputs if n not in values]
+        if missing:
+            raise InvalidInput(
+                f"缺少输入 / missing input(s) {', '.join(missing)}", field=f"inputs.{missing[0]}"
+            )
+        arrays = [
+            np.asarray(values[n], dtype=float) * f for n, f in zip(self.inputs, self._in_factor, strict=True)
+        ]
+        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        vals, grads = self._kernel(arrays)
+        m, n = len(self.outputs), len(self.inputs)
+        y = np.empty((m, *shape))
+        jac = np.zeros((m, n, *shape))
+        for i in range(m):
+            y[i] = np.broadcast_to(vals[i], shape) / self._out_factor[i]
+            for j, g in grads[i].items():
+                jac[i, j] = np.broadcast_to(g, shape) * (self._in_factor[j] / self._out_factor[i])
+        return Evaluation(y, jac)
+
+    def unit_label(self, name: str) -> str:
+        """A short unit symbol for display ('' when dimensionless)."""
+        unit = self.input_units.get(name) or self.output_units.get(name)
+        if unit is None or unit == unit_registry().dimensionless:
+            return ""
+        return f"{unit:~P}"

@@ -1,0 +1,31 @@
+"""POST /api/v1/uncertainty/evaluate: a model file as JSON in, result, budget and budget chart out."""
+
+from __future__ import annotations
+
+import json
+
+from jiliang.metrology import modelfile
+from tests.api.conftest import Api
+from tests.test_uncertainty_file import EXAMPLES, doc
+
+
+def test_api_answers_result_budget_and_chart(api: Api) -> None:
+    body = json.loads(
+        json.dumps(modelfile.parse_text((EXAMPLES / "gum_h3.yaml").read_text(encoding="utf-8")))
+    )
+    r = api.post("/api/v1/uncertainty/evaluate", "city", json=body)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    b = answer["outputs"][0]
+    assert b["reported"]["value"] == "-0.1494" and b["reported"]["u"] == "0.0041"
+    chart = answer["charts"]["b"]
+    assert chart["series"][0]["type"] == "bar" and chart["yAxis"]["data"][0] in {"y1", "y2"}
+
+
+def test_api_refuses_bad_model_with_422_naming_the_input(api: Api) -> None:
+    body = doc()
+    body["inputs"]["d"]["U"] = float("-1")
+    r = api.post("/api/v1/uncertainty/evaluate", "city", json=body)
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "inputs.d.u"
+    assert api.post("/api/v1/uncertainty/evaluate", None, json=doc()).status_code == 401
