@@ -5,6 +5,7 @@ offline verifier (`jiliang certificate verify`), by the online check and by the 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -180,7 +181,9 @@ def test_signature_from_another_institution_is_reported(world: World, issued: Ce
         model = dcc_records.certificate_for_record(s, issued.record_id or 0, issued.number, issued.issued_at.date())
     unsigned = dcc.build(model)
     with p.unit_of_work(SYSTEM) as s:
-        foreign = signing_keys.sign_document(s, p.settings, world.other_institution_id, unsigned, issued.issued_at)
+        foreign = signing_keys.sign_document(
+            s, p.settings, world.other_institution_id, unsigned, datetime.now(UTC).replace(microsecond=0)
+        )
     m = _offline_material(world, issued.number, tmp_path)
     report = certificate_check.check_certificate(
         foreign, json.loads(m["bundle"].read_text("utf-8")), log_key=m["key"].read_text("utf-8"),

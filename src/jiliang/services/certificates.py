@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -123,7 +123,10 @@ def issue_in(
     instrument = s.get(Instrument, record.instrument_id)
     assert institution is not None and instrument is not None
     unsigned = dcc.build(dcc_records.certificate_for_record(s, record.id, number, now.date()))
-    signed = signing_keys.sign_document(s, platform.settings, institution.id, unsigned, now)
+    # The signing time is the wall clock's, not the platform clock's: it is a claim about when the key was
+    # used, checked against the signing certificate's validity (which the wall clock also dates).
+    signing_time = datetime.now(UTC).replace(microsecond=0)
+    signed = signing_keys.sign_document(s, platform.settings, institution.id, unsigned, signing_time)
     cert = Certificate(
         number=number,
         source="issued",
@@ -136,7 +139,7 @@ def issue_in(
         item_summary=f"{instrument.name} {instrument.model} {instrument.serial_number}"[:300],
         schema_version=dcc.WRITTEN_VERSION,
         issued_at=now,
-        signing_time=now,
+        signing_time=signing_time,
         sha256=hashlib.sha256(signed).hexdigest(),
         document=signed,
         supersedes_id=old.id if old else None,
