@@ -26,6 +26,7 @@ ROUTERS = [
     "reminders",
     "audit",
     "web",
+    "traceability",
 ]
 
 REQUEST_ID = "x-request-id"
