@@ -566,7 +566,7 @@ def broken_chains(
     with platform.reading() as s:
         rows = s.execute(stmt).all()
         loaded = _load(s, uses=rows)
-        orgs = dict(s.execute(select(Organisation.id, Organisation.name)).tuples().all())
+        orgs = {r_.id: r_.name for r_ in s.execute(select(Organisation.id, Organisation.name))}
         std_rows = s.execute(
             scope.standards(_select(MeasurementStandard.id, MeasurementStandard.name), principal).where(
                 MeasurementStandard.active.is_(True)
