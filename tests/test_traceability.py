@@ -242,9 +242,9 @@ def reference_walk(g: TraceabilityGraph, use: int, max_depth: int = 12) -> _Ref:
     def in_force(std: int, day: int) -> int:
         best = -1
         for c in cals:
-            if g.cal_standard[c] == std and g.cal_on[c] <= day:
-                if best < 0 or (g.cal_on[c], c) > (g.cal_on[best], best):
-                    best = c
+            later = best < 0 or (g.cal_on[c], c) > (g.cal_on[best], best)
+            if g.cal_standard[c] == std and g.cal_on[c] <= day and later:
+                best = c
         return best
 
     def check(std: int, day: int) -> tuple[int, int]:
