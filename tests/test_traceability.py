@@ -178,6 +178,30 @@ def test_a_cycle_is_detected_and_names_the_standards() -> None:
     assert "2" in exc.value.message and exc.value.field == "reference_standard_id"
 
 
+def test_a_standard_met_twice_across_time_is_circular() -> None:
+    # 1 anchored in 2024; 2 calibrated with 1 in 2025; 1 calibrated with 2 in 2026: 1 → 2 → 1 → anchor.
+    g = TraceabilityGraph.build(
+        approval_from=[d("2020-01-01")] * 3,
+        approval_until=[d("2030-12-31")] * 3,
+        cal_standard=[1, 2, 1],
+        cal_reference=[-1, 1, 2],
+        cal_on=[d("2024-01-01"), d("2025-01-01"), d("2026-01-01")],
+        cal_until=[d("2027-01-01")] * 3,
+        cal_u=[0.001] * 3,
+        cal_in_tolerance=[True] * 3,
+        use_standard=[1, 1],
+        use_on=[d("2025-06-01"), d("2026-06-01")],
+    )
+    res = g.calibration_chains()
+    assert list(res.status) == [LinkStatus.OK, LinkStatus.OK, LinkStatus.CYCLE]
+    assert res.broken_standard[2] == 1 and res.first_broken_level[2] == 0
+    uses = g.use_chains()
+    assert uses.status[0] == LinkStatus.OK and uses.status[1] == LinkStatus.CYCLE
+    assert uses.first_broken_level[1] == 1  # the use's own link is fine; its standard's chain is not
+    # the service would have refused the third calibration
+    assert g.cycle_through(1, 2, d("2026-01-01")) == [1, 2, 1]
+
+
 def test_a_chain_longer_than_the_maximum_depth_is_reported() -> None:
     n = 10
     g = TraceabilityGraph.build(
@@ -265,8 +289,8 @@ def reference_walk(g: TraceabilityGraph, use: int, max_depth: int = 12) -> _Ref:
     u2, seen, depth = 0.0, [], 1
     while c >= 0:
         std = int(g.cal_standard[c])
-        if std in seen:
-            return _Ref(status or LinkStatus.CYCLE, math.nan)
+        if std in seen:  # circular traceability breaks the chain as a whole
+            return _Ref(LinkStatus.CYCLE, math.nan)
         if depth >= max_depth:
             return _Ref(status or LinkStatus.TOO_DEEP, math.nan)
         seen.append(std)

@@ -58,6 +58,15 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
     bases[("PATCH", "/api/v1/organisations/1")] = {"name": "x", "kind": "hospital"}
     bases[("POST", "/api/v1/instruments/1/status")] = {"status": "suspended", "on": "2026-06-01"}
     bases[("POST", "/api/v1/auth/login")] = {"username": "city", "password": "x"}
+    bases[("POST", "/api/v1/traceability/calibrations")] = {
+        "standard_id": 1,
+        "anchor_name": "国家计量基准",
+        "certificate_no": "FUZZ-1",
+        "calibrated_on": "2026-01-01",
+        "valid_until": "2027-01-01",
+        "expanded_uncertainty": 0.01,
+    }
+    bases[("POST", "/api/v1/traceability/standards/1/impact")] = {"on": "2026-06-01"}
     return bases
 
 

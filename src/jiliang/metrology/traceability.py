@@ -118,6 +118,7 @@ class TraceabilityGraph:
     cal_link: npt.NDArray[np.int8] = field(init=False)
     use_cal: IntArray = field(init=False)  # sorted index of the calibration in force, or -1
     use_link: npt.NDArray[np.int8] = field(init=False)
+    _csr: tuple[IntArray, IntArray] | None = field(init=False, default=None)
 
     @classmethod
     def build(
@@ -233,6 +234,26 @@ class TraceabilityGraph:
         status[~found] = LinkStatus.NO_CALIBRATION
         status[standard < 0] = LinkStatus.NO_STANDARD
         return pos.astype(np.int64), status
+
+    def children(self, parents: IntArray) -> IntArray:
+        """The calibrations made under any of ``parents`` (sorted indices), from the CSR adjacency."""
+        if self._csr is None:
+            e = self.order.size
+            child = np.nonzero(self.cal_parent >= 0)[0]
+            by_parent = child[np.argsort(self.cal_parent[child], kind="stable")]
+            indptr = np.zeros(e + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.cal_parent[child], minlength=e), out=indptr[1:])
+            self._csr = (indptr, by_parent)
+        indptr, by_parent = self._csr
+        starts = indptr[parents]
+        counts = indptr[parents + 1] - starts
+        total = int(counts.sum())
+        if not total:
+            return np.zeros(0, dtype=np.int64)
+        # start of each parent's run, repeated once per child, plus the position within the run
+        offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
+        kids: IntArray = by_parent[offsets]
+        return kids
 
     def sorted_field(self, name: str) -> npt.NDArray[np.generic]:
         arr: npt.NDArray[np.generic] = getattr(self, name)[self.order]
@@ -369,22 +390,9 @@ class TraceabilityGraph:
         e = self.order.size
         suspect = np.zeros(e, dtype=bool)
         suspect[seeds] = True
-        # CSR children of the calibration forest (sorted indices).
-        parent = self.cal_parent
-        has = parent >= 0
-        child = np.nonzero(has)[0]
-        by_parent = child[np.argsort(parent[child], kind="stable")]
-        indptr = np.zeros(e + 1, dtype=np.int64)
-        np.cumsum(np.bincount(parent[child], minlength=e), out=indptr[1:])
         frontier = seeds
         while frontier.size:
-            starts, ends = indptr[frontier], indptr[frontier + 1]
-            counts = ends - starts
-            total = int(counts.sum())
-            if not total:
-                break
-            offsets = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total)
-            kids = by_parent[offsets]
+            kids = self.children(frontier)
             kids = kids[~suspect[kids]]
             suspect[kids] = True
             frontier = kids
@@ -486,7 +494,15 @@ class ChainResults:
 
 
 def _sorted_chains(g: TraceabilityGraph, max_depth: int) -> ChainResults:
-    """Walk every calibration's chain, all at once, one level per loop turn (sorted indices)."""
+    """Every calibration's chain at once, by dynamic programming down the calibration forest.
+
+    A breadth-first pass from the roots (anchored calibrations, and those whose standard used had no
+    calibration) visits each calibration once, after its parent, and derives its chain from its
+    parent's: u² adds, the worst TUR is a running minimum, the first broken link from the bottom is its
+    own link if broken or else its parent's one level higher. A standard met twice along a chain
+    (circular traceability) is found afterwards with ancestor pointers, one 1-D gather per level.
+    Calibrations never reached from a root lie on a pointer cycle (calibrated by one another the same day).
+    """
     if max_depth < 1:
         raise InvalidInput("max_depth 至少为 1 / max_depth must be ≥ 1", field="max_depth")
     e = g.order.size
@@ -494,56 +510,84 @@ def _sorted_chains(g: TraceabilityGraph, max_depth: int) -> ChainResults:
     if e == 0:
         return res
     std = g.cal_standard[g.order]
+    ref = g.cal_reference[g.order]
     cal_u = g.cal_u[g.order]
     unit = g.cal_unit[g.order]
-    tol = g.cal_tolerance[g.order]
     with np.errstate(divide="ignore", invalid="ignore"):
-        link_tur = np.where(cal_u > 0, tol / (2 * cal_u), np.nan)
+        link_tur = np.where(cal_u > 0, g.cal_tolerance[g.order] / (2 * cal_u), np.nan)
     later_oot = _later_out_of_tolerance(g)
     parent, link = g.cal_parent, g.cal_link
-    res.unit = unit.copy()
-    res.tur = link_tur.copy()
+    res.unit, res.tur = unit, link_tur
     u2 = np.zeros(e)
-    history = np.empty((max_depth, e), dtype=np.int64)
-    active = np.arange(e)
-    cur = np.arange(e)
-    for level in range(max_depth):
-        c = cur[active]
-        s = std[c]
-        # circular traceability: this standard was already passed lower down the same chain
-        cyc = (history[:level, active] == s).any(axis=0) if level else np.zeros(active.size, dtype=bool)
-        history[level, active] = s
-        fresh = cyc & (res.status[active] == 0)
-        res.status[active[fresh]] = LinkStatus.CYCLE
-        res.first_broken_level[active[fresh]] = level
-        res.broken_standard[active[fresh]] = s[fresh]
-        res.broken_calibration[active[fresh]] = g.order[c[fresh]]
-        go = ~cyc
-        active, c, s = active[go], c[go], s[go]
-        u2[active] += cal_u[c] ** 2
-        res.mixed_units[active] |= unit[c] != res.unit[active]
-        res.min_tur[active] = np.fmin(res.min_tur[active], link_tur[c])
-        res.suspect[active] |= later_oot[c] & (level > 0)
-        res.depth[active] = level + 1
-        ls = link[c]
-        fresh = (ls != 0) & (res.status[active] == 0)
-        res.status[active[fresh]] = ls[fresh]
-        res.first_broken_level[active[fresh]] = level
-        res.broken_standard[active[fresh]] = g.cal_reference[g.order[c[fresh]]]
-        res.broken_calibration[active[fresh]] = g.order[c[fresh]]
-        anchored = g.cal_reference[g.order[c]] == NONE
-        res.anchor[active[anchored]] = g.order[c[anchored]]
-        nxt = parent[c]
-        go = nxt >= 0
-        cur[active[go]] = nxt[go]
-        active = active[go]
-        if not active.size:
+    seen = np.zeros(e, dtype=bool)
+
+    def visit(k: IntArray, p: IntArray | None) -> None:
+        seen[k] = True
+        ls = link[k]
+        broken = ls != 0
+        if p is None:
+            res.depth[k] = 1
+            u2[k] = cal_u[k] ** 2
+            res.min_tur[k] = link_tur[k]
+            res.anchor[k] = np.where(ref[k] == NONE, g.order[k], NONE)
+            res.status[k] = ls
+            res.first_broken_level[k] = np.where(broken, 0, -1)
+            res.broken_standard[k] = np.where(broken, ref[k], NONE)
+            res.broken_calibration[k] = np.where(broken, g.order[k], NONE)
+            return
+        res.depth[k] = res.depth[p] + 1
+        u2[k] = u2[p] + cal_u[k] ** 2
+        res.mixed_units[k] = res.mixed_units[p] | (unit[k] != unit[p])
+        res.min_tur[k] = np.fmin(link_tur[k], res.min_tur[p])
+        res.suspect[k] = res.suspect[p] | later_oot[p]
+        res.anchor[k] = res.anchor[p]
+        res.status[k] = np.where(broken, ls, res.status[p])
+        lower = res.first_broken_level[p]
+        res.first_broken_level[k] = np.where(broken, 0, np.where(lower >= 0, lower + 1, -1))
+        res.broken_standard[k] = np.where(broken, ref[k], res.broken_standard[p])
+        res.broken_calibration[k] = np.where(broken, g.order[k], res.broken_calibration[p])
+
+    frontier = np.nonzero(parent < 0)[0]
+    visit(frontier, None)
+    while frontier.size:
+        kids = g.children(frontier)
+        if not kids.size:
             break
-    if active.size:
-        deep = active[res.status[active] == 0]
-        res.status[deep] = LinkStatus.TOO_DEEP
-        res.first_broken_level[deep] = max_depth
-    res.u = np.where(res.mixed_units, np.nan, np.sqrt(u2))
+        visit(kids, parent[kids])
+        frontier = kids
+    # Circular traceability: here[x] when x's own standard reappears above x (within max_depth links);
+    # a chain is circular when any of its calibrations is such an x, and breaks as a whole.
+    top = min(int(res.depth.max()), max_depth + 1)
+    here = np.zeros(e, dtype=bool)
+    anc = parent.copy()
+    for _ in range(1, top):
+        ok = np.nonzero(anc >= 0)[0]
+        here[ok] |= std[anc[ok]] == std[ok]
+        anc[ok] = parent[anc[ok]]
+    cyc = here.copy()
+    cyc_level = np.where(here, 0, -1).astype(np.int16)
+    cyc_std = np.where(here, std, NONE)
+    anc = parent.copy()
+    for level in range(1, top):
+        ok = np.nonzero(anc >= 0)[0]
+        new = ok[here[anc[ok]] & ~cyc[ok]]
+        cyc_level[new] = level
+        cyc_std[new] = std[anc[new]]
+        cyc[new] = True
+        anc[ok] = parent[anc[ok]]
+    res.status[cyc] = LinkStatus.CYCLE
+    res.first_broken_level[cyc] = cyc_level[cyc]
+    res.broken_standard[cyc] = cyc_std[cyc]
+    res.broken_calibration[cyc] = NONE
+    lost = ~seen  # on a pointer cycle (calibrations of one another on the same day)
+    res.status[lost] = LinkStatus.CYCLE
+    res.first_broken_level[lost] = 0
+    res.broken_standard[lost] = std[lost]
+    res.broken_calibration[lost] = g.order[lost]
+    deep = (res.depth > max_depth) & (res.status == LinkStatus.OK)
+    res.status[deep] = LinkStatus.TOO_DEEP
+    res.first_broken_level[deep] = max_depth
+    res.u = np.where(res.mixed_units | lost, np.nan, np.sqrt(u2))
     return res
 
 
