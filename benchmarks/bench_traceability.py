@@ -47,9 +47,9 @@ def synthetic(n_instruments: int, seed: int = 2026) -> dict[str, np.ndarray]:
             tol.append(np.full(count, np.nan))
             continue
         parents = first[lv - 1] + rng.integers(0, LEVELS[lv - 1], count)  # each standard keeps its parent
-        phase = rng.integers(0, 300, count)
+        phase = rng.integers(0, 30, count)
         for year in range(YEARS):
-            day = base - 200 + 60 * (5 - lv) + 365 * year + phase  # higher levels are calibrated first
+            day = base - 200 + 40 * lv + 365 * year + phase  # higher levels are calibrated first
             std.append(ids)
             ref.append(parents)
             on.append(day)
