@@ -29,7 +29,8 @@ from jiliang.metrology.traceability import (
     tolerance_from_accuracy,
 )
 from jiliang.services import instruments, organisations, standards, traceability, verifications
-from jiliang.store.models import AuditEntry, StandardCalibration
+from jiliang.services.platform import Platform
+from jiliang.store.models import AuditEntry, MeasurementStandard, StandardCalibration
 from tests.factories import CITY, PROVINCE, World, authorise_all, credit_code, instrument_raw
 
 
@@ -581,3 +582,29 @@ def test_engine_results_keep_the_callers_order() -> None:
     assert list(res.depth) == [3, 2, 1] and list(res.anchor) == [2, 2, 2]
     assert np.allclose(res.u, [math.sqrt(21) * 1e-3, math.sqrt(5) * 1e-3, 1e-3])
     assert g.chain_of_calibration(0) == [0, 1, 2]
+
+
+def test_the_demo_city_has_a_hierarchy_with_the_planted_faults(platform: Platform, backend: str) -> None:
+    """Traceability works on the demo city: anchors, a lapsed link, a 3:1 TUR, an out-of-tolerance recall."""
+    if backend != "sqlite":
+        pytest.skip("the demo city is built on SQLite here; the service tests above cover PostgreSQL")
+    from jiliang.demo import DemoConfig, build_demo
+    from jiliang.demo import traceability as trace_demo
+
+    summary = build_demo(platform, DemoConfig(instruments=3000, seed=6), password="x" * 12, snapshots=False)
+    assert summary.calibrations > 200
+    with platform.reading() as s:
+        ids = {r.name: r.id for r in s.execute(select(MeasurementStandard.name, MeasurementStandard.id))}
+        oot = s.scalars(select(StandardCalibration).where(StandardCalibration.in_tolerance.is_(False))).one()
+    admin = SYSTEM
+    lapsed = traceability.standard_chain(platform, admin, ids[trace_demo.TAXI_STANDARD])
+    assert lapsed.status == "calibration_expired" and lapsed.first_broken_level == 0
+    low = traceability.standard_chain(platform, admin, ids[trace_demo.LOW_TUR_STANDARD])
+    assert low.status == "ok" and low.min_tur == pytest.approx(3.0) and low.tur_warning
+    assert low.links[-1].kind == "anchor" and "中国计量科学研究院" in low.links[-1].anchor
+    report = traceability.broken_chains(platform, admin)
+    assert report.broken > 0 and report.tur_warnings > 0
+    assert any(i.broken_standard_id == ids[trace_demo.TAXI_STANDARD] for i in report.items)
+    found = traceability.impact(platform, admin, oot.standard_id, on=oot.calibrated_on)
+    assert len(found.standards) >= 3 and found.records_total > 50 and found.instruments_total > 50
+    assert found.since is not None and (oot.calibrated_on - found.since).days < 366

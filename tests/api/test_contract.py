@@ -20,6 +20,7 @@ from jiliang.api.schemas.registry import (
     RuleOut,
     StandardDetailOut,
 )
+from jiliang.api.schemas.traceability import CalibrationOut
 from jiliang.services import instruments
 from jiliang.services.platform import Platform
 from jiliang.store import models
@@ -41,6 +42,7 @@ CONTRACTS: list[tuple[type[Any], type[BaseModel], frozenset[str]]] = [
     (models.User, UserOut, USER_EXCLUDED),
     (models.Webhook, WebhookOut, WEBHOOK_EXCLUDED),
     (models.AuditEntry, AuditEntryOut, frozenset()),
+    (models.StandardCalibration, CalibrationOut, frozenset()),
 ]
 
 
