@@ -608,3 +608,38 @@ def test_the_demo_city_has_a_hierarchy_with_the_planted_faults(platform: Platfor
     found = traceability.impact(platform, admin, oot.standard_id, on=oot.calibrated_on)
     assert len(found.standards) >= 3 and found.records_total > 50 and found.instruments_total > 50
     assert found.since is not None and (oot.calibrated_on - found.since).days < 366
+
+
+def test_the_command_line(world: World, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("the CLI is driven against the SQLite file of the world")
+    import json
+
+    from typer.testing import CliRunner
+
+    from jiliang.cli import app
+
+    t = build_trace(world)
+    url = world.platform.settings.database_url
+    env = {"JILIANG_ARGON2_MEMORY_KIB": "1024", "JILIANG_ARGON2_TIME_COST": "1", "COLUMNS": "200"}
+
+    def run(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(app, ["--database-url", url, "traceability", *args], env=env)
+        return result.exit_code, result.stdout + result.stderr
+
+    code, out = run("chain", "--instrument", str(t.instrument), "--format", "json")
+    assert code == 0, out
+    body = json.loads(out)
+    assert body["status"] == "ok" and len(body["links"]) == 4 and body["min_tur"] == pytest.approx(3.0)
+    code, out = run("chain", "--standard", str(t.working), "--on", "2025-06-01")
+    assert code == 0 and "溯源链完整有效" in out and "水流量国家计量基准" in out
+    code, out = run("impact", "--standard", str(t.provincial), "--on", "2025-12-01", "--format", "csv")
+    assert code == 0 and "JJ2025-TR-1" in out and "ZJ2025-9" in out
+    code, out = run("impact", "--standard", str(t.provincial), "--on", "2025-12-01")
+    assert code == 0 and "检定记录 1 条" in out
+    code, out = run("broken", "--format", "json")
+    assert code == 0 and json.loads(out)["checked"] == 1
+    code, out = run("chain", "--instrument", "1", "--standard", "1")
+    assert code == 2
+    code, out = run("chain", "--instrument", "999999")
+    assert code == 2 and "not found" in out
