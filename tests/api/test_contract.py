@@ -21,6 +21,7 @@ from jiliang.api.schemas.registry import (
     StandardDetailOut,
 )
 from jiliang.api.schemas.trust import SIGNING_KEY_EXCLUDED, SigningKeyOut
+from jiliang.api.schemas.traceability import CalibrationOut
 from jiliang.services import instruments
 from jiliang.services.platform import Platform
 from jiliang.store import models
@@ -43,6 +44,7 @@ CONTRACTS: list[tuple[type[Any], type[BaseModel], frozenset[str]]] = [
     (models.Webhook, WebhookOut, WEBHOOK_EXCLUDED),
     (models.AuditEntry, AuditEntryOut, frozenset()),
     (models.SigningKeyRow, SigningKeyOut, SIGNING_KEY_EXCLUDED),
+    (models.StandardCalibration, CalibrationOut, frozenset()),
 ]
 
 
