@@ -303,7 +303,7 @@ def test_bad_options_are_refused(kwargs: dict[str, object], field: str) -> None:
 
 
 def test_a_model_giving_non_finite_values_is_refused() -> None:
-    with pytest.raises(InvalidInput) as info:
+    with pytest.raises(InvalidInput) as info, np.errstate(divide="ignore"):
         propagate(lambda x: 1 / (x["a"] - x["a"]), {"a": Normal(0, 1)}, trials=100, seed=1)
     assert info.value.field == "model" and "non-finite" in info.value.message
 
