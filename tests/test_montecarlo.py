@@ -312,3 +312,20 @@ def test_a_model_of_the_wrong_shape_is_refused() -> None:
     with pytest.raises(InvalidInput) as info:
         propagate(lambda x: np.ones(3), {"a": Normal(0, 1)}, trials=100, seed=1)
     assert info.value.field == "model"
+
+
+def test_propagate_outputs_takes_a_mapping_and_refuses_a_missing_output() -> None:
+    inputs = {"A": Normal(0, 1)}
+    r = propagate_outputs(lambda x: {"Y2": 2 * x["A"], "Y1": x["A"]}, inputs, ["Y1", "Y2"], trials=10_000, seed=1)
+    assert r.covariance[1, 1] == pytest.approx(4 * r.covariance[0, 0])
+    with pytest.raises(InvalidInput) as info:
+        propagate_outputs(lambda x: {"Y1": x["A"]}, inputs, ["Y1", "Y2"], trials=100, seed=1)
+    assert info.value.field == "model" and "Y2" in info.value.message
+    with pytest.raises(InvalidInput):
+        propagate_outputs(lambda x: (x["A"],), inputs, ["Y1", "Y2"], trials=100, seed=1)
+
+
+def test_a_model_naming_an_unknown_input_is_refused() -> None:
+    with pytest.raises(InvalidInput) as info:
+        propagate(lambda x: x["b"], {"a": Normal(0, 1)}, trials=100, seed=1)
+    assert info.value.field == "model" and "'b'" in info.value.message

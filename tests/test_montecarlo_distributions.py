@@ -143,6 +143,7 @@ def test_round_trip_through_spec() -> None:
         ({"kind": "multivariate_normal", "mean": [0, 0, 0], "sd": [1, 1, 1],
           "correlation": [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]}, "correlation"),
         ({"kind": "multivariate_normal", "mean": [0, 0], "sd": [1, -1]}, "sd"),
+        ({"kind": "multivariate_normal", "mean": [0, 0, 0], "sd": [1, 1]}, "sd"),
     ],
 )
 def test_bad_specs_are_refused_naming_the_key(spec: dict[str, Any], field: str) -> None:

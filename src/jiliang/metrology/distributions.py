@@ -433,6 +433,8 @@ class MultivariateNormal(Distribution):
         r = np.asarray(correlation, dtype=float)
         if s.ndim != 1 or not np.all(np.isfinite(s)) or np.any(s < 0):
             raise _refuse("sd", "必须是非负有限数值的向量", "must be a vector of non-negative finite numbers")
+        if np.asarray(mean).shape != s.shape:
+            raise _refuse("sd", "长度必须与 mean 相同", f"must have as many entries as mean ({np.asarray(mean).size})")
         if r.shape != (s.size, s.size):
             raise _refuse("correlation", f"必须是 {s.size}×{s.size} 矩阵", f"must be a {s.size}×{s.size} matrix")
         if not np.all(np.isfinite(r)) or np.any(np.abs(r) > 1) or not np.allclose(np.diag(r), 1.0):

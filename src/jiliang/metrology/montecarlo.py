@@ -206,29 +206,35 @@ class _Sampler:
         return out
 
 
-def _evaluate(fn: Model, x: Mapping[str, FloatArray], n: int, outputs: int | None) -> FloatArray:
-    """fn on one block; shape (n,) for one output, (outputs, n) for several; refuse non-finite values."""
+def _evaluate(fn: Model, x: Mapping[str, FloatArray], n: int, names: Sequence[str] | None) -> FloatArray:
+    """fn on one block: shape (n,) for one output, (len(names), n) for several; refuse non-finite values."""
     try:
         raw = fn(x)
-    except (ArithmeticError, KeyError, ValueError, TypeError) as exc:
-        raise InvalidInput(f"模型计算失败 / the model failed: {exc}", field="model") from exc
-    if outputs is not None and isinstance(raw, Mapping):
-        raw = [raw[k] for k in raw]
-    values = np.asarray(raw, dtype=float)
-    shape = (n,) if outputs is None else (outputs, n)
-    if values.shape != shape:
-        try:
-            values = np.broadcast_to(values, shape) if outputs is None else np.stack(
-                [np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in values]
-            )
-        except ValueError as exc:
-            raise InvalidInput(
-                f"模型输出形状错误 / the model returned shape {values.shape}, expected {shape}", field="model"
-            ) from exc
-        if values.shape != shape:
-            raise InvalidInput(
-                f"模型输出形状错误 / the model returned shape {values.shape}, expected {shape}", field="model"
-            )
+    except (ArithmeticError, KeyError, ValueError, TypeError, IndexError) as exc:
+        raise InvalidInput(f"模型计算失败 / the model failed: {exc!r}", field="model") from exc
+    try:
+        if names is None:
+            values = np.broadcast_to(np.asarray(raw, dtype=float), (n,))
+        else:
+            if isinstance(raw, Mapping):
+                missing = [name for name in names if name not in raw]
+                if missing:
+                    raise InvalidInput(
+                        f"模型未给出输出量 {missing[0]} / the model returned no output {missing[0]!r}", field="model"
+                    )
+                parts = [raw[name] for name in names]
+            else:
+                parts = list(raw)  # type: ignore[call-overload]
+            if len(parts) != len(names):
+                raise ValueError(f"{len(parts)} outputs for {len(names)} names")
+            values = np.stack([np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in parts])
+    except InvalidInput:
+        raise
+    except (ValueError, TypeError) as exc:
+        expected = (n,) if names is None else (len(names), n)
+        raise InvalidInput(
+            f"模型输出形状错误 / the model's output does not have shape {expected}: {exc}", field="model"
+        ) from exc
     bad = int(np.count_nonzero(~np.isfinite(values)))
     if bad:
         raise InvalidInput(
@@ -359,7 +365,7 @@ def propagate_outputs(
 ) -> MultiMonteCarloResult:
     """Several output quantities of one model from one input sample (JCGM 102 §7 style), fixed trials.
 
-    ``fn`` returns a sequence (or a mapping, in ``names`` order) of one array per output. The result has
+    ``fn`` returns a sequence of one array per output, in ``names`` order, or a mapping keyed by ``names``. The result has
     the estimates, their covariance matrix (from the same trials, so outputs sharing inputs are
     correlated) and each output's own summary with its coverage intervals.
     """
@@ -374,7 +380,7 @@ def propagate_outputs(
     start = 0
     while start < m:
         n = min(block, m - start)
-        values[:, start : start + n] = _evaluate(fn, sampler.draw(n), n, k)
+        values[:, start : start + n] = _evaluate(fn, sampler.draw(n), n, names)
         start += n
     y = values.mean(axis=1)
     covariance = np.atleast_2d(np.cov(values, ddof=1))
