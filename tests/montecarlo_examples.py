@@ -12,7 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from jiliang.metrology.distributions import Distribution, MultivariateNormal, Normal, Rectangular
+from jiliang.metrology.distributions import (
+    Arcsine,
+    CurvilinearTrapezoidal,
+    Distribution,
+    MultivariateNormal,
+    Normal,
+    Rectangular,
+    ScalarDistribution,
+    StudentT,
+)
 from jiliang.metrology.montecarlo import FloatArray
 
 ROOT3 = math.sqrt(3.0)
@@ -95,6 +104,64 @@ def microwave(x1: float, r: float, u: float = 0.005) -> Example:
     )
 
 
+def gauge(x: Mapping[str, FloatArray]) -> FloatArray:
+    """§9.5 (the GUM H.1 end gauge), linearised model: L = Ls + D + d1 + d2 − Ls(δα·θ + αs·δθ), θ = θ0 + Δ.
+
+    Lengths in nm, temperatures in °C, expansion coefficients in °C⁻¹.
+    """
+    theta = x["theta0"] + x["Delta"]
+    return x["Ls"] + x["D"] + x["d1"] + x["d2"] - x["Ls"] * (x["dalpha"] * theta + x["alpha_s"] * x["dtheta"])
+
+
+def gauge_block(t_given_by: str = "scale") -> Example:
+    """§9.5 inputs as recalled (NOT confirmed against the JCGM 101 text): the four t inputs with the GUM
+    H.1 standard uncertainties and degrees of freedom, taken as the scale of t (JCGM 101 §6.4.9) or, with
+    ``t_given_by="standard_deviation"``, as its standard deviation (the NIST Uncertainty Machine's reading).
+    """
+
+    def t(mean: float, u: float, nu: float) -> StudentT:
+        return StudentT(mean, u, nu) if t_given_by == "scale" else StudentT.from_standard_deviation(mean, u, nu)
+
+    return Example(
+        f"gauge block (t by {t_given_by})",
+        "9.5",
+        gauge,
+        {
+            "Ls": t(50_000_623.6, 25.0, 18),
+            "D": t(215.0, 5.8, 24),
+            "d1": t(0.0, 3.9, 5),
+            "d2": t(0.0, 6.7, 8),
+            "alpha_s": Rectangular(9.5e-6, 13.5e-6),
+            "theta0": Normal(-0.1, 0.2),
+            "Delta": Arcsine(-0.5, 0.5),
+            "dalpha": CurvilinearTrapezoidal(-1.0e-6, 1.0e-6, d=0.1e-6),
+            "dtheta": CurvilinearTrapezoidal(-0.050, 0.050, d=0.025),
+        },
+    )
+
+
+def gauge_moments(example: Example) -> tuple[float, float]:
+    """Exact mean and standard deviation of the §9.5 linearised model from the inputs' closed forms.
+
+    With W = δα·θ + αs·δθ (E[W] = 0 as E[δα] = E[δθ] = 0, all inputs independent):
+    E[L] = E[Ls] + E[D] + E[d1] + E[d2]; Var L = Var Ls + E[Ls²]·E[W²] + Var D + Var d1 + Var d2,
+    E[W²] = u²(δα)·E[θ²] + E[αs²]·u²(δθ).
+    """
+
+    def e_u(name: str) -> tuple[float, float]:
+        d = example.inputs[name]
+        assert isinstance(d, ScalarDistribution)
+        return d.expectation, d.standard_uncertainty
+
+    (m_ls, u_ls), (m_d, u_d), (_, u_1), (_, u_2) = (e_u(k) for k in ("Ls", "D", "d1", "d2"))
+    (m_th0, u_th0), (_, u_delta) = e_u("theta0"), e_u("Delta")
+    (m_as, u_as), (_, u_da), (_, u_dth) = e_u("alpha_s"), e_u("dalpha"), e_u("dtheta")
+    e_theta2 = m_th0**2 + u_th0**2 + u_delta**2
+    e_w2 = u_da**2 * e_theta2 + (m_as**2 + u_as**2) * u_dth**2
+    var = u_ls**2 + (m_ls**2 + u_ls**2) * e_w2 + u_d**2 + u_1**2 + u_2**2
+    return m_ls + m_d, math.sqrt(var)
+
+
 def all_examples() -> list[Example]:
     return [
         additive_normal(),
@@ -102,6 +169,7 @@ def all_examples() -> list[Example]:
         additive_dominant(),
         mass_calibration(),
         *(microwave(x1, r) for r in (0.0, 0.9) for x1 in (0.0, 0.010, 0.050)),
+        gauge_block(),
     ]
 
 

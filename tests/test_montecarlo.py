@@ -7,7 +7,8 @@ Tolerances are the numerical tolerance δ of §7.9.2 for the stated number of si
   ±3.92) and Table 3 (§9.2.3: ±3.88), as cited by the test suite of Sandia's suncal (test_examples.py,
   "Values from Table 2/3 in GUM Supplement 1"). The JCGM 101 text itself was not reachable from here;
 * the exact output distribution, computed by quadrature from the input distributions
-  (tests/montecarlo_examples.py), where the published digits could not be confirmed: §9.2.4, §9.3, §9.4.
+  (tests/montecarlo_examples.py), where the published digits could not be confirmed: §9.2.4, §9.3, §9.4;
+  for §9.5 (inputs as recalled, unconfirmed) the exact mean and standard deviation of the linearised model.
 
 §9.3: the digits given for this work (MCM y = 1.2340 mg, u = 0.0754 mg, interval [1.0834, 1.3825] mg)
 could not be confirmed. y and u agree with the exact 1.2340 mg and 0.07548 mg; the interval does not: the
@@ -39,6 +40,8 @@ from tests.montecarlo_examples import (
     additive_rectangular,
     comparison_loss_exact,
     comparison_loss_moments,
+    gauge_block,
+    gauge_moments,
     mass_calibration,
     mass_exact,
     mass_moments,
@@ -158,6 +161,28 @@ def test_9_4_comparison_loss(x1: float, r_corr: float) -> None:
     assert r.shortest[1] - r.shortest[0] < r.symmetric[1] - r.symmetric[0]
     if x1 == 0.0:
         assert r.shortest[0] <= delta and abs(r.shortest[1] - shortest[1]) <= delta
+
+
+def test_9_5_gauge_block_linearised_and_the_t_convention() -> None:
+    """§9.5 (GUM H.1 end gauge), linearised model, with t, arcsine and curvilinear trapezoidal inputs.
+
+    The inputs are as recalled, not confirmed against the JCGM 101 text; the reference is the exact mean
+    and standard deviation of this model from the inputs' closed forms (``gauge_moments``), δ of u with two
+    digits (0.5 nm). With the t inputs read as scales (JCGM 101 §6.4.9) u ≈ 35.7 nm, which is the 36 nm
+    recalled for the published Monte Carlo result (unconfirmed); read as standard deviations (NIST
+    Uncertainty Machine) u ≈ 34.2 nm — the convention moves u by more than δ, which is why it is an option.
+    """
+    results = {}
+    for convention in ("scale", "standard_deviation"):
+        ex = gauge_block(convention)
+        r = propagate(ex.model, ex.inputs, trials=M, seed=95)
+        mean, sd = gauge_moments(ex)
+        delta = numerical_tolerance(sd, 2)
+        assert delta == pytest.approx(0.5)
+        assert abs(r.y - mean) <= delta and abs(r.u - sd) <= delta
+        results[convention] = r.u
+    assert abs(results["scale"] - 36.0) <= 0.5
+    assert results["scale"] - results["standard_deviation"] > 0.5
 
 
 def test_shortest_differs_from_symmetric_for_an_asymmetric_output() -> None:
