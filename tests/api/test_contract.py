@@ -20,8 +20,8 @@ from jiliang.api.schemas.registry import (
     RuleOut,
     StandardDetailOut,
 )
-from jiliang.api.schemas.trust import SIGNING_KEY_EXCLUDED, SigningKeyOut
 from jiliang.api.schemas.traceability import CalibrationOut
+from jiliang.api.schemas.trust import SIGNING_KEY_EXCLUDED, SigningKeyOut
 from jiliang.services import instruments
 from jiliang.services.platform import Platform
 from jiliang.store import models
