@@ -12,12 +12,17 @@ Documented with examples in docs/uncertainty.md. In short::
       d:      {estimate: 215, unit: nm, U: 19.4, k: 2}
     correlations: [[V, I, -0.36]]          # or {a: V, b: I, r: -0.36}
     options: {p: 0.95, k: null, truncate_dof: true, expanded_from_rounded: false,
-              significant_digits: 2, rounding: half_even, method: gum}
+              significant_digits: 2, rounding: half_even, method: gum,      # gum | monte_carlo | both
+              trials: 1000000, adaptive: false, ndig: 2, seed: null, interval: symmetric}
 
 An input gives its standard uncertainty as ``u`` (a number in the input's unit, or a string with its own
 unit such as ``25 nm``), or as an expanded ``U`` with its ``k``, or as a ``distribution`` (converted by
 ``jiliang.metrology.distributions.from_spec``, which also supplies the estimate and ν when they are not
 given). Parsing the text is the caller's business; this module takes the parsed mapping.
+
+Monte Carlo (JCGM 101) draws each input from its distribution, or from N(x, u²), or t_ν(x, u²) when ν is
+finite (JCGM 101 6.4.9.7), correlated inputs jointly from a multivariate normal (6.4.8); see
+:func:`mc_distributions` and docs/uncertainty.md.
 """
 
 from __future__ import annotations
