@@ -133,6 +133,10 @@ def test_correlated_normal_inputs_are_drawn_jointly() -> None:
     assert mc["y"]["u"] == pytest.approx(math.sqrt(3), rel=0.01)  # u² = 1 + 1 + 2·0.5
     assert mc["z"]["u"] == pytest.approx(1.0, rel=0.01)
     assert all(v["validated"] for v in answer["validation"])  # linear in normal inputs
+    # a normal given as a distribution may be correlated too: its mean and sd are used
+    doc["inputs"]["b"] = {"distribution": {"kind": "normal", "mean": 2.0, "sd": 1.0}}
+    again = uncertainty.evaluate_document(doc)["monte_carlo"]
+    assert again["outputs"] == answer["monte_carlo"]["outputs"]
 
 
 @pytest.mark.parametrize(
@@ -179,6 +183,14 @@ def test_bad_monte_carlo_options_are_refused(options: dict[str, Any], field: str
     with pytest.raises(InvalidInput) as info:
         uncertainty.evaluate_document(additive(**options))
     assert info.value.field == field
+
+
+def test_many_outputs_times_many_trials_is_refused_before_sampling() -> None:
+    doc = additive(trials=10_000_000)
+    doc["model"] = "Y = X1 + X2 + X3 + X4\nZ = X1 - X2\nW = X3*X4"
+    with pytest.raises(InvalidInput, match="3 outputs × 10,000,000 trials") as info:
+        uncertainty.evaluate_document(doc)
+    assert info.value.field == "options.trials"
 
 
 def test_gum_answer_keeps_its_shape() -> None:

@@ -50,6 +50,7 @@ _OPTION_KEYS = {
     "trials", "adaptive", "ndig", "seed", "interval",
 }
 MAX_TRIALS = 10_000_000  # 80 MB of output values per output; also the adaptive procedure's cap
+MAX_OUTPUT_VALUES = 20_000_000  # outputs × trials kept at once by one sample of several outputs (160 MB)
 
 
 @dataclass(frozen=True)
@@ -355,7 +356,8 @@ def mc_distributions(mf: ModelFile) -> tuple[dict[str, Any], list[tuple[str, tup
     ν it is the scaled and shifted t_ν(x, u²) of JCGM 101 6.4.9.7, whose scale is the stated u (so its
     standard deviation is u·√(ν/(ν−2)), larger than u, and infinite for ν ≤ 2). Inputs linked by the
     ``correlations`` section are drawn jointly from one multivariate normal (JCGM 101 6.4.8) under the key
-    ``"a|b|…"``; every such input must be normal, that is given by estimate and u with infinite ν.
+    ``"a|b|…"``; every such input must be normal: given by estimate and u with infinite ν, or by a normal
+    ``distribution:`` (its mean and sd are used).
     """
     dists = importlib.import_module("jiliang.metrology.distributions")
     names = [i.name for i in mf.inputs]
@@ -391,12 +393,20 @@ def mc_distributions(mf: ModelFile) -> tuple[dict[str, Any], list[tuple[str, tup
                 out[name] = dists.Normal(inp.estimate, inp.u)
             continue
         group = tuple(names[i] for i in idx)
+        means, sds = [], []
         for name in group:
             why = None
-            if name in mf.distributions:
-                why = f"distribution {getattr(mf.distributions[name], 'kind', '?')}"
+            given = mf.distributions.get(name)
+            if isinstance(given, dists.Normal):
+                means.append(given.mean)
+                sds.append(given.sd)
+            elif given is not None:
+                why = f"distribution {getattr(given, 'kind', '?')}"
             elif math.isfinite(by[name].dof):
                 why = f"Student t (dof {by[name].dof:g})"
+            else:
+                means.append(by[name].estimate)
+                sds.append(by[name].u)
             if why is not None:
                 raise InvalidInput(
                     f"相关输入须为正态分布 / correlated input {name} has a non-normal {why}: Monte Carlo draws "
@@ -406,9 +416,7 @@ def mc_distributions(mf: ModelFile) -> tuple[dict[str, Any], list[tuple[str, tup
                 )
         sub = r[np.ix_(idx, idx)]
         key = "|".join(group)
-        out[key] = dists.MultivariateNormal.from_correlation(
-            [by[n].estimate for n in group], [by[n].u for n in group], sub.tolist()
-        )
+        out[key] = dists.MultivariateNormal.from_correlation(means, sds, sub.tolist())
         groups.append((key, group))
     return out, groups
 
@@ -469,6 +477,13 @@ def monte_carlo(mf: ModelFile, gum_result: gum.Result | None = None) -> dict[str
     units = {n: mf.model.unit_label(n) for n in names}
     results: dict[str, Any] = {}
     covariance = None
+    trials = o.trials if o.trials is not None else (MAX_TRIALS if o.adaptive else mc.DEFAULT_TRIALS)
+    if not o.adaptive and len(names) * trials > MAX_OUTPUT_VALUES:
+        raise InvalidInput(
+            f"输出量 × 试验次数过大 / {len(names)} outputs × {trials:,} trials exceed {MAX_OUTPUT_VALUES:,} "
+            "values kept in memory: lower options.trials",
+            field="options.trials",
+        )
     if len(names) == 1 or o.adaptive:
         for i, name in enumerate(names):
             one = fn if len(names) == 1 else (lambda x, _n=name: fn(x)[_n])
