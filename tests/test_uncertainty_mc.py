@@ -119,6 +119,19 @@ def test_t_input_convention_scale_is_the_stated_u() -> None:
     assert out["u"] == pytest.approx(0.3 * math.sqrt(5 / 3), rel=0.02)
     t975 = 2.5706  # t_5 quantile for 97.5 %
     assert out["interval"] == pytest.approx([10 - t975 * 0.3, 10 + t975 * 0.3], abs=0.01)
+    # the NIST Uncertainty Machine's reading: u is the t distribution's standard deviation
+    sd = modelfile.from_document({**doc, "options": {**doc["options"], "t_inputs": "standard_deviation"}})
+    assert modelfile.mc_distributions(sd)[0]["x"] == distributions.StudentT.from_standard_deviation(10.0, 0.3, 5.0)
+    sd_out = modelfile.evaluate(sd)["monte_carlo"]["outputs"][0]
+    assert sd_out["u"] == pytest.approx(0.3, rel=0.02)
+    assert sd_out["interval"][1] - 10 == pytest.approx(t975 * 0.3 * math.sqrt(3 / 5), abs=0.01)
+    # ν ignored: normal
+    normal = modelfile.from_document({**doc, "options": {**doc["options"], "t_inputs": "normal"}})
+    assert modelfile.mc_distributions(normal)[0]["x"] == distributions.Normal(10.0, 0.3)
+    two = {**doc, "inputs": {"x": {"estimate": 1.0, "u": 0.3, "dof": 2}}}
+    with pytest.raises(InvalidInput, match="dof > 2") as info:
+        modelfile.evaluate(modelfile.from_document({**two, "options": {**doc["options"], "t_inputs": "standard_deviation"}}))
+    assert info.value.field == "inputs.x.dof"
 
 
 def test_correlated_normal_inputs_are_drawn_jointly() -> None:
@@ -177,6 +190,7 @@ def test_adaptive_and_shortest_options() -> None:
         ({"adaptive": "yes"}, "options.adaptive"),
         ({"interval": "narrow"}, "options.interval"),
         ({"ndig": 0}, "options.ndig"),
+        ({"t_inputs": "sd"}, "options.t_inputs"),
     ],
 )
 def test_bad_monte_carlo_options_are_refused(options: dict[str, Any], field: str) -> None:

@@ -13,7 +13,8 @@ Documented with examples in docs/uncertainty.md. In short::
     correlations: [[V, I, -0.36]]          # or {a: V, b: I, r: -0.36}
     options: {p: 0.95, k: null, truncate_dof: true, expanded_from_rounded: false,
               significant_digits: 2, rounding: half_even, method: gum,      # gum | monte_carlo | both
-              trials: 1000000, adaptive: false, ndig: 2, seed: null, interval: symmetric}
+              trials: 1000000, adaptive: false, ndig: 2, seed: null, interval: symmetric,
+              t_inputs: scale}
 
 An input gives its standard uncertainty as ``u`` (a number in the input's unit, or a string with its own
 unit such as ``25 nm``), or as an expanded ``U`` with its ``k``, or as a ``distribution`` (converted by
@@ -47,8 +48,9 @@ _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)
 _INPUT_KEYS = {"estimate", "u", "U", "k", "unit", "dof", "distribution", "description"}
 _OPTION_KEYS = {
     "p", "k", "truncate_dof", "expanded_from_rounded", "significant_digits", "rounding", "method",
-    "trials", "adaptive", "ndig", "seed", "interval",
+    "trials", "adaptive", "ndig", "seed", "interval", "t_inputs",
 }
+T_INPUTS = ("scale", "standard_deviation", "normal")
 MAX_TRIALS = 10_000_000  # 80 MB of output values per output; also the adaptive procedure's cap
 MAX_OUTPUT_VALUES = 20_000_000  # outputs × trials kept at once by one sample of several outputs (160 MB)
 
@@ -62,6 +64,7 @@ class MonteCarloOptions:
     ndig: int = 2
     seed: int | None = None
     interval: str = "symmetric"
+    t_inputs: str = "scale"  # how an input with u and finite ν is drawn: see mc_distributions
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,13 @@ def _mc_options(raw: Mapping[str, Any]) -> MonteCarloOptions:
                 "区间类型无效 / options.interval must be symmetric or shortest", field="options.interval"
             )
         kw["interval"] = raw["interval"]
+    if "t_inputs" in raw:
+        if raw["t_inputs"] not in T_INPUTS:
+            raise InvalidInput(
+                f"options.t_inputs 应为 {' / '.join(T_INPUTS)} / must be one of {', '.join(T_INPUTS)}",
+                field="options.t_inputs",
+            )
+        kw["t_inputs"] = raw["t_inputs"]
     return MonteCarloOptions(**kw)
 
 
@@ -345,6 +355,7 @@ def with_overrides(mf: ModelFile, *, trials: int | None = None, seed: int | None
         "adaptive": mf.mc.adaptive,
         "ndig": mf.mc.ndig,
         "interval": mf.mc.interval,
+        "t_inputs": mf.mc.t_inputs,
     }
     return replace(mf, mc=_mc_options(raw))
 
@@ -354,7 +365,9 @@ def mc_distributions(mf: ModelFile) -> tuple[dict[str, Any], list[tuple[str, tup
 
     An input with a ``distribution:`` keeps it. One given by estimate and u is normal N(x, u²); with finite
     ν it is the scaled and shifted t_ν(x, u²) of JCGM 101 6.4.9.7, whose scale is the stated u (so its
-    standard deviation is u·√(ν/(ν−2)), larger than u, and infinite for ν ≤ 2). Inputs linked by the
+    standard deviation is u·√(ν/(ν−2)), larger than u, and infinite for ν ≤ 2); ``t_inputs:
+    standard_deviation`` takes u as the t distribution's standard deviation instead (the NIST Uncertainty
+    Machine's reading, ν > 2 needed) and ``t_inputs: normal`` ignores ν (N(x, u²)). Inputs linked by the
     ``correlations`` section are drawn jointly from one multivariate normal (JCGM 101 6.4.8) under the key
     ``"a|b|…"``; every such input must be normal: given by estimate and u with infinite ν, or by a normal
     ``distribution:`` (its mean and sd are used).
@@ -387,8 +400,17 @@ def mc_distributions(mf: ModelFile) -> tuple[dict[str, Any], list[tuple[str, tup
             inp = by[name]
             if name in mf.distributions:
                 out[name] = mf.distributions[name]
-            elif math.isfinite(inp.dof):
-                out[name] = dists.StudentT(inp.estimate, inp.u, inp.dof)
+            elif math.isfinite(inp.dof) and mf.mc.t_inputs != "normal":
+                if mf.mc.t_inputs == "scale":
+                    out[name] = dists.StudentT(inp.estimate, inp.u, inp.dof)
+                elif not inp.dof > 2:
+                    raise InvalidInput(
+                        f"自由度须大于 2 / input {name}: t_inputs standard_deviation needs dof > 2, got "
+                        f"{inp.dof:g} (use t_inputs: scale)",
+                        field=f"inputs.{name}.dof",
+                    )
+                else:
+                    out[name] = dists.StudentT.from_standard_deviation(inp.estimate, inp.u, inp.dof)
             else:
                 out[name] = dists.Normal(inp.estimate, inp.u)
             continue
@@ -402,7 +424,7 @@ def mc_distributions(mf: ModelFile) -> tuple[dict[str, Any], list[tuple[str, tup
                 sds.append(given.sd)
             elif given is not None:
                 why = f"distribution {getattr(given, 'kind', '?')}"
-            elif math.isfinite(by[name].dof):
+            elif math.isfinite(by[name].dof) and mf.mc.t_inputs != "normal":
                 why = f"Student t (dof {by[name].dof:g})"
             else:
                 means.append(by[name].estimate)
@@ -411,7 +433,7 @@ def mc_distributions(mf: ModelFile) -> tuple[dict[str, Any], list[tuple[str, tup
                 raise InvalidInput(
                     f"相关输入须为正态分布 / correlated input {name} has a non-normal {why}: Monte Carlo draws "
                     "correlated inputs jointly from a multivariate normal (JCGM 101 6.4.8); give it by estimate "
-                    "and u without dof, or use method: gum",
+                    "and u without dof (or set options.t_inputs: normal), or use method: gum",
                     field=f"inputs.{name}",
                 )
         sub = r[np.ix_(idx, idx)]
@@ -546,7 +568,8 @@ def evaluate(mf: ModelFile) -> dict[str, Any]:
     if mf.method == "gum":
         return out
     out["options"].update(
-        trials=mf.mc.trials, adaptive=mf.mc.adaptive, ndig=mf.mc.ndig, seed=mf.mc.seed, interval=mf.mc.interval
+        trials=mf.mc.trials, adaptive=mf.mc.adaptive, ndig=mf.mc.ndig, seed=mf.mc.seed, interval=mf.mc.interval,
+        t_inputs=mf.mc.t_inputs,
     )
     mc_answer = monte_carlo(mf, gum_result)
     results = mc_answer.pop("_results")
