@@ -56,7 +56,7 @@ def test_u_with_its_own_unit_and_expanded_U_are_converted() -> None:
         ({"correlations": [["Ls", "d", 0.9], ["Ls", "theta", 0.9], ["d", "theta", -0.9]]}, "correlations"),
         ({"correlations": [["Ls", "nope", 0.1]]}, "correlations"),
         ({"options": {"p": 1.5}}, "options.p"),
-        ({"options": {"method": "monte_carlo"}}, "options.method"),
+        ({"options": {"method": "quasi_random"}}, "options.method"),
         ({"outputs": {"L": {"unit": "kg"}}}, "outputs.L.unit"),
     ],
 )

@@ -561,6 +561,12 @@ app.add_typer(_keys.app, name="keys")
 from jiliang.commands import dcc as _dcc  # noqa: E402
 
 app.add_typer(_dcc.app, name="dcc")
+# ---------------------------------------------------------------------------------------------------
+# Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
+# are imported here, at the end, once those exist).
+from jiliang.commands import traceability as _traceability  # noqa: E402
+
+app.add_typer(_traceability.app, name="traceability")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

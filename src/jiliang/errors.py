@@ -100,3 +100,9 @@ class ImportRefused(InvalidInput):
 
     def __hash__(self) -> int:
         return id(self)
+
+
+class InvalidDistribution(InvalidInput):
+    """A probability distribution for an input quantity is refused: unknown kind, missing or bad key."""
+
+    code = "invalid"

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Argon2id cost (RFC 9106 §4: 64 MiB, 3 passes is the second recommended option). Tests lower it.
     argon2_memory_kib: int = Field(default=65536, ge=1024)
     argon2_time_cost: int = Field(default=3, ge=1)
+    # Traceability: a link whose test uncertainty ratio (tolerance / 2u) is below this is warned about
+    # (4:1 after ANSI/NCSL Z540.3 and ILAC practice); chains deeper than max_depth links count as broken.
+    min_test_uncertainty_ratio: float = Field(default=4.0, gt=0)
+    traceability_max_depth: int = Field(default=12, ge=2, le=64)
     coverage: CoverageDefinition = Field(default_factory=CoverageDefinition)
     data_dir: Path = Path("jiliang-data")
 <<<<<<< HEAD

@@ -20,6 +20,7 @@ from jiliang.api.schemas.registry import (
     RuleOut,
     StandardDetailOut,
 )
+from jiliang.api.schemas.traceability import CalibrationOut
 from jiliang.api.schemas.trust import SIGNING_KEY_EXCLUDED, SigningKeyOut
 from jiliang.services import instruments
 from jiliang.services.platform import Platform
@@ -43,6 +44,7 @@ CONTRACTS: list[tuple[type[Any], type[BaseModel], frozenset[str]]] = [
     (models.Webhook, WebhookOut, WEBHOOK_EXCLUDED),
     (models.AuditEntry, AuditEntryOut, frozenset()),
     (models.SigningKeyRow, SigningKeyOut, SIGNING_KEY_EXCLUDED),
+    (models.StandardCalibration, CalibrationOut, frozenset()),
 ]
 
 

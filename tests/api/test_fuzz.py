@@ -71,6 +71,15 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
         "model": "y = a*b",
         "inputs": {"a": {"estimate": 1.0, "u": 0.1}, "b": {"estimate": 2.0, "u": 0.2, "dof": 9}},
     }
+    bases[("POST", "/api/v1/traceability/calibrations")] = {
+        "standard_id": 1,
+        "anchor_name": "国家计量基准",
+        "certificate_no": "FUZZ-1",
+        "calibrated_on": "2026-01-01",
+        "valid_until": "2027-01-01",
+        "expanded_uncertainty": 0.01,
+    }
+    bases[("POST", "/api/v1/traceability/standards/1/impact")] = {"on": "2026-06-01"}
     return bases
 
 

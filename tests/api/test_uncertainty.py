@@ -7,6 +7,7 @@ import json
 from jiliang.metrology import modelfile
 from tests.api.conftest import Api
 from tests.test_uncertainty_file import EXAMPLES, doc
+from tests.test_uncertainty_mc import additive
 
 
 def test_api_answers_result_budget_and_chart(api: Api) -> None:
@@ -29,3 +30,16 @@ def test_api_refuses_bad_model_with_422_naming_the_input(api: Api) -> None:
     assert r.status_code == 422
     assert r.json()["error"]["field"] == "inputs.d.u"
     assert api.post("/api/v1/uncertainty/evaluate", None, json=doc()).status_code == 401
+
+
+def test_api_returns_monte_carlo_validation_and_histogram(api: Api) -> None:
+    r = api.post("/api/v1/uncertainty/evaluate", "city", json=additive(method="both"))
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["monte_carlo"]["seed"] == 7 and answer["validation"][0]["validated"] is True
+    chart = answer["histograms"]["Y"]
+    series = chart["series"][0]
+    assert series["type"] == "bar" and sum(n for _, n in series["data"]) == 100_000
+    assert len(series["markLine"]["data"]) == 4  # MC and GUM interval ends
+    r = api.post("/api/v1/uncertainty/evaluate", "city", json=additive(trials=True))
+    assert r.status_code == 422 and r.json()["error"]["field"] == "options.trials"

@@ -30,6 +30,7 @@ ROUTERS = [
     "uncertainty",
     "trust",
     "dcc",
+    "traceability",
 ]
 
 REQUEST_ID = "x-request-id"

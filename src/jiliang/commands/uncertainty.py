@@ -29,15 +29,22 @@ def _g(x: float | None, digits: int = 6) -> str:
 def evaluate(
     file: Annotated[Path, typer.Argument(help="模型文件（YAML 或 JSON）/ model file (YAML or JSON)")],
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    trials: Annotated[
+        int | None, typer.Option("--trials", help="蒙特卡洛试验次数（覆盖文件）/ Monte Carlo trials (overrides the file)")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="随机种子（覆盖文件）/ random seed (overrides the file)")
+    ] = None,
 ) -> None:
-    """按 GUM 评定模型文件 / evaluate a model file by the GUM (result, budget, correlations)."""
+    """评定模型文件（GUM 和/或蒙特卡洛）/ evaluate a model file by the GUM and/or JCGM 101 Monte Carlo."""
     try:
-        answer = uncertainty.evaluate_path(file)
+        answer = uncertainty.evaluate_path(file, trials=trials, seed=seed)
     except JiliangError as exc:
         err.print(f"[red]{exc.message}[/red]" + (f" [dim]({exc.field})[/dim]" if exc.field else ""))
         raise typer.Exit(code=2) from exc
     if as_json:
         answer.pop("charts", None)
+        answer.pop("histograms", None)
         typer.echo(json.dumps(answer, ensure_ascii=False, indent=2, allow_nan=False, default=_jsonable))
         return
     _print(answer)
@@ -50,6 +57,44 @@ def _jsonable(x: Any) -> Any:
 def _print(answer: dict[str, Any]) -> None:
     if answer.get("title"):
         console.print(f"[bold]{answer['title']}[/bold]")
+    if "outputs" in answer:
+        _print_gum(answer)
+    if "monte_carlo" in answer:
+        _print_mc(answer["monte_carlo"], answer.get("validation", []))
+
+
+def _print_mc(mc: dict[str, Any], validation: list[dict[str, Any]]) -> None:
+    run = f"{mc['trials']:,} 次试验 / trials, seed {mc['seed']}" + (", 自适应 / adaptive" if mc["adaptive"] else "")
+    table = Table(title=f"蒙特卡洛 (JCGM 101) / Monte Carlo — {run}")
+    kind = "概率对称 / symmetric" if mc["interval_kind"] == "symmetric" else "最短 / shortest"
+    for col in ("输出 / output", "y", "u(y)", "p", f"包含区间 / interval ({kind})", "单位 / unit"):
+        table.add_column(col, justify="left" if col.startswith(("输出", "单位")) else "right")
+    for o in mc["outputs"]:
+        low, high = o["interval"]
+        table.add_row(o["name"], _g(o["y"], 8), _g(o["u"], 4), f"{o['p']:g}", f"[{_g(low, 6)}, {_g(high, 6)}]", o["unit"])
+    console.print(table)
+    for o in mc["outputs"]:
+        if not o["converged"]:
+            console.print(
+                f"[yellow]自适应程序未在上限内稳定 / the adaptive procedure did not stabilise within "
+                f"{o['trials']:,} trials ({o['name']})[/yellow]"
+            )
+    if not validation:
+        return
+    check = Table(title="GUM 验证 (JCGM 101 §8) / validation of the GUM result")
+    for col in ("输出 / output", "结论 / verdict", "d_low", "d_high", "δ", "GUM y ± U", "MC"):
+        check.add_column(col, justify="left" if col.startswith(("输出", "结论")) else "right")
+    for v in validation:
+        verdict = "[green]通过 / validated[/green]" if v["validated"] else "[red]未通过 / not validated[/red]"
+        g, m = v["gum_interval"], v["mc_interval"]
+        check.add_row(
+            v["output"], verdict, _g(v["d_low"], 2), _g(v["d_high"], 2), _g(v["delta"], 2),
+            f"[{_g(g[0], 6)}, {_g(g[1], 6)}]", f"[{_g(m[0], 6)}, {_g(m[1], 6)}]",
+        )
+    console.print(check)
+
+
+def _print_gum(answer: dict[str, Any]) -> None:
     summary = Table(title="结果 / result")
     for col in ("输出 / output", "y", "u_c", "ν_eff", "k", "p", "U", "报告 / reported"):
         summary.add_column(

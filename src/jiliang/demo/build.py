@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from jiliang.demo import bulk, city
+from jiliang.demo import traceability as trace_demo
 from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
 from jiliang.domain.access import SYSTEM
 from jiliang.domain.filing import InstrumentDraft
@@ -46,6 +47,7 @@ class DemoSummary:
     organisations: int = 0
     standards: int = 0
     snapshots: int = 0
+    calibrations: int = 0  # of measurement standards (the traceability hierarchy)
     seconds: float = 0.0
     accounts: list[DemoAccount] = field(default_factory=list)
 
@@ -87,6 +89,10 @@ def build_demo(
             organisations.add_region(platform, SYSTEM, code, zh, en)
     org_ids = _organisations(platform, st, via_services, progress)
     std_ids = _standards(platform, st, org_ids)
+    trace = trace_demo.build_hierarchy(platform, st, org_ids, std_ids)
+    summary.standards += trace.standards
+    summary.organisations += 2
+    summary.calibrations = trace.calibrations
     for auth in st.authorisations:
         standards.authorise(platform, SYSTEM, {**auth, "institution_id": org_ids[auth["institution"]]})
     writer = _via_services if via_services else _in_bulk

@@ -396,6 +396,7 @@ class Model:
         output_units: Mapping[str, pint.Unit],
         kernel: Callable[[Sequence[Any]], tuple[list[Any], list[Grad]]],
         text: str | None = None,
+        value_kernel: Callable[[Sequence[Any]], list[Any]] | None = None,
     ) -> None:
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
@@ -403,6 +404,7 @@ class Model:
         self.output_units = dict(output_units)
         self.text = text
         self._kernel = kernel
+        self._value_kernel = value_kernel
         self._in_factor = np.array([si_factor(self.input_units[n]) for n in self.inputs], dtype=float)
         self._out_factor = np.array([si_factor(self.output_units[n]) for n in self.outputs], dtype=float)
 
@@ -493,7 +495,17 @@ class Model:
                 grads.append(r.d)
             return vals, grads
 
-        return cls(used, outputs, in_units, out_units, kernel, text)
+        def value_kernel(values: Sequence[Any]) -> list[Any]:
+            # no seeded derivatives: every gradient dict stays empty, so only values are computed
+            venv: dict[str, Dual] = {n: Dual(values[i]) for n, i in index.items()}
+            vals: list[Any] = []
+            for eq in equations:
+                r = _evaluate(eq.expression, venv)
+                venv[eq.output] = r
+                vals.append(r.v)
+            return vals
+
+        return cls(used, outputs, in_units, out_units, kernel, text, value_kernel)
 
     @classmethod
     def from_callable(
@@ -548,7 +560,10 @@ class Model:
                     grads[i][j] = np.imag(r) / h
             return vals, grads
 
-        return cls(names, outputs, in_units, out_units, kernel, getattr(fn, "__name__", None))
+        def value_kernel(values: Sequence[Any]) -> list[Any]:
+            return [np.real(v) for v in call([np.asarray(v, dtype=float) for v in values])]
+
+        return cls(names, outputs, in_units, out_units, kernel, getattr(fn, "__name__", None), value_kernel)
 
     # ---- evaluation
 
@@ -572,6 +587,23 @@ class Model:
             for j, g in grads[i].items():
                 jac[i, j] = np.broadcast_to(g, shape) * (self._in_factor[j] / self._out_factor[i])
         return Evaluation(y, jac)
+
+    def values(self, values: Mapping[str, ArrayLike]) -> FloatArray:
+        """Outputs only, shape (m, *S), in the declared units: the Monte Carlo path needs no Jacobian."""
+        missing = [n for n in self.inputs if n not in values]
+        if missing:
+            raise InvalidInput(
+                f"缺少输入 / missing input(s) {', '.join(missing)}", field=f"inputs.{missing[0]}"
+            )
+        arrays = [
+            np.asarray(values[n], dtype=float) * f for n, f in zip(self.inputs, self._in_factor, strict=True)
+        ]
+        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        vals = self._value_kernel(arrays) if self._value_kernel is not None else self._kernel(arrays)[0]
+        y = np.empty((len(self.outputs), *shape))
+        for i, v in enumerate(vals):
+            y[i] = np.real(np.broadcast_to(v, shape)) / self._out_factor[i]
+        return y
 
     def unit_label(self, name: str) -> str:
         """A short unit symbol for display ('' when dimensionless)."""

@@ -12,12 +12,18 @@ Documented with examples in docs/uncertainty.md. In short::
       d:      {estimate: 215, unit: nm, U: 19.4, k: 2}
     correlations: [[V, I, -0.36]]          # or {a: V, b: I, r: -0.36}
     options: {p: 0.95, k: null, truncate_dof: true, expanded_from_rounded: false,
-              significant_digits: 2, rounding: half_even, method: gum}
+              significant_digits: 2, rounding: half_even, method: gum,      # gum | monte_carlo | both
+              trials: 1000000, adaptive: false, ndig: 2, seed: null, interval: symmetric,
+              t_inputs: scale}
 
 An input gives its standard uncertainty as ``u`` (a number in the input's unit, or a string with its own
 unit such as ``25 nm``), or as an expanded ``U`` with its ``k``, or as a ``distribution`` (converted by
 ``jiliang.metrology.distributions.from_spec``, which also supplies the estimate and ν when they are not
 given). Parsing the text is the caller's business; this module takes the parsed mapping.
+
+Monte Carlo (JCGM 101) draws each input from its distribution, or from N(x, u²), or t_ν(x, u²) when ν is
+finite (JCGM 101 6.4.9.7), correlated inputs jointly from a multivariate normal (6.4.8); see
+:func:`mc_distributions` and docs/uncertainty.md.
 """
 
 from __future__ import annotations
@@ -26,9 +32,10 @@ import importlib
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import yaml  # type: ignore[import-untyped]
 
 from jiliang.errors import InvalidInput
@@ -39,7 +46,25 @@ MAX_INPUTS = 500
 METHODS = ("gum", "monte_carlo", "both")
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 _INPUT_KEYS = {"estimate", "u", "U", "k", "unit", "dof", "distribution", "description"}
-_OPTION_KEYS = {"p", "k", "truncate_dof", "expanded_from_rounded", "significant_digits", "rounding", "method"}
+_OPTION_KEYS = {
+    "p", "k", "truncate_dof", "expanded_from_rounded", "significant_digits", "rounding", "method",
+    "trials", "adaptive", "ndig", "seed", "interval", "t_inputs",
+}
+T_INPUTS = ("scale", "standard_deviation", "normal")
+MAX_TRIALS = 10_000_000  # 80 MB of output values per output; also the adaptive procedure's cap
+MAX_OUTPUT_VALUES = 20_000_000  # outputs × trials kept at once by one sample of several outputs (160 MB)
+
+
+@dataclass(frozen=True)
+class MonteCarloOptions:
+    """JCGM 101 settings of a model file: fixed ``trials`` or the adaptive procedure to ``ndig`` digits."""
+
+    trials: int | None = None
+    adaptive: bool = False
+    ndig: int = 2
+    seed: int | None = None
+    interval: str = "symmetric"
+    t_inputs: str = "scale"  # how an input with u and finite ν is drawn: see mc_distributions
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,10 @@ class ModelFile:
     options: gum.Options
     method: str
     descriptions: dict[str, str]
+    # inputs given by a ``distribution:`` spec keep it here for Monte Carlo; the others are built from
+    # estimate, u and ν when Monte Carlo runs (normal, or scaled-and-shifted t when ν is finite)
+    distributions: dict[str, Any] = field(default_factory=dict)
+    mc: MonteCarloOptions = field(default_factory=MonteCarloOptions)
 
 
 def parse_text(text: str) -> Mapping[str, Any]:
@@ -95,7 +124,7 @@ def _u_in_unit(value: Any, unit: str | None, where: str) -> float:
     return _number(value, where)
 
 
-def _distribution(name: str, spec: Any) -> tuple[float, float, float]:
+def _distribution(name: str, spec: Any) -> tuple[float, float, float, Any]:
     """(expectation, standard uncertainty, dof) of a distribution, through the Monte Carlo module."""
     where = f"inputs.{name}.distribution"
     if not isinstance(spec, Mapping) or "kind" not in spec:
@@ -114,10 +143,18 @@ def _distribution(name: str, spec: Any) -> tuple[float, float, float]:
         raise
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"分布无效 / {where}: {exc}", field=where) from exc
-    return float(dist.expectation), float(dist.standard_uncertainty), float(getattr(dist, "dof", math.inf))
+    try:
+        moments = float(dist.expectation), float(dist.standard_uncertainty), float(getattr(dist, "dof", math.inf))
+    except TypeError as exc:  # a vector distribution has array moments
+        raise InvalidInput(
+            f"输入 {name} 须为标量分布 / {where}: input {name} needs a scalar distribution, "
+            "give correlated normal inputs through 'correlations'",
+            field=where,
+        ) from exc
+    return (*moments, dist)
 
 
-def _input(name: str, spec: Any) -> tuple[gum.Input, str | None, str]:
+def _input(name: str, spec: Any) -> tuple[gum.Input, str | None, str, Any]:
     where = f"inputs.{name}"
     if not isinstance(spec, Mapping):
         raise InvalidInput(f"输入应为映射 / {where} must be a mapping (estimate, u, unit, …)", field=where)
@@ -135,8 +172,9 @@ def _input(name: str, spec: Any) -> tuple[gum.Input, str | None, str]:
             f"不确定度须且只须给一种 / {where}: give exactly one of u, U (with k), distribution", field=where
         )
     dof = math.inf
+    dist = None
     if "distribution" in spec:
-        estimate, u, dof = _distribution(name, spec["distribution"])
+        estimate, u, dof, dist = _distribution(name, spec["distribution"])
         if "estimate" in spec:
             estimate = _number(spec["estimate"], f"{where}.estimate")
     else:
@@ -157,7 +195,7 @@ def _input(name: str, spec: Any) -> tuple[gum.Input, str | None, str]:
     if "dof" in spec and spec["dof"] is not None:
         dof = _number(spec["dof"], f"{where}.dof") if spec["dof"] not in ("inf", ".inf") else math.inf
     gum.check_input(name, estimate, u, dof)
-    return gum.Input(name, estimate, u, dof), unit, str(spec.get("description", ""))
+    return gum.Input(name, estimate, u, dof), unit, str(spec.get("description", "")), dist
 
 
 def _correlations(raw: Any) -> dict[tuple[str, str], float]:
@@ -184,6 +222,39 @@ def _correlations(raw: Any) -> dict[tuple[str, str], float]:
             )
         out[(a, b)] = _number(r, f"correlations[{a},{b}]")
     return out
+
+
+def _mc_options(raw: Mapping[str, Any]) -> MonteCarloOptions:
+    kw: dict[str, Any] = {}
+    for key, low in (("trials", 2), ("seed", 0), ("ndig", 1)):
+        value = raw.get(key)
+        if value is None:
+            continue
+        high = {"trials": MAX_TRIALS, "seed": 2**128 - 1, "ndig": 10}[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(
+                f"options.{key} 应为 {low}…{high} 的整数 / must be an integer in {low}…{high}, got {value!r}",
+                field=f"options.{key}",
+            )
+        kw[key] = value
+    if "adaptive" in raw:
+        if not isinstance(raw["adaptive"], bool):
+            raise InvalidInput("options.adaptive 应为 true/false / must be true or false", field="options.adaptive")
+        kw["adaptive"] = raw["adaptive"]
+    if "interval" in raw:
+        if raw["interval"] not in ("symmetric", "shortest"):
+            raise InvalidInput(
+                "区间类型无效 / options.interval must be symmetric or shortest", field="options.interval"
+            )
+        kw["interval"] = raw["interval"]
+    if "t_inputs" in raw:
+        if raw["t_inputs"] not in T_INPUTS:
+            raise InvalidInput(
+                f"options.t_inputs 应为 {' / '.join(T_INPUTS)} / must be one of {', '.join(T_INPUTS)}",
+                field="options.t_inputs",
+            )
+        kw["t_inputs"] = raw["t_inputs"]
+    return MonteCarloOptions(**kw)
 
 
 def _options(raw: Any) -> tuple[gum.Options, str]:
@@ -238,14 +309,16 @@ def from_document(doc: Mapping[str, Any]) -> ModelFile:
         )
     if len(raw_inputs) > MAX_INPUTS:
         raise InvalidInput(f"输入过多 / more than {MAX_INPUTS} inputs", field="inputs")
-    inputs, units, descriptions = [], {}, {}
+    inputs, units, descriptions, distributions = [], {}, {}, {}
     for name, spec in raw_inputs.items():
         if not isinstance(name, str):
             raise InvalidInput(f"输入名应为字符串 / input name {name!r} must be a string", field="inputs")
-        inp, unit, desc = _input(name, spec)
+        inp, unit, desc, dist = _input(name, spec)
         inputs.append(inp)
         units[name] = unit
         descriptions[name] = desc
+        if dist is not None:
+            distributions[name] = dist
     raw_outputs = doc.get("outputs") or {}
     if not isinstance(raw_outputs, Mapping):
         raise InvalidInput("outputs 应为映射 / outputs must map output names to {unit: …}", field="outputs")
@@ -259,6 +332,7 @@ def from_document(doc: Mapping[str, Any]) -> ModelFile:
         output_units[str(name)] = unit
     model = Model.parse(text, units=units, output_units=output_units, inputs=list(raw_inputs))
     options, method = _options(doc.get("options"))
+    raw_options = doc.get("options") or {}
     title = doc.get("title")
     return ModelFile(
         title=str(title) if title is not None else "",
@@ -268,18 +342,218 @@ def from_document(doc: Mapping[str, Any]) -> ModelFile:
         options=options,
         method=method,
         descriptions=descriptions,
+        distributions=distributions,
+        mc=_mc_options(raw_options),
     )
 
 
-def evaluate(mf: ModelFile) -> dict[str, Any]:
-    """The GUM evaluation of a model file as a JSON-ready mapping; Monte Carlo is not wired here yet."""
-    if mf.method != "gum":
+def with_overrides(mf: ModelFile, *, trials: int | None = None, seed: int | None = None) -> ModelFile:
+    """The same model file with ``trials`` and/or ``seed`` replaced (the CLI's --trials/--seed), checked."""
+    raw: dict[str, Any] = {
+        "trials": mf.mc.trials if trials is None else trials,
+        "seed": mf.mc.seed if seed is None else seed,
+        "adaptive": mf.mc.adaptive,
+        "ndig": mf.mc.ndig,
+        "interval": mf.mc.interval,
+        "t_inputs": mf.mc.t_inputs,
+    }
+    return replace(mf, mc=_mc_options(raw))
+
+
+def mc_distributions(mf: ModelFile) -> tuple[dict[str, Any], list[tuple[str, tuple[str, ...]]]]:
+    """The Monte Carlo input distributions, keyed for ``montecarlo.propagate``, and the joint groups.
+
+    An input with a ``distribution:`` keeps it. One given by estimate and u is normal N(x, u²); with finite
+    ν it is the scaled and shifted t_ν(x, u²) of JCGM 101 6.4.9.7, whose scale is the stated u (so its
+    standard deviation is u·√(ν/(ν−2)), larger than u, and infinite for ν ≤ 2); ``t_inputs:
+    standard_deviation`` takes u as the t distribution's standard deviation instead (the NIST Uncertainty
+    Machine's reading, ν > 2 needed) and ``t_inputs: normal`` ignores ν (N(x, u²)). Inputs linked by the
+    ``correlations`` section are drawn jointly from one multivariate normal (JCGM 101 6.4.8) under the key
+    ``"a|b|…"``; every such input must be normal: given by estimate and u with infinite ν, or by a normal
+    ``distribution:`` (its mean and sd are used).
+    """
+    dists = importlib.import_module("jiliang.metrology.distributions")
+    names = [i.name for i in mf.inputs]
+    by = {i.name: i for i in mf.inputs}
+    r = gum.correlation_matrix(names, mf.correlations)  # validated: names known, |r| ≤ 1, PSD
+    # connected components of the non-zero correlations
+    parent = list(range(len(names)))
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a in range(len(names)):
+        for b in range(a + 1, len(names)):
+            if r[a, b] != 0.0:
+                parent[root(a)] = root(b)
+    members: dict[int, list[int]] = {}
+    for a in range(len(names)):
+        members.setdefault(root(a), []).append(a)
+    out: dict[str, Any] = {}
+    groups: list[tuple[str, tuple[str, ...]]] = []
+    for idx in members.values():
+        if len(idx) == 1:
+            name = names[idx[0]]
+            inp = by[name]
+            if name in mf.distributions:
+                out[name] = mf.distributions[name]
+            elif math.isfinite(inp.dof) and mf.mc.t_inputs != "normal":
+                if mf.mc.t_inputs == "scale":
+                    out[name] = dists.StudentT(inp.estimate, inp.u, inp.dof)
+                elif not inp.dof > 2:
+                    raise InvalidInput(
+                        f"自由度须大于 2 / input {name}: t_inputs standard_deviation needs dof > 2, got "
+                        f"{inp.dof:g} (use t_inputs: scale)",
+                        field=f"inputs.{name}.dof",
+                    )
+                else:
+                    out[name] = dists.StudentT.from_standard_deviation(inp.estimate, inp.u, inp.dof)
+            else:
+                out[name] = dists.Normal(inp.estimate, inp.u)
+            continue
+        group = tuple(names[i] for i in idx)
+        means, sds = [], []
+        for name in group:
+            why = None
+            given = mf.distributions.get(name)
+            if isinstance(given, dists.Normal):
+                means.append(given.mean)
+                sds.append(given.sd)
+            elif given is not None:
+                why = f"distribution {getattr(given, 'kind', '?')}"
+            elif math.isfinite(by[name].dof) and mf.mc.t_inputs != "normal":
+                why = f"Student t (dof {by[name].dof:g})"
+            else:
+                means.append(by[name].estimate)
+                sds.append(by[name].u)
+            if why is not None:
+                raise InvalidInput(
+                    f"相关输入须为正态分布 / correlated input {name} has a non-normal {why}: Monte Carlo draws "
+                    "correlated inputs jointly from a multivariate normal (JCGM 101 6.4.8); give it by estimate "
+                    "and u without dof (or set options.t_inputs: normal), or use method: gum",
+                    field=f"inputs.{name}",
+                )
+        sub = r[np.ix_(idx, idx)]
+        key = "|".join(group)
+        out[key] = dists.MultivariateNormal.from_correlation(means, sds, sub.tolist())
+        groups.append((key, group))
+    return out, groups
+
+
+def mc_function(mf: ModelFile, groups: list[tuple[str, tuple[str, ...]]]) -> Any:
+    """The model on arrays of trials, for ``montecarlo.propagate``: outputs in their declared units."""
+    model = mf.model
+    single = len(model.outputs) == 1
+
+    def fn(x: Mapping[str, Any]) -> Any:
+        values = dict(x)
+        for key, group in groups:
+            joint = values.pop(key)
+            for i, name in enumerate(group):
+                values[name] = joint[i]
+        y = model.values(values)
+        return y[0] if single else {name: y[i] for i, name in enumerate(model.outputs)}
+
+    return fn
+
+
+def _histogram(h: Any) -> dict[str, Any]:
+    return {"counts": h.counts.tolist(), "edges": h.edges.tolist()}
+
+
+def _mc_output(name: str, unit: str, res: Any, kind: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "unit": unit,
+        "y": res.y,
+        "u": res.u,
+        "p": res.p,
+        "interval": list(res.interval(kind)),
+        "symmetric": list(res.symmetric),
+        "shortest": list(res.shortest),
+        "trials": res.trials,
+        "converged": res.converged,
+        "tolerance": res.tolerance,
+        "histogram": _histogram(res.histogram),
+    }
+
+
+def monte_carlo(mf: ModelFile, gum_result: gum.Result | None = None) -> dict[str, Any]:
+    """JCGM 101 for a model file: each output's y, u, coverage interval, histogram, and the run's settings.
+
+    One output: ``montecarlo.propagate`` (fixed trials or adaptive). Several outputs with fixed trials:
+    ``propagate_outputs``, one sample for all, so their covariance and correlation come too. Several
+    outputs with ``adaptive: true``: ``propagate`` once per output with the same seed (hence the same input
+    draws), without covariance. When ``gum_result`` is given (method both) and the procedure is adaptive,
+    each output is stabilised to δ/5 of its GUM u (JCGM 101 §8.2).
+    """
+    mc = importlib.import_module("jiliang.metrology.montecarlo")
+    inputs, groups = mc_distributions(mf)
+    fn = mc_function(mf, groups)
+    o = mf.mc
+    p = mf.options.p
+    names = mf.model.outputs
+    units = {n: mf.model.unit_label(n) for n in names}
+    results: dict[str, Any] = {}
+    covariance = None
+    trials = o.trials if o.trials is not None else (MAX_TRIALS if o.adaptive else mc.DEFAULT_TRIALS)
+    if not o.adaptive and len(names) * trials > MAX_OUTPUT_VALUES:
         raise InvalidInput(
-            "Monte Carlo 方法尚不可用 / method monte_carlo is not available in this build: use method: gum",
-            field="options.method",
+            f"输出量 × 试验次数过大 / {len(names)} outputs × {trials:,} trials exceed {MAX_OUTPUT_VALUES:,} "
+            "values kept in memory: lower options.trials",
+            field="options.trials",
         )
-    result = gum.evaluate(mf.model, mf.inputs, mf.correlations, mf.options)
-    out = gum.as_dict(result)
+    if len(names) == 1 or o.adaptive:
+        for i, name in enumerate(names):
+            one = fn if len(names) == 1 else (lambda x, _n=name: fn(x)[_n])
+            tolerance = None
+            if o.adaptive and gum_result is not None:
+                tolerance = mc.numerical_tolerance(gum_result.outputs[i].u, o.ndig) / 5
+            results[name] = mc.propagate(
+                one, inputs, trials=o.trials, p=p, seed=o.seed, adaptive=o.adaptive, ndig=o.ndig,
+                interval=o.interval, tolerance=tolerance,
+            )
+        seed = next(iter(results.values())).seed
+    else:
+        multi = mc.propagate_outputs(fn, inputs, names, trials=o.trials, p=p, seed=o.seed)
+        results = dict(multi.outputs)
+        covariance = multi.covariance
+        seed = multi.seed
+    answer: dict[str, Any] = {
+        "method": "JCGM 101:2008",
+        "seed": seed,
+        "trials": max(res.trials for res in results.values()),
+        "adaptive": o.adaptive,
+        "ndig": o.ndig,
+        "p": p,
+        "interval_kind": o.interval,
+        "outputs": [_mc_output(n, units[n], results[n], o.interval) for n in names],
+    }
+    if covariance is not None:
+        u = np.sqrt(np.diag(covariance))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = covariance / np.outer(u, u)
+        answer["covariance"] = covariance.tolist()
+        answer["correlation"] = [[float(v) if math.isfinite(v) else None for v in row] for row in corr]
+    answer["_results"] = results
+    return answer
+
+
+def evaluate(mf: ModelFile) -> dict[str, Any]:
+    """The model file's evaluation as a JSON-ready mapping, by ``mf.method``.
+
+    ``gum``: the GUM result (``outputs``, ``covariance``, ``correlation``, ``notes``). ``monte_carlo``: the
+    JCGM 101 result under ``monte_carlo``. ``both``: the two, plus ``validation``, one JCGM 101 §8 report
+    per output comparing the GUM interval y ± U with the Monte Carlo one of the chosen ``interval`` kind.
+    """
+    out: dict[str, Any] = {"title": mf.title, "model": mf.model.text, "method": mf.method}
+    gum_result = None
+    if mf.method in ("gum", "both"):
+        gum_result = gum.evaluate(mf.model, mf.inputs, mf.correlations, mf.options)
+        out.update(gum.as_dict(gum_result))
     out["title"] = mf.title
     out["model"] = mf.model.text
     out["method"] = mf.method
@@ -291,4 +565,34 @@ def evaluate(mf: ModelFile) -> dict[str, Any]:
         "significant_digits": mf.options.significant_digits,
         "rounding": mf.options.rounding,
     }
+    if mf.method == "gum":
+        return out
+    out["options"].update(
+        trials=mf.mc.trials, adaptive=mf.mc.adaptive, ndig=mf.mc.ndig, seed=mf.mc.seed, interval=mf.mc.interval,
+        t_inputs=mf.mc.t_inputs,
+    )
+    mc_answer = monte_carlo(mf, gum_result)
+    results = mc_answer.pop("_results")
+    out["monte_carlo"] = mc_answer
+    if gum_result is not None:
+        mc = importlib.import_module("jiliang.metrology.montecarlo")
+        reports = []
+        for g in gum_result.outputs:
+            v = mc.validate_gum(
+                g.value, g.u, (g.value - g.U, g.value + g.U), results[g.name], mf.mc.ndig, interval=mf.mc.interval
+            )
+            reports.append(
+                {
+                    "output": g.name,
+                    "validated": v.passed,
+                    "d_low": v.d_low,
+                    "d_high": v.d_high,
+                    "delta": v.delta,
+                    "ndig": v.ndig,
+                    "gum_interval": list(v.gum_interval),
+                    "mc_interval": list(v.mc_interval),
+                    "interval_kind": v.interval,
+                }
+            )
+        out["validation"] = reports
     return out

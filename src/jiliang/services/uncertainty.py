@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +13,72 @@ from jiliang.metrology import modelfile
 MAX_FILE_BYTES = 1_000_000
 
 
-def evaluate_document(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """Evaluate a parsed model file (the API's JSON body or a loaded YAML file)."""
-    answer = modelfile.evaluate(modelfile.from_document(doc))
-    answer["charts"] = {o["name"]: budget_chart(o) for o in answer["outputs"]}
+def evaluate_document(
+    doc: Mapping[str, Any], *, trials: int | None = None, seed: int | None = None
+) -> dict[str, Any]:
+    """Evaluate a parsed model file (the API's JSON body or a loaded YAML file).
+
+    ``trials`` and ``seed`` override the file's Monte Carlo options. ``charts`` holds an ECharts option
+    per output with the budget bars (GUM); ``histograms`` one per output with the Monte Carlo histogram.
+    """
+    mf = modelfile.from_document(doc)
+    if trials is not None or seed is not None:
+        mf = modelfile.with_overrides(mf, trials=trials, seed=seed)
+    answer = modelfile.evaluate(mf)
+    answer["charts"] = {o["name"]: budget_chart(o) for o in answer.get("outputs", [])}
+    if "monte_carlo" in answer:
+        checks = {v["output"]: v for v in answer.get("validation", [])}
+        answer["histograms"] = {
+            o["name"]: histogram_chart(o, checks.get(o["name"])) for o in answer["monte_carlo"]["outputs"]
+        }
     return answer
 
 
-def evaluate_text(text: str) -> dict[str, Any]:
+def evaluate_text(text: str, *, trials: int | None = None, seed: int | None = None) -> dict[str, Any]:
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise PayloadTooLarge(f"模型文件过大 / model file larger than {MAX_FILE_BYTES:,} bytes", field="file")
-    return evaluate_document(modelfile.parse_text(text))
+    return evaluate_document(modelfile.parse_text(text), trials=trials, seed=seed)
 
 
-def evaluate_path(path: Path) -> dict[str, Any]:
+def evaluate_path(path: Path, *, trials: int | None = None, seed: int | None = None) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"无法读取模型文件 / cannot read model file {path}: {exc}", field="file") from exc
-    return evaluate_text(text)
+    return evaluate_text(text, trials=trials, seed=seed)
+
+
+def histogram_chart(output: Mapping[str, Any], validation: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """An ECharts option: the Monte Carlo histogram of one output as bars at the bin centres, with the
+    coverage interval (and the GUM interval when validated against it) as vertical mark lines."""
+    h = output["histogram"]
+    edges, counts = h["edges"], h["counts"]
+    centres = [(a + b) / 2 for a, b in pairwise(edges)]
+    unit = output["unit"]
+    lines: list[dict[str, Any]] = [
+        {"xAxis": x, "name": f"MC {output['p']:g}", "lineStyle": {"color": "#c23531"}} for x in output["interval"]
+    ]
+    if validation is not None:
+        lines += [
+            {"xAxis": x, "name": "GUM", "lineStyle": {"color": "#2f4554", "type": "dashed"}}
+            for x in validation["gum_interval"]
+        ]
+    return {
+        "title": {"text": f"蒙特卡洛分布 / Monte Carlo distribution of {output['name']}", "left": "center"},
+        "tooltip": {"trigger": "axis"},
+        "grid": {"containLabel": True, "left": 10, "right": 30, "bottom": 10},
+        "xAxis": {"type": "value", "name": output["name"] + (f" / {unit}" if unit else ""), "scale": True},
+        "yAxis": {"type": "value", "name": "频数 / count"},
+        "series": [
+            {
+                "type": "bar",
+                "name": "count",
+                "barWidth": "100%",
+                "data": [[c, n] for c, n in zip(centres, counts, strict=True)],
+                "markLine": {"symbol": "none", "data": lines},
+            }
+        ],
+    }
 
 
 def budget_chart(output: Mapping[str, Any]) -> dict[str, Any]:

@@ -358,3 +358,37 @@ class SigningKeyRow(Base, Audited):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+class StandardCalibration(Base, Audited):
+    """One calibration (校准/检定) of a measurement standard: the link of the traceability graph.
+
+    The standard is calibrated either against a higher standard (``reference_standard_id``) or, at the
+    top of a chain, against an external anchor: a national primary standard (计量基准) or a foreign
+    NMI's published CMC, named by ``anchor_*``. Never edited: a new calibration is a new row.
+    """
+
+    __tablename__ = "standard_calibrations"
+    __table_args__ = (
+        Index("ix_standard_calibrations_standard", "standard_id", "calibrated_on"),
+        Index("ix_standard_calibrations_reference", "reference_standard_id", "calibrated_on"),
+        UniqueConstraint("standard_id", "certificate_no", name="uq_standard_calibrations_certificate"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    standard_id: Mapped[int] = mapped_column(ForeignKey("measurement_standards.id"))
+    reference_standard_id: Mapped[int | None] = mapped_column(ForeignKey("measurement_standards.id"))
+    anchor_name: Mapped[str] = mapped_column(String(200), default="")
+    anchor_nmi: Mapped[str] = mapped_column(String(100), default="")
+    anchor_cmc_ref: Mapped[str] = mapped_column(String(200), default="")
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    certificate_no: Mapped[str] = mapped_column(String(100))
+    calibrated_on: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)
+    # The expanded uncertainty stated on the certificate, its coverage factor and unit ("%", "ppm" and
+    # "1" are relative; anything else a pint unit such as "g" or "kPa").
+    expanded_uncertainty: Mapped[float] = mapped_column(Float)
+    coverage_factor: Mapped[float] = mapped_column(Float, default=2.0)
+    unit: Mapped[str] = mapped_column(String(20), default="%")
+    # The tolerance (maximum permissible error, ±) the result was judged against, in the same unit.
+    tolerance: Mapped[float | None] = mapped_column(Float)
+    in_tolerance: Mapped[bool] = mapped_column(Boolean, default=True)
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -28,9 +28,16 @@ class ModelFileIn(BaseModel):
     correlations: list[Any] | None = Field(
         default=None, description="相关系数 / correlations: [[a, b, r], …]"
     )
-    options: dict[str, Any] | None = Field(default=None, description="选项 / options (p, k, truncate_dof, …)")
+    options: dict[str, Any] | None = Field(
+        default=None,
+        description="选项 / options (p, k, truncate_dof, …, method gum|monte_carlo|both, trials, adaptive, "
+        "ndig, seed, interval)",
+    )
 
 
-@router.post("/evaluate", summary="按 GUM 评定测量不确定度 / Evaluate measurement uncertainty (GUM)")
+@router.post(
+    "/evaluate",
+    summary="评定测量不确定度（GUM / 蒙特卡洛）/ Evaluate measurement uncertainty (GUM, JCGM 101 Monte Carlo)",
+)
 def evaluate(body: ModelFileIn, principal: PrincipalDep) -> dict[str, Any]:
     return uncertainty.evaluate_document(body.model_dump(exclude_none=True))

@@ -1,7 +1,7 @@
 """signing keys: the platform root CA and institutions' document-signing keys (encrypted PKCS#8)
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-01 23:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
