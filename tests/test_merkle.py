@@ -36,8 +36,8 @@ def path(m: int, d: list[bytes]) -> list[bytes]:
         return []
     k = _k(len(d))
     if m < k:
-        return path(m, d[:k]) + [mth(d[k:])]
-    return path(m - k, d[k:]) + [mth(d[:k])]
+        return [*path(m, d[:k]), mth(d[k:])]
+    return [*path(m - k, d[k:]), mth(d[:k])]
 
 
 def subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
@@ -46,8 +46,8 @@ def subproof(m: int, d: list[bytes], b: bool) -> list[bytes]:
         return [] if b else [mth(d)]
     k = _k(n)
     if m <= k:
-        return subproof(m, d[:k], b) + [mth(d[k:])]
-    return subproof(m - k, d[k:], False) + [mth(d[:k])]
+        return [*subproof(m, d[:k], b), mth(d[k:])]
+    return [*subproof(m - k, d[k:], False), mth(d[:k])]
 
 
 def data(n: int) -> list[bytes]:
@@ -56,8 +56,19 @@ def data(n: int) -> list[bytes]:
 
 # transparency-dev/merkle testonly/constants.go (commit 582a6ad1): LeafInputs() and RootHashes(), the
 # RFC 6962 roots of the trees of the first 0..8 of these leaves.
-TD_LEAVES = [bytes.fromhex(h) for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                         "606162636465666768696a6b6c6d6e6f"]]
+TD_LEAVES = [
+    bytes.fromhex(h)
+    for h in [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ]
+]
 TD_ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
@@ -133,11 +144,13 @@ def test_store_assembly_equals_reference() -> None:
             lo = index << level
             stored[(level, index)] = merkle.root(hashes[lo : lo + (1 << level)])
     for m in range(77):
-        assert merkle.proof_from_store(merkle.inclusion_ranges(m, 77), stored) == merkle.inclusion_proof(hashes, m)
+        assert merkle.proof_from_store(merkle.inclusion_ranges(m, 77), stored) == merkle.inclusion_proof(
+            hashes, m
+        )
     for m in range(1, 78):
-        assert merkle.proof_from_store(
-            merkle.consistency_ranges(m, 77), stored
-        ) == merkle.consistency_proof(hashes, m)
+        assert merkle.proof_from_store(merkle.consistency_ranges(m, 77), stored) == merkle.consistency_proof(
+            hashes, m
+        )
 
 
 # --- attacks -------------------------------------------------------------------------------------------
@@ -169,7 +182,7 @@ def test_inclusion_wrong_leaf_wrong_index_wrong_root() -> None:
 def test_truncated_extended_and_swapped_inclusion_proofs() -> None:
     proof = merkle.inclusion_proof(HASHES, 13)
     _inclusion_fails(HASHES[13], 13, 37, proof[:-1], ROOT, "too short")
-    _inclusion_fails(HASHES[13], 13, 37, proof + [ROOT], ROOT, "too long")
+    _inclusion_fails(HASHES[13], 13, 37, [*proof, ROOT], ROOT, "too long")
     swapped = [proof[1], proof[0], *proof[2:]]
     _inclusion_fails(HASHES[13], 13, 37, swapped, ROOT, "does not lead to the root")
     _inclusion_fails(HASHES[13], 13, 37, [*proof[:-1], proof[-1][:31]], ROOT, "not a 32-byte hash")
@@ -200,7 +213,7 @@ def test_consistency_attacks() -> None:
     forged = [bytes(32), *proof[1:]]
     _consistency_fails(20, 37, forged, r20, ROOT, "does not reproduce")
     _consistency_fails(20, 37, proof[:-1], r20, ROOT, "too short")
-    _consistency_fails(20, 37, proof + [ROOT], r20, ROOT, "too long")
+    _consistency_fails(20, 37, [*proof, ROOT], r20, ROOT, "too long")
     _consistency_fails(20, 37, [proof[1], proof[0], *proof[2:]], r20, ROOT, "does not reproduce")
     # A rewritten history: the old head's root is not the prefix of the new tree.
     rewritten = list(HASHES)

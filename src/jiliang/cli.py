@@ -540,10 +540,12 @@ def reminders_send(
             time.sleep(every)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    app()
-
-
 # ---------------------------------------------------------------------------------------------------
 # Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
 # are imported here, at the end, once those exist).
+from jiliang.commands import log as _log  # noqa: E402
+
+app.add_typer(_log.app, name="log")
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     coverage: CoverageDefinition = Field(default_factory=CoverageDefinition)
     data_dir: Path = Path("jiliang-data")
+    # Transparency log (docs/transparency.md): the origin line of its checkpoints, which also names its
+    # Ed25519 key, and the passphrase that encrypts that key at rest (JILIANG_LOG_KEY_PASSPHRASE).
+    # Unset outside production, a fixed development passphrase is used with a warning; in production the
+    # log refuses to create or use its key without one.
+    log_origin: str = Field(default="jiliang.example/log", pattern=r"^[^\s+]+$", max_length=200)
+    log_key_passphrase: str | None = Field(default=None, min_length=8)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

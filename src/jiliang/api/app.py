@@ -25,6 +25,7 @@ ROUTERS = [
     "indicators",
     "reminders",
     "audit",
+    "log",
     "web",
 ]
 

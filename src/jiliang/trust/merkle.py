@@ -239,9 +239,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
         )
 
 
-def verify_consistency(
-    size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes
-) -> None:
+def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     """Check that the tree ``(size1, root1)`` is a prefix of ``(size2, root2)`` (§2.1.4.2).
 
     Equal sizes need an empty proof and equal roots; every tree extends the empty tree (empty proof).
@@ -262,7 +260,9 @@ def verify_consistency(
                 field="root",
             )
         if size1 == 0 and root1 != EMPTY_ROOT:
-            raise ProofError("空树的根必须是 SHA-256(\"\") / the empty tree's root must be SHA-256(\"\")", field="root")
+            raise ProofError(
+                '空树的根必须是 SHA-256("") / the empty tree\'s root must be SHA-256("")', field="root"
+            )
         return
     if not proof:
         raise ProofError(
