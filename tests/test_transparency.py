@@ -133,7 +133,9 @@ def test_checkpoint_is_a_signed_note_that_verifies(platform: Platform) -> None:
     # A note signed by another key under the same name.
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    other = sign_note(format_checkpoint("jiliang.example/log", 10, head.root_hash), Ed25519PrivateKey.generate())
+    other = sign_note(
+        format_checkpoint("jiliang.example/log", 10, head.root_hash), Ed25519PrivateKey.generate()
+    )
     with pytest.raises(ProofError, match="different key"):
         verify_note(other, vkey)
     wrong_name = vkey.replace("jiliang.example/log", "other.example/log", 1)
@@ -160,7 +162,9 @@ def test_the_key_is_stored_encrypted_and_needs_its_passphrase(platform: Platform
 
 
 def test_production_refuses_the_development_passphrase(platform: Platform) -> None:
-    prod = Settings(environment="production", secret_key="s" * 32, database_url=platform.settings.database_url)
+    prod = Settings(
+        environment="production", secret_key="s" * 32, database_url=platform.settings.database_url
+    )
     with pytest.raises(InvalidInput, match="JILIANG_LOG_KEY_PASSPHRASE"), platform.unit_of_work() as s:
         transparency.publish_checkpoint(s, prod)
 

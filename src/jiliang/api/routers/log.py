@@ -65,7 +65,7 @@ class EntriesOut(BaseModel):
     items: list[EntryOut]
 
 
-Size = Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE)]
+Size = Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="树大小 / tree size")]
 
 
 @router.get("/checkpoint", summary="最新签名树头 / Latest signed tree head")
@@ -79,8 +79,8 @@ def checkpoint(platform: PlatformDep) -> CheckpointOut:
 
 @router.get(
     "/checkpoint.txt",
-    response_class=PlainTextResponse,
     summary="最新签名树头（签名注释原文）/ Latest tree head as a C2SP signed note",
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 def checkpoint_text(platform: PlatformDep) -> PlainTextResponse:
     with platform.reading() as s:
@@ -99,7 +99,7 @@ def public_key(platform: PlatformDep) -> PublicKeyOut:
 def inclusion(
     platform: PlatformDep,
     size: Size,
-    index: Annotated[int | None, Query(ge=0, le=MAX_PROOF_SIZE)] = None,
+    index: Annotated[int | None, Query(ge=0, le=MAX_PROOF_SIZE, description="叶子序号 / leaf index")] = None,
     leaf_hash: Annotated[
         str | None, Query(description="叶子哈希（十六进制）/ leaf hash, hex", max_length=64)
     ] = None,
@@ -133,7 +133,11 @@ def inclusion(
 
 
 @router.get("/proof/consistency", summary="一致性证明 / Consistency proof between two tree sizes")
-def consistency(platform: PlatformDep, first: Size, second: Size) -> ConsistencyOut:
+def consistency(
+    platform: PlatformDep,
+    first: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="较早的树大小 / earlier tree size")],
+    second: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="较晚的树大小 / later tree size")],
+) -> ConsistencyOut:
     with platform.reading() as s:
         proof = transparency.consistency_proof(s, first, second)
     return ConsistencyOut(first=first, second=second, proof=[b64(p) for p in proof])
@@ -142,8 +146,8 @@ def consistency(platform: PlatformDep, first: Size, second: Size) -> Consistency
 @router.get("/entries", summary="日志条目（至多 1000 条）/ Log entries [start, end), at most 1000")
 def entries(
     platform: PlatformDep,
-    start: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE)],
-    end: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE)],
+    start: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="起始序号 / first index")],
+    end: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="结束序号（不含）/ end index, exclusive")],
 ) -> EntriesOut:
     with platform.reading() as s:
         found = transparency.entries(s, start, end)
