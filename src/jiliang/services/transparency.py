@@ -206,7 +206,8 @@ def _lock_state(session: Session) -> int:
 
 def tree_size(session: Session) -> int:
     """How many leaves are sequenced (0 before the first ``sequence``)."""
-    size = session.scalar(select(LogState.size).where(LogState.id == 1))
+    # Plain SQL: this runs before every proof, where the ORM's statement overhead would be a third of it.
+    size = session.connection().exec_driver_sql("SELECT size FROM log_state WHERE id = 1").scalar()
     return int(size or 0)
 
 
