@@ -265,3 +265,41 @@ def test_witness_detects_a_rewritten_history(platform: Platform, tmp_path: Path)
 def _vkey(platform: Platform) -> str:
     with platform.unit_of_work() as s:
         return transparency.log_public_key(s, platform.settings)
+
+
+def test_bulk_import_queues_one_leaf_per_record_in_its_transaction(world: World) -> None:
+    from tests.factories import authorise_all
+    from tests.test_transfer import _file, _vimport, ver
+
+    authorise_all(world, ["09.01"])
+    for i in range(3):
+        _file(world, f"V{i}")
+    with pytest.raises(InvalidInput):  # a refused file writes neither records nor leaves
+        _vimport(world, "institution", [ver("V0"), ver("NO-SUCH-SERIAL")])()
+    with world.platform.reading() as s:
+        assert transparency.pending(s) == 0
+    report = _vimport(world, "institution", [ver("V0"), ver("V1", conclusion="不合格"), ver("V2")])()
+    assert report.rows_written == 3
+    transparency.sequence_pending(world.platform)
+    with world.platform.reading() as s:
+        logged = sorted(json.loads(b)["record_id"] for b in s.scalars(select(LogLeaf.body)))
+        ids = sorted(s.scalars(select(VerificationRecord.id)))
+    assert logged == ids and len(ids) == 3
+
+
+def test_the_demo_city_is_logged_under_a_signed_tree_head(platform: Platform) -> None:
+    from jiliang.demo import DemoConfig, build_demo
+
+    summary = build_demo(
+        platform, DemoConfig(instruments=200, seed=6, chunk=80), password="x" * 12, snapshots=False
+    )
+    assert summary.log_size == summary.records > 0
+    with platform.unit_of_work() as s:
+        head = transparency.latest_checkpoint(s)
+        vkey = transparency.log_public_key(s, platform.settings)
+        assert head is not None
+        leaf = transparency.entries(s, 7, 8)[0]
+        proof = transparency.inclusion_proof(s, 7, head.size)
+    checked = verify_note(head.text, vkey)
+    merkle.verify_inclusion(merkle.leaf_hash(leaf.body), 7, checked.size, proof, checked.root_hash)
+    assert json.loads(leaf.body)["kind"] == "verification_recorded"
