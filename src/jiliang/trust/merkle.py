@@ -188,6 +188,8 @@ def proof_from_store(
 
 
 def _check_hashes(proof: Sequence[bytes], what: str) -> None:
+    if set(map(len, proof)) <= {HASH_SIZE} and set(map(type, proof)) <= {bytes}:  # at C speed
+        return
     for i, p in enumerate(proof):
         if not isinstance(p, bytes | bytearray) or len(p) != HASH_SIZE:
             raise ProofError(
@@ -210,6 +212,7 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
     _check_hashes(proof, "包含证明 / inclusion proof ")
     fn, sn = index, size - 1
     r = leaf
+    sha = _sha256
     for i, p in enumerate(proof):
         if sn == 0:
             raise ProofError(
@@ -218,13 +221,12 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
                 field="proof",
             )
         if fn & 1 or fn == sn:
-            r = _sha256(b"\x01" + p + r).digest()
-            if not fn & 1:
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+            r = sha(b"\x01" + p + r).digest()
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
         else:
-            r = _sha256(b"\x01" + r + p).digest()
+            r = sha(b"\x01" + r + p).digest()
         fn >>= 1
         sn >>= 1
     if sn != 0:
