@@ -11,13 +11,16 @@ import httpx
 import typer
 from rich.markup import escape
 
-from jiliang.cli import _errors, _open, _state, console, err
 from jiliang.errors import ProofError
 from jiliang.services import transparency, witness
 
 app: typer.Typer = typer.Typer(
     help="透明日志 / the transparency log (RFC 9162 Merkle tree, signed tree heads)", no_args_is_help=True
 )
+
+# After `app`: under `python -m jiliang.cli` this import loads jiliang.cli a second time, which reaches its
+# last lines and asks this (half-loaded) module for `app`.
+from jiliang.cli import _errors, _open, _state, console, err  # noqa: E402
 
 REWRITTEN_EXIT = 3
 
@@ -61,7 +64,7 @@ def checkpoint(
             if not every or (passes and done >= passes):
                 break
             time.sleep(every)
-        console.print(escape(head.text), end="")
+        typer.echo(head.text, nl=False)  # the note verbatim: no markup, no wrapping
 
 
 @app.command("audit")
