@@ -153,7 +153,9 @@ def main() -> None:
         f"p99 {sorted(con_times)[int(len(con_times) * 0.99)] * 1e3:.3f} ms"
     )
     # Proof generation baseline: rebuilding the path from all leaves costs at least one root computation.
-    print(f"proof generation vs rebuilding from all leaves ({base_n:.1f} s): ×{base_n / statistics.median(inc_times):,.0f}")
+    print(
+        f"proof generation vs rebuilding from all leaves ({base_n:.1f} s): ×{base_n / statistics.median(inc_times):,.0f}"
+    )
 
     t0 = time.perf_counter()
     rounds = 5
