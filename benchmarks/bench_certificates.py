@@ -31,7 +31,9 @@ from jiliang.trust import certificate_check
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     add_db_arguments(parser, default_instruments=20_000)
     parser.add_argument("--certificates", type=int, default=1000)
     parser.add_argument("--baseline-sample", type=int, default=50)
@@ -51,7 +53,12 @@ def main() -> None:
             if i not in have
         ][:n]
     with platform.unit_of_work(SYSTEM) as s:  # keys exist before timing: issuing one is a one-off
-        for inst in {r for r in s.scalars(select(VerificationRecord.institution_id).where(VerificationRecord.id.in_(ids)))}:
+        for inst in {
+            r
+            for r in s.scalars(
+                select(VerificationRecord.institution_id).where(VerificationRecord.id.in_(ids))
+            )
+        }:
             signing_keys.ensure_institution_key(s, platform.settings, inst)
 
     t0 = time.perf_counter()
@@ -59,7 +66,9 @@ def main() -> None:
     for start in range(0, len(ids), 200):
         done += certificates.issue_many(platform, SYSTEM, ids[start : start + 200])
     issue_s = time.perf_counter() - t0
-    print(f"issue (build + XSD + sign + store + queue): {done:,} in {issue_s:.2f} s = {done / issue_s:,.0f}/s (target ≥ 100/s)")
+    print(
+        f"issue (build + XSD + sign + store + queue): {done:,} in {issue_s:.2f} s = {done / issue_s:,.0f}/s (target ≥ 100/s)"
+    )
 
     t0 = time.perf_counter()
     with platform.unit_of_work(SYSTEM) as s:
@@ -68,7 +77,9 @@ def main() -> None:
     print(f"sequence + checkpoint: {time.perf_counter() - t0:.2f} s")
 
     with platform.reading() as s:
-        rows = list(s.execute(select(Certificate.number, Certificate.document).where(Certificate.record_id.in_(ids))))
+        rows = list(
+            s.execute(select(Certificate.number, Certificate.document).where(Certificate.record_id.in_(ids)))
+        )
         key = transparency.log_public_key(s, platform.settings)
         roots = signing_keys.trusted_roots(s, platform.settings)
     bundles = [certificates.bundle(platform, number) for number, _ in rows]
@@ -80,12 +91,16 @@ def main() -> None:
     )
     offline_s = time.perf_counter() - t0
     assert ok == len(rows), f"only {ok} of {len(rows)} verified"
-    print(f"verify offline (all 7 checks): {len(rows):,} in {offline_s:.2f} s = {len(rows) / offline_s:,.0f}/s (target ≥ 300/s)")
+    print(
+        f"verify offline (all 7 checks): {len(rows):,} in {offline_s:.2f} s = {len(rows) / offline_s:,.0f}/s (target ≥ 300/s)"
+    )
 
     t0 = time.perf_counter()
     online = sum(certificates.verify_upload(platform, doc).report.valid for _, doc in rows[:200])
     online_s = time.perf_counter() - t0
-    print(f"verify online (+ register lookup and proof from storage): {online:,} in {online_s:.2f} s = {online / online_s:,.0f}/s")
+    print(
+        f"verify online (+ register lookup and proof from storage): {online:,} in {online_s:.2f} s = {online / online_s:,.0f}/s"
+    )
 
     import xmlschema
 
@@ -101,7 +116,9 @@ def main() -> None:
     for doc in sample:
         dcc.validate(doc)
     lx = (time.perf_counter() - t0) / len(sample)
-    print(f"baseline: XSD validation per document, xmlschema {xs * 1000:.1f} ms vs lxml {lx * 1000:.2f} ms = {xs / lx:,.0f}×")
+    print(
+        f"baseline: XSD validation per document, xmlschema {xs * 1000:.1f} ms vs lxml {lx * 1000:.2f} ms = {xs / lx:,.0f}×"
+    )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     print(json.dumps({"issue_per_s": done / issue_s, "verify_offline_per_s": len(rows) / offline_s}))
 

@@ -8,9 +8,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography import x509
-
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -61,8 +60,18 @@ def _offline_material(world: World, number: str, tmp_path: Path) -> dict[str, Pa
 
 
 def _cli_verify(doc: Path, m: dict[str, Path], *extra: str) -> int:
-    args = ["certificate", "verify", str(doc), "--bundle", str(m["bundle"]), "--log-key", str(m["key"]),
-            "--roots", str(m["roots"]), *extra]
+    args = [
+        "certificate",
+        "verify",
+        str(doc),
+        "--bundle",
+        str(m["bundle"]),
+        "--log-key",
+        str(m["key"]),
+        "--roots",
+        str(m["roots"]),
+        *extra,
+    ]
     return runner.invoke(cli, args).exit_code
 
 
@@ -77,7 +86,13 @@ def test_issued_certificate_validates_is_signed_and_is_in_the_log(world: World, 
     assert result.report.valid, result.report.steps
     assert result.report.index is not None and result.report.tree_size and result.report.root_hash
     assert [s.name for s in result.report.steps] == [
-        "schema", "signature", "issuer", "digest", "tree_head", "inclusion", "status"
+        "schema",
+        "signature",
+        "issuer",
+        "digest",
+        "tree_head",
+        "inclusion",
+        "status",
     ]
 
 
@@ -116,8 +131,11 @@ def test_online_check_and_public_page_catch_a_changed_character(world: World, is
     with TestClient(create_app(world.platform)) as client:
         good = client.post("/verify", files={"file": ("c.xml", issued.document, "application/xml")})
         bad = client.post("/verify", files={"file": ("c.xml", forged.encode(), "application/xml")})
-        api = client.post("/api/v1/certificates/verify", content=forged.encode(),
-                          headers={"content-type": "application/xml"})
+        api = client.post(
+            "/api/v1/certificates/verify",
+            content=forged.encode(),
+            headers={"content-type": "application/xml"},
+        )
     assert good.status_code == 200 and "证书真实有效" in good.text and "演示市计量检定测试院" in good.text
     assert "核验未通过" in bad.text and "document_altered" in bad.text
     assert api.status_code == 200 and api.json()["genuine"] is False
@@ -136,7 +154,9 @@ def test_qr_target_shows_issuer_item_status_and_log_position(world: World, issue
 
 
 def test_withdrawal_is_logged_and_shown(world: World, issued: Certificate, tmp_path: Path) -> None:
-    certificates.withdraw(world.platform, world.as_("institution"), issued.number, "送检单位信息有误 / wrong customer")
+    certificates.withdraw(
+        world.platform, world.as_("institution"), issued.number, "送检单位信息有误 / wrong customer"
+    )
     _publish(world)
     report = certificates.verify_upload(world.platform, issued.document).report
     assert report.genuine and not report.valid and report.status == "withdrawn"
@@ -175,10 +195,14 @@ def test_who_may_issue_and_read(world: World) -> None:
             certificates.get(world.platform, world.as_(who), cert.number)
 
 
-def test_signature_from_another_institution_is_reported(world: World, issued: Certificate, tmp_path: Path) -> None:
+def test_signature_from_another_institution_is_reported(
+    world: World, issued: Certificate, tmp_path: Path
+) -> None:
     p = world.platform
     with p.reading() as s:
-        model = dcc_records.certificate_for_record(s, issued.record_id or 0, issued.number, issued.issued_at.date())
+        model = dcc_records.certificate_for_record(
+            s, issued.record_id or 0, issued.number, issued.issued_at.date()
+        )
     unsigned = dcc.build(model)
     with p.unit_of_work(SYSTEM) as s:
         foreign = signing_keys.sign_document(
@@ -186,7 +210,9 @@ def test_signature_from_another_institution_is_reported(world: World, issued: Ce
         )
     m = _offline_material(world, issued.number, tmp_path)
     report = certificate_check.check_certificate(
-        foreign, json.loads(m["bundle"].read_text("utf-8")), log_key=m["key"].read_text("utf-8"),
+        foreign,
+        json.loads(m["bundle"].read_text("utf-8")),
+        log_key=m["key"].read_text("utf-8"),
         trusted_roots=x509.load_pem_x509_certificates(m["roots"].read_bytes()),
     )
     steps = {s.name: s for s in report.steps}
@@ -209,11 +235,13 @@ def test_forged_truncated_proofs_and_a_replayed_old_tree_head_are_caught(
     roots = x509.load_pem_x509_certificates(m["roots"].read_bytes())
 
     def codes(b: dict, head: str | None = None) -> set[str]:
-        r = certificate_check.check_certificate(issued.document, b, log_key=key, trusted_roots=roots, tree_head=head)
+        r = certificate_check.check_certificate(
+            issued.document, b, log_key=key, trusted_roots=roots, tree_head=head
+        )
         return {s.code for s in r.steps if not s.ok}
 
     assert codes(bundle) == set()
-    forged = {**bundle, "proof": [("00" * 32)] + bundle["proof"][1:]}
+    forged = {**bundle, "proof": ["00" * 32, *bundle["proof"][1:]]}
     truncated = {**bundle, "proof": bundle["proof"][:-1]}
     assert "inclusion_invalid" in codes(forged)
     assert "inclusion_invalid" in codes(truncated)
@@ -238,7 +266,9 @@ def test_not_yet_logged_is_pending_not_failed(world: World) -> None:
 
 
 def test_hostile_or_invalid_uploads_change_nothing(world: World) -> None:
-    bomb = b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><l>&b;</l>'
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><l>&b;</l>'
+    )
     xxe = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
     for doc in (bomb, xxe, b"not xml", b"<dcc:digitalCalibrationCertificate/>"):
         report = certificates.verify_upload(world.platform, doc).report
@@ -260,7 +290,11 @@ def test_cli_issue_bundle_and_verify(world: World, tmp_path: Path, monkeypatch: 
     with world.platform.reading() as s:
         document = s.scalar(select(Certificate.document).where(Certificate.number == "JD-C-1"))
     (tmp_path / "c.xml").write_bytes(document or b"")
-    m = {"bundle": tmp_path / "JD-C-1.bundle.json", "key": tmp_path / "log-key.txt", "roots": tmp_path / "roots.pem"}
+    m = {
+        "bundle": tmp_path / "JD-C-1.bundle.json",
+        "key": tmp_path / "log-key.txt",
+        "roots": tmp_path / "roots.pem",
+    }
     assert _cli_verify(tmp_path / "c.xml", m) == 0
     r = runner.invoke(cli, ["certificate", "verify", str(tmp_path / "c.xml")])
     assert r.exit_code == 0 and "证书真实有效" in r.output

@@ -541,32 +541,25 @@ def reminders_send(
 
 
 # ---------------------------------------------------------------------------------------------------
-# Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
-# are imported here, at the end, once those exist).
+# Sub-commands of each capability live in jiliang.commands.<name>. Each module defines its
+# Typer app before it imports the helpers above, so `python -m jiliang.cli` (which runs this file as
+# __main__ and then imports it again as jiliang.cli) finds the app when the second import reaches here.
+from jiliang.commands import certificate as _certificate  # noqa: E402
 from jiliang.commands import comparison as _comparison  # noqa: E402
-
-app.add_typer(_comparison.app, name="comparison")
+from jiliang.commands import dcc as _dcc  # noqa: E402
+from jiliang.commands import keys as _keys  # noqa: E402
+from jiliang.commands import log as _log  # noqa: E402
+from jiliang.commands import traceability as _traceability  # noqa: E402
 from jiliang.commands import uncertainty as _uncertainty  # noqa: E402
 
+app.add_typer(_comparison.app, name="comparison")
 app.add_typer(_uncertainty.app, name="uncertainty")
-from jiliang.commands import keys as _keys  # noqa: E402
-
 app.add_typer(_keys.app, name="keys")
-
-
-
-# ---------------------------------------------------------------------------------------------------
-# Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
-# are imported here, at the end, once those exist).
-from jiliang.commands import dcc as _dcc  # noqa: E402
-
 app.add_typer(_dcc.app, name="dcc")
-# ---------------------------------------------------------------------------------------------------
-# Sub-commands of each capability live in jiliang.commands.<name> (they use the helpers above, so they
-# are imported here, at the end, once those exist).
-from jiliang.commands import traceability as _traceability  # noqa: E402
-
 app.add_typer(_traceability.app, name="traceability")
+app.add_typer(_log.app, name="log")
+app.add_typer(_certificate.app, name="certificate")
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -49,6 +49,12 @@ class Conflict(InvalidInput):
     code = "conflict"
 
 
+class ProofError(InvalidInput):
+    """A Merkle proof, tree head or signed note does not verify; the message says exactly why."""
+
+    code = "proof_invalid"
+
+
 class PayloadTooLarge(InvalidInput):
     code = "too_large"
 

@@ -54,10 +54,8 @@ class Settings(BaseSettings):
     traceability_max_depth: int = Field(default=12, ge=2, le=64)
     coverage: CoverageDefinition = Field(default_factory=CoverageDefinition)
     data_dir: Path = Path("jiliang-data")
-<<<<<<< HEAD
     # Where the public verification page is reached: printed in each certificate's QR code (…/v/<number>).
     public_url: str = "http://127.0.0.1:8000"
-=======
     # Encrypts every stored signing key (PKCS#8). Unset: a fixed demo passphrase in development and test
     # (with a warning), refused in production. See docs/signatures.md.
     signing_key_passphrase: SecretStr | None = None
@@ -65,7 +63,12 @@ class Settings(BaseSettings):
     trusted_roots_dir: Path | None = None
     signing_key_algorithm: Literal["ecdsa-p256", "rsa-3072"] = "ecdsa-p256"
     signing_certificate_days: int = Field(default=3 * 365, ge=1, le=20 * 365)
->>>>>>> main
+    # Transparency log (docs/transparency.md): the origin line of its checkpoints, which also names its
+    # Ed25519 key, and the passphrase that encrypts that key at rest (JILIANG_LOG_KEY_PASSPHRASE).
+    # Unset outside production, a fixed development passphrase is used with a warning; in production the
+    # log refuses to create or use its key without one.
+    log_origin: str = Field(default="jiliang.example/log", pattern=r"^[^\s+]+$", max_length=200)
+    log_key_passphrase: str | None = Field(default=None, min_length=8)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -16,12 +16,14 @@ from cryptography import x509
 from rich.markup import escape
 from rich.table import Table
 
-from jiliang.cli import _errors, _open, _principal, _state, console, err
 from jiliang.services import certificates, signing_keys, transparency
 from jiliang.trust import certificate_check
 from jiliang.trust.certificate_check import CheckReport
 
-app = typer.Typer(help="数字计量证书 / digital calibration certificates (DCC)", no_args_is_help=True)
+# Defined before importing jiliang.cli (see the end of cli.py: `python -m jiliang.cli` imports it twice).
+app: typer.Typer = typer.Typer(help="数字计量证书 / digital calibration certificates (DCC)", no_args_is_help=True)
+
+from jiliang.cli import _errors, _open, _principal, _state, console, err  # noqa: E402
 
 UserOpt = Annotated[str | None, typer.Option("--user", help="以该账户身份操作 / act as this account")]
 
@@ -36,11 +38,15 @@ def _print_report(report: CheckReport) -> None:
     if report.valid:
         console.print("[bold green]证书真实有效 / genuine and valid[/bold green]")
     elif report.genuine:
-        console.print(f"[bold yellow]证书真实，但{report.status} / genuine, but {report.status}[/bold yellow]")
+        console.print(
+            f"[bold yellow]证书真实，但{report.status} / genuine, but {report.status}[/bold yellow]"
+        )
     else:
         console.print("[bold red]核验未通过 / verification FAILED[/bold red]")
     if report.index is not None:
-        console.print(f"日志索引 / log index {report.index} · 树头 / tree head {report.tree_size} {report.root_hash}")
+        console.print(
+            f"日志索引 / log index {report.index} · 树头 / tree head {report.tree_size} {report.root_hash}"
+        )
 
 
 def _exit_for(report: CheckReport) -> None:
@@ -67,8 +73,12 @@ def issue(
     """为检定记录出具并签署数字证书 / issue and sign the DCC of a verification record."""
     with _errors():
         platform = _open(_state(ctx).settings)
-        cert = certificates.issue(platform, _principal(platform, user), record, number=number, supersedes=supersedes)
-        console.print(f"已出具 / issued {cert.number} · sha256 {cert.sha256} · 待记入日志 / queued for the log")
+        cert = certificates.issue(
+            platform, _principal(platform, user), record, number=number, supersedes=supersedes
+        )
+        console.print(
+            f"已出具 / issued {cert.number} · sha256 {cert.sha256} · 待记入日志 / queued for the log"
+        )
 
 
 @app.command("withdraw")
@@ -96,9 +106,13 @@ def bundle(
         platform = _open(_state(ctx).settings)
         out_dir.mkdir(parents=True, exist_ok=True)
         data = certificates.bundle(platform, number)
-        (out_dir / f"{number}.bundle.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+        (out_dir / f"{number}.bundle.json").write_text(
+            json.dumps(data, ensure_ascii=False, indent=1), "utf-8"
+        )
         with platform.reading() as s:
-            (out_dir / "log-key.txt").write_text(transparency.log_public_key(s, platform.settings) + "\n", "utf-8")
+            (out_dir / "log-key.txt").write_text(
+                transparency.log_public_key(s, platform.settings) + "\n", "utf-8"
+            )
             roots = signing_keys.trusted_roots(s, platform.settings)
         from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -125,7 +139,9 @@ def verify(
     with _errors():
         if bundle_file is not None:
             if log_key is None or not roots:
-                err.print("[red]离线核验需要 --log-key 和 --roots / offline checking needs --log-key and --roots[/red]")
+                err.print(
+                    "[red]离线核验需要 --log-key 和 --roots / offline checking needs --log-key and --roots[/red]"
+                )
                 raise typer.Exit(2)
             report = certificate_check.check_certificate(
                 document,
@@ -138,11 +154,21 @@ def verify(
             platform = _open(_state(ctx).settings)
             report = certificates.verify_upload(platform, document).report
     if as_json:
-        console.print_json(json.dumps({
-            "genuine": report.genuine, "valid": report.valid, "number": report.number, "status": report.status,
-            "index": report.index, "tree_size": report.tree_size, "root_hash": report.root_hash,
-            "steps": [s.__dict__ for s in report.steps],
-        }, ensure_ascii=False))
+        console.print_json(
+            json.dumps(
+                {
+                    "genuine": report.genuine,
+                    "valid": report.valid,
+                    "number": report.number,
+                    "status": report.status,
+                    "index": report.index,
+                    "tree_size": report.tree_size,
+                    "root_hash": report.root_hash,
+                    "steps": [s.__dict__ for s in report.steps],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         _print_report(report)
     _exit_for(report)

@@ -19,12 +19,21 @@ from sqlalchemy import select
 
 from jiliang.demo import bulk, city
 from jiliang.demo import traceability as trace_demo
+from jiliang.demo.certificates import DemoCertificates, issue_demo_certificates
 from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
 from jiliang.domain.access import SYSTEM
 from jiliang.domain.filing import InstrumentDraft
 from jiliang.errors import Conflict
 from jiliang.services import catalogue as catalogue_service
-from jiliang.services import indicators, instruments, organisations, standards, users, verifications
+from jiliang.services import (
+    indicators,
+    instruments,
+    organisations,
+    standards,
+    transparency,
+    users,
+    verifications,
+)
 from jiliang.services.platform import Platform
 from jiliang.store.models import Instrument, Region, VerificationRecord
 
@@ -48,6 +57,8 @@ class DemoSummary:
     standards: int = 0
     snapshots: int = 0
     calibrations: int = 0  # of measurement standards (the traceability hierarchy)
+    log_size: int = 0
+    certificates: DemoCertificates | None = None
     seconds: float = 0.0
     accounts: list[DemoAccount] = field(default_factory=list)
 
@@ -100,6 +111,13 @@ def build_demo(
     for t in st.targets:
         indicators.set_target(platform, SYSTEM, **t)
     summary.accounts = _accounts(platform, st, org_ids, password)
+    # Every record is a leaf of the transparency log; the demo ends with a signed tree head over them,
+    # and over the demo's certificates: issued, one withdrawn, one superseded by a corrected one.
+    progress("log", 0, 1)
+    transparency.sequence_pending(platform)
+    summary.certificates = issue_demo_certificates(platform)
+    summary.log_size = transparency.sequence_and_publish(platform)[1].size
+    progress("log", 1, 1)
     if snapshots:
         days = indicators.month_ends(platform.today(), 13)[:-1]
         for n, day in enumerate(days, start=1):
@@ -147,6 +165,9 @@ def _in_bulk(
         for inst_rows, rec_rows in gen.instrument_chunks(org_ids, std_ids, first_instrument, first_record):
             with platform.engine.begin() as conn:
                 bulk.insert_chunk(conn, inst_rows, rec_rows)
+                transparency.enqueue_many(
+                    conn, "verification_recorded", map(transparency.verification_body_of, rec_rows)
+                )
             n_inst += len(inst_rows)
             n_rec += len(rec_rows)
             progress("instruments", n_inst, total)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from jiliang.domain.access import SYSTEM
-from jiliang.services import certificates, transparency
+from jiliang.services import certificates
 from jiliang.services.platform import Platform
 from jiliang.store.models import Certificate, VerificationRecord
 
@@ -43,7 +43,4 @@ def issue_demo_certificates(platform: Platform, count: int = 60) -> DemoCertific
     replacement = certificates.issue(
         platform, SYSTEM, record_of_second, number=f"{superseded}-R1", supersedes=superseded
     ).number
-    with platform.unit_of_work(SYSTEM) as s:
-        transparency.sequence(s)
-        transparency.publish_checkpoint(s, platform.settings)
     return DemoCertificates(len(ids) + 1, withdrawn, superseded, replacement)

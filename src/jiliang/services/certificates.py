@@ -27,7 +27,7 @@ from jiliang.store.models import Certificate, Instrument, Organisation, Verifica
 from jiliang.trust import certificate_check, dcc, merkle, rendering
 from jiliang.trust.certificate_check import BUNDLE_FORMAT, ISSUED, SUPERSEDED, WITHDRAWN, CheckReport
 from jiliang.trust.dcc_model import DccCertificate
-from jiliang.trust.leaves import leaf_bytes
+from jiliang.trust.leaves import encode as leaf_bytes
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 VALID, WITHDRAWN_STATUS, SUPERSEDED_STATUS = "valid", "withdrawn", "superseded"
@@ -73,7 +73,9 @@ def verify_url(platform: Platform, number: str) -> str:
 def _may_issue(principal: Principal, record: VerificationRecord) -> None:
     require_role(principal, Role.INSTITUTION)
     if principal.role is Role.INSTITUTION and principal.organisation_id != record.institution_id:
-        raise NotAuthorised("只能为本机构的检定记录出具证书 / issue only for your own records", field="record_id")
+        raise NotAuthorised(
+            "只能为本机构的检定记录出具证书 / issue only for your own records", field="record_id"
+        )
 
 
 def issue(
@@ -103,10 +105,15 @@ def issue_in(
         raise not_found("verification record", record_id)
     _may_issue(principal, record)
     if record.superseded:
-        raise Conflict("该检定记录已被更正，请为更正后的记录出具 / the record was corrected; issue for the correction", field="record_id")
+        raise Conflict(
+            "该检定记录已被更正，请为更正后的记录出具 / the record was corrected; issue for the correction",
+            field="record_id",
+        )
     number = (number or record.document_no).strip()
     if not number or len(number) > 100:
-        raise InvalidInput("证书编号须为 1–100 个字符 / the certificate number must have 1–100 characters", field="number")
+        raise InvalidInput(
+            "证书编号须为 1–100 个字符 / the certificate number must have 1–100 characters", field="number"
+        )
     if s.scalar(select(Certificate.id).where(Certificate.number == number)):
         raise Conflict(f"证书编号 {number} 已使用 / certificate number already used", field="number")
     old = _to_supersede(s, record, supersedes)
@@ -161,7 +168,10 @@ def _to_supersede(s: Session, record: VerificationRecord, supersedes: str | None
     if supersedes:
         old = s.scalar(select(Certificate).where(Certificate.number == supersedes))
         if old is None or old.institution_id != record.institution_id:
-            raise InvalidInput(f"找不到本机构的证书 {supersedes} / no certificate {supersedes} of this institution", field="supersedes")
+            raise InvalidInput(
+                f"找不到本机构的证书 {supersedes} / no certificate {supersedes} of this institution",
+                field="supersedes",
+            )
         if old.record_id not in (record.id, record.supersedes_id):
             raise InvalidInput(
                 "被替代的证书必须属于同一记录或被更正的记录 / the superseded certificate must belong to this record "
@@ -170,28 +180,38 @@ def _to_supersede(s: Session, record: VerificationRecord, supersedes: str | None
             )
     elif record.supersedes_id is not None:
         old = s.scalar(
-            select(Certificate).where(Certificate.record_id == record.supersedes_id, Certificate.status == VALID)
+            select(Certificate).where(
+                Certificate.record_id == record.supersedes_id, Certificate.status == VALID
+            )
         )
         if old is None:
             return None
     else:
         return None
     if old.status != VALID:
-        raise Conflict(f"证书 {old.number} 已{old.status} / certificate {old.number} is already {old.status}", field="supersedes")
+        raise Conflict(
+            f"证书 {old.number} 已{old.status} / certificate {old.number} is already {old.status}",
+            field="supersedes",
+        )
     return old
 
 
 def withdraw(platform: Platform, principal: Principal, number: str, reason: str) -> Certificate:
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
-        raise InvalidInput("撤销须说明原因（1–500 字）/ a withdrawal needs a reason (1–500 characters)", field="reason")
+        raise InvalidInput(
+            "撤销须说明原因（1–500 字）/ a withdrawal needs a reason (1–500 characters)", field="reason"
+        )
     require_role(principal, Role.INSTITUTION)
     with platform.unit_of_work(principal) as s:
         cert = _by_number(s, number)
         if principal.role is Role.INSTITUTION and cert.institution_id != principal.organisation_id:
             raise not_found("certificate", number)
         if cert.source != "issued":
-            raise InvalidInput("外部证书只能由出具机构撤销 / only the issuer can withdraw an imported certificate", field="number")
+            raise InvalidInput(
+                "外部证书只能由出具机构撤销 / only the issuer can withdraw an imported certificate",
+                field="number",
+            )
         if cert.status != VALID:
             raise Conflict(f"证书已{cert.status} / the certificate is already {cert.status}", field="number")
         cert.status, cert.status_changed_at, cert.status_reason = WITHDRAWN_STATUS, platform.now(), reason
@@ -241,8 +261,14 @@ def get(platform: Platform, principal: Principal, number: str) -> Certificate:
         return cert
 
 
-def list_for(platform: Platform, principal: Principal, *, record_id: int | None = None,
-             instrument_id: int | None = None, limit: int = 100) -> list[Certificate]:
+def list_for(
+    platform: Platform,
+    principal: Principal,
+    *,
+    record_id: int | None = None,
+    instrument_id: int | None = None,
+    limit: int = 100,
+) -> list[Certificate]:
     with platform.reading() as s:
         stmt = select(Certificate).order_by(Certificate.id.desc()).limit(min(limit, 1000) * 5)
         if record_id is not None:
@@ -314,11 +340,13 @@ def _proven_leaf(s: Session, leaf: dict[str, Any], size: int) -> dict[str, Any]:
 
 def _bundle(s: Session, platform: Platform, cert: Certificate) -> dict[str, Any]:
     if cert.source != "issued":
-        raise NotLogged("外部证书不在本平台日志中 / an imported certificate is not in this platform's log", field="number")
+        raise NotLogged(
+            "外部证书不在本平台日志中 / an imported certificate is not in this platform's log", field="number"
+        )
     head = transparency.latest_checkpoint(s)
     if head is None:
         raise NotLogged("日志尚未发布树头 / the log has not published a tree head yet", field="number")
-    out = {"format": BUNDLE_FORMAT, "number": cert.number, "checkpoint": head.text}
+    out: dict[str, Any] = {"format": BUNDLE_FORMAT, "number": cert.number, "checkpoint": head.text}
     out.update(_proven_leaf(s, issued_leaf(cert), head.size))
     successor = (
         s.scalar(select(Certificate).where(Certificate.supersedes_id == cert.id))
@@ -366,7 +394,9 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
     with platform.reading() as s:
         cert = s.scalar(select(Certificate).where(Certificate.number == number))
         if cert is None or cert.source != "issued":
-            report.add("schema", True, "ok", f"符合 DCC {version} 模式 / valid against the DCC {version} schema")
+            report.add(
+                "schema", True, "ok", f"符合 DCC {version} 模式 / valid against the DCC {version} schema"
+            )
             sig = signing_keys.verify_document(s, platform.settings, document)
             report.add("signature", sig.valid, sig.reason, sig.message)
             msg = f"本平台未登记证书 {number} / certificate {number} is not registered on this platform"
@@ -380,13 +410,20 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
                 trusted_roots=signing_keys.trusted_roots(s, platform.settings),
             )
         except NotLogged as exc:
-            report.add("schema", True, "ok", f"符合 DCC {version} 模式 / valid against the DCC {version} schema")
+            report.add(
+                "schema", True, "ok", f"符合 DCC {version} 模式 / valid against the DCC {version} schema"
+            )
             sig = signing_keys.verify_document(s, platform.settings, document)
             report.add("signature", sig.valid, sig.reason, sig.message)
             same = hashlib.sha256(document).hexdigest() == cert.sha256
-            report.add("digest", same, "ok" if same else "document_altered",
-                       "与登记的证书一致 / identical to the registered certificate" if same
-                       else "与登记的证书不一致 / differs from the registered certificate")
+            report.add(
+                "digest",
+                same,
+                "ok" if same else "document_altered",
+                "与登记的证书一致 / identical to the registered certificate"
+                if same
+                else "与登记的证书不一致 / differs from the registered certificate",
+            )
             report.add("inclusion", False, "pending", exc.message)
             return UploadCheck(number, cert, report, exc.message)
         return UploadCheck(number, cert, full, None)
@@ -401,7 +438,9 @@ def import_dcc(platform: Platform, principal: Principal, document: bytes) -> Cer
     number = parsed.core.unique_identifier
     with platform.unit_of_work(principal) as s:
         digest = hashlib.sha256(document).hexdigest()
-        if s.scalar(select(Certificate.id).where((Certificate.number == number) | (Certificate.sha256 == digest))):
+        if s.scalar(
+            select(Certificate.id).where((Certificate.number == number) | (Certificate.sha256 == digest))
+        ):
             raise Conflict(f"证书 {number} 已登记 / certificate already registered", field="file")
         sig = signing_keys.verify_document(s, platform.settings, document)
         cert = Certificate(

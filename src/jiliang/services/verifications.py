@@ -27,7 +27,7 @@ from jiliang.domain.verification import (
 )
 from jiliang.errors import Conflict, InvalidInput, NotAuthorised
 from jiliang.services import catalogue as catalogue_service
-from jiliang.services import scope
+from jiliang.services import scope, transparency
 from jiliang.services.common import Page, not_found, one_visible, paginate, require_role
 from jiliang.services.platform import Platform
 from jiliang.services.standards import is_authorised
@@ -98,7 +98,25 @@ def record_verification(platform: Platform, principal: Principal, raw: dict[str,
             supersedes.superseded = True
         s.flush()
         refresh_instrument(s, inst)
+        # The log's leaf is written in this transaction: the record and its leaf commit together.
+        transparency.enqueue(s, "verification_recorded", leaf_body(record))
     return record
+
+
+def leaf_body(record: VerificationRecord) -> dict[str, Any]:
+    """What the transparency log records of a verification record (docs/transparency.md)."""
+    return transparency.verification_body(
+        record_id=record.id,
+        instrument_id=record.instrument_id,
+        institution_id=record.institution_id,
+        standard_id=record.standard_id,
+        verified_on=record.verified_on,
+        conclusion=record.conclusion,
+        document_no=record.document_no,
+        due_on=record.due_on,
+        supersedes_id=record.supersedes_id,
+        recorded_at=record.recorded_at,
+    )
 
 
 def _int(value: object, field: str) -> int:

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
-    LargeBinary,
     Boolean,
     Date,
     DateTime,
@@ -16,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -392,3 +392,67 @@ class StandardCalibration(Base, Audited):
     in_tolerance: Mapped[bool] = mapped_column(Boolean, default=True)
     remarks: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+# --- transparency log (RFC 9162 Merkle tree; docs/transparency.md) ----------------------------------
+
+
+class LogLeaf(Base):
+    """One sequenced leaf: its position, its RFC 9162 leaf hash and the canonical bytes it hashes."""
+
+    __tablename__ = "log_leaves"
+    leaf_index: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LogNode(Base):
+    """The hash of one complete subtree, keyed ``level << 48 | index`` (leaves are level 0).
+
+    Only complete subtrees are stored: they never change once their last leaf is in, so an append writes
+    O(log n) rows and any proof or past root is a fold of O(log n) of them (trust/merkle.py).
+    """
+
+    __tablename__ = "log_nodes"
+    node_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogQueueEntry(Base):
+    """A leaf waiting to be sequenced, written in the same transaction as the change it records."""
+
+    __tablename__ = "log_queue"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LogState(Base):
+    """The one row that says how many leaves are sequenced; its row lock serialises sequencers."""
+
+    __tablename__ = "log_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class LogCheckpointRow(Base):
+    """A published signed tree head (the C2SP signed note as text)."""
+
+    __tablename__ = "log_checkpoints"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LogKey(Base):
+    """The log's Ed25519 signing key: generated once, stored only as passphrase-encrypted PKCS#8."""
+
+    __tablename__ = "log_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    private_key_pkcs8: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

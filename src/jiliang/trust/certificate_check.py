@@ -22,7 +22,7 @@ from cryptography import x509
 from jiliang.errors import InvalidInput, ProofError
 from jiliang.trust import checkpoint as notes
 from jiliang.trust import dcc, merkle, xades
-from jiliang.trust.leaves import leaf_bytes
+from jiliang.trust.leaves import encode as leaf_bytes
 
 BUNDLE_FORMAT = "jiliang-certificate-bundle/1"
 ISSUED = "certificate_issued"
@@ -67,7 +67,9 @@ def parse_bundle(raw: bytes | str) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"证明包不是 JSON / the proof bundle is not JSON: {exc}", field="bundle") from None
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
-        raise InvalidInput(f"证明包格式应为 {BUNDLE_FORMAT} / the bundle's format must be {BUNDLE_FORMAT}", field="bundle")
+        raise InvalidInput(
+            f"证明包格式应为 {BUNDLE_FORMAT} / the bundle's format must be {BUNDLE_FORMAT}", field="bundle"
+        )
     for key in ("number", "leaf", "index", "tree_size", "proof", "checkpoint"):
         if key not in bundle:
             raise InvalidInput(f"证明包缺少 {key} / the bundle lacks {key}", field=key)
@@ -82,7 +84,9 @@ def _proof(raw: Sequence[str]) -> list[bytes]:
     try:
         return [bytes.fromhex(h) for h in raw]
     except (TypeError, ValueError):
-        raise ProofError("证明中的哈希不是十六进制 / a proof hash is not hexadecimal", field="proof") from None
+        raise ProofError(
+            "证明中的哈希不是十六进制 / a proof hash is not hexadecimal", field="proof"
+        ) from None
 
 
 def check_included(
@@ -144,7 +148,12 @@ def check_certificate(
     try:
         head = notes.verify_note(tree_head or str(bundle["checkpoint"]), log_key)
         report.tree_size, report.root_hash = head.size, head.root_hash.hex()
-        report.add("tree_head", True, "ok", f"树头签名有效（大小 {head.size}）/ tree head signed by the log (size {head.size})")
+        report.add(
+            "tree_head",
+            True,
+            "ok",
+            f"树头签名有效（大小 {head.size}）/ tree head signed by the log (size {head.size})",
+        )
     except InvalidInput as exc:
         report.add("tree_head", False, "tree_head_invalid", exc.message)
         head = None
@@ -173,16 +182,21 @@ def check_certificate(
         if proven:
             assert head is not None
             try:
-                check_included(status["leaf"], int(status["index"]), int(status["tree_size"]), status["proof"], head)
+                check_included(
+                    status["leaf"], int(status["index"]), int(status["tree_size"]), status["proof"], head
+                )
             except InvalidInput:
                 proven = False
         sbody = status["leaf"].get("body", {})
-        word = {"withdrawn": "已撤销 / withdrawn", "superseded": "已被替代 / superseded"}.get(report.status or "", "?")
+        word = {"withdrawn": "已撤销 / withdrawn", "superseded": "已被替代 / superseded"}.get(
+            report.status or "", "?"
+        )
         detail = sbody.get("reason") or sbody.get("superseded_by") or ""
         report.add(
             "status",
             False,
             report.status or "status_unknown",
-            f"证书{word}：{detail}" + ("" if proven else "（该记录的日志证明无效 / its log proof does not verify）"),
+            f"证书{word}：{detail}"
+            + ("" if proven else "（该记录的日志证明无效 / its log proof does not verify）"),
         )
     return report

@@ -1,10 +1,10 @@
-"""The canonical bytes of a transparency-log leaf.
+"""The canonical bytes of a transparency-log leaf, shared by the log and every offline verifier.
 
-A leaf must hash the same wherever it is rebuilt (by the platform, by an offline verifier, by a third
-party's monitor), so its serialisation is fixed here and documented in docs/transparency.md: UTF-8 JSON
-of the body plus ``"kind"`` and ``"v": 1``, keys sorted, no whitespace, non-ASCII characters written as
-themselves, no NaN. Bodies hold only strings, integers and booleans (no floats: their text is not stable
-across languages).
+A leaf must hash the same wherever it is rebuilt (by the platform, by `jiliang certificate verify`, by a
+third party's monitor), so its encoding lives here, in the pure layer, and is documented in
+docs/transparency.md: UTF-8 JSON of the body plus ``"kind"`` and ``"v": 1``, keys sorted by code point,
+no whitespace, non-ASCII written as itself, no NaN. ``services.transparency.leaf_bytes`` checks the
+kind and the value types before calling it.
 """
 
 from __future__ import annotations
@@ -13,19 +13,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from jiliang.errors import InvalidInput
-
-LEAF_VERSION = 1
+LEAF_FORMAT_VERSION = 1
 
 
-def leaf_bytes(kind: str, body: Mapping[str, Any]) -> bytes:
-    if not kind or "kind" in body or "v" in body:
-        raise InvalidInput("日志条目类型无效 / a leaf needs a kind and may not redefine 'kind' or 'v'", field="kind")
-    for key, value in body.items():
-        if isinstance(value, float) or not isinstance(value, str | int | bool | type(None)):
-            raise InvalidInput(
-                f"日志条目字段 {key} 只能是字符串、整数或布尔值 / leaf field {key} must be a string, integer or boolean",
-                field=key,
-            )
-    doc = {**body, "kind": kind, "v": LEAF_VERSION}
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+def encode(kind: str, body: Mapping[str, Any]) -> bytes:
+    doc = {**body, "kind": kind, "v": LEAF_FORMAT_VERSION}
+    return json.dumps(
+        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()

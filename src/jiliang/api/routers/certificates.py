@@ -110,7 +110,9 @@ async def read_document(request: Request) -> bytes:
     """The uploaded XML, refused past the limit without reading on."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES + 64 * 1024:
-        raise InvalidInput(f"文件超过 {MAX_DOCUMENT_BYTES} 字节 / the file exceeds {MAX_DOCUMENT_BYTES} bytes", field="file")
+        raise InvalidInput(
+            f"文件超过 {MAX_DOCUMENT_BYTES} 字节 / the file exceeds {MAX_DOCUMENT_BYTES} bytes", field="file"
+        )
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=5)
         upload = form.get("file")
@@ -130,7 +132,9 @@ async def read_document(request: Request) -> bytes:
 
 @router.post("", status_code=201, summary="为检定记录出具数字证书 / Issue the DCC of a verification record")
 def issue(body: IssueIn, platform: PlatformDep, principal: PrincipalDep) -> CertificateOut:
-    cert = certificates.issue(platform, principal, body.record_id, number=body.number, supersedes=body.supersedes)
+    cert = certificates.issue(
+        platform, principal, body.record_id, number=body.number, supersedes=body.supersedes
+    )
     return CertificateOut.model_validate(cert)
 
 
@@ -142,11 +146,15 @@ def list_certificates(
     instrument_id: Annotated[int | None, Query(description="器具 / instrument")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CertificateOut]:
-    rows = certificates.list_for(platform, principal, record_id=record_id, instrument_id=instrument_id, limit=limit)
+    rows = certificates.list_for(
+        platform, principal, record_id=record_id, instrument_id=instrument_id, limit=limit
+    )
     return [CertificateOut.model_validate(c) for c in rows]
 
 
-@router.post("/verify", summary="核验上传的证书（公开）/ Check an uploaded DCC (public)", openapi_extra=_XML_BODY)
+@router.post(
+    "/verify", summary="核验上传的证书（公开）/ Check an uploaded DCC (public)", openapi_extra=_XML_BODY
+)
 async def verify(request: Request, platform: PlatformDep) -> CheckOut:
     from starlette.concurrency import run_in_threadpool
 
@@ -155,8 +163,12 @@ async def verify(request: Request, platform: PlatformDep) -> CheckOut:
     return check_out(result.report)
 
 
-@router.post("/import", status_code=201, summary="登记外部出具的证书 / Register a DCC issued elsewhere",
-             openapi_extra=_XML_BODY)
+@router.post(
+    "/import",
+    status_code=201,
+    summary="登记外部出具的证书 / Register a DCC issued elsewhere",
+    openapi_extra=_XML_BODY,
+)
 async def import_dcc(request: Request, platform: PlatformDep, principal: PrincipalDep) -> CertificateOut:
     from starlette.concurrency import run_in_threadpool
 
@@ -196,8 +208,11 @@ def document(
 ) -> Response:
     if format == "xml":
         cert = certificates.get(platform, principal, number)
-        return Response(cert.document, media_type="application/xml",
-                        headers={"content-disposition": f'attachment; filename="{number}.xml"'})
+        return Response(
+            cert.document,
+            media_type="application/xml",
+            headers={"content-disposition": f'attachment; filename="{number}.xml"'},
+        )
     data = certificates.render(platform, principal, number, format)
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
     return Response(data, media_type=media)

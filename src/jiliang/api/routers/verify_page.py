@@ -87,9 +87,7 @@ def _context(lang: str) -> dict[str, Any]:
 
 
 @router.get("/verify", response_class=HTMLResponse)
-def verify_form(
-    request: Request, lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh"
-) -> HTMLResponse:
+def verify_form(request: Request, lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh") -> HTMLResponse:
     return templates.TemplateResponse(request, "verify.html", _context(lang))
 
 

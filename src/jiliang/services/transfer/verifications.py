@@ -35,6 +35,7 @@ from jiliang.domain.standards import approval_valid
 from jiliang.domain.verification import Conclusion, parse_conclusion, status_after, valid_until
 from jiliang.errors import InvalidInput
 from jiliang.services import catalogue as catalogue_service
+from jiliang.services import transparency
 from jiliang.services.common import require_role
 from jiliang.services.platform import Platform
 from jiliang.services.transfer.base import (
@@ -307,6 +308,26 @@ class _Job:
 
     def _wrote(self, ids: Sequence[int], out: list[tuple[tuple[Any, ...], int]]) -> None:
         self.written.add(ids, [row_no for _, row_no in out])
+        # One log leaf per record, queued in the import's own transaction (refused file: no leaves).
+        transparency.enqueue_many(
+            self.session,
+            "verification_recorded",
+            (
+                transparency.verification_body(
+                    record_id=id_,
+                    instrument_id=r[0],
+                    institution_id=r[1],
+                    standard_id=r[2],
+                    verified_on=r[3],
+                    conclusion=r[4],
+                    document_no=r[5],
+                    due_on=r[6],
+                    supersedes_id=None,
+                    recorded_at=r[12],
+                )
+                for id_, (r, _) in zip(ids, out, strict=True)
+            ),
+        )
 
     def _record(self, row: tuple[Any, ...], instrument: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
         """The record record_verification would write for this row, or None with the problem added."""

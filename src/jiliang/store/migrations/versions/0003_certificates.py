@@ -1,7 +1,7 @@
 """certificates: the register of digital calibration certificates (DCC) issued or imported
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -39,13 +39,17 @@ def upgrade() -> None:
         sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("status_reason", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["record_id"], ["verification_records.id"], name=op.f("fk_certificates_record_id_verification_records")
+            ["record_id"],
+            ["verification_records.id"],
+            name=op.f("fk_certificates_record_id_verification_records"),
         ),
         sa.ForeignKeyConstraint(
             ["instrument_id"], ["instruments.id"], name=op.f("fk_certificates_instrument_id_instruments")
         ),
         sa.ForeignKeyConstraint(
-            ["institution_id"], ["organisations.id"], name=op.f("fk_certificates_institution_id_organisations")
+            ["institution_id"],
+            ["organisations.id"],
+            name=op.f("fk_certificates_institution_id_organisations"),
         ),
         sa.ForeignKeyConstraint(
             ["supersedes_id"], ["certificates.id"], name=op.f("fk_certificates_supersedes_id_certificates")
