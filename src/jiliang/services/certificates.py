@@ -34,6 +34,8 @@ VALID, WITHDRAWN_STATUS, SUPERSEDED_STATUS = "valid", "withdrawn", "superseded"
 
 
 def _iso(at: datetime) -> str:
+    """UTC with a Z: SQLite hands back naive datetimes, and the leaf must be rebuilt byte for byte."""
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     return at.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
