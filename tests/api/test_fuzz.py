@@ -80,6 +80,8 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
         "expanded_uncertainty": 0.01,
     }
     bases[("POST", "/api/v1/traceability/standards/1/impact")] = {"on": "2026-06-01"}
+    bases[("POST", "/api/v1/certificates")] = {"record_id": 1, "number": "FUZZ-1"}
+    bases[("POST", "/api/v1/certificates/1/withdraw")] = {"reason": "fuzz"}
     return bases
 
 

@@ -144,7 +144,7 @@ def list_certificates(
     principal: PrincipalDep,
     record_id: Annotated[int | None, Query(description="检定记录 / record")] = None,
     instrument_id: Annotated[int | None, Query(description="器具 / instrument")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000, description="最多条数 / at most this many")] = 100,
 ) -> list[CertificateOut]:
     rows = certificates.list_for(
         platform, principal, record_id=record_id, instrument_id=instrument_id, limit=limit
