@@ -391,7 +391,7 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
     except InvalidInput as exc:
         report.add("schema", False, "schema_invalid", exc.message)
         return UploadCheck(None, None, report, exc.message)
-    number = dcc.parse(document).core.unique_identifier
+    number = dcc.unique_identifier(document)
     report.number = number
     with platform.reading() as s:
         cert = s.scalar(select(Certificate).where(Certificate.number == number))

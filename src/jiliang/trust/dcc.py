@@ -152,6 +152,15 @@ def read_untrusted(xml: bytes, *, max_bytes: int = MAX_BYTES) -> etree._ElementT
     return tree
 
 
+def unique_identifier(xml: bytes) -> str:
+    """The certificate number alone, read safely without building the whole model (a lookup key)."""
+    root = read_untrusted(xml).getroot()
+    found = root.findtext(f"{_D}administrativeData/{_D}coreData/{_D}uniqueIdentifier")
+    if not found or not found.strip():
+        raise DccInvalid("DCC 缺少 uniqueIdentifier / the DCC has no uniqueIdentifier", field="uniqueIdentifier")
+    return str(found).strip()
+
+
 # Refused before the parser runs, so that no entity declaration is even read. Also in UTF-16, which an
 # XML declaration may announce. (A DCC that merely mentions the string in a comment is refused too.)
 _DOCTYPE_MARKERS = tuple("<!DOCTYPE".encode(enc) for enc in ("utf-8", "utf-16-le", "utf-16-be"))
