@@ -395,13 +395,7 @@ def standard_chain(platform: Platform, principal: Principal, standard_id: int, o
     day = platform.today() if on in (None, "") else parse_date(on, "on")
     minimum, depth = _settings(platform)
     with platform.reading() as s:
-        std = s.scalars(
-            scope.standards(
-                select(MeasurementStandard).where(MeasurementStandard.id == standard_id), principal
-            )
-        ).first()
-        if std is None:
-            raise not_found("standard", standard_id)
+        std = _visible_standard(s, principal, standard_id)
         loaded = _load(s, uses=[(0, std.id, day, "")])
     res = loaded.graph.use_chains(depth)
     g = loaded.graph
@@ -707,13 +701,7 @@ def impact(
         raise InvalidInput("since 晚于 on / since is after on", field="since")
     r = VerificationRecord
     with platform.reading() as s:
-        std = s.scalars(
-            scope.standards(
-                select(MeasurementStandard).where(MeasurementStandard.id == standard_id), principal
-            )
-        ).first()
-        if std is None:
-            raise not_found("standard", standard_id)
+        std = _visible_standard(s, principal, standard_id)
         rows = s.execute(
             select(r.id, r.standard_id, r.verified_on, Instrument.accuracy_class)
             .join(Instrument, Instrument.id == r.instrument_id)
@@ -839,13 +827,7 @@ def list_calibrations(
 ) -> list[StandardCalibration]:
     """The calibrations of a visible standard, oldest first."""
     with platform.reading() as s:
-        std = s.scalars(
-            scope.standards(
-                select(MeasurementStandard).where(MeasurementStandard.id == standard_id), principal
-            )
-        ).first()
-        if std is None:
-            raise not_found("standard", standard_id)
+        std = _visible_standard(s, principal, standard_id)
         return list(
             s.scalars(
                 select(StandardCalibration)
@@ -853,3 +835,12 @@ def list_calibrations(
                 .order_by(StandardCalibration.calibrated_on, StandardCalibration.id)
             )
         )
+
+
+def _visible_standard(s: Session, principal: Principal, standard_id: int) -> MeasurementStandard:
+    std: MeasurementStandard | None = s.scalars(
+        scope.standards(select(MeasurementStandard).where(MeasurementStandard.id == standard_id), principal)
+    ).first()
+    if std is None:
+        raise not_found("standard", standard_id)
+    return std

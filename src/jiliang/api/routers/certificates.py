@@ -94,16 +94,7 @@ class PublicOut(Out):
 
 
 def check_out(report: CheckReport) -> CheckOut:
-    return CheckOut(
-        genuine=report.genuine,
-        valid=report.valid,
-        number=report.number,
-        status=report.status,
-        index=report.index,
-        tree_size=report.tree_size,
-        root_hash=report.root_hash,
-        steps=[StepOut.model_validate(s) for s in report.steps],
-    )
+    return CheckOut.model_validate(report)
 
 
 async def read_document(request: Request) -> bytes:
@@ -179,19 +170,7 @@ async def import_dcc(request: Request, platform: PlatformDep, principal: Princip
 
 @router.get("/{number}", summary="证书公开状态（扫码）/ Public standing of a certificate (QR target)")
 def public_status(number: str, platform: PlatformDep) -> PublicOut:
-    st = certificates.public_status(platform, number)
-    return PublicOut(
-        number=st.number,
-        status=st.status,
-        status_reason=st.status_reason,
-        issuer_name=st.issuer_name,
-        issuer_credit_code=st.issuer_credit_code,
-        item_summary=st.item_summary,
-        issued_at=st.issued_at,
-        superseded_by=st.superseded_by,
-        pending=st.pending,
-        check=check_out(st.check) if st.check else None,
-    )
+    return PublicOut.model_validate(certificates.public_status(platform, number))
 
 
 @router.get("/{number}/bundle", summary="离线核验证明包（公开）/ Proof bundle for offline checking (public)")
