@@ -111,3 +111,44 @@ def test_a_county_link_narrows_the_page(served: tuple[str, Platform], browser: o
     assert "339922" in page.url
     assert f"{county.rate * 100:.2f} %" in page.inner_text("#card-coverage")
     page.close()
+
+
+def test_public_verification_page_upload_and_qr_target(
+    served: tuple[str, Platform], browser: object, tmp_path: Path
+) -> None:
+    """Issue 3's "done": the demo's certificate checks out on the public page, a one-byte change does not."""
+    from sqlalchemy import select
+
+    from jiliang.store.models import Certificate
+
+    url, platform = served
+    with platform.reading() as s:
+        number, document = s.execute(
+            select(Certificate.number, Certificate.document).where(Certificate.status == "valid").limit(1)
+        ).one()
+    genuine, altered = tmp_path / "genuine.xml", tmp_path / "altered.xml"
+    genuine.write_bytes(document)
+    changed = bytearray(document)
+    at = document.index(b"<si:value>") + len(b"<si:value>")
+    changed[at] = ord("9") if changed[at] != ord("9") else ord("8")
+    altered.write_bytes(bytes(changed))
+
+    page = browser.new_page()  # type: ignore[attr-defined]
+    page.goto(url + "verify")
+    page.set_input_files("input[name=file]", str(genuine))
+    page.click("button[type=submit]")
+    page.wait_for_selector("#verdict")
+    assert "证书真实有效" in page.inner_text("#verdict")
+    assert "索引" in page.inner_text("#log")
+
+    page.goto(url + "verify")
+    page.set_input_files("input[name=file]", str(altered))
+    page.click("button[type=submit]")
+    page.wait_for_selector("#verdict")
+    assert "核验未通过" in page.inner_text("#verdict")
+    assert "document_altered" in page.inner_text("#steps")
+
+    page.goto(f"{url}v/{number}")  # where the printed QR code leads
+    assert "证书真实有效" in page.inner_text("#verdict")
+    assert page.inner_text("#number") == number
+    page.close()
