@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from jiliang.api.app import create_app
 from jiliang.cli import app as cli
 from jiliang.domain.access import SYSTEM
-from jiliang.errors import Conflict, NotAuthorised, NotFound
+from jiliang.errors import Conflict, InvalidInput, NotAuthorised, NotFound
 from jiliang.services import certificates, dcc_records, signing_keys, transparency
 from jiliang.store.models import Certificate, VerificationRecord
 from jiliang.trust import certificate_check, dcc
@@ -298,3 +298,24 @@ def test_cli_issue_bundle_and_verify(world: World, tmp_path: Path, monkeypatch: 
     assert _cli_verify(tmp_path / "c.xml", m) == 0
     r = runner.invoke(cli, ["certificate", "verify", str(tmp_path / "c.xml")])
     assert r.exit_code == 0 and "证书真实有效" in r.output
+
+
+def test_a_dcc_from_elsewhere_is_registered_and_an_invalid_one_refused(world: World) -> None:
+    example = Path(dcc.__file__).parent.parent / "data" / "dcc" / "examples" / "dcc_gp_temperature_simplified_v12.xml"
+    document = example.read_bytes()
+    cert = certificates.import_dcc(world.platform, world.as_("institution"), document)
+    assert cert.source == "imported" and cert.schema_version == dcc.validate(document)
+    assert cert.number == dcc.parse(document).core.unique_identifier and cert.issuer_name
+    # unsigned: registered with what its signature check said, and never claimed to be in our log
+    assert "签名" in cert.status_reason
+    assert certificates.verify_upload(world.platform, document).report.steps[-1].code == "not_registered"
+    with pytest.raises(Conflict):
+        certificates.import_dcc(world.platform, world.as_("institution"), document)
+    broken = document.replace(b"uniqueIdentifier>", b"uniqueIdentifer>")
+    with pytest.raises(InvalidInput) as refused:
+        certificates.import_dcc(world.platform, world.as_("institution"), broken)
+    assert "uniqueIdentifer" in refused.value.message
+    with pytest.raises(NotAuthorised):
+        certificates.import_dcc(world.platform, world.as_("enterprise"), document)
+    with world.platform.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Certificate)) == 1

@@ -401,7 +401,12 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
             )
             sig = signing_keys.verify_document(s, platform.settings, document)
             report.add("signature", sig.valid, sig.reason, sig.message)
-            msg = f"本平台未登记证书 {number} / certificate {number} is not registered on this platform"
+            msg = (
+                f"证书 {number} 为外部出具，已登记但不在本平台日志中 / certificate {number} was issued elsewhere: "
+                "registered here, not in this platform's log"
+                if cert is not None
+                else f"本平台未登记证书 {number} / certificate {number} is not registered on this platform"
+            )
             report.add("registry", False, "not_registered", msg)
             return UploadCheck(number, None, report, msg)
         try:
