@@ -319,3 +319,19 @@ def test_a_dcc_from_elsewhere_is_registered_and_an_invalid_one_refused(world: Wo
         certificates.import_dcc(world.platform, world.as_("enterprise"), document)
     with world.platform.reading() as s:
         assert s.scalar(select(func.count()).select_from(Certificate)) == 1
+
+
+def test_the_serving_process_timer_brings_a_new_certificate_under_a_tree_head(world: World) -> None:
+    import time
+
+    cert = certificates.issue(world.platform, world.as_("institution"), _record(world).id)
+    assert certificates.public_status(world.platform, cert.number).pending
+    timer = transparency.CheckpointTimer(world.platform, 0.05).start()
+    try:
+        deadline = time.monotonic() + 20
+        while certificates.public_status(world.platform, cert.number).pending and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        timer.stop()
+    st = certificates.public_status(world.platform, cert.number)
+    assert not st.pending and st.check is not None and st.check.valid

@@ -175,14 +175,21 @@ def init(
             )
 
 
-def _serve(platform: Platform, host: str, port: int, workers: int = 1) -> None:
+def _serve(platform: Platform, host: str, port: int, workers: int = 1, log_every: int = 60) -> None:
     import uvicorn
 
     from jiliang.api.app import create_app
+    from jiliang.services.transparency import CheckpointTimer
 
     console.print(
         f"服务地址 / serving at [bold]http://{host}:{port}/[/bold]  (API: /docs)  Ctrl+C 停止 / to stop"
     )
+    if log_every:
+        # One timer in this (parent) process, on its own platform: workers only answer requests.
+        CheckpointTimer(Platform.open(platform.settings, migrate=False), log_every).start()
+        console.print(
+            f"透明日志每 {log_every} 秒发布树头 / the log publishes a tree head every {log_every} s"
+        )
     if workers > 1:
         # each worker process opens its own platform from the environment (jiliang.api.asgi)
         os.environ["JILIANG_DATABASE_URL"] = platform.settings.database_url
@@ -206,12 +213,18 @@ def serve(
     host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
     workers: Annotated[int, typer.Option(help="工作进程数 / worker processes", min=1, max=64)] = 1,
+    log_every: Annotated[
+        int,
+        typer.Option(
+            help="透明日志发布树头的间隔秒数（0：不在此进程发布）/ log checkpoint interval, s (0: off)", min=0
+        ),
+    ] = 60,
 ) -> None:
     """启动 API 与页面 / serve the API and the web page."""
     with _errors():
         platform = _open(_state(ctx).settings)
         catalogue_service.ensure_shipped(platform)
-    _serve(platform, host, port, workers)
+    _serve(platform, host, port, workers, log_every)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -465,3 +465,36 @@ def sequence_and_publish(platform: Platform, batch: int = 50_000) -> tuple[int, 
     with platform.unit_of_work() as s:
         head = publish_checkpoint(s, platform.settings)
     return added, head
+
+
+class CheckpointTimer:
+    """The log's fixed interval inside a serving process: sequence the queue, publish a tree head.
+
+    A daemon thread, so `jiliang serve` alone keeps certificates from waiting in the queue; several
+    timers (several servers) are safe, since sequencing locks the tree state and publishing the same
+    size twice returns the head already published.
+    """
+
+    def __init__(self, platform: Platform, every_s: float) -> None:
+        import threading
+
+        self.platform, self.every_s = platform, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="jiliang-log-checkpoint", daemon=True)
+
+    def start(self) -> CheckpointTimer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.every_s + 5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                added, head = sequence_and_publish(self.platform)
+                if added:
+                    log.info("log: %d leaves sequenced, tree head %d", added, head.size)
+            except Exception:  # a failed round is retried at the next tick, never kills the server
+                log.exception("日志定时发布失败 / the log's checkpoint round failed")
