@@ -335,3 +335,25 @@ def test_the_serving_process_timer_brings_a_new_certificate_under_a_tree_head(wo
         timer.stop()
     st = certificates.public_status(world.platform, cert.number)
     assert not st.pending and st.check is not None and st.check.valid
+
+
+def test_documents_and_bundle_over_the_api(world: World, issued: Certificate) -> None:
+    def auth(who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {world.tokens[who]}"}
+
+    base = f"/api/v1/certificates/{issued.number}"
+    with TestClient(create_app(world.platform)) as client:
+        xml = client.get(f"{base}/document", headers=auth("enterprise"))
+        pdf = client.get(f"{base}/document", params={"format": "pdf"}, headers=auth("institution"))
+        html = client.get(f"{base}/document", params={"format": "html"}, headers=auth("city"))
+        hidden = client.get(f"{base}/document", params={"format": "pdf"})
+        foreign = client.get(f"{base}/document", headers=auth("other_institution"))
+        bundle = client.get(f"{base}/bundle")
+        withdraw = client.post(f"{base}/withdraw", json={"reason": "测试 / test"}, headers=auth("other_institution"))
+    assert xml.status_code == 200 and xml.content == issued.document
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert html.status_code == 200 and f"/v/{issued.number}" in html.text and "<svg" in html.text
+    assert hidden.status_code == 404 and foreign.status_code == 404
+    assert bundle.status_code == 200 and bundle.json()["format"] == certificate_check.BUNDLE_FORMAT
+    assert withdraw.status_code == 404
+    assert certificates.public_status(world.platform, issued.number).status == "valid"
