@@ -13,7 +13,7 @@ from jiliang.errors import InvalidInput, ProofError
 from jiliang.services import transparency, witness
 from jiliang.services.platform import Platform
 from jiliang.settings import Settings
-from jiliang.store.models import LogLeaf, LogQueueEntry, VerificationRecord
+from jiliang.store.models import LogLeaf, LogNode, LogQueueEntry, VerificationRecord
 from jiliang.trust import merkle
 from jiliang.trust.checkpoint import Checkpoint, format_checkpoint, sign_note, verify_note
 from tests.factories import World
@@ -31,6 +31,31 @@ def _leaf_hashes(platform: Platform) -> list[bytes]:
         rows = s.execute(select(LogLeaf.leaf_index, LogLeaf.body).order_by(LogLeaf.leaf_index)).all()
     assert [r[0] for r in rows] == list(range(len(rows)))
     return [merkle.leaf_hash(bytes(r[1])) for r in rows]
+
+
+def test_lookup_by_hash_spans_every_bucket_and_finds_the_first(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Buckets of 4 leaves instead of 65,536, so that 30 leaves span 8 of them (the last one partial).
+    monkeypatch.setattr(transparency, "BUCKET_SHIFT", 2)
+    _queue(platform, 25)
+    _queue(platform, 5, start=3)  # the bodies of leaves 3..7 again, at 25..29
+    while True:
+        with platform.unit_of_work() as s:
+            if not transparency.sequence(s, 7):
+                break
+    hashes = _leaf_hashes(platform)
+    with platform.reading() as s:
+        buckets = [b for (b,) in s.execute(select(LogLeaf.hash_bucket).order_by(LogLeaf.leaf_index))]
+        assert buckets == [i >> 2 for i in range(30)]
+        for index in range(30):
+            first = index - 22 if index >= 25 else index
+            assert transparency.find_leaf(s, hashes[index]) == first
+        assert transparency.find_leaf(s, merkle.leaf_hash(b"never logged")) is None
+        # Level 0 lives in log_leaves only: the node table starts at level 1 (15 pairs, 7 quads, ...).
+        stored = s.execute(select(func.count()).select_from(LogNode)).scalar_one()
+        assert stored == 15 + 7 + 3 + 1
+        assert transparency.root_at(s, 30) == merkle.root(hashes)
 
 
 def test_leaf_bytes_are_canonical() -> None:

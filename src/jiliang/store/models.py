@@ -339,6 +339,8 @@ class Certificate(Base, Audited):
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     status_reason: Mapped[str] = mapped_column(Text, default="")
+
+
 class SigningKeyRow(Base, Audited):
     """A signing key with its X.509 certificate: the platform root CA (``kind`` "root", no institution) or
     an institution's document-signing key. The private key is stored only as encrypted PKCS#8 PEM."""
@@ -358,6 +360,8 @@ class SigningKeyRow(Base, Audited):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
 class StandardCalibration(Base, Audited):
     """One calibration (校准/检定) of a measurement standard: the link of the traceability graph.
 
@@ -392,22 +396,33 @@ class StandardCalibration(Base, Audited):
     in_tolerance: Mapped[bool] = mapped_column(Boolean, default=True)
     remarks: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 # --- transparency log (RFC 9162 Merkle tree; docs/transparency.md) ----------------------------------
 
 
 class LogLeaf(Base):
-    """One sequenced leaf: its position, its RFC 9162 leaf hash and the canonical bytes it hashes."""
+    """One sequenced leaf: its position, its RFC 9162 leaf hash and the canonical bytes it hashes.
+
+    The leaf hashes are also the tree's level 0 (``log_nodes`` holds levels ≥ 1). Lookup by hash goes
+    through an index on ``(hash_bucket, leaf_hash)`` with ``hash_bucket = leaf_index >> 16``: an append's
+    index entries then land in the newest bucket's few pages, not at random across an index of the whole
+    log (which made every batch rewrite most of it); a lookup probes each bucket.
+    """
 
     __tablename__ = "log_leaves"
+    __table_args__ = (Index("ix_log_leaves_hash_bucket_leaf_hash", "hash_bucket", "leaf_hash"),)
     leaf_index: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
-    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), index=True)
+    hash_bucket: Mapped[int] = mapped_column(Integer)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     kind: Mapped[str] = mapped_column(String(40))
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class LogNode(Base):
-    """The hash of one complete subtree, keyed ``level << 48 | index`` (leaves are level 0).
+    """The hash of one complete subtree of two or more leaves, keyed ``level << 48 | index`` (level ≥ 1;
+    level 0, the leaf hashes, is ``log_leaves.leaf_hash`` under the same key, the leaf index).
 
     Only complete subtrees are stored: they never change once their last leaf is in, so an append writes
     O(log n) rows and any proof or past root is a fold of O(log n) of them (trust/merkle.py).

@@ -1,4 +1,4 @@
-"""transparency log: leaves, complete-subtree hashes, queue, state, checkpoints, signing key
+"""transparency log: leaves (level 0 of the tree), complete-subtree hashes of levels >= 1, queue, state, checkpoints, signing key
 
 Revision ID: 0002
 Revises: 0001
@@ -21,13 +21,17 @@ def upgrade() -> None:
     op.create_table(
         "log_leaves",
         sa.Column("leaf_index", BIG_ID, autoincrement=False, nullable=False),
+        sa.Column("hash_bucket", sa.Integer(), nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("leaf_index", name=op.f("pk_log_leaves")),
     )
-    op.create_index(op.f("ix_log_leaves_leaf_hash"), "log_leaves", ["leaf_hash"], unique=False)
+    # (bucket, hash), not hash alone: appends then write into the newest bucket only (models.LogLeaf).
+    op.create_index(
+        op.f("ix_log_leaves_hash_bucket_leaf_hash"), "log_leaves", ["hash_bucket", "leaf_hash"], unique=False
+    )
     op.create_table(
         "log_nodes",
         sa.Column("node_id", BIG_ID, autoincrement=False, nullable=False),
@@ -71,5 +75,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("log_keys", "log_checkpoints", "log_state", "log_queue", "log_nodes"):
         op.drop_table(table)
-    op.drop_index(op.f("ix_log_leaves_leaf_hash"), table_name="log_leaves")
+    op.drop_index(op.f("ix_log_leaves_hash_bucket_leaf_hash"), table_name="log_leaves")
     op.drop_table("log_leaves")
