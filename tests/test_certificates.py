@@ -357,3 +357,13 @@ def test_documents_and_bundle_over_the_api(world: World, issued: Certificate) ->
     assert bundle.status_code == 200 and bundle.json()["format"] == certificate_check.BUNDLE_FORMAT
     assert withdraw.status_code == 404
     assert certificates.public_status(world.platform, issued.number).status == "valid"
+
+
+def test_each_role_lists_only_its_own_certificates(world: World, issued: Certificate) -> None:
+    def numbers(who: str) -> list[str]:
+        return [c.number for c in certificates.list_for(world.platform, world.as_(who))]
+
+    for who in ("admin", "institution", "enterprise", "city", "province"):
+        assert numbers(who) == [issued.number], who
+    for who in ("other_institution", "other_enterprise", "county_b", "other_city", "public"):
+        assert numbers(who) == [], who

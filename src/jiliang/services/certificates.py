@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
 from jiliang.errors import Conflict, InvalidInput, NotAuthorised, PayloadTooLarge
-from jiliang.services import dcc_records, signing_keys, transparency
+from jiliang.services import dcc_records, scope, signing_keys, transparency
 from jiliang.services.common import not_found, require_role
 from jiliang.services.platform import Platform
 from jiliang.store.models import Certificate, Instrument, Organisation, VerificationRecord
@@ -271,13 +271,18 @@ def list_for(
     instrument_id: int | None = None,
     limit: int = 100,
 ) -> list[Certificate]:
+    """Newest first; the same reach as ``visible``, applied in the query."""
+    stmt = select(Certificate).order_by(Certificate.id.desc()).limit(min(limit, 1000))
+    if record_id is not None:
+        stmt = stmt.where(Certificate.record_id == record_id)
+    if instrument_id is not None:
+        stmt = stmt.where(Certificate.instrument_id == instrument_id)
+    if principal.role is Role.INSTITUTION:
+        stmt = stmt.where(Certificate.institution_id == (principal.organisation_id or -1))
+    elif principal.role is not Role.ADMINISTRATOR:
+        stmt = scope.instruments(stmt.join(Instrument, Instrument.id == Certificate.instrument_id), principal)
     with platform.reading() as s:
-        stmt = select(Certificate).order_by(Certificate.id.desc()).limit(min(limit, 1000) * 5)
-        if record_id is not None:
-            stmt = stmt.where(Certificate.record_id == record_id)
-        if instrument_id is not None:
-            stmt = stmt.where(Certificate.instrument_id == instrument_id)
-        return [c for c in s.scalars(stmt) if visible(principal, s, c)][:limit]
+        return list(s.scalars(stmt))
 
 
 @dataclass(frozen=True)
