@@ -301,6 +301,14 @@ def demo(
                 f"{summary.records:,} 条检定记录 records, {summary.organisations:,} 个单位 organisations, "
                 f"{summary.seconds:.1f} s"
             )
+            if summary.certificates is not None:
+                c = summary.certificates
+                console.print(
+                    f"数字证书 / certificates: {c.issued} 份已签发并记入透明日志 / issued, signed and logged "
+                    f"(日志 / log {summary.log_size:,} 条 leaves); 已撤销 / withdrawn {c.withdrawn}; "
+                    f"{c.superseded} 被 / superseded by {c.replacement}. 核验 / verify: "
+                    f"http://{host}:{port}/v/{c.replacement}"
+                )
             table = Table(title="演示账户 / demo accounts (合成数据 / synthetic data)")
             for col in (
                 "用户名 / username",
