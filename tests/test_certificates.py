@@ -367,3 +367,12 @@ def test_each_role_lists_only_its_own_certificates(world: World, issued: Certifi
         assert numbers(who) == [issued.number], who
     for who in ("other_institution", "other_enterprise", "county_b", "other_city", "public"):
         assert numbers(who) == [], who
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read_whole(world: World) -> None:
+    big = b"<" + b"x" * certificates.MAX_DOCUMENT_BYTES
+    with TestClient(create_app(world.platform)) as client:
+        raw = client.post("/api/v1/certificates/verify", content=big, headers={"content-type": "application/xml"})
+        form = client.post("/verify", files={"file": ("big.xml", big, "application/xml")})
+    assert raw.status_code == 413 and raw.json()["error"]["field"] == "file"
+    assert form.status_code == 200 and "无法核验" in form.text

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from jiliang.api.deps import OptionalPrincipalDep, PlatformDep, PrincipalDep
+from jiliang.api.routers.dcc import XML_BODY, read_xml
 from jiliang.api.schemas.common import ERRORS, In, Out
 from jiliang.errors import InvalidInput
 from jiliang.services import certificates
@@ -21,18 +22,6 @@ from jiliang.services.certificates import MAX_DOCUMENT_BYTES
 from jiliang.trust.certificate_check import CheckReport
 
 router = APIRouter(prefix="/api/v1/certificates", tags=["certificates 数字证书"], responses=ERRORS)
-
-_XML_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/xml": {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {
-                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
-            },
-        },
-    }
-}
 
 
 class IssueIn(In):
@@ -98,24 +87,8 @@ def check_out(report: CheckReport) -> CheckOut:
 
 
 async def read_document(request: Request) -> bytes:
-    """The uploaded XML, refused past the limit without reading on."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES + 64 * 1024:
-        raise InvalidInput(
-            f"文件超过 {MAX_DOCUMENT_BYTES} 字节 / the file exceeds {MAX_DOCUMENT_BYTES} bytes", field="file"
-        )
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=1, max_fields=5)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise InvalidInput("请上传 file 字段 / upload the DCC as form field 'file'", field="file")
-        data = await upload.read(MAX_DOCUMENT_BYTES + 1)
-    else:
-        data = b""
-        async for chunk in request.stream():
-            data += chunk
-            if len(data) > MAX_DOCUMENT_BYTES:
-                break
+    """The uploaded certificate (the DCC router's reader, with this register's limit); empty is refused."""
+    data = await read_xml(request, MAX_DOCUMENT_BYTES)
     if not data:
         raise InvalidInput("没有收到文件 / no document received", field="file")
     return data
@@ -144,7 +117,7 @@ def list_certificates(
 
 
 @router.post(
-    "/verify", summary="核验上传的证书（公开）/ Check an uploaded DCC (public)", openapi_extra=_XML_BODY
+    "/verify", summary="核验上传的证书（公开）/ Check an uploaded DCC (public)", openapi_extra=XML_BODY
 )
 async def verify(request: Request, platform: PlatformDep) -> CheckOut:
     from starlette.concurrency import run_in_threadpool
@@ -158,7 +131,7 @@ async def verify(request: Request, platform: PlatformDep) -> CheckOut:
     "/import",
     status_code=201,
     summary="登记外部出具的证书 / Register a DCC issued elsewhere",
-    openapi_extra=_XML_BODY,
+    openapi_extra=XML_BODY,
 )
 async def import_dcc(request: Request, platform: PlatformDep, principal: PrincipalDep) -> CertificateOut:
     from starlette.concurrency import run_in_threadpool

@@ -16,7 +16,8 @@ from jiliang.trust import dcc
 
 router = APIRouter(prefix="/api/v1/dcc", tags=["dcc 数字计量证书"], responses=ERRORS)
 
-_XML_BODY = {
+# The request body of every route that takes a DCC: raw XML, or a form's `file` (shared with certificates).
+XML_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
@@ -54,9 +55,20 @@ async def _body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def read_xml(request: Request, limit: int) -> bytes:
+    """An uploaded DCC, as a form's ``file`` or as the raw body; refused (413) as soon as it passes ``limit``."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        upload = await receive_upload(request, limit)
+        try:
+            return bytes(upload.file.read(limit + 1))
+        finally:
+            upload.file.close()
+    return await _body(request, limit)
+
+
 @router.post(
     "/validate",
-    openapi_extra=_XML_BODY,
+    openapi_extra=XML_BODY,
     summary="校验并读取 DCC（公开）/ Validate and read a DCC (public)",
     description="上传文件（multipart 的 file）或直接发送 XML。按文件的 schemaVersion（3.0.0–3.2.0）校验；"
     "不通过时 422，附 schema 的报错、行号与路径。/ Upload a file (multipart `file`) or send the XML as the "
@@ -64,14 +76,6 @@ async def _body(request: Request, limit: int) -> bytes:
     "message, line and path when it does not validate.",
 )
 async def validate(request: Request) -> DccValidationOut:
-    limit = dcc.MAX_BYTES
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        upload = await receive_upload(request, limit)
-        try:
-            xml = upload.file.read(limit + 1)
-        finally:
-            upload.file.close()
-    else:
-        xml = await _body(request, limit)
+    xml = await read_xml(request, dcc.MAX_BYTES)
     version, cert = await run_in_threadpool(dcc_records.read_certificate, xml)
     return DccValidationOut(schema_version=version, content=dcc.content(cert))
