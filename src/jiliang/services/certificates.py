@@ -387,6 +387,15 @@ class UploadCheck:
     problem: str | None  # why no full check could be made (unreadable, unknown number, not yet logged)
 
 
+def _schema_and_signature(
+    report: CheckReport, s: Session, platform: Platform, document: bytes, version: str
+) -> None:
+    """The checks that need no log: when there is no bundle to give the full checker."""
+    report.add("schema", True, "ok", f"符合 DCC {version} 模式 / valid against the DCC {version} schema")
+    sig = signing_keys.verify_document(s, platform.settings, document)
+    report.add("signature", sig.valid, sig.reason, sig.message)
+
+
 def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
     """The public check of an uploaded file: the same steps as the offline verifier, bundle from the registry."""
     _check_size(document)
@@ -401,11 +410,7 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
     with platform.reading() as s:
         cert = s.scalar(select(Certificate).where(Certificate.number == number))
         if cert is None or cert.source != "issued":
-            report.add(
-                "schema", True, "ok", f"符合 DCC {version} 模式 / valid against the DCC {version} schema"
-            )
-            sig = signing_keys.verify_document(s, platform.settings, document)
-            report.add("signature", sig.valid, sig.reason, sig.message)
+            _schema_and_signature(report, s, platform, document, version)
             msg = (
                 f"证书 {number} 为外部出具，已登记但不在本平台日志中 / certificate {number} was issued elsewhere: "
                 "registered here, not in this platform's log"
@@ -422,11 +427,7 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
                 trusted_roots=signing_keys.trusted_roots(s, platform.settings),
             )
         except NotLogged as exc:
-            report.add(
-                "schema", True, "ok", f"符合 DCC {version} 模式 / valid against the DCC {version} schema"
-            )
-            sig = signing_keys.verify_document(s, platform.settings, document)
-            report.add("signature", sig.valid, sig.reason, sig.message)
+            _schema_and_signature(report, s, platform, document, version)
             same = hashlib.sha256(document).hexdigest() == cert.sha256
             report.add(
                 "digest",
