@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -510,8 +511,6 @@ class CheckpointTimer:
     """
 
     def __init__(self, platform: Platform, every_s: float) -> None:
-        import threading
-
         self.platform, self.every_s = platform, every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jiliang-log-checkpoint", daemon=True)
