@@ -567,8 +567,8 @@ class Model:
 
     # ---- evaluation
 
-    def evaluate(self, values: Mapping[str, ArrayLike]) -> Evaluation:
-        """Outputs and the Jacobian at ``values`` (each a number or an array; arrays broadcast together)."""
+    def _si_inputs(self, values: Mapping[str, ArrayLike]) -> tuple[list[FloatArray], tuple[int, ...]]:
+        """Each input in SI base magnitudes, and the shape they broadcast to; a missing input is named."""
         missing = [n for n in self.inputs if n not in values]
         if missing:
             raise InvalidInput(
@@ -577,7 +577,11 @@ class Model:
         arrays = [
             np.asarray(values[n], dtype=float) * f for n, f in zip(self.inputs, self._in_factor, strict=True)
         ]
-        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        return arrays, np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+
+    def evaluate(self, values: Mapping[str, ArrayLike]) -> Evaluation:
+        """Outputs and the Jacobian at ``values`` (each a number or an array; arrays broadcast together)."""
+        arrays, shape = self._si_inputs(values)
         vals, grads = self._kernel(arrays)
         m, n = len(self.outputs), len(self.inputs)
         y = np.empty((m, *shape))
@@ -590,15 +594,7 @@ class Model:
 
     def values(self, values: Mapping[str, ArrayLike]) -> FloatArray:
         """Outputs only, shape (m, *S), in the declared units: the Monte Carlo path needs no Jacobian."""
-        missing = [n for n in self.inputs if n not in values]
-        if missing:
-            raise InvalidInput(
-                f"缺少输入 / missing input(s) {', '.join(missing)}", field=f"inputs.{missing[0]}"
-            )
-        arrays = [
-            np.asarray(values[n], dtype=float) * f for n, f in zip(self.inputs, self._in_factor, strict=True)
-        ]
-        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        arrays, shape = self._si_inputs(values)
         vals = self._value_kernel(arrays) if self._value_kernel is not None else self._kernel(arrays)[0]
         y = np.empty((len(self.outputs), *shape))
         for i, v in enumerate(vals):
