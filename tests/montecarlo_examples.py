@@ -42,13 +42,18 @@ def additive(x: Mapping[str, FloatArray]) -> FloatArray:
 
 def additive_normal() -> Example:
     """§9.2.2: each Xi ~ N(0, 1)."""
-    return Example("additive, normal inputs", "9.2.2", additive, {f"X{i}": Normal(0.0, 1.0) for i in range(1, 5)})
+    return Example(
+        "additive, normal inputs", "9.2.2", additive, {f"X{i}": Normal(0.0, 1.0) for i in range(1, 5)}
+    )
 
 
 def additive_rectangular() -> Example:
     """§9.2.3: each Xi rectangular with expectation 0 and standard deviation 1 (limits ±√3)."""
     return Example(
-        "additive, rectangular inputs", "9.2.3", additive, {f"X{i}": Rectangular(-ROOT3, ROOT3) for i in range(1, 5)}
+        "additive, rectangular inputs",
+        "9.2.3",
+        additive,
+        {f"X{i}": Rectangular(-ROOT3, ROOT3) for i in range(1, 5)},
     )
 
 
@@ -120,7 +125,9 @@ def gauge_block(t_given_by: str = "scale") -> Example:
     """
 
     def t(mean: float, u: float, nu: float) -> StudentT:
-        return StudentT(mean, u, nu) if t_given_by == "scale" else StudentT.from_standard_deviation(mean, u, nu)
+        return (
+            StudentT(mean, u, nu) if t_given_by == "scale" else StudentT.from_standard_deviation(mean, u, nu)
+        )
 
     return Example(
         f"gauge block (t by {t_given_by})",
@@ -225,7 +232,9 @@ def _intervals(
     from scipy import optimize
 
     def quantile(q: float) -> float:
-        return float(optimize.brentq(lambda z: float(cdf(np.array([z]))[0]) - q, lo, hi, xtol=1e-15, rtol=1e-13))
+        return float(
+            optimize.brentq(lambda z: float(cdf(np.array([z]))[0]) - q, lo, hi, xtol=1e-15, rtol=1e-13)
+        )
 
     symmetric = (quantile((1 - p) / 2), quantile((1 + p) / 2))
     if symmetric_pdf:

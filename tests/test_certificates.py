@@ -301,7 +301,13 @@ def test_cli_issue_bundle_and_verify(world: World, tmp_path: Path, monkeypatch: 
 
 
 def test_a_dcc_from_elsewhere_is_registered_and_an_invalid_one_refused(world: World) -> None:
-    example = Path(dcc.__file__).parent.parent / "data" / "dcc" / "examples" / "dcc_gp_temperature_simplified_v12.xml"
+    example = (
+        Path(dcc.__file__).parent.parent
+        / "data"
+        / "dcc"
+        / "examples"
+        / "dcc_gp_temperature_simplified_v12.xml"
+    )
     document = example.read_bytes()
     cert = certificates.import_dcc(world.platform, world.as_("institution"), document)
     assert cert.source == "imported" and cert.schema_version == dcc.validate(document)
@@ -349,7 +355,9 @@ def test_documents_and_bundle_over_the_api(world: World, issued: Certificate) ->
         hidden = client.get(f"{base}/document", params={"format": "pdf"})
         foreign = client.get(f"{base}/document", headers=auth("other_institution"))
         bundle = client.get(f"{base}/bundle")
-        withdraw = client.post(f"{base}/withdraw", json={"reason": "测试 / test"}, headers=auth("other_institution"))
+        withdraw = client.post(
+            f"{base}/withdraw", json={"reason": "测试 / test"}, headers=auth("other_institution")
+        )
     assert xml.status_code == 200 and xml.content == issued.document
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert html.status_code == 200 and f"/v/{issued.number}" in html.text and "<svg" in html.text
@@ -372,7 +380,9 @@ def test_each_role_lists_only_its_own_certificates(world: World, issued: Certifi
 def test_an_oversized_upload_is_refused_before_it_is_read_whole(world: World) -> None:
     big = b"<" + b"x" * certificates.MAX_DOCUMENT_BYTES
     with TestClient(create_app(world.platform)) as client:
-        raw = client.post("/api/v1/certificates/verify", content=big, headers={"content-type": "application/xml"})
+        raw = client.post(
+            "/api/v1/certificates/verify", content=big, headers={"content-type": "application/xml"}
+        )
         form = client.post("/verify", files={"file": ("big.xml", big, "application/xml")})
     assert raw.status_code == 413 and raw.json()["error"]["field"] == "file"
     assert form.status_code == 200 and "无法核验" in form.text

@@ -9,12 +9,14 @@ the published χ² quantiles of the NIST/SEMATECH e-Handbook of Statistical Meth
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import integrate, stats  # type: ignore[import-untyped]
 from typer.testing import CliRunner
 
 from jiliang.cli import app
@@ -183,9 +185,11 @@ def test_weighted_residuals_balance() -> None:
 
 def test_outlier_leaves_the_reference_until_the_check_passes() -> None:
     results = comparisons.read_results((EXAMPLES / "comparison_key.csv").read_bytes())
-    kept = c.key_comparison(results, exclude_outliers=False)
+    kept = c.key_comparison(results, exclusion="none")
     # NIST/SEMATECH e-Handbook §1.3.6.7.4: χ²_0.95(6) = 12.592, χ²_0.95(5) = 11.070
     assert round(kept.chi2_critical, 3) == 12.592 and not kept.consistent
+    for exclusion in c.Exclusion.LARGEST_CONSISTENT_SUBSET, c.Exclusion.LARGEST_EN:
+        assert c.key_comparison(results, exclusion=exclusion).excluded == ["VNIIM"]
     kc = c.key_comparison(results)
     assert kc.excluded == ["VNIIM"] and kc.consistent and round(kc.chi2_critical, 3) == 11.070
     out = next(e for e in kc.equivalences if e.result.laboratory == "VNIIM")
@@ -201,9 +205,92 @@ def test_exclusion_stops_at_the_floor() -> None:
         LabResult("C", 2.0, 0.2),
         LabResult("D", 9.0, 0.2),
     ]
+    # No three of them agree: the largest consistent subset sets nothing aside; one at a time stops at 3.
     kc = c.key_comparison(results, min_retained=3)
-    assert kc.excluded == ["D"] and not kc.consistent
+    assert kc.excluded == [] and not kc.consistent
+    assert any("no subset of at least 3" in n for n in kc.notes)
     assert any("Procedure B" in n for n in kc.notes)
+    greedy = c.key_comparison(results, min_retained=3, exclusion="largest-en")
+    assert greedy.excluded == ["D"] and not greedy.consistent
+
+
+def _passes(x: np.ndarray, u: np.ndarray) -> tuple[bool, float]:
+    w = 1 / u**2
+    y = np.sum(w * x) / np.sum(w)
+    chi2 = float(np.sum(w * (x - y) ** 2))
+    return chi2 <= stats.chi2.ppf(0.95, len(x) - 1), chi2
+
+
+# Two labs agree with each other but not with four wide-uncertainty labs. Setting the largest |E_n| aside
+# first removes three of the four; the largest consistent subset (Cox 2007) removes only the two.
+SPLIT = [("A", 0.83, 1.89), ("B", 0.98, 1.76), ("C", 2.66, 0.34), ("D", 0.06, 1.15), ("E", 0.15, 1.46)]
+SPLIT += [("F", 3.03, 0.53)]
+
+
+def test_largest_consistent_subset_sets_aside_fewer_than_one_at_a_time() -> None:
+    results = [LabResult(n, v, U) for n, v, U in SPLIT]
+    kc = c.key_comparison(results)
+    assert kc.excluded == ["C", "F"] and kc.consistent and kc.degrees_of_freedom == 3
+    assert c.key_comparison(results, exclusion="largest-en").excluded == ["A", "D", "E"]
+    # by brute force: no five pass, and of the fours that pass the chosen one has the smallest χ²
+    x = np.array([v for _, v, _ in SPLIT])
+    u = np.array([U / 2 for *_, U in SPLIT])
+    assert not any(_passes(x[list(s)], u[list(s)])[0] for s in itertools.combinations(range(6), 5))
+    fours = [_passes(x[list(s)], u[list(s)]) for s in itertools.combinations(range(6), 4)]
+    assert kc.chi2_observed == pytest.approx(min(chi2 for ok, chi2 in fours if ok), rel=1e-12)
+
+
+def test_largest_consistent_subset_ties_take_the_smallest_chi2() -> None:
+    results = labs([0.0, 0.0, 0.0, 3.0, -2.9], U=2.0)  # u = 1; either extreme may go, -2.9 fits better
+    kc = c.key_comparison(results)
+    assert kc.excluded == ["L4"] and kc.consistent
+    assert any("2 subsets of that size pass" in n for n in kc.notes)
+
+
+def test_largest_consistent_subset_falls_back_past_its_budget() -> None:
+    results = [LabResult(n, v, U) for n, v, U in SPLIT]
+    kc = c.key_comparison(results, max_subsets=10)
+    assert kc.excluded == ["A", "D", "E"] and any("too many results" in n for n in kc.notes)
+
+
+# -- key comparison, Cox (2002) Procedure B ---------------------------------------------------------
+
+
+def test_median_of_three_against_its_order_statistic() -> None:
+    # The median of three N(0, 1) has density 6 φ(t) Φ(t) (1 − Φ(t)); its variance by quadrature.
+    kc = c.key_comparison_median(labs([5.0, 5.0, 5.0], U=2.0), trials=400_000, seed=7)
+    var, _ = integrate.quad(
+        lambda t: t * t * 6 * stats.norm.pdf(t) * stats.norm.cdf(t) * stats.norm.sf(t), -9, 9
+    )
+    assert kc.reference_value == 5.0
+    # the standard deviation of 400,000 draws has a relative standard error near 1/√(2·400,000) ≈ 0.11 %
+    assert kc.standard_uncertainty == pytest.approx(math.sqrt(var), rel=0.005)
+    assert all(e.in_reference and e.d == 0.0 for e in kc.equivalences)
+
+
+def test_median_outlier_is_independent_of_the_reference() -> None:
+    # An outlier that is always the largest draw does not move the median of five (the third smallest),
+    # so D = X − Y has u²(D) = u² + u²(y) exactly, unlike a result inside a weighted mean.
+    results = labs([10.0, 10.1, 9.9, 10.05, 20.0], U=0.2)
+    kc = c.key_comparison_median(results, trials=200_000, seed=3)
+    assert kc.reference_value == 10.05
+    out = kc.equivalences[4]
+    assert out.d == pytest.approx(9.95)
+    assert out.u_d == pytest.approx(math.hypot(0.1, kc.standard_uncertainty), rel=0.01)
+    low, high = out.interval or (0.0, 0.0)
+    assert out.expanded_u_d == pytest.approx((high - low) / 2) and out.verdict is Verdict.UNSATISFACTORY
+    assert kc.equivalences[0].verdict is Verdict.SATISFACTORY and kc.excluded == []
+
+
+def test_median_is_reproducible_from_its_seed() -> None:
+    results = [LabResult(n, v, U) for n, v, U in SPLIT]
+    first = c.key_comparison_median(results, trials=5_000)
+    again = c.key_comparison_median(results, trials=5_000, seed=first.seed)
+    assert first.seed is not None and again.equivalences == first.equivalences
+    assert again.standard_uncertainty == first.standard_uncertainty
+    with pytest.raises(InvalidInput) as e:
+        c.key_comparison_median(results, trials=10)
+    assert e.value.field == "trials"
 
 
 # -- bad input --------------------------------------------------------------------------------------
@@ -306,6 +393,19 @@ def test_cli_key_comparison_json() -> None:
     assert body["summary"]["excluded"] == ["VNIIM"] and body["summary"]["consistent"] is True
 
 
+def test_cli_median_table_names_its_seed() -> None:
+    key = str(EXAMPLES / "comparison_key.csv")
+    r = runner.invoke(app, ["comparison", "analyse", key, "--method", "median", "--seed", "11"])
+    assert r.exit_code == 0, r.output
+    assert "median" in r.output and "seed 11" in r.output and "VNIIM" in r.output
+    r = runner.invoke(app, ["comparison", "analyse", key, "--method", "median", "--seed", "11", "--json"])
+    body = json.loads(r.output)
+    assert body["summary"]["seed"] == 11 and body["summary"]["trials"] == c.MEDIAN_TRIALS
+    assert all(row["d_low"] < row["d"] < row["d_high"] for row in body["results"])
+    r = runner.invoke(app, ["comparison", "analyse", key, "--method", "median", "--trials", "5"])
+    assert r.exit_code == 2 and "trials" in r.output
+
+
 def test_cli_reference_example() -> None:
     args = ["--method", "reference", "--reference", "5.000", "--reference-u", "0.003", "--sigma-pt", "0.015"]
     r = runner.invoke(
@@ -326,3 +426,12 @@ def test_cli_refusal_names_the_row(tmp_path: Path) -> None:
         app, ["comparison", "analyse", str(EXAMPLES / "comparison_reference.csv"), "--method", "reference"]
     )
     assert r.exit_code == 2 and "reference" in r.output
+
+
+def test_median_trials_shrink_to_fit_many_laboratories() -> None:
+    many = labs([float(i % 7) for i in range(400)], U=1.0)
+    kc = c.key_comparison_median(many, seed=1)
+    assert kc.trials == c.MAX_MEDIAN_DRAWS // 400 < c.MEDIAN_TRIALS
+    with pytest.raises(InvalidInput, match="at most 50,000 trials") as e:
+        c.key_comparison_median(many, trials=c.MEDIAN_TRIALS)
+    assert e.value.field == "trials"

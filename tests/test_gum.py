@@ -401,7 +401,9 @@ def test_version_1_archive_still_loads_with_its_identities() -> None:
     """Golden file (tests/data/influence_archive_v1.json): archives written by this version keep loading."""
     text = (Path(__file__).parent / "data" / "influence_archive_v1.json").read_text(encoding="utf-8")
     restored = influence.loads(text)
-    standard = influence.elementary(100.0, 0.010, 18, "reference standard", uid="5f0c1f3a9c7e4d2b8a61e0d4c3b2a190")
+    standard = influence.elementary(
+        100.0, 0.010, 18, "reference standard", uid="5f0c1f3a9c7e4d2b8a61e0d4c3b2a190"
+    )
     later = standard * 4.0  # a new result in a later run, using the same standard
     assert influence.correlation(restored["a"], later) == pytest.approx(0.015 / 0.025)
     assert restored["y"].budget_against(restored["d"]) == pytest.approx(0.05)

@@ -247,7 +247,9 @@ def test_seed_reproducibility() -> None:
 def test_an_inputs_stream_depends_only_on_its_name() -> None:
     """Adding an input does not change the draws of the others."""
     one = propagate(lambda x: x["a"], {"a": Normal(0, 1)}, trials=1000, seed=3, keep_values=True)
-    two = propagate(lambda x: x["a"], {"b": Normal(0, 1), "a": Normal(0, 1)}, trials=1000, seed=3, keep_values=True)
+    two = propagate(
+        lambda x: x["a"], {"b": Normal(0, 1), "a": Normal(0, 1)}, trials=1000, seed=3, keep_values=True
+    )
     assert one.values is not None and two.values is not None
     assert np.array_equal(one.values, two.values)
 
@@ -266,7 +268,12 @@ def test_block_size_independence() -> None:
             "s": {"kind": "student_t", "mean": 0, "scale": 1, "dof": 5},
             "e": {"kind": "exponential", "mean": 2},
             "g": {"kind": "gamma", "shape": 2.5, "rate": 2},
-            "v": {"kind": "multivariate_normal", "mean": [0, 1], "sd": [1, 2], "correlation": [[1, 0.5], [0.5, 1]]},
+            "v": {
+                "kind": "multivariate_normal",
+                "mean": [0, 1],
+                "sd": [1, 2],
+                "correlation": [[1, 0.5], [0.5, 1]],
+            },
         }.items()
     }
 
@@ -274,12 +281,18 @@ def test_block_size_independence() -> None:
         v1, v2 = x["v"]
         return x["n"] * x["r"] + x["t"] + x["z"] * x["c"] + x["u"] + x["s"] + x["e"] * x["g"] + v1 * v2
 
-    results = [propagate(model, inputs, trials=25_013, seed=42, block=b, keep_values=True) for b in (100_000, 4096, 1)]
+    results = [
+        propagate(model, inputs, trials=25_013, seed=42, block=b, keep_values=True)
+        for b in (100_000, 4096, 1)
+    ]
     for other in results[1:]:
         assert other.values is not None and results[0].values is not None
         assert np.array_equal(other.values, results[0].values)
         assert (other.y, other.u, other.symmetric, other.shortest) == (
-            results[0].y, results[0].u, results[0].symmetric, results[0].shortest
+            results[0].y,
+            results[0].u,
+            results[0].symmetric,
+            results[0].shortest,
         )
 
 
@@ -291,7 +304,9 @@ def test_histogram_counts_every_trial() -> None:
 def test_propagate_outputs_covariance() -> None:
     """Two outputs sharing an input: Y1 = A + B, Y2 = A − B with u(A) = 1, u(B) = 2 → cov = 1 − 4 = −3."""
     inputs = {"A": Normal(0, 1), "B": Normal(0, 2)}
-    r = propagate_outputs(lambda x: (x["A"] + x["B"], x["A"] - x["B"]), inputs, ["Y1", "Y2"], trials=M, seed=8)
+    r = propagate_outputs(
+        lambda x: (x["A"] + x["B"], x["A"] - x["B"]), inputs, ["Y1", "Y2"], trials=M, seed=8
+    )
     delta = numerical_tolerance(5.0, 2)  # variances 5, to 2 digits: 0.05
     assert r.covariance.shape == (2, 2)
     assert abs(r.covariance[0, 0] - 5) <= delta and abs(r.covariance[1, 1] - 5) <= delta
@@ -341,7 +356,9 @@ def test_a_model_of_the_wrong_shape_is_refused() -> None:
 
 def test_propagate_outputs_takes_a_mapping_and_refuses_a_missing_output() -> None:
     inputs = {"A": Normal(0, 1)}
-    r = propagate_outputs(lambda x: {"Y2": 2 * x["A"], "Y1": x["A"]}, inputs, ["Y1", "Y2"], trials=10_000, seed=1)
+    r = propagate_outputs(
+        lambda x: {"Y2": 2 * x["A"], "Y1": x["A"]}, inputs, ["Y1", "Y2"], trials=10_000, seed=1
+    )
     assert r.covariance[1, 1] == pytest.approx(4 * r.covariance[0, 0])
     with pytest.raises(InvalidInput) as info:
         propagate_outputs(lambda x: {"Y1": x["A"]}, inputs, ["Y1", "Y2"], trials=100, seed=1)

@@ -38,7 +38,12 @@ CASES: list[tuple[str, ScalarDistribution, float, float]] = [
     ("6.4.2 rectangular (b−a)/√12", Rectangular(1.0, 3.0), 2.0, 2.0 / math.sqrt(12)),
     ("6.4.5 triangular (b−a)/√24", Triangular(-1.0, 1.0), 0.0, 2.0 / math.sqrt(24)),
     ("6.4.4 trapezoidal (b−a)²(1+β²)/24", Trapezoidal(0.0, 4.0, beta=0.5), 2.0, math.sqrt(16 * 1.25 / 24)),
-    ("6.4.3 curvilinear trapezoidal w²/3 + d²/9", CurvilinearTrapezoidal(-1.0, 1.0, d=0.3), 0.0, math.sqrt(1 / 3 + 0.09 / 9)),
+    (
+        "6.4.3 curvilinear trapezoidal w²/3 + d²/9",
+        CurvilinearTrapezoidal(-1.0, 1.0, d=0.3),
+        0.0,
+        math.sqrt(1 / 3 + 0.09 / 9),
+    ),
     ("6.4.6 arcsine (b−a)/√8", Arcsine(-2.0, 2.0), 0.0, 4.0 / math.sqrt(8)),
     ("6.4.9 t, scale s: s√(ν/(ν−2))", StudentT(1.0, 0.2, 10), 1.0, 0.2 * math.sqrt(10 / 8)),
     ("6.4.10 exponential E = u = x", Exponential(3.0), 3.0, 3.0),
@@ -47,7 +52,9 @@ CASES: list[tuple[str, ScalarDistribution, float, float]] = [
 
 
 @pytest.mark.parametrize(("section", "dist", "expectation", "u"), CASES, ids=[c[0] for c in CASES])
-def test_closed_forms_and_sampling(section: str, dist: ScalarDistribution, expectation: float, u: float) -> None:
+def test_closed_forms_and_sampling(
+    section: str, dist: ScalarDistribution, expectation: float, u: float
+) -> None:
     assert dist.expectation == pytest.approx(expectation, rel=1e-12, abs=1e-15)
     assert dist.standard_uncertainty == pytest.approx(u, rel=1e-12)
     x = dist.sample(np.random.default_rng(101), N)
@@ -94,7 +101,14 @@ def test_centre_and_half_width() -> None:
 
 def test_multivariate_normal() -> None:
     """§6.4.8: N(μ, V); V = D R D from uncertainties and correlations; samples have covariance V."""
-    d = from_spec({"kind": "multivariate_normal", "mean": [1, 2], "sd": [0.1, 0.2], "correlation": [[1, -0.5], [-0.5, 1]]})
+    d = from_spec(
+        {
+            "kind": "multivariate_normal",
+            "mean": [1, 2],
+            "sd": [0.1, 0.2],
+            "correlation": [[1, -0.5], [-0.5, 1]],
+        }
+    )
     assert isinstance(d, MultivariateNormal)
     np.testing.assert_allclose(d.cov, [[0.01, -0.01], [-0.01, 0.04]])
     np.testing.assert_allclose(d.standard_uncertainty, [0.1, 0.2])
@@ -133,15 +147,25 @@ def test_round_trip_through_spec() -> None:
         ({"kind": "student_t", "mean": 0, "dof": 5}, "scale"),
         ({"kind": "student_t", "mean": 0, "scale": 1, "sd": 1, "dof": 5}, "scale"),
         ({"kind": "student_t", "mean": 0, "u": 1, "dof": 5, "t_given_by": "variance"}, "t_given_by"),
-        ({"kind": "student_t", "mean": 0, "scale": 1, "dof": 5, "t_given_by": "standard_deviation"}, "t_given_by"),
+        (
+            {"kind": "student_t", "mean": 0, "scale": 1, "dof": 5, "t_given_by": "standard_deviation"},
+            "t_given_by",
+        ),
         ({"kind": "student_t", "mean": 0, "scale": 1, "dof": 0}, "dof"),
         ({"kind": "exponential", "mean": -1}, "mean"),
         ({"kind": "gamma", "shape": 1}, "rate"),
         ({"kind": "multivariate_normal", "mean": [0, 0], "cov": [[1, 2], [2, 1]]}, "cov"),
         ({"kind": "multivariate_normal", "mean": [0, 0], "cov": [[1, 0.5], [0.4, 1]]}, "cov"),
         ({"kind": "multivariate_normal", "mean": [0, 0], "cov": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}, "cov"),
-        ({"kind": "multivariate_normal", "mean": [0, 0, 0], "sd": [1, 1, 1],
-          "correlation": [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]]}, "correlation"),
+        (
+            {
+                "kind": "multivariate_normal",
+                "mean": [0, 0, 0],
+                "sd": [1, 1, 1],
+                "correlation": [[1, 0.9, -0.9], [0.9, 1, 0.9], [-0.9, 0.9, 1]],
+            },
+            "correlation",
+        ),
         ({"kind": "multivariate_normal", "mean": [0, 0], "sd": [1, -1]}, "sd"),
         ({"kind": "multivariate_normal", "mean": [0, 0, 0], "sd": [1, 1]}, "sd"),
     ],

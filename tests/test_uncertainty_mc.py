@@ -66,9 +66,12 @@ def test_gs1_9_2_3_rectangular_inputs_by_the_cli() -> None:
     assert 0.02 < check["d_low"] < DELTA and 0.02 < check["d_high"] < DELTA and check["validated"] is True
     # … but not to three digits (δ = 0.005)
     strict = uncertainty.evaluate_document(load("gs1_9_2_3.yaml", ndig=3, trials=100_000))
-    assert strict["validation"][0]["validated"] is False and strict["validation"][0]["delta"] == pytest.approx(0.005)
+    assert strict["validation"][0]["validated"] is False and strict["validation"][0][
+        "delta"
+    ] == pytest.approx(0.005)
     r = runner.invoke(
-        app, ["uncertainty", "evaluate", str(EXAMPLES / "gs1_9_2_3.yaml"), "--trials", "20000", "--seed", "3"],
+        app,
+        ["uncertainty", "evaluate", str(EXAMPLES / "gs1_9_2_3.yaml"), "--trials", "20000", "--seed", "3"],
         env={"COLUMNS": "200"},
     )
     assert r.exit_code == 0, r.output
@@ -121,7 +124,9 @@ def test_t_input_convention_scale_is_the_stated_u() -> None:
     assert out["interval"] == pytest.approx([10 - t975 * 0.3, 10 + t975 * 0.3], abs=0.01)
     # the NIST Uncertainty Machine's reading: u is the t distribution's standard deviation
     sd = modelfile.from_document({**doc, "options": {**doc["options"], "t_inputs": "standard_deviation"}})
-    assert modelfile.mc_distributions(sd)[0]["x"] == distributions.StudentT.from_standard_deviation(10.0, 0.3, 5.0)
+    assert modelfile.mc_distributions(sd)[0]["x"] == distributions.StudentT.from_standard_deviation(
+        10.0, 0.3, 5.0
+    )
     sd_out = modelfile.evaluate(sd)["monte_carlo"]["outputs"][0]
     assert sd_out["u"] == pytest.approx(0.3, rel=0.02)
     assert sd_out["interval"][1] - 10 == pytest.approx(t975 * 0.3 * math.sqrt(3 / 5), abs=0.01)
@@ -130,7 +135,9 @@ def test_t_input_convention_scale_is_the_stated_u() -> None:
     assert modelfile.mc_distributions(normal)[0]["x"] == distributions.Normal(10.0, 0.3)
     two = {**doc, "inputs": {"x": {"estimate": 1.0, "u": 0.3, "dof": 2}}}
     with pytest.raises(InvalidInput, match="dof > 2") as info:
-        modelfile.evaluate(modelfile.from_document({**two, "options": {**doc["options"], "t_inputs": "standard_deviation"}}))
+        modelfile.evaluate(
+            modelfile.from_document({**two, "options": {**doc["options"], "t_inputs": "standard_deviation"}})
+        )
     assert info.value.field == "inputs.x.dof"
 
 
@@ -168,13 +175,17 @@ def test_correlated_non_normal_input_is_refused_naming_it(spec: dict[str, Any], 
     }
     with pytest.raises(InvalidInput, match=f"correlated input b has a non-normal.*{why}") as info:
         uncertainty.evaluate_document(doc)
-    assert info.value.field == "inputs.b" and info.value.message.index("相关") < info.value.message.index("correlated")
+    assert info.value.field == "inputs.b" and info.value.message.index("相关") < info.value.message.index(
+        "correlated"
+    )
     doc["options"] = {"method": "gum", "k": 2}  # k given: ν_eff is undefined for unequal ν in a group
     assert uncertainty.evaluate_document(doc)["outputs"][0]["u"] > 0  # the GUM path still evaluates it
 
 
 def test_adaptive_and_shortest_options() -> None:
-    mc = uncertainty.evaluate_document(additive(adaptive=True, ndig=2, interval="shortest", trials=None))["monte_carlo"]
+    mc = uncertainty.evaluate_document(additive(adaptive=True, ndig=2, interval="shortest", trials=None))[
+        "monte_carlo"
+    ]
     out = mc["outputs"][0]
     assert mc["adaptive"] and out["converged"] and out["tolerance"] == pytest.approx(0.05)
     assert out["trials"] % 10_000 == 0 and out["interval"] == out["shortest"]

@@ -85,3 +85,33 @@ def test_upload_with_bad_rows_lists_each_row(api: Api) -> None:
     assert r.status_code == 422, r.text
     problems = r.json()["error"]["problems"]
     assert [(p["row"], p["field"]) for p in problems] == [(3, "value"), (4, "uncertainty")]
+
+
+def test_median_answers_its_seed_and_intervals(api: Api) -> None:
+    body = {"results": KEY, "method": "median", "trials": 20_000, "seed": 5}
+    r = api.post("/api/v1/comparisons/analyse", "city", json=body)
+    assert r.status_code == 200, r.text
+    first = r.json()
+    assert first["reference_value"] == 10.0 and first["summary"]["seed"] == 5
+    assert all(row["d_low"] < row["d_high"] and row["in_reference"] for row in first["results"])
+    assert (
+        api.post("/api/v1/comparisons/analyse", "city", json=body).json() == first
+    )  # same seed, same answer
+    r = api.post("/api/v1/comparisons/analyse", "city", json={**body, "trials": 10})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "trials"
+
+
+def test_upload_chooses_the_exclusion(api: Api) -> None:
+    data = (EXAMPLES / "comparison_key.csv").read_bytes()
+    answers = {}
+    for exclusion in ("lcs", "none"):
+        r = api.post(
+            "/api/v1/comparisons/analyse/upload",
+            "city",
+            params={"method": "weighted-mean", "exclusion": exclusion},
+            files={"file": ("key.csv", data, "text/csv")},
+        )
+        assert r.status_code == 200, r.text
+        answers[exclusion] = r.json()["summary"]
+    assert answers["lcs"]["excluded"] == ["VNIIM"] and answers["lcs"]["consistent"]
+    assert answers["none"]["excluded"] == [] and not answers["none"]["consistent"]

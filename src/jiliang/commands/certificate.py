@@ -21,7 +21,9 @@ from jiliang.trust import certificate_check
 from jiliang.trust.certificate_check import CheckReport
 
 # Defined before importing jiliang.cli (see the end of cli.py: `python -m jiliang.cli` imports it twice).
-app: typer.Typer = typer.Typer(help="数字计量证书 / digital calibration certificates (DCC)", no_args_is_help=True)
+app: typer.Typer = typer.Typer(
+    help="数字计量证书 / digital calibration certificates (DCC)", no_args_is_help=True
+)
 
 from jiliang.cli import _errors, _open, _principal, _state, console, err  # noqa: E402
 

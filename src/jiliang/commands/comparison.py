@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jiliang.errors import ImportRefused, JiliangError
-from jiliang.metrology.comparison import Method, Score
+from jiliang.metrology.comparison import MEDIAN_TRIALS, Exclusion, Method, Score
 from jiliang.services import comparisons
 
 app = typer.Typer(help="计量比对与能力验证 / comparisons and proficiency testing", no_args_is_help=True)
@@ -46,7 +46,8 @@ def analyse(
         Path, typer.Argument(help="CSV：laboratory,value,uncertainty,k / 实验室,测量值,不确定度,包含因子")
     ],
     method: Annotated[
-        Method, typer.Option(help="定值方法 / how the reference is set: consensus, reference, weighted-mean")
+        Method,
+        typer.Option(help="定值方法 / how the reference is set: consensus, reference, weighted-mean, median"),
     ] = Method.CONSENSUS,
     reference: Annotated[
         float | None, typer.Option(help="参考值 / reference value (method reference)")
@@ -61,9 +62,20 @@ def analyse(
         Score | None,
         typer.Option(help="评分统计量 / statistic for the verdict: z, z', zeta, En (default: fitting)"),
     ] = None,
-    keep_outliers: Annotated[
-        bool, typer.Option("--keep-outliers", help="加权平均不剔除离群值 / weighted mean: exclude nothing")
-    ] = False,
+    exclusion: Annotated[
+        Exclusion,
+        typer.Option(
+            help="加权平均不一致时的剔除方式 / weighted mean, when the χ² check fails: lcs (largest consistent "
+            "subset), largest-en (one at a time), none"
+        ),
+    ] = Exclusion.LARGEST_CONSISTENT_SUBSET,
+    trials: Annotated[
+        int | None,
+        typer.Option(help=f"中位数法蒙特卡洛次数 / median: Monte Carlo trials (default {MEDIAN_TRIALS:,})"),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="中位数法随机种子 / median: seed (to repeat a run)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
     chart: Annotated[Path | None, typer.Option(help="写出 HTML 图表 / write an HTML chart here")] = None,
 ) -> None:
@@ -82,7 +94,9 @@ def analyse(
             reference_u=reference_u,
             sigma_pt=sigma_pt,
             score=score,
-            exclude_outliers=not keep_outliers,
+            exclusion=exclusion,
+            trials=trials,
+            seed=seed,
         )
     except JiliangError as exc:
         raise _refuse(exc) from None
@@ -91,7 +105,7 @@ def analyse(
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
-    weighted = report.method is Method.WEIGHTED_MEAN
+    weighted = report.method in (Method.WEIGHTED_MEAN, Method.MEDIAN)
     table = Table(title=f"{escape(file.name)} · {report.method.value} · {report.score.value}")
     table.add_column("实验室 / lab")
     table.add_column("测量值 / value", justify="right")
@@ -116,7 +130,12 @@ def analyse(
         table.add_row(*cells)
     console.print(table)
     s = report.summary
-    if weighted:
+    if report.method is Method.MEDIAN:
+        console.print(
+            f"参考值 / reference value (median) = {_fmt(s['reference_value'], 10)}, "
+            f"u = {_fmt(s['reference_u'], 3)} (蒙特卡洛 / Monte Carlo, {s['trials']:,} trials, seed {s['seed']})"
+        )
+    elif weighted:
         ok = "通过 / passed" if s["consistent"] else "未通过 / failed"
         console.print(
             f"参考值 / reference value (weighted mean) = {_fmt(s['reference_value'], 10)}, "

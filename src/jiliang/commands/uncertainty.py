@@ -30,7 +30,10 @@ def evaluate(
     file: Annotated[Path, typer.Argument(help="模型文件（YAML 或 JSON）/ model file (YAML or JSON)")],
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
     trials: Annotated[
-        int | None, typer.Option("--trials", help="蒙特卡洛试验次数（覆盖文件）/ Monte Carlo trials (overrides the file)")
+        int | None,
+        typer.Option(
+            "--trials", help="蒙特卡洛试验次数（覆盖文件）/ Monte Carlo trials (overrides the file)"
+        ),
     ] = None,
     seed: Annotated[
         int | None, typer.Option("--seed", help="随机种子（覆盖文件）/ random seed (overrides the file)")
@@ -64,14 +67,23 @@ def _print(answer: dict[str, Any]) -> None:
 
 
 def _print_mc(mc: dict[str, Any], validation: list[dict[str, Any]]) -> None:
-    run = f"{mc['trials']:,} 次试验 / trials, seed {mc['seed']}" + (", 自适应 / adaptive" if mc["adaptive"] else "")
+    run = f"{mc['trials']:,} 次试验 / trials, seed {mc['seed']}" + (
+        ", 自适应 / adaptive" if mc["adaptive"] else ""
+    )
     table = Table(title=f"蒙特卡洛 (JCGM 101) / Monte Carlo — {run}")
     kind = "概率对称 / symmetric" if mc["interval_kind"] == "symmetric" else "最短 / shortest"
     for col in ("输出 / output", "y", "u(y)", "p", f"包含区间 / interval ({kind})", "单位 / unit"):
         table.add_column(col, justify="left" if col.startswith(("输出", "单位")) else "right")
     for o in mc["outputs"]:
         low, high = o["interval"]
-        table.add_row(o["name"], _g(o["y"], 8), _g(o["u"], 4), f"{o['p']:g}", f"[{_g(low, 6)}, {_g(high, 6)}]", o["unit"])
+        table.add_row(
+            o["name"],
+            _g(o["y"], 8),
+            _g(o["u"], 4),
+            f"{o['p']:g}",
+            f"[{_g(low, 6)}, {_g(high, 6)}]",
+            o["unit"],
+        )
     console.print(table)
     for o in mc["outputs"]:
         if not o["converged"]:
@@ -88,8 +100,13 @@ def _print_mc(mc: dict[str, Any], validation: list[dict[str, Any]]) -> None:
         verdict = "[green]通过 / validated[/green]" if v["validated"] else "[red]未通过 / not validated[/red]"
         g, m = v["gum_interval"], v["mc_interval"]
         check.add_row(
-            v["output"], verdict, _g(v["d_low"], 2), _g(v["d_high"], 2), _g(v["delta"], 2),
-            f"[{_g(g[0], 6)}, {_g(g[1], 6)}]", f"[{_g(m[0], 6)}, {_g(m[1], 6)}]",
+            v["output"],
+            verdict,
+            _g(v["d_low"], 2),
+            _g(v["d_high"], 2),
+            _g(v["delta"], 2),
+            f"[{_g(g[0], 6)}, {_g(g[1], 6)}]",
+            f"[{_g(m[0], 6)}, {_g(m[1], 6)}]",
         )
     console.print(check)
 

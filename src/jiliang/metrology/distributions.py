@@ -46,7 +46,9 @@ __all__ = [
 
 
 def _refuse(key: str, why_zh: str, why_en: str, **context: Any) -> InvalidDistribution:
-    return InvalidDistribution(f"分布参数无效：{key} {why_zh} / invalid distribution: {key} {why_en}", field=key, **context)
+    return InvalidDistribution(
+        f"分布参数无效：{key} {why_zh} / invalid distribution: {key} {why_en}", field=key, **context
+    )
 
 
 def _finite(key: str, value: Any) -> float:
@@ -302,7 +304,11 @@ class StudentT(ScalarDistribution):
         sd = _non_negative("sd", sd)
         nu = _positive("dof", nu)
         if not nu > 2:
-            raise _refuse("dof", "给定标准差时必须大于 2", f"must exceed 2 when the standard deviation is given, got {nu}")
+            raise _refuse(
+                "dof",
+                "给定标准差时必须大于 2",
+                f"must exceed 2 when the standard deviation is given, got {nu}",
+            )
         return cls(mean, sd * math.sqrt((nu - 2) / nu), nu)
 
     @property
@@ -434,11 +440,17 @@ class MultivariateNormal(Distribution):
         if s.ndim != 1 or not np.all(np.isfinite(s)) or np.any(s < 0):
             raise _refuse("sd", "必须是非负有限数值的向量", "must be a vector of non-negative finite numbers")
         if np.asarray(mean).shape != s.shape:
-            raise _refuse("sd", "长度必须与 mean 相同", f"must have as many entries as mean ({np.asarray(mean).size})")
+            raise _refuse(
+                "sd", "长度必须与 mean 相同", f"must have as many entries as mean ({np.asarray(mean).size})"
+            )
         if r.shape != (s.size, s.size):
-            raise _refuse("correlation", f"必须是 {s.size}×{s.size} 矩阵", f"must be a {s.size}×{s.size} matrix")
+            raise _refuse(
+                "correlation", f"必须是 {s.size}×{s.size} 矩阵", f"must be a {s.size}×{s.size} matrix"
+            )
         if not np.all(np.isfinite(r)) or np.any(np.abs(r) > 1) or not np.allclose(np.diag(r), 1.0):
-            raise _refuse("correlation", "元素须在 [−1, 1] 且对角为 1", "needs entries in [−1, 1] and a unit diagonal")
+            raise _refuse(
+                "correlation", "元素须在 [−1, 1] 且对角为 1", "needs entries in [−1, 1] and a unit diagonal"
+            )
         try:
             return cls(np.asarray(mean, dtype=float), s[:, None] * r * s[None, :])
         except InvalidDistribution as exc:
@@ -523,7 +535,11 @@ def _take(spec: Mapping[str, Any], allowed: set[str], kind: str) -> dict[str, An
 
 def _need(values: Mapping[str, Any], key: str, kind: str) -> Any:
     if key not in values:
-        raise _refuse(key, f"缺失（{kind} 分布需要：{SPEC_KEYS[kind]}）", f"is missing ({kind} needs: {SPEC_KEYS[kind]})")
+        raise _refuse(
+            key,
+            f"缺失（{kind} 分布需要：{SPEC_KEYS[kind]}）",
+            f"is missing ({kind} needs: {SPEC_KEYS[kind]})",
+        )
     return values[key]
 
 
@@ -564,7 +580,9 @@ def from_spec(spec: Mapping[str, Any]) -> Distribution:
         raise _refuse("kind", "缺失或不是字符串", "is missing or not a string")
     kind = ALIASES.get(raw_kind.strip().lower(), raw_kind.strip().lower())
     if kind not in SPEC_KEYS:
-        raise _refuse("kind", f"未知：{raw_kind!r}", f"is unknown: {raw_kind!r} (known: {', '.join(SPEC_KEYS)})")
+        raise _refuse(
+            "kind", f"未知：{raw_kind!r}", f"is unknown: {raw_kind!r} (known: {', '.join(SPEC_KEYS)})"
+        )
     interval = {"lower", "upper", "centre", "half_width"}
     if kind == "normal":
         v = _take(spec, {"mean", "sd"}, kind)
@@ -593,7 +611,9 @@ def from_spec(spec: Mapping[str, Any]) -> Distribution:
     mean = _matrix("mean", _need(v, "mean", kind))
     if "cov" in v:
         if "sd" in v or "correlation" in v:
-            raise _refuse("cov", "不能与 sd/correlation 同时给出", "cannot be given together with sd/correlation")
+            raise _refuse(
+                "cov", "不能与 sd/correlation 同时给出", "cannot be given together with sd/correlation"
+            )
         return MultivariateNormal(mean, _matrix("cov", v["cov"]))
     sd = _matrix("sd", _need(v, "sd", kind))
     correlation = _matrix("correlation", v.get("correlation", np.eye(sd.size)))
@@ -610,8 +630,16 @@ def _student_t(v: Mapping[str, Any]) -> StudentT:
     key = given[0]
     convention = v.get("t_given_by", "scale" if key != "sd" else "standard_deviation")
     if convention not in ("scale", "standard_deviation"):
-        raise _refuse("t_given_by", "必须是 scale 或 standard_deviation", f"must be scale or standard_deviation, got {convention!r}")
-    if key != "u" and "t_given_by" in v and convention != ("scale" if key == "scale" else "standard_deviation"):
+        raise _refuse(
+            "t_given_by",
+            "必须是 scale 或 standard_deviation",
+            f"must be scale or standard_deviation, got {convention!r}",
+        )
+    if (
+        key != "u"
+        and "t_given_by" in v
+        and convention != ("scale" if key == "scale" else "standard_deviation")
+    ):
         raise _refuse("t_given_by", f"与键 {key} 矛盾", f"contradicts the key {key}")
     value = _non_negative(key, v[key])
     if convention == "standard_deviation":

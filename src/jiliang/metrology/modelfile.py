@@ -47,8 +47,19 @@ METHODS = ("gum", "monte_carlo", "both")
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 _INPUT_KEYS = {"estimate", "u", "U", "k", "unit", "dof", "distribution", "description"}
 _OPTION_KEYS = {
-    "p", "k", "truncate_dof", "expanded_from_rounded", "significant_digits", "rounding", "method",
-    "trials", "adaptive", "ndig", "seed", "interval", "t_inputs",
+    "p",
+    "k",
+    "truncate_dof",
+    "expanded_from_rounded",
+    "significant_digits",
+    "rounding",
+    "method",
+    "trials",
+    "adaptive",
+    "ndig",
+    "seed",
+    "interval",
+    "t_inputs",
 }
 T_INPUTS = ("scale", "standard_deviation", "normal")
 MAX_TRIALS = 10_000_000  # 80 MB of output values per output; also the adaptive procedure's cap
@@ -144,7 +155,11 @@ def _distribution(name: str, spec: Any) -> tuple[float, float, float, Any]:
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"分布无效 / {where}: {exc}", field=where) from exc
     try:
-        moments = float(dist.expectation), float(dist.standard_uncertainty), float(getattr(dist, "dof", math.inf))
+        moments = (
+            float(dist.expectation),
+            float(dist.standard_uncertainty),
+            float(getattr(dist, "dof", math.inf)),
+        )
     except TypeError as exc:  # a vector distribution has array moments
         raise InvalidInput(
             f"输入 {name} 须为标量分布 / {where}: input {name} needs a scalar distribution, "
@@ -239,7 +254,9 @@ def _mc_options(raw: Mapping[str, Any]) -> MonteCarloOptions:
         kw[key] = value
     if "adaptive" in raw:
         if not isinstance(raw["adaptive"], bool):
-            raise InvalidInput("options.adaptive 应为 true/false / must be true or false", field="options.adaptive")
+            raise InvalidInput(
+                "options.adaptive 应为 true/false / must be true or false", field="options.adaptive"
+            )
         kw["adaptive"] = raw["adaptive"]
     if "interval" in raw:
         if raw["interval"] not in ("symmetric", "shortest"):
@@ -513,8 +530,15 @@ def monte_carlo(mf: ModelFile, gum_result: gum.Result | None = None) -> dict[str
             if o.adaptive and gum_result is not None:
                 tolerance = mc.numerical_tolerance(gum_result.outputs[i].u, o.ndig) / 5
             results[name] = mc.propagate(
-                one, inputs, trials=o.trials, p=p, seed=o.seed, adaptive=o.adaptive, ndig=o.ndig,
-                interval=o.interval, tolerance=tolerance,
+                one,
+                inputs,
+                trials=o.trials,
+                p=p,
+                seed=o.seed,
+                adaptive=o.adaptive,
+                ndig=o.ndig,
+                interval=o.interval,
+                tolerance=tolerance,
             )
         seed = next(iter(results.values())).seed
     else:
@@ -568,7 +592,11 @@ def evaluate(mf: ModelFile) -> dict[str, Any]:
     if mf.method == "gum":
         return out
     out["options"].update(
-        trials=mf.mc.trials, adaptive=mf.mc.adaptive, ndig=mf.mc.ndig, seed=mf.mc.seed, interval=mf.mc.interval,
+        trials=mf.mc.trials,
+        adaptive=mf.mc.adaptive,
+        ndig=mf.mc.ndig,
+        seed=mf.mc.seed,
+        interval=mf.mc.interval,
         t_inputs=mf.mc.t_inputs,
     )
     mc_answer = monte_carlo(mf, gum_result)
@@ -579,7 +607,12 @@ def evaluate(mf: ModelFile) -> dict[str, Any]:
         reports = []
         for g in gum_result.outputs:
             v = mc.validate_gum(
-                g.value, g.u, (g.value - g.U, g.value + g.U), results[g.name], mf.mc.ndig, interval=mf.mc.interval
+                g.value,
+                g.u,
+                (g.value - g.U, g.value + g.U),
+                results[g.name],
+                mf.mc.ndig,
+                interval=mf.mc.interval,
             )
             reports.append(
                 {

@@ -148,7 +148,9 @@ def numerical_tolerance(value: float, ndig: int) -> float:
     return 0.5 * 10.0**exponent
 
 
-def coverage_intervals(sorted_values: FloatArray, p: float) -> tuple[tuple[float, float], tuple[float, float]]:
+def coverage_intervals(
+    sorted_values: FloatArray, p: float
+) -> tuple[tuple[float, float], tuple[float, float]]:
     """The probabilistically symmetric (§7.7.1) and the shortest (§7.7.2) 100p % interval of sorted values.
 
     With M values, q = pM if that is an integer, else ⌊pM + ½⌋. Symmetric: [y_(r), y_(r+q)] with
@@ -186,7 +188,9 @@ class _Sampler:
                     field=str(name),
                 )
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise InvalidInput(f"随机种子必须是非负整数 / seed must be a non-negative integer, got {seed!r}", field="seed")
+            raise InvalidInput(
+                f"随机种子必须是非负整数 / seed must be a non-negative integer, got {seed!r}", field="seed"
+            )
         root = np.random.SeedSequence(seed)
         self.seed = int(root.entropy)  # type: ignore[arg-type]
         self.inputs = dict(inputs)
@@ -220,7 +224,8 @@ def _evaluate(fn: Model, x: Mapping[str, FloatArray], n: int, names: Sequence[st
                 missing = [name for name in names if name not in raw]
                 if missing:
                     raise InvalidInput(
-                        f"模型未给出输出量 {missing[0]} / the model returned no output {missing[0]!r}", field="model"
+                        f"模型未给出输出量 {missing[0]} / the model returned no output {missing[0]!r}",
+                        field="model",
                     )
                 parts = [raw[name] for name in names]
             else:
@@ -247,18 +252,33 @@ def _evaluate(fn: Model, x: Mapping[str, FloatArray], n: int, names: Sequence[st
 
 def _check(p: float, block: int, trials: int | None, ndig: int) -> None:
     if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 < p < 1.0:
-        raise InvalidInput(f"包含概率必须在 (0, 1) 内 / coverage probability p must lie in (0, 1), got {p!r}", field="p")
+        raise InvalidInput(
+            f"包含概率必须在 (0, 1) 内 / coverage probability p must lie in (0, 1), got {p!r}", field="p"
+        )
     if isinstance(block, bool) or not isinstance(block, int) or block < 1:
-        raise InvalidInput(f"块大小必须是正整数 / block must be a positive integer, got {block!r}", field="block")
+        raise InvalidInput(
+            f"块大小必须是正整数 / block must be a positive integer, got {block!r}", field="block"
+        )
     if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 2):
-        raise InvalidInput(f"试验次数必须是不小于 2 的整数 / trials must be an integer ≥ 2, got {trials!r}", field="trials")
+        raise InvalidInput(
+            f"试验次数必须是不小于 2 的整数 / trials must be an integer ≥ 2, got {trials!r}", field="trials"
+        )
     if isinstance(ndig, bool) or not isinstance(ndig, int) or not 1 <= ndig <= 10:
         raise InvalidInput(f"有效位数必须在 1…10 / ndig must lie in 1…10, got {ndig!r}", field="ndig")
 
 
 def _summarise(
-    values: FloatArray, p: float, *, seed: int, adaptive: bool, converged: bool, tolerance: float | None,
-    blocks: int, block_size: int, keep_values: bool, bins: int,
+    values: FloatArray,
+    p: float,
+    *,
+    seed: int,
+    adaptive: bool,
+    converged: bool,
+    tolerance: float | None,
+    blocks: int,
+    block_size: int,
+    keep_values: bool,
+    bins: int,
 ) -> MonteCarloResult:
     """Sort in place and summarise; the result depends only on the multiset of output values."""
     values.sort()
@@ -267,9 +287,19 @@ def _summarise(
     symmetric, shortest = coverage_intervals(values, p)
     counts, edges = np.histogram(values, bins=bins)
     return MonteCarloResult(
-        y=y, u=u, p=float(p), symmetric=symmetric, shortest=shortest, trials=int(values.size),
-        histogram=Histogram(counts.astype(np.int64), edges), seed=seed, adaptive=adaptive,
-        converged=converged, tolerance=tolerance, blocks=blocks, block_size=block_size,
+        y=y,
+        u=u,
+        p=float(p),
+        symmetric=symmetric,
+        shortest=shortest,
+        trials=int(values.size),
+        histogram=Histogram(counts.astype(np.int64), edges),
+        seed=seed,
+        adaptive=adaptive,
+        converged=converged,
+        tolerance=tolerance,
+        blocks=blocks,
+        block_size=block_size,
         values=values if keep_values else None,
     )
 
@@ -307,7 +337,9 @@ def propagate(
     """
     _check(p, block, trials, ndig)
     if interval not in ("symmetric", "shortest"):
-        raise InvalidInput(f"区间类型无效 / interval must be symmetric or shortest, got {interval!r}", field="interval")
+        raise InvalidInput(
+            f"区间类型无效 / interval must be symmetric or shortest, got {interval!r}", field="interval"
+        )
     if tolerance is not None and not (math.isfinite(tolerance) and tolerance > 0):
         raise InvalidInput(f"容差必须为正 / tolerance must be positive, got {tolerance!r}", field="tolerance")
     sampler = _Sampler(inputs, seed)
@@ -316,8 +348,16 @@ def propagate(
         values = np.empty(m)
         _fill(fn, sampler, values, 0, m, block)
         return _summarise(
-            values, p, seed=sampler.seed, adaptive=False, converged=True, tolerance=None, blocks=1,
-            block_size=m, keep_values=keep_values, bins=bins,
+            values,
+            p,
+            seed=sampler.seed,
+            adaptive=False,
+            converged=True,
+            tolerance=None,
+            blocks=1,
+            block_size=m,
+            keep_values=keep_values,
+            bins=bins,
         )
 
     m = max(math.ceil(100 / (1 - p) - 1e-9), 10_000)
@@ -346,8 +386,16 @@ def propagate(
             converged = True
             break
     return _summarise(
-        values[: h * m], p, seed=sampler.seed, adaptive=True, converged=converged, tolerance=delta,
-        blocks=h, block_size=m, keep_values=keep_values, bins=bins,
+        values[: h * m],
+        p,
+        seed=sampler.seed,
+        adaptive=True,
+        converged=converged,
+        tolerance=delta,
+        blocks=h,
+        block_size=m,
+        keep_values=keep_values,
+        bins=bins,
     )
 
 
@@ -372,7 +420,9 @@ def propagate_outputs(
     _check(p, block, trials, 2)
     names = tuple(names)
     if not names or len(set(names)) != len(names):
-        raise InvalidInput("输出量名称必须非空且不重复 / output names must be non-empty and unique", field="names")
+        raise InvalidInput(
+            "输出量名称必须非空且不重复 / output names must be non-empty and unique", field="names"
+        )
     sampler = _Sampler(inputs, seed)
     m = DEFAULT_TRIALS if trials is None else trials
     k = len(names)
@@ -386,8 +436,16 @@ def propagate_outputs(
     covariance = np.atleast_2d(np.cov(values, ddof=1))
     outputs = {
         name: _summarise(
-            values[i], p, seed=sampler.seed, adaptive=False, converged=True, tolerance=None, blocks=1,
-            block_size=m, keep_values=keep_values, bins=bins,
+            values[i],
+            p,
+            seed=sampler.seed,
+            adaptive=False,
+            converged=True,
+            tolerance=None,
+            blocks=1,
+            block_size=m,
+            keep_values=keep_values,
+            bins=bins,
         )
         for i, name in enumerate(names)
     }
@@ -414,13 +472,21 @@ def validate_gum(
     low, high = (float(gum_interval[0]), float(gum_interval[1]))
     if not (math.isfinite(low) and math.isfinite(high) and low <= high):
         raise InvalidInput(
-            f"GUM 区间无效 / the GUM interval must be finite with low ≤ high, got {gum_interval!r}", field="gum_interval"
+            f"GUM 区间无效 / the GUM interval must be finite with low ≤ high, got {gum_interval!r}",
+            field="gum_interval",
         )
     delta = numerical_tolerance(gum_u, ndig)
     mc_low, mc_high = mc_result.interval(interval)
     d_low, d_high = abs(low - mc_low), abs(high - mc_high)
     return ValidationReport(
-        delta=delta, d_low=d_low, d_high=d_high, passed=bool(d_low <= delta and d_high <= delta), ndig=ndig,
-        gum_y=float(gum_y), gum_u=float(gum_u), gum_interval=(low, high), mc_interval=(mc_low, mc_high),
+        delta=delta,
+        d_low=d_low,
+        d_high=d_high,
+        passed=bool(d_low <= delta and d_high <= delta),
+        ndig=ndig,
+        gum_y=float(gum_y),
+        gum_u=float(gum_u),
+        gum_interval=(low, high),
+        mc_interval=(mc_low, mc_high),
         interval=interval,
     )

@@ -20,7 +20,7 @@ from typing import Any
 
 from jiliang.errors import FieldProblem, ImportRefused, InvalidInput
 from jiliang.metrology import comparison as engine
-from jiliang.metrology.comparison import LabResult, Method, Score
+from jiliang.metrology.comparison import Exclusion, LabResult, Method, Score
 
 MAX_PROBLEMS = 50
 MAX_ROWS = 10_000
@@ -191,21 +191,27 @@ def analyse(
     sigma_pt: float | None = None,
     score: Score | str | None = None,
     alpha: float = 0.05,
-    exclude_outliers: bool = True,
+    exclusion: Exclusion | str = Exclusion.LARGEST_CONSISTENT_SUBSET,
+    trials: int | None = None,
+    seed: int | None = None,
 ) -> Report:
     """Run the chosen analysis and shape it as rows (laboratory, value, U, score, verdict) and a summary."""
     try:
         method = Method(method)
     except ValueError:
         raise InvalidInput(
-            f"方法须为 consensus、reference 或 weighted-mean / unknown method {method!r}", field="method"
+            f"方法须为 consensus、reference、weighted-mean 或 median / unknown method {method!r}",
+            field="method",
         ) from None
     try:
         chosen = None if score is None else Score(score)
     except ValueError:
         raise InvalidInput(f"评分须为 z、z'、zeta 或 En / unknown score {score!r}", field="score") from None
-    if method is Method.WEIGHTED_MEAN:
-        kc = engine.key_comparison(results, alpha=alpha, exclude_outliers=exclude_outliers)
+    if method in (Method.WEIGHTED_MEAN, Method.MEDIAN):
+        if method is Method.MEDIAN:
+            kc = engine.key_comparison_median(results, alpha=alpha, trials=trials, seed=seed)
+        else:
+            kc = engine.key_comparison(results, alpha=alpha, exclusion=exclusion)
         rows = [
             {
                 "laboratory": e.result.laboratory,
@@ -219,6 +225,7 @@ def analyse(
                 "verdict": e.verdict.value,
                 "verdict_zh": e.verdict.chinese,
             }
+            | ({} if e.interval is None else {"d_low": e.interval[0], "d_high": e.interval[1]})
             for e in kc.equivalences
         ]
         kc_summary: dict[str, Any] = {
@@ -231,6 +238,8 @@ def analyse(
             "consistent": kc.consistent,
             "excluded": kc.excluded,
         }
+        if kc.trials is not None:
+            kc_summary.update(trials=kc.trials, seed=kc.seed)
         return Report(
             method, kc.reference_value, kc.standard_uncertainty, None, Score.EN, rows, kc_summary, kc.notes
         )

@@ -56,7 +56,8 @@ def histogram_chart(output: Mapping[str, Any], validation: Mapping[str, Any] | N
     centres = [(a + b) / 2 for a, b in pairwise(edges)]
     unit = output["unit"]
     lines: list[dict[str, Any]] = [
-        {"xAxis": x, "name": f"MC {output['p']:g}", "lineStyle": {"color": "#c23531"}} for x in output["interval"]
+        {"xAxis": x, "name": f"MC {output['p']:g}", "lineStyle": {"color": "#c23531"}}
+        for x in output["interval"]
     ]
     if validation is not None:
         lines += [

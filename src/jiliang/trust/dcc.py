@@ -157,7 +157,9 @@ def unique_identifier(xml: bytes) -> str:
     root = read_untrusted(xml).getroot()
     found = root.findtext(f"{_D}administrativeData/{_D}coreData/{_D}uniqueIdentifier")
     if not found or not found.strip():
-        raise DccInvalid("DCC 缺少 uniqueIdentifier / the DCC has no uniqueIdentifier", field="uniqueIdentifier")
+        raise DccInvalid(
+            "DCC 缺少 uniqueIdentifier / the DCC has no uniqueIdentifier", field="uniqueIdentifier"
+        )
     return str(found).strip()
 
 

@@ -11,7 +11,14 @@ from jiliang.api.deps import PlatformDep, PrincipalDep
 from jiliang.api.routers.transfer import _REFUSALS, _UPLOAD_BODY, receive_upload
 from jiliang.api.schemas.common import ERRORS
 from jiliang.api.schemas.comparisons import ComparisonIn, ComparisonOut
-from jiliang.metrology.comparison import LabResult, Method, Score
+from jiliang.metrology.comparison import (
+    MAX_MEDIAN_TRIALS,
+    MIN_MEDIAN_TRIALS,
+    Exclusion,
+    LabResult,
+    Method,
+    Score,
+)
 from jiliang.services import comparisons
 
 router = APIRouter(prefix="/api/v1/comparisons", tags=["comparisons 计量比对"], responses=ERRORS)
@@ -30,7 +37,9 @@ def analyse(body: ComparisonIn, principal: PrincipalDep) -> ComparisonOut:
         sigma_pt=body.sigma_pt,
         score=body.score,
         alpha=body.alpha,
-        exclude_outliers=body.exclude_outliers,
+        exclusion=body.exclusion,
+        trials=body.trials,
+        seed=body.seed,
     )
     return ComparisonOut.model_validate(report.as_dict())
 
@@ -46,7 +55,7 @@ async def analyse_upload(
     platform: PlatformDep,
     principal: PrincipalDep,
     method: Annotated[
-        Method, Query(description="定值方法 / consensus, reference, weighted-mean")
+        Method, Query(description="定值方法 / consensus, reference, weighted-mean, median")
     ] = Method.CONSENSUS,
     reference: Annotated[float | None, Query(description="参考值 / reference value")] = None,
     reference_u: Annotated[
@@ -54,6 +63,21 @@ async def analyse_upload(
     ] = None,
     sigma_pt: Annotated[float | None, Query(description="能力评定标准差 / sigma_pt")] = None,
     score: Annotated[Score | None, Query(description="评分统计量 / statistic for the verdict")] = None,
+    alpha: Annotated[
+        float, Query(gt=0, lt=1, description="卡方检验显著性水平 / chi-squared test level")
+    ] = 0.05,
+    exclusion: Annotated[
+        Exclusion, Query(description="加权平均的剔除方式 / weighted mean: lcs, largest-en, none")
+    ] = Exclusion.LARGEST_CONSISTENT_SUBSET,
+    trials: Annotated[
+        int | None,
+        Query(
+            ge=MIN_MEDIAN_TRIALS, le=MAX_MEDIAN_TRIALS, description="中位数法蒙特卡洛次数 / median: trials"
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, Query(ge=0, le=2**63 - 1, description="中位数法随机种子 / median: seed")
+    ] = None,
 ) -> ComparisonOut:
     upload = await receive_upload(request, platform.settings.max_upload_bytes)
     try:
@@ -69,6 +93,10 @@ async def analyse_upload(
             reference_u=reference_u,
             sigma_pt=sigma_pt,
             score=score,
+            alpha=alpha,
+            exclusion=exclusion,
+            trials=trials,
+            seed=seed,
         )
         return ComparisonOut.model_validate(report.as_dict())
 

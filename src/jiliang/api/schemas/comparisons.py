@@ -7,7 +7,14 @@ from typing import Any
 from pydantic import Field
 
 from jiliang.api.schemas.common import In, Out
-from jiliang.metrology.comparison import Method, Score
+from jiliang.metrology.comparison import (
+    MAX_MEDIAN_TRIALS,
+    MEDIAN_TRIALS,
+    MIN_MEDIAN_TRIALS,
+    Exclusion,
+    Method,
+    Score,
+)
 
 
 class LabResultIn(In):
@@ -23,7 +30,8 @@ class ComparisonIn(In):
     results: list[LabResultIn] = Field(max_length=10_000, description="各实验室结果 / participants' results")
     method: Method = Field(
         default=Method.CONSENSUS,
-        description="定值方法 / consensus (ISO 13528 Algorithm A), reference, weighted-mean (Cox 2002 A)",
+        description="定值方法 / consensus (ISO 13528 Algorithm A), reference, weighted-mean (Cox 2002 A), "
+        "median (Cox 2002 B)",
     )
     reference: float | None = Field(default=None, description="参考值 / reference value (method reference)")
     reference_u: float | None = Field(
@@ -32,7 +40,24 @@ class ComparisonIn(In):
     sigma_pt: float | None = Field(default=None, description="能力评定标准差 / SD for proficiency assessment")
     score: Score | None = Field(default=None, description="评分统计量 / statistic for the verdict")
     alpha: float = Field(default=0.05, description="卡方检验显著性水平 / chi-squared test level")
-    exclude_outliers: bool = Field(default=True, description="剔除离群值 / weighted mean: exclude outliers")
+    exclusion: Exclusion = Field(
+        default=Exclusion.LARGEST_CONSISTENT_SUBSET,
+        description="加权平均不一致时的剔除方式 / weighted mean: what leaves the reference when the χ² check "
+        "fails: lcs (largest consistent subset, Cox 2007), largest-en, none",
+    )
+    trials: int | None = Field(
+        default=None,
+        ge=MIN_MEDIAN_TRIALS,
+        le=MAX_MEDIAN_TRIALS,
+        description=f"中位数法蒙特卡洛次数 / median: Monte Carlo trials (none: {MEDIAN_TRIALS:,}, fewer for "
+        "many laboratories)",
+    )
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**63 - 1,
+        description="中位数法随机种子 / median: seed (none: fresh, reported)",
+    )
 
 
 class ComparisonRowOut(Out):
@@ -47,6 +72,12 @@ class ComparisonRowOut(Out):
     d: float | None = Field(default=None, description="等效度 / degree of equivalence d_i")
     U_d: float | None = Field(default=None, description="等效度扩展不确定度 / U(d_i), k = 2")
     in_reference: bool | None = Field(default=None, description="计入参考值 / contributes to the reference")
+    d_low: float | None = Field(
+        default=None, description="中位数法 d_i 包含区间下限 / median: interval low end"
+    )
+    d_high: float | None = Field(
+        default=None, description="中位数法 d_i 包含区间上限 / median: interval high end"
+    )
     score: float | None = Field(description="评定所用统计量的值 / value of the chosen statistic")
     verdict: str | None = Field(description="结论 / satisfactory, questionable, unsatisfactory")
     verdict_zh: str | None = Field(description="结论（中文）/ verdict in Chinese")
