@@ -132,3 +132,34 @@ def test_cli_refuses_a_bad_file_with_the_field(tmp_path: Path) -> None:
     r = runner.invoke(app, ["uncertainty", "evaluate", str(bad)])
     assert r.exit_code == 2
     assert "does not parse" in r.output or "does not parse" in (r.stderr or "")
+
+
+def test_ea4_02_s2_mass_calibration_matches_gum_workbench() -> None:
+    """EA-4/02 S2, a 10 kg weight against a reference standard, as GUM Workbench evaluates it.
+
+    metrodata.de/examples/s02_en.html prints m_X = 10000.0250 g, u = 0.0291 g, the shares 59.6 %, 8.8 %,
+    23.7 %, 3.9 %, 3.9 % and U = 0.058 g with k = 2 (its u(dm) of 0.0142 g is the one this file gives).
+    """
+    r = runner.invoke(app, ["uncertainty", "evaluate", str(EXAMPLES / "ea4_02_s2_mass.yaml"), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)["outputs"][0]
+    assert f"{out['value']:.4f}" == "10000.0250" and f"{out['u']:.4f}" == "0.0291"
+    assert out["k"] == 2.0 and out["reported"]["U"] == "0.058"
+    shares = {b["input"]: f"{100 * b['share']:.1f}" for b in out["budget"]}
+    assert shares == {"m_S": "59.6", "dm_D": "8.8", "dm": "23.7", "dm_C": "3.9", "dB": "3.9"}
+
+
+def test_distribution_is_centred_on_the_estimate_and_takes_width_units() -> None:
+    # "0 g ± 15 mg, rectangular" as a lab writes it: centre from the estimate, half-width with its unit
+    spec = {"estimate": 0, "unit": "g", "distribution": {"kind": "rectangular", "half_width": "15 mg"}}
+    mf = modelfile.from_document(doc(model="y = a", outputs={}, inputs={"a": spec}))
+    a = mf.inputs[0]
+    assert a.estimate == 0.0 and a.u == pytest.approx(0.015 / 3**0.5, rel=1e-12)
+    for bad, field in (
+        ({"kind": "rectangular", "half_width": "15 mm"}, "inputs.a.distribution.half_width"),
+        ({"kind": "rectangular", "half_width": -1}, "inputs.a.distribution.half_width"),
+        ({"kind": "rectangular"}, "inputs.a.distribution.half_width"),
+    ):
+        with pytest.raises(InvalidInput) as e:
+            modelfile.from_document(doc(model="y = a", outputs={}, inputs={"a": {**spec, "distribution": bad}}))
+        assert e.value.field == field and "inputs.a.distribution" in e.value.message, e.value.message

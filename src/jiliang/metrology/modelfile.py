@@ -135,23 +135,52 @@ def _u_in_unit(value: Any, unit: str | None, where: str) -> float:
     return _number(value, where)
 
 
-def _distribution(name: str, spec: Any) -> tuple[float, float, float, Any]:
+# Distribution parameters that are widths may be written with a unit ("15 mg") like u; locations may not
+# (a location in an offset unit such as degC would convert differently from a width).
+_DISTRIBUTION_WIDTHS = ("half_width", "sd", "scale", "u", "d")
+# Where a distribution is centred when the file gives the input's estimate and no location:
+# "estimate: 0, distribution: {kind: rectangular, half_width: 15 mg}" reads as 0 ± 15 mg.
+_DISTRIBUTION_LOCATION = {
+    "rectangular": ("centre", ("centre", "center", "lower", "upper")),
+    "triangular": ("centre", ("centre", "center", "lower", "upper")),
+    "arcsine": ("centre", ("centre", "center", "lower", "upper")),
+    "trapezoidal": ("centre", ("centre", "center", "lower", "upper")),
+    "curvilinear_trapezoidal": ("centre", ("centre", "center", "lower", "upper")),
+    "normal": ("mean", ("mean",)),
+    "student_t": ("mean", ("mean",)),
+}
+
+
+def _distribution(name: str, spec: Any, unit: str | None, estimate: Any) -> tuple[float, float, float, Any]:
     """(expectation, standard uncertainty, dof) of a distribution, through the Monte Carlo module."""
     where = f"inputs.{name}.distribution"
     if not isinstance(spec, Mapping) or "kind" not in spec:
         raise InvalidInput(f"分布应为含 kind 的映射 / {where} must be a mapping with 'kind'", field=where)
     try:
         # imported here: the Monte Carlo module is optional to the GUM path
-        from_spec = importlib.import_module("jiliang.metrology.distributions").from_spec
+        distributions = importlib.import_module("jiliang.metrology.distributions")
+        from_spec = distributions.from_spec
+        aliases = getattr(distributions, "ALIASES", {})
     except (ImportError, AttributeError) as exc:
         raise InvalidInput(
             f"分布需要 Monte Carlo 模块 / distributions need the Monte Carlo module (input {name})",
             field=where,
         ) from exc
+    spec = dict(spec)
+    for key in _DISTRIBUTION_WIDTHS:
+        if isinstance(spec.get(key), str):
+            spec[key] = _u_in_unit(spec[key], unit, f"{where}.{key}")
+    kind = spec["kind"].strip().lower() if isinstance(spec["kind"], str) else spec["kind"]
+    location = _DISTRIBUTION_LOCATION.get(aliases.get(kind, kind))
+    if estimate is not None and location is not None and not any(k in spec for k in location[1]):
+        spec[location[0]] = _number(estimate, f"inputs.{name}.estimate")
     try:
         dist = from_spec(spec)
-    except InvalidInput:
-        raise
+    except InvalidInput as exc:
+        raise InvalidInput(
+            f"输入 {name} 的分布 / {where}: {exc.message}",
+            field=f"{where}.{exc.field}" if exc.field else where,
+        ) from exc
     except (ValueError, TypeError, KeyError) as exc:
         raise InvalidInput(f"分布无效 / {where}: {exc}", field=where) from exc
     try:
@@ -189,7 +218,7 @@ def _input(name: str, spec: Any) -> tuple[gum.Input, str | None, str, Any]:
     dof = math.inf
     dist = None
     if "distribution" in spec:
-        estimate, u, dof, dist = _distribution(name, spec["distribution"])
+        estimate, u, dof, dist = _distribution(name, spec["distribution"], unit, spec.get("estimate"))
         if "estimate" in spec:
             estimate = _number(spec["estimate"], f"{where}.estimate")
     else:
