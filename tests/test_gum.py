@@ -397,6 +397,40 @@ def test_units_convert_between_prefixes() -> None:
     assert ev.jacobian[0, 3] == pytest.approx(1e-6)  # mm per nm
 
 
+def test_numbers_with_units_keep_the_formula_checked() -> None:
+    # A resistance thermometer's correction to 20 °C and an ideal-gas volume at 0 °C, as labs write them.
+    r = Model.parse(
+        "R = R20*(1 + alpha*(t - 20[degC]))",
+        units={"R20": "ohm", "alpha": "1/K", "t": "degC"},
+        output_units={"R": "ohm"},
+    )
+    assert r.inputs == ("R20", "alpha", "t")  # the degC inside 20[degC] is a unit, not an input
+    ev = r.evaluate({"R20": 100.0, "alpha": 0.00393, "t": 25.0})
+    assert ev.values[0] == pytest.approx(100.0 * (1 + 0.00393 * 5.0), rel=1e-15)
+    assert list(ev.jacobian[0]) == pytest.approx([1 + 0.00393 * 5.0, 500.0, 0.393], rel=1e-15)
+    v = Model.parse(
+        "V = V0*(T + 273.15[K])/273.15[K]", units={"V0": "L", "T": "degC"}, output_units={"V": "mL"}
+    )
+    assert v.evaluate({"V0": 1.0, "T": 20.0}).values[0] == pytest.approx(1000 * 293.15 / 273.15, rel=1e-15)
+    # the literal converts: 5 mm added to a length in m
+    assert Model.parse("y = a + 5[mm]", units={"a": "m"}).evaluate({"a": 1.0}).values[0] == pytest.approx(
+        1.005
+    )
+    with pytest.raises(InvalidInput, match=r"inconsistent units.*'2\[mm\]'"):
+        Model.parse("y = a + 2[mm]", units={"a": "K"})
+    with pytest.raises(InvalidInput, match="unknown unit 'foo'"):
+        Model.parse("y = a + 2[foo]", units={"a": "K"})
+    for huge in ("km**400", "mm**400"):  # no 0 or ∞ scale reaches the arithmetic
+        with pytest.raises(InvalidInput, match="out of range"):
+            Model.parse(f"y = a + 2[{huge}]", units={"a": "m"})
+        with pytest.raises(InvalidInput, match="out of range") as e:
+            Model.parse("y = a", units={"a": huge})
+        assert e.value.field == "inputs.a.unit"
+    for bad in ("y = a[mm]", "y = 2[a:b]", "y = 2[sqrt(m)]"):
+        with pytest.raises(InvalidInput, match="not allowed"):
+            Model.parse(bad, units={"a": "K"})
+
+
 def test_version_1_archive_still_loads_with_its_identities() -> None:
     """Golden file (tests/data/influence_archive_v1.json): archives written by this version keep loading."""
     text = (Path(__file__).parent / "data" / "influence_archive_v1.json").read_text(encoding="utf-8")

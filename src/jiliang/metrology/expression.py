@@ -17,7 +17,10 @@ and ``abs``'s must be dimensionless, exponents of dimensioned bases must be cons
 value is converted to SI base units, so ``ls`` in mm plus ``d`` in nm adds correctly; results and
 sensitivity coefficients are converted back to the declared (or inferred) units. Temperatures in °C/°F
 are treated as temperature *intervals* (their unit's size, not their offset): a formula that needs an
-absolute temperature takes it in K or adds 273.15 itself.
+absolute temperature takes it in K or adds 273.15 K itself. A number with a unit is written
+``number[unit]`` (``t - 20[degC]``, ``T + 273.15[K]``, ``1e-6[1/K]``): valid Python syntax that nothing
+else in a model can mean, so the formula keeps its units checked instead of needing an exact input for
+every constant. A bare number is dimensionless.
 
 Python functions (:meth:`Model.from_callable`) are differentiated by the complex-step method
 (``∂f/∂x ≈ Im f(x + ih) / h`` with ``h = 1e-20·max(|x|, 1)``): exact to rounding for real-analytic
@@ -77,6 +80,15 @@ def parse_unit(text: str | None, *, field_name: str) -> pint.Unit:
             f"无法识别的单位 / unknown unit {text!r} of {field_name}: {exc}", field=field_name
         ) from exc
     units: pint.Unit = q.units  # type: ignore[assignment]
+    try:
+        factor = si_factor(units)
+    except ArithmeticError:  # pint overflows on km**400
+        factor = math.inf
+    if not (math.isfinite(factor) and factor > 0):
+        raise InvalidInput(
+            f"单位超出范围 / unit {text!r} of {field_name} is out of range (its size in SI is {factor})",
+            field=field_name,
+        )
     return units
 
 
@@ -98,13 +110,50 @@ class Equation:
     text: str
 
 
+def _is_number(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+    )
+
+
+def _is_unit_text(node: ast.AST) -> bool:
+    """The inside of ``number[unit]``: unit names joined by * / ** (and numbers, as in 1/K)."""
+    if isinstance(node, ast.Name):
+        return True
+    if isinstance(node, ast.BinOp):
+        return (
+            isinstance(node.op, ast.Mult | ast.Div | ast.Pow)
+            and _is_unit_text(node.left)
+            and _is_unit_text(node.right)
+        )
+    return _is_number(node)
+
+
+@lru_cache(maxsize=256)
+def literal_unit(text: str) -> pint.Unit:
+    """The unit of a ``number[unit]`` literal (°C/°F as intervals, like every other unit here)."""
+    unit = parse_unit(text, field_name="model")
+    factor = si_factor(unit)
+    if not (math.isfinite(factor) and factor > 0):
+        raise InvalidInput(
+            f"单位超出范围 / unit {text!r} is out of range (its size in SI is {factor})", field="model"
+        )
+    return unit
+
+
 def _check_node(node: ast.AST, line: str, depth: int = 0) -> None:
     """The whitelist: anything not named here is refused, with the offending piece of text."""
     if depth > MAX_DEPTH:
         raise InvalidInput(f"模型嵌套过深 / model nests too deeply: {line!r}", field="model")
     ok = True
     if isinstance(node, ast.Constant):
-        ok = isinstance(node.value, int | float) and not isinstance(node.value, bool)
+        ok = _is_number(node)
+    elif isinstance(node, ast.Subscript):
+        ok = _is_number(node.value) and _is_unit_text(node.slice)
+        if ok:
+            literal_unit(ast.unparse(node.slice))  # refuses an unknown unit now, naming it
     elif isinstance(node, ast.Name):
         ok = isinstance(node.ctx, ast.Load)
     elif isinstance(node, ast.BinOp):
@@ -134,7 +183,8 @@ def _check_node(node: ast.AST, line: str, depth: int = 0) -> None:
         piece = ast.unparse(node) if isinstance(node, ast.expr) else type(node).__name__
         raise InvalidInput(
             f"模型含不允许的成分 / model uses something not allowed: {piece!r} in {line!r} "
-            f"(allowed: numbers, names, + - * / **, {', '.join(sorted(FUNCTIONS))}, pi, e)",
+            f"(allowed: numbers, numbers with a unit such as 20[degC], names, + - * / **, "
+            f"{', '.join(sorted(FUNCTIONS))}, pi, e)",
             field="model",
         )
 
@@ -194,6 +244,8 @@ def names_in(node: ast.AST) -> list[str]:
                 seen.append(sub.id)
         elif isinstance(sub, ast.Call):
             stack.extend(reversed(sub.args))
+        elif isinstance(sub, ast.Subscript):
+            continue  # number[unit]: the names inside are units, not variables
         else:
             stack.extend(reversed(list(ast.iter_child_nodes(sub))))
     return seen
@@ -277,6 +329,9 @@ def _binary(op: ast.operator, a: Dual, b: Dual) -> Dual:
 def _evaluate(node: ast.expr, env: Mapping[str, Dual]) -> Dual:
     if isinstance(node, ast.Constant):
         return Dual(float(node.value))  # type: ignore[arg-type]  # numbers only (_check_node)
+    if isinstance(node, ast.Subscript):  # number[unit], in SI like every input
+        number = float(node.value.value)  # type: ignore[attr-defined]  # a number (_check_node)
+        return Dual(number * si_factor(literal_unit(ast.unparse(node.slice))))
     if isinstance(node, ast.Name):
         if node.id in env:
             return env[node.id]
@@ -307,6 +362,8 @@ def _unit_of(node: ast.expr, env: Mapping[str, Any], line: str) -> Any:
     one = ureg.Quantity(1.0, ureg.dimensionless)
     if isinstance(node, ast.Constant):
         return one
+    if isinstance(node, ast.Subscript):
+        return ureg.Quantity(1.0, literal_unit(ast.unparse(node.slice)))
     if isinstance(node, ast.Name):
         return env.get(node.id, one)
     if isinstance(node, ast.UnaryOp):
