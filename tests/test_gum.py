@@ -26,7 +26,7 @@ from jiliang.metrology import gum, influence
 from jiliang.metrology.calibration_curve import fit_line
 from jiliang.metrology.expression import Model, parse_equations
 
-EXAMPLES = Path(__file__).parents[1] / "docs" / "examples"
+EXAMPLES = Path(__file__).parents[1] / "src" / "jiliang" / "data" / "models"
 
 H1_MODEL = "l = ls + d - ls*(dalpha*theta + alpha_s*dtheta)"
 H1_UNITS = {"ls": "mm", "d": "nm", "dalpha": "1/K", "theta": "K", "alpha_s": "1/K", "dtheta": "K"}

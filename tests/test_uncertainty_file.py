@@ -15,7 +15,7 @@ from jiliang.errors import InvalidInput
 from jiliang.metrology import modelfile
 from jiliang.services import uncertainty
 
-EXAMPLES = Path(__file__).parents[1] / "docs" / "examples"
+EXAMPLES = Path(__file__).parents[1] / "src" / "jiliang" / "data" / "models"
 runner = CliRunner()
 
 

@@ -20,7 +20,7 @@ from jiliang.errors import InvalidInput
 from jiliang.metrology import distributions, modelfile, montecarlo
 from jiliang.services import uncertainty
 
-EXAMPLES = Path(__file__).parents[1] / "docs" / "examples"
+EXAMPLES = Path(__file__).parents[1] / "src" / "jiliang" / "data" / "models"
 runner = CliRunner()
 DELTA = montecarlo.numerical_tolerance(2.0, 2)  # §7.9.2: u = 2.0 to two digits → δ = 0.05
 

@@ -151,3 +151,18 @@ def test_public_verification_page_upload_and_qr_target(
     assert "证书真实有效" in page.inner_text("#verdict")
     assert page.inner_text("#number") == number
     page.close()
+
+
+def test_uncertainty_calculator_draws_the_budget(served: tuple[str, Platform], browser: object) -> None:
+    """A lab pastes a model file and reads the budget, drawn by ECharts from the engine's numbers."""
+    url, _ = served
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})  # type: ignore[attr-defined]
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url + "uncertainty?example=ea4_02_s2_mass")
+    page.click("button:has-text('评定')")
+    page.wait_for_selector("#budget-0 canvas", timeout=15000)
+    assert errors == []
+    assert "(10000.025 ± 0.058) g" in page.inner_text("#result")
+    assert "59.6 %" in page.inner_text("table.budget")
+    page.close()

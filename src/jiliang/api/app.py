@@ -29,6 +29,7 @@ ROUTERS = [
     "log",
     "certificates",
     "verify_page",
+    "uncertainty_page",
     "web",
     "uncertainty",
     "trust",

@@ -3,28 +3,67 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from jiliang.errors import InvalidInput, PayloadTooLarge
+from jiliang.errors import InvalidInput, NotFound, PayloadTooLarge
 from jiliang.metrology import modelfile
+from jiliang.metrology.montecarlo import DEFAULT_TRIALS
 
 MAX_FILE_BYTES = 1_000_000
+# Worked examples shipped with the package (JCGM 100 Annex H, JCGM 101 §9, EA-4/02): the console offers
+# them and the tests evaluate them against their published digits.
+MODELS = resources.files("jiliang") / "data" / "models"
+
+
+def example_models() -> dict[str, str]:
+    """Name → title of every shipped example model file, in name order."""
+    out: dict[str, str] = {}
+    for item in sorted(MODELS.iterdir(), key=lambda p: p.name):
+        if item.name.endswith(".yaml"):
+            doc = modelfile.parse_text(item.read_text(encoding="utf-8"))
+            out[item.name.removesuffix(".yaml")] = str(doc.get("title", item.name))
+    return out
+
+
+def example_text(name: str) -> str:
+    if name not in example_models():
+        raise NotFound(f"没有这个示例 / no example model {name!r}", field="example")
+    return (MODELS / f"{name}.yaml").read_text(encoding="utf-8")
 
 
 def evaluate_document(
-    doc: Mapping[str, Any], *, trials: int | None = None, seed: int | None = None
+    doc: Mapping[str, Any],
+    *,
+    trials: int | None = None,
+    seed: int | None = None,
+    max_trials: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate a parsed model file (the API's JSON body or a loaded YAML file).
 
-    ``trials`` and ``seed`` override the file's Monte Carlo options. ``charts`` holds an ECharts option
-    per output with the budget bars (GUM); ``histograms`` one per output with the Monte Carlo histogram.
+    ``trials`` and ``seed`` override the file's Monte Carlo options. ``max_trials`` bounds the Monte Carlo
+    run (the public console's share of the server): a file asking for more runs that many, and a note
+    says so. ``charts`` holds an ECharts option per output with the budget bars (GUM); ``histograms``
+    one per output with the Monte Carlo histogram.
     """
     mf = modelfile.from_document(doc)
     if trials is not None or seed is not None:
         mf = modelfile.with_overrides(mf, trials=trials, seed=seed)
+    capped_from = None
+    if max_trials is not None and mf.method != "gum":
+        wanted = mf.mc.trials or (modelfile.MAX_TRIALS if mf.mc.adaptive else DEFAULT_TRIALS)
+        if wanted > max_trials:
+            mf = modelfile.with_overrides(mf, trials=max_trials)
+            capped_from = wanted
     answer = modelfile.evaluate(mf)
+    if capped_from is not None:
+        answer.setdefault("notes", []).append(
+            f"此处蒙特卡洛最多 {max_trials:,} 次（文件要求 {capped_from:,} 次），完整评定请用命令行或接口 / "
+            f"Monte Carlo is limited to {max_trials:,} trials here (the file asks for {capped_from:,}); "
+            "use `jiliang uncertainty evaluate` or the API for the full run"
+        )
     answer["charts"] = {o["name"]: budget_chart(o) for o in answer.get("outputs", [])}
     if "monte_carlo" in answer:
         checks = {v["output"]: v for v in answer.get("validation", [])}
@@ -34,10 +73,15 @@ def evaluate_document(
     return answer
 
 
-def evaluate_text(text: str, *, trials: int | None = None, seed: int | None = None) -> dict[str, Any]:
+def parse_bounded(text: str) -> Mapping[str, Any]:
+    """The model file's text to a mapping, refusing one over MAX_FILE_BYTES before parsing it."""
     if len(text.encode("utf-8")) > MAX_FILE_BYTES:
         raise PayloadTooLarge(f"模型文件过大 / model file larger than {MAX_FILE_BYTES:,} bytes", field="file")
-    return evaluate_document(modelfile.parse_text(text), trials=trials, seed=seed)
+    return modelfile.parse_text(text)
+
+
+def evaluate_text(text: str, *, trials: int | None = None, seed: int | None = None) -> dict[str, Any]:
+    return evaluate_document(parse_bounded(text), trials=trials, seed=seed)
 
 
 def evaluate_path(path: Path, *, trials: int | None = None, seed: int | None = None) -> dict[str, Any]:

@@ -1,0 +1,80 @@
+"""The public uncertainty calculator: the numbers on the page are the engine's, refusals name the field."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jiliang.api import app as app_module
+from jiliang.api.routers.uncertainty_page import PAGE_MAX_TRIALS
+from jiliang.services import uncertainty
+from jiliang.services.platform import Platform
+
+
+@pytest.fixture
+def client(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    present = [r for r in app_module.ROUTERS if importlib.util.find_spec(f"jiliang.api.routers.{r}")]
+    monkeypatch.setattr(app_module, "ROUTERS", present)
+    with TestClient(app_module.create_app(platform)) as c:
+        yield c
+
+
+def test_form_offers_every_shipped_example(client: TestClient) -> None:
+    page = client.get("/uncertainty")
+    assert page.status_code == 200
+    assert "测量不确定度评定" in page.text
+    for title in uncertainty.example_models().values():
+        assert title in page.text
+    assert "ls:" in page.text  # the default example (JCGM 100 H.1) is in the text area
+    h2 = client.get("/uncertainty", params={"example": "gum_h2", "lang": "en"})
+    assert "Evaluate measurement uncertainty" in h2.text and "[V, I, -0.35531]" in h2.text
+    assert client.get("/uncertainty", params={"example": "nope"}).status_code == 404
+
+
+def test_h1_budget_on_the_page_is_the_engines(client: TestClient) -> None:
+    text = uncertainty.example_text("gum_h1")
+    page = client.post("/uncertainty", data={"model_file": text})
+    assert page.status_code == 200, page.text
+    answer = uncertainty.evaluate_text(text)
+    out = next(o for o in answer["outputs"] if o["name"] == "l")
+    html = page.text
+    assert f"({out['reported']['value']} ± {out['reported']['U']}) mm" in html  # 50.000838 ± 0.000093
+    assert out["reported"]["U"] == "0.000093"
+    for b in out["budget"]:
+        assert f"{100 * b['share']:.1f} %" in html
+    assert 'id="budget-1"' in html and "/static/js/uncertainty.js" in html
+    data = re.search(r'<script id="page-data" type="application/json">(.*?)</script>', html, re.S)
+    assert data and '"budgets": ["d", "l"]' in data.group(1)
+
+
+def test_monte_carlo_is_capped_and_says_so(client: TestClient) -> None:
+    page = client.post(
+        "/uncertainty", data={"model_file": uncertainty.example_text("gs1_9_2_2")}, params={"lang": "en"}
+    )
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert f"Trials {PAGE_MAX_TRIALS:,}" in html and "the file asks for 1,000,000" in html
+    assert 'id="histogram-0"' in html and "GUM validated" in html
+
+
+@pytest.mark.parametrize(
+    "text, field",
+    [
+        ("model: y = a\ninputs:\n  a: {estimate: 1, u: -1}\n", "u"),
+        ("model: y = a + b\ninputs:\n  a: {estimate: 1, u: 1}\n", "b"),
+        ("model: [\n", "file"),
+        (
+            "model: y = a\ninputs:\n  a: {estimate: 0, unit: g, distribution: {kind: rectangular, half_width: 1 m}}\n",
+            "inputs.a.distribution.half_width",
+        ),
+    ],
+)
+def test_bad_files_are_refused_naming_the_field(client: TestClient, text: str, field: str) -> None:
+    page = client.post("/uncertainty", data={"model_file": text})
+    assert page.status_code == 422
+    assert 'id="error"' in page.text and field in page.text
+    assert text.splitlines()[0].replace("[", "") in page.text.replace("[", "")  # the text is kept to fix
