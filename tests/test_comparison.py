@@ -25,7 +25,7 @@ from jiliang.metrology import comparison as c
 from jiliang.metrology.comparison import LabResult, Score, Verdict
 from jiliang.services import comparisons
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "docs" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[1] / "src" / "jiliang" / "data" / "comparisons"
 
 
 def labs(values: list[float], U: float | None = None) -> list[LabResult]:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.api.conftest import Api, bilingual
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "jiliang" / "data" / "comparisons"
 
 KEY = [
     {"laboratory": "A", "value": 10.0, "uncertainty": 0.2, "k": 2},

@@ -30,6 +30,7 @@ ROUTERS = [
     "certificates",
     "verify_page",
     "uncertainty_page",
+    "comparison_page",
     "web",
     "uncertainty",
     "trust",

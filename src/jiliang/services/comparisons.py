@@ -16,14 +16,28 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any
 
-from jiliang.errors import FieldProblem, ImportRefused, InvalidInput
+from jiliang.errors import FieldProblem, ImportRefused, InvalidInput, NotFound
 from jiliang.metrology import comparison as engine
 from jiliang.metrology.comparison import Exclusion, LabResult, Method, Score
 
 MAX_PROBLEMS = 50
 MAX_ROWS = 10_000
+# Example rounds shipped with the package: the console page offers them, the docs and tests use them.
+ROUNDS = resources.files("jiliang") / "data" / "comparisons"
+
+
+def example_rounds() -> list[str]:
+    return sorted(p.name.removesuffix(".csv") for p in ROUNDS.iterdir() if p.name.endswith(".csv"))
+
+
+def example_round(name: str) -> bytes:
+    if name not in example_rounds():
+        raise NotFound(f"没有这个示例 / no example round {name!r}", field="example")
+    return (ROUNDS / f"{name}.csv").read_bytes()
+
 
 # header (lower-cased, stripped) → field
 HEADERS = {
@@ -301,7 +315,17 @@ _COLOURS = {
 
 
 def chart_html(report: Report, *, title: str = "比对结果 / comparison results") -> str:
-    """Each laboratory's value with its ±U bar, the reference value and its ±2u band."""
+    """A standalone page around chart_svg (what `--chart FILE` writes)."""
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head><body>\n"
+        + chart_svg(report, title=title)
+        + "\n</body></html>\n"
+    )
+
+
+def chart_svg(report: Report, *, title: str = "比对结果 / comparison results") -> str:
+    """Each laboratory's value with its ±U bar, the reference value and its ±2u band, as inline SVG."""
     rows = report.rows
     n = len(rows)
     width, height, left, right, top, bottom = max(480, 60 * n + 140), 420, 90, 30, 50, 90
@@ -370,7 +394,4 @@ def chart_html(report: Report, *, title: str = "比对结果 / comparison result
         f'<text x="{left + 4}" y="{top + 14}" fill="#1565c0">参考值 / reference {report.reference_value:.6g} '
         f"± {band:.3g} (2u)</text></svg>"
     )
-    return (
-        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
-        f"<title>{esc(title)}</title></head><body>\n" + "".join(parts) + "\n</body></html>\n"
-    )
+    return "".join(parts)
