@@ -4,7 +4,7 @@ Published figures (JCGM 100:2008, "Evaluation of measurement data — Guide to t
 in measurement"), checked against independent reproductions of the text (GTC's GUM_H1/H2/H3 examples,
 suncal's test of Table H.4) since the corpus did not hold the BIPM PDF itself:
 - H.1 (end gauge): l = 50.000 838 mm, u_c(l) = 32 nm, ν_eff = 16.7 → 16 (truncated, H.1.6),
-  k = t_99(16) = 2.92, U_99 = 93 nm.
+  k = t_99(16) = 2.92, U_99 = 93 nm; H.1.7, with the second-order terms, u_c(l) = 34 nm.
 - H.2 (resistance and reactance, Table H.4): R = 127.732 Ω, u = 0.071 Ω; X = 219.847 Ω, u = 0.295 Ω;
   Z = 254.260 Ω, u = 0.236 Ω; r(R,X) = -0.588, r(R,Z) = -0.485, r(X,Z) = 0.993.
 - H.3 (thermometer): y1 = -0.1712 °C, u = 0.0029 °C; y2 = 0.00218, u = 0.00067; r(y1,y2) = -0.930;
@@ -22,9 +22,10 @@ import uncertainties
 from uncertainties import umath
 
 from jiliang.errors import InvalidInput
-from jiliang.metrology import gum, influence
+from jiliang.metrology import gum, influence, modelfile
 from jiliang.metrology.calibration_curve import fit_line
 from jiliang.metrology.expression import Model, parse_equations
+from jiliang.services import uncertainty
 
 EXAMPLES = Path(__file__).parents[1] / "src" / "jiliang" / "data" / "models"
 
@@ -167,8 +168,6 @@ def test_weighted_line_with_known_uncertainties() -> None:
 
 @pytest.mark.parametrize("example", ["gum_h1", "gum_h2", "gum_h3"])
 def test_example_files_reproduce_the_published_digits(example: str) -> None:
-    from jiliang.services import uncertainty
-
     answer = uncertainty.evaluate_path(EXAMPLES / f"{example}.yaml")
     outs = {o["name"]: o for o in answer["outputs"]}
     if example == "gum_h1":
@@ -397,6 +396,43 @@ def test_units_convert_between_prefixes() -> None:
     ev = model.evaluate({"Ls": 50.0, "alpha_s": 11.5e-6, "theta": 0.1, "d": 215.0})
     assert ev.values[0] == pytest.approx(50.0 * (1 + 11.5e-7) + 215e-6, rel=1e-15)
     assert ev.jacobian[0, 3] == pytest.approx(1e-6)  # mm per nm
+
+
+def test_jcgm100_h1_7_second_order_terms() -> None:
+    """H.1.7: with the second-order terms of 5.1.2 NOTE, u_c(l) = 34 nm (first order: 32 nm).
+
+    With u(d) = 9.7 nm as one input (H.1.3's combination of d0, d1, d2), Wang and Iyer, Metrologia 42 (2005)
+    406, p. 408, give 33.91115 nm, as does R's `propagate` (its manual's H.1 example, sd.2), and 31.71 nm to
+    first order. The dominant term is ½ (∂²l/∂δα∂θ)² u²(δα) u²(θ) = ½ (ls u(δα) u(θ))², counted twice.
+    """
+    answer = uncertainty.evaluate_document(
+        {
+            **modelfile.parse_text(uncertainty.example_text("gum_h1")),
+            "options": {"p": 0.99, "second_order": True},
+        }
+    )
+    out = next(o for o in answer["outputs"] if o["name"] == "l")
+    assert f"{out['u'] * 1e6:.0f}" == "34" and out["second_order_share"] > 0.1
+    model = Model.parse(
+        "l = ls + d - ls*(da*the + a_s*dt)",
+        units={"ls": "nm", "d": "nm", "da": "1/K", "the": "K", "a_s": "1/K", "dt": "K"},
+    )
+    inputs = [
+        gum.Input("ls", 50000623, 25),
+        gum.Input("d", 215, 9.7),
+        gum.Input("da", 0, 0.58e-6),
+        gum.Input("the", -0.1, 0.41),
+        gum.Input("a_s", 11.5e-6, 1.2e-6),
+        gum.Input("dt", 0, 0.029),
+    ]
+    assert f"{gum.evaluate(model, inputs).output('l').u:.2f}" == "31.71"
+    second = gum.evaluate(model, inputs, options=gum.Options(second_order=True)).output("l")
+    assert f"{second.u:.5f}" == "33.91115"
+    by_hand = 31.710609640431848**2 + (50000623 * 0.58e-6 * 0.41) ** 2 + (50000623 * 1.2e-6 * 0.029) ** 2
+    assert second.u == pytest.approx(math.sqrt(by_hand), rel=1e-9)  # the two bilinear terms, ½·2 each
+    with pytest.raises(InvalidInput) as e:
+        gum.evaluate(model, inputs, {("ls", "d"): 0.1}, gum.Options(second_order=True))
+    assert e.value.field == "options.second_order"
 
 
 def test_numbers_with_units_keep_the_formula_checked() -> None:

@@ -19,6 +19,12 @@
   "round half to even" (四舍六入，逢五取偶, GB/T 8170) or by always rounding up (末位后的数字全都进位,
   the conservative choice JJF 1059.1 allows); the estimate rounded to U's last digit. U may be formed from
   the rounded or the unrounded u_c (option; the default, unrounded, is the GUM's own H.1 arithmetic).
+- Second-order terms (5.1.2 NOTE, the option ``second_order``; uncorrelated inputs only):
+  ``Σ_i Σ_j [½ (∂²f/∂x_i∂x_j)² + ∂f/∂x_i ∂³f/∂x_i∂x_j²] u²(x_i) u²(x_j)`` is added to u_c². The higher
+  derivatives are central differences of the exact (automatic) gradient with steps of 10⁻³ u(x_j): exact
+  for the products and polynomials measurement models are mostly made of, and otherwise accurate far
+  beyond the two digits reported. They change u_c only: ν_eff is still formed from the first-order
+  components, and the outputs' covariance stays first-order.
 """
 
 from __future__ import annotations
@@ -80,6 +86,7 @@ class Options:
     expanded_from_rounded: bool = False
     significant_digits: int = 2
     rounding: Rounding = "half_even"
+    second_order: bool = False
 
     def __post_init__(self) -> None:
         if not (isinstance(self.p, int | float) and 0.5 <= self.p < 1):
@@ -131,7 +138,8 @@ class OutputResult:
     U_reported: str
     value_reported: str
     budget: tuple[BudgetRow, ...]
-    covariance_share: float  # 1 - Σ share: the part of u_c² due to correlation terms (0 when independent)
+    covariance_share: float  # the part of u_c² due to correlation terms (0 when independent)
+    second_order_share: float = 0.0  # the part of u_c² due to the second-order terms (option second_order)
 
 
 @dataclass(frozen=True)
@@ -382,10 +390,18 @@ def evaluate(
     with np.errstate(all="ignore"):
         corr = np.where(np.outer(sd, sd) > 0, cov / np.outer(sd, sd), 0.0)
     np.fill_diagonal(corr, 1.0)
+    second = np.zeros(len(model.outputs))
+    if opts.second_order:
+        if np.any(r != np.eye(len(names))):
+            raise InvalidInput(
+                "二阶项只适用于不相关输入 / second-order terms (GUM 5.1.2 NOTE) need uncorrelated inputs",
+                field="options.second_order",
+            )
+        second = second_order_terms(model, x, u, jac)
     outs = []
     for m, name in enumerate(model.outputs):
         c = jac[m]
-        uc = float(sd[m])
+        uc = math.sqrt(max(float(sd[m]) ** 2 + float(second[m]), 0.0))
         nu = effective_dof(c, u, dof, r, names) if opts.k is None else _dof_or_inf(c, u, dof, r, names)
         k = opts.k if opts.k is not None else coverage_factor(nu, opts.p, opts.truncate_dof)
         uc_r, _ = round_significant(uc, opts.significant_digits, opts.rounding)
@@ -421,15 +437,51 @@ def evaluate(
                 U_reported=format_at(U_r, exp) if U > 0 else "0",
                 value_reported=format_at(float(y[m]), exp) if U > 0 else repr(float(y[m])),
                 budget=tuple(rows),
-                covariance_share=1.0 - sum(row.share for row in rows) if uc > 0 else 0.0,
+                covariance_share=(
+                    1.0 - sum(row.share for row in rows) - float(second[m]) / uc**2 if uc > 0 else 0.0
+                ),
+                second_order_share=float(second[m]) / uc**2 if uc > 0 else 0.0,
             )
         )
     notes = []
+    if opts.second_order:
+        notes.append("u_c 含二阶项（GUM 5.1.2 注）/ u_c includes the second-order terms of GUM 5.1.2 NOTE")
     if np.any(r != np.eye(len(names))):
         notes.append(
             "相关输入按 Willink (2007) 分组计算有效自由度 / effective dof with correlated inputs: Willink (2007) grouping"
         )
     return Result(tuple(outs), cov, corr, tuple(notes))
+
+
+SECOND_ORDER_STEP = 1e-3  # relative to u(x_j): the difference step of the higher derivatives
+
+
+def second_order_terms(model: Model, x: FloatArray, u: FloatArray, jac: FloatArray) -> FloatArray:
+    """Per output, Σ_i Σ_j [½ (∂²f/∂x_i∂x_j)² + ∂f/∂x_i ∂³f/∂x_i∂x_j²] u²(x_i) u²(x_j) (GUM 5.1.2 NOTE)."""
+    names = list(model.inputs)
+    n = len(names)
+    moving = [j for j in range(n) if u[j] > 0]
+    if not moving:
+        return np.zeros(jac.shape[0])
+    h = SECOND_ORDER_STEP * u[moving]
+    # every shifted point at once: row 2k is x + h_k e_j, row 2k + 1 is x − h_k e_j
+    points = np.repeat(x[None, :], 2 * len(moving), axis=0)
+    for k, j in enumerate(moving):
+        points[2 * k, j] += h[k]
+        points[2 * k + 1, j] -= h[k]
+    g = model.evaluate({name: points[:, i] for i, name in enumerate(names)}).jacobian  # (m, n, 2k)
+    plus, minus = g[:, :, 0::2], g[:, :, 1::2]  # (m, n, k): the gradient at x ± h_k e_j
+    hess = (plus - minus) / (2 * h)  # ∂²f/∂x_i∂x_j
+    third = (plus - 2 * jac[:, :, None] + minus) / h**2  # ∂³f/∂x_i∂x_j²
+    ui2, uj2 = u[None, :, None] ** 2, u[moving][None, None, :] ** 2
+    total = (0.5 * hess**2 + jac[:, :, None] * third) * ui2 * uj2
+    if not np.all(np.isfinite(total)):
+        raise InvalidInput(
+            "二阶项无法计算：模型在估计值附近无定义 / the second-order terms cannot be formed: the model is not "
+            "defined near the estimates",
+            field="options.second_order",
+        )
+    return np.asarray(total.sum(axis=(1, 2)), dtype=float)
 
 
 def _dof_or_inf(c: FloatArray, u: FloatArray, dof: FloatArray, r: FloatArray, names: Sequence[str]) -> float:
@@ -532,6 +584,7 @@ def as_dict(result: Result) -> dict[str, Any]:
                 "U": o.U,
                 "reported": {"value": o.value_reported, "u": o.u_reported, "U": o.U_reported},
                 "covariance_share": o.covariance_share,
+                "second_order_share": o.second_order_share,
                 "budget": [
                     {
                         "input": b.input,

@@ -53,6 +53,7 @@ _OPTION_KEYS = {
     "expanded_from_rounded",
     "significant_digits",
     "rounding",
+    "second_order",
     "method",
     "trials",
     "adaptive",
@@ -322,7 +323,7 @@ def _options(raw: Any) -> tuple[gum.Options, str]:
     for key in ("p", "k"):
         if raw.get(key) is not None:
             kw[key] = _number(raw[key], f"options.{key}")
-    for key in ("truncate_dof", "expanded_from_rounded"):
+    for key in ("truncate_dof", "expanded_from_rounded", "second_order"):
         if key in raw:
             if not isinstance(raw[key], bool):
                 raise InvalidInput(
@@ -617,6 +618,7 @@ def evaluate(mf: ModelFile) -> dict[str, Any]:
         "expanded_from_rounded": mf.options.expanded_from_rounded,
         "significant_digits": mf.options.significant_digits,
         "rounding": mf.options.rounding,
+        "second_order": mf.options.second_order,
     }
     if mf.method == "gum":
         return out
