@@ -111,14 +111,8 @@ def bundle(
         (out_dir / f"{number}.bundle.json").write_text(
             json.dumps(data, ensure_ascii=False, indent=1), "utf-8"
         )
-        with platform.reading() as s:
-            (out_dir / "log-key.txt").write_text(
-                transparency.log_public_key(s, platform.settings) + "\n", "utf-8"
-            )
-            roots = signing_keys.trusted_roots(s, platform.settings)
-        from cryptography.hazmat.primitives.serialization import Encoding
-
-        (out_dir / "roots.pem").write_bytes(b"".join(r.public_bytes(Encoding.PEM) for r in roots))
+        (out_dir / "log-key.txt").write_text(transparency.log_verifier_key(platform) + "\n", "utf-8")
+        (out_dir / "roots.pem").write_bytes(signing_keys.roots_pem(platform))
         console.print(f"已写入 / wrote {out_dir}/{number}.bundle.json, log-key.txt, roots.pem")
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
+from jiliang.domain.access import SYSTEM
 from jiliang.services import signing_keys
 
 # Defined before importing jiliang.cli: under ``python -m jiliang.cli`` that import runs cli.py a second
@@ -27,12 +28,11 @@ def issue(
     """为机构签发新的签名密钥和证书（旧密钥停用）/ issue a new key and certificate (the old one retires)."""
     with _errors():
         platform = _open(_state(ctx).settings)
-        with platform.unit_of_work() as s:
-            row = signing_keys.issue_institution_key(s, platform.settings, institution, algorithm=algorithm)
-            console.print(
-                f"已签发 / issued key {row.id} ({row.algorithm}) for institution {institution}: {row.subject}, "
-                f"serial {row.serial_number}, not after {row.not_after:%Y-%m-%d}"
-            )
+        row = signing_keys.issue_key(platform, SYSTEM, institution, algorithm=algorithm)
+        console.print(
+            f"已签发 / issued key {row.id} ({row.algorithm}) for institution {institution}: {row.subject}, "
+            f"serial {row.serial_number}, not after {row.not_after:%Y-%m-%d}"
+        )
 
 
 @app.command("list")
@@ -40,17 +40,15 @@ def list_keys(ctx: typer.Context) -> None:
     """列出签名密钥（不含私钥）/ list signing keys (never the private keys)."""
     with _errors():
         platform = _open(_state(ctx).settings)
-        with platform.reading() as s:
-            rows = signing_keys.list_keys(s)
-            table = Table("id", "kind", "institution", "algorithm", "subject", "not after", "active")
-            for r in rows:
-                table.add_row(
-                    str(r.id),
-                    r.kind,
-                    "" if r.institution_id is None else str(r.institution_id),
-                    r.algorithm,
-                    r.subject,
-                    f"{r.not_after:%Y-%m-%d}",
-                    "yes" if r.active else "no",
-                )
+        table = Table("id", "kind", "institution", "algorithm", "subject", "not after", "active")
+        for r in signing_keys.all_keys(platform):
+            table.add_row(
+                str(r.id),
+                r.kind,
+                "" if r.institution_id is None else str(r.institution_id),
+                r.algorithm,
+                r.subject,
+                f"{r.not_after:%Y-%m-%d}",
+                "yes" if r.active else "no",
+            )
         console.print(table)

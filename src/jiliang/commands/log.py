@@ -34,8 +34,7 @@ def sequence(
     with _errors():
         platform = _open(_state(ctx).settings)
         added = transparency.sequence_pending(platform, batch)
-        with platform.reading() as s:
-            size = transparency.tree_size(s)
+        size = transparency.current_size(platform)
         console.print(f"新增叶子 / sequenced {added:,}; 树大小 / tree size {size:,}")
 
 

@@ -19,8 +19,10 @@ from cryptography import x509
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from jiliang.domain.access import Principal
 from jiliang.errors import InvalidInput, JiliangError
-from jiliang.services.common import not_found
+from jiliang.services.common import not_found, require_role
+from jiliang.services.platform import Platform
 from jiliang.settings import Settings
 from jiliang.store.models import Organisation, SigningKeyRow
 from jiliang.trust import keys, xades
@@ -240,3 +242,37 @@ def institution_chain(session: Session, settings: Settings, institution_id: int)
 
 def list_keys(session: Session) -> list[SigningKeyRow]:
     return list(session.scalars(select(SigningKeyRow).order_by(SigningKeyRow.id)).all())
+
+
+# --- whole operations, each in its own transaction ----------------------------------------------------
+
+
+def roots_pem(platform: Platform) -> bytes:
+    """The trusted roots as PEM; a unit of work because the platform root is created on first use."""
+    with platform.unit_of_work() as s:
+        ensure_root(s, platform.settings)
+        return keys.certificates_to_pem(trusted_roots(s, platform.settings))
+
+
+def institution_chain_pem(platform: Platform, institution_id: int) -> bytes:
+    with platform.reading() as s:
+        return institution_chain(s, platform.settings, institution_id)
+
+
+def issue_key(
+    platform: Platform, principal: Principal, institution_id: int, *, algorithm: str = "ecdsa-p256"
+) -> SigningKeyRow:
+    """A new key and certificate for an institution (its old key retires), by an administrator."""
+    require_role(principal)
+    with platform.unit_of_work(principal) as s:
+        return issue_institution_key(s, platform.settings, institution_id, algorithm=algorithm)
+
+
+def verify(platform: Platform, xml: bytes) -> SignatureReport:
+    with platform.reading() as s:
+        return verify_document(s, platform.settings, xml)
+
+
+def all_keys(platform: Platform) -> list[SigningKeyRow]:
+    with platform.reading() as s:
+        return list_keys(s)

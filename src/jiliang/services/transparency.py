@@ -494,6 +494,57 @@ def sequence_pending(platform: Platform, batch: int = 50_000) -> int:
             return total
 
 
+def current_checkpoint(platform: Platform) -> Checkpoint:
+    with platform.reading() as s:
+        return require_checkpoint(s)
+
+
+def current_size(platform: Platform) -> int:
+    with platform.reading() as s:
+        return tree_size(s)
+
+
+def log_verifier_key(platform: Platform) -> str:
+    """The log's verifier key; a unit of work because the first call generates and stores the key."""
+    with platform.unit_of_work() as s:
+        return log_public_key(s, platform.settings)
+
+
+def prove_inclusion(
+    platform: Platform, size: int, *, index: int | None = None, leaf_hash: str | None = None
+) -> tuple[int, bytes | None, list[bytes]]:
+    """(leaf index, leaf hash or None, proof) for a leaf given by its index or by its hash in hex."""
+    if (index is None) == (leaf_hash is None):
+        raise InvalidInput(
+            "需要 index 或 leaf_hash 之一 / give exactly one of index or leaf_hash", field="index"
+        )
+    wanted: bytes | None = None
+    if leaf_hash is not None:
+        try:
+            wanted = bytes.fromhex(leaf_hash)
+        except ValueError:
+            raise InvalidInput("leaf_hash 不是十六进制 / leaf_hash is not hex", field="leaf_hash") from None
+        if len(wanted) != 32:
+            raise InvalidInput("leaf_hash 须为 32 字节 / leaf_hash must be 32 bytes", field="leaf_hash")
+    with platform.reading() as s:
+        if wanted is not None:
+            index = find_leaf(s, wanted)
+            if index is None or index >= size:
+                raise NotFound("该叶子不在这棵树中 / no such leaf in a tree of that size", field="leaf_hash")
+        assert index is not None
+        return index, wanted, inclusion_proof(s, index, size)
+
+
+def prove_consistency(platform: Platform, first: int, second: int) -> list[bytes]:
+    with platform.reading() as s:
+        return consistency_proof(s, first, second)
+
+
+def read_entries(platform: Platform, start: int, end: int) -> list[Entry]:
+    with platform.reading() as s:
+        return entries(s, start, end)
+
+
 def sequence_and_publish(platform: Platform, batch: int = 50_000) -> tuple[int, Checkpoint]:
     """What the log's timer does: sequence the queue, then sign and publish a tree head."""
     added = sequence_pending(platform, batch)

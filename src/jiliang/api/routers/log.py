@@ -16,7 +16,6 @@ from pydantic import BaseModel
 
 from jiliang.api.deps import PlatformDep
 from jiliang.api.schemas.common import ERRORS
-from jiliang.errors import InvalidInput, NotFound
 from jiliang.services import transparency
 
 router = APIRouter(prefix="/api/v1/log", tags=["log 透明日志"], responses=ERRORS)
@@ -70,8 +69,7 @@ Size = Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="树大小 / tr
 
 @router.get("/checkpoint", summary="最新签名树头 / Latest signed tree head")
 def checkpoint(platform: PlatformDep) -> CheckpointOut:
-    with platform.reading() as s:
-        head = transparency.require_checkpoint(s)
+    head = transparency.current_checkpoint(platform)
     return CheckpointOut(
         origin=head.origin, tree_size=head.size, root_hash=b64(head.root_hash), checkpoint=head.text
     )
@@ -83,16 +81,14 @@ def checkpoint(platform: PlatformDep) -> CheckpointOut:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 def checkpoint_text(platform: PlatformDep) -> PlainTextResponse:
-    with platform.reading() as s:
-        head = transparency.require_checkpoint(s)
-    return PlainTextResponse(head.text, media_type="text/plain; charset=utf-8")
+    return PlainTextResponse(
+        transparency.current_checkpoint(platform).text, media_type="text/plain; charset=utf-8"
+    )
 
 
 @router.get("/public-key", summary="日志验证公钥 / The log's verifier key")
 def public_key(platform: PlatformDep) -> PublicKeyOut:
-    # A unit of work: the first call generates and stores the key.
-    with platform.unit_of_work() as s:
-        return PublicKeyOut(verifier_key=transparency.log_public_key(s, platform.settings))
+    return PublicKeyOut(verifier_key=transparency.log_verifier_key(platform))
 
 
 @router.get("/proof/inclusion", summary="包含证明 / Inclusion proof (by index, or by leaf hash)")
@@ -104,28 +100,9 @@ def inclusion(
         str | None, Query(description="叶子哈希（十六进制）/ leaf hash, hex", max_length=64)
     ] = None,
 ) -> InclusionOut:
-    if (index is None) == (leaf_hash is None):
-        raise InvalidInput(
-            "需要 index 或 leaf_hash 之一 / give exactly one of index or leaf_hash", field="index"
-        )
-    with platform.reading() as s:
-        wanted: bytes | None = None
-        if leaf_hash is not None:
-            try:
-                wanted = bytes.fromhex(leaf_hash)
-            except ValueError:
-                raise InvalidInput(
-                    "leaf_hash 不是十六进制 / leaf_hash is not hex", field="leaf_hash"
-                ) from None
-            if len(wanted) != 32:
-                raise InvalidInput("leaf_hash 须为 32 字节 / leaf_hash must be 32 bytes", field="leaf_hash")
-            index = transparency.find_leaf(s, wanted)
-            if index is None or index >= size:
-                raise NotFound("该叶子不在这棵树中 / no such leaf in a tree of that size", field="leaf_hash")
-        assert index is not None
-        proof = transparency.inclusion_proof(s, index, size)
+    found, wanted, proof = transparency.prove_inclusion(platform, size, index=index, leaf_hash=leaf_hash)
     return InclusionOut(
-        leaf_index=index,
+        leaf_index=found,
         tree_size=size,
         leaf_hash=b64(wanted) if wanted else None,
         proof=[b64(p) for p in proof],
@@ -138,8 +115,7 @@ def consistency(
     first: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="较早的树大小 / earlier tree size")],
     second: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="较晚的树大小 / later tree size")],
 ) -> ConsistencyOut:
-    with platform.reading() as s:
-        proof = transparency.consistency_proof(s, first, second)
+    proof = transparency.prove_consistency(platform, first, second)
     return ConsistencyOut(first=first, second=second, proof=[b64(p) for p in proof])
 
 
@@ -149,8 +125,6 @@ def entries(
     start: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="起始序号 / first index")],
     end: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="结束序号（不含）/ end index, exclusive")],
 ) -> EntriesOut:
-    with platform.reading() as s:
-        found = transparency.entries(s, start, end)
     return EntriesOut(
         start=start,
         items=[
@@ -161,6 +135,6 @@ def entries(
                 leaf=b64(e.body),
                 created_at=e.created_at,
             )
-            for e in found
+            for e in transparency.read_entries(platform, start, end)
         ],
     )

@@ -16,9 +16,6 @@ from jiliang.api.schemas.common import ERRORS
 from jiliang.api.schemas.trust import SignatureReportOut, SigningKeyOut
 from jiliang.errors import InvalidInput, PayloadTooLarge
 from jiliang.services import signing_keys
-from jiliang.services.common import require_role
-from jiliang.services.platform import Platform
-from jiliang.trust.keys import certificates_to_pem
 from jiliang.trust.xades import SignatureReport
 
 router = APIRouter(prefix="/api/v1", tags=["trust 可信"], responses=ERRORS)
@@ -31,10 +28,7 @@ PEM_ANSWER: dict[int | str, dict[str, object]] = {200: {"content": {PEM: {}}, "d
     "/trust/roots", summary="受信任的根证书（PEM）/ Trusted root certificates (PEM)", responses=PEM_ANSWER
 )
 def trust_roots(platform: PlatformDep) -> Response:
-    with platform.unit_of_work() as s:
-        signing_keys.ensure_root(s, platform.settings)
-        pem = certificates_to_pem(signing_keys.trusted_roots(s, platform.settings))
-    return Response(content=pem, media_type=PEM)
+    return Response(content=signing_keys.roots_pem(platform), media_type=PEM)
 
 
 @router.get(
@@ -43,9 +37,7 @@ def trust_roots(platform: PlatformDep) -> Response:
     responses=PEM_ANSWER,
 )
 def signing_certificate(platform: PlatformDep, institution_id: int) -> Response:
-    with platform.reading() as s:
-        pem = signing_keys.institution_chain(s, platform.settings, institution_id)
-    return Response(content=pem, media_type=PEM)
+    return Response(content=signing_keys.institution_chain_pem(platform, institution_id), media_type=PEM)
 
 
 @router.post(
@@ -61,10 +53,9 @@ def issue_signing_key(
         Literal["ecdsa-p256", "rsa-3072"], Query(description="密钥算法 / key algorithm")
     ] = "ecdsa-p256",
 ) -> SigningKeyOut:
-    require_role(principal)
-    with platform.unit_of_work(principal) as s:
-        row = signing_keys.issue_institution_key(s, platform.settings, institution_id, algorithm=algorithm)
-        return SigningKeyOut.model_validate(row)
+    return SigningKeyOut.model_validate(
+        signing_keys.issue_key(platform, principal, institution_id, algorithm=algorithm)
+    )
 
 
 def _report_out(report: SignatureReport) -> SignatureReportOut:
@@ -77,11 +68,6 @@ def _report_out(report: SignatureReport) -> SignatureReportOut:
         signer_credit_code=report.signer_credit_code,
         chain=[c.public_bytes(Encoding.PEM).decode("ascii") for c in report.chain],
     )
-
-
-def _verify(platform: Platform, xml: bytes) -> SignatureReport:
-    with platform.reading() as s:
-        return signing_keys.verify_document(s, platform.settings, xml)
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -112,5 +98,5 @@ async def verify_signature(request: Request, platform: PlatformDep) -> Signature
     xml = await _body(request, platform.settings.max_upload_bytes)
     if not xml.strip():
         raise InvalidInput("请求体应为 XML 文档 / the request body must be the XML document", field="body")
-    report = await run_in_threadpool(_verify, platform, xml)
+    report = await run_in_threadpool(signing_keys.verify, platform, xml)
     return _report_out(report)
