@@ -61,3 +61,27 @@ def test_the_checker_sees_a_forbidden_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("from jiliang.store.models import Instrument\nimport sqlalchemy\n", encoding="utf-8")
     assert imports_of(bad) == {"jiliang.store.models", "sqlalchemy"}
+
+
+def session_openings(path: Path) -> list[int]:
+    """Lines where a module opens a transaction itself (platform.reading() / platform.unit_of_work())."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("reading", "unit_of_work")
+    ]
+
+
+@pytest.mark.parametrize("layer", ["api", "commands"])
+def test_interfaces_leave_transactions_to_the_services(layer: str) -> None:
+    offences = [f"{p.relative_to(SRC)}:{line}" for p in modules(layer) for line in session_openings(p)]
+    assert not offences, "open a session in a service function instead:\n" + "\n".join(offences)
+
+
+def test_the_session_checker_sees_one(tmp_path: Path) -> None:
+    bad = tmp_path / "route.py"
+    bad.write_text("def f(platform):\n    with platform.reading() as s:\n        return s\n", encoding="utf-8")
+    assert session_openings(bad) == [2]
