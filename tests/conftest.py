@@ -6,6 +6,7 @@ skipped with that reason, so the README's test command passes on a laptop withou
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from collections.abc import Iterator
@@ -13,8 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from jiliang.api import app as app_module
 from jiliang.domain.access import SYSTEM
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import organisations
@@ -105,3 +108,13 @@ def world(platform: Platform):  # type: ignore[no-untyped-def]
 
 
 __all__ = ["SYSTEM"]
+
+
+@pytest.fixture
+def web_client(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    """The real app over the test platform, for the server-rendered pages."""
+    # Routers written on other branches join when they exist; the pages need none of them.
+    present = [r for r in app_module.ROUTERS if importlib.util.find_spec(f"jiliang.api.routers.{r}")]
+    monkeypatch.setattr(app_module, "ROUTERS", present)
+    with TestClient(app_module.create_app(platform)) as c:
+        yield c

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
-from jiliang.api import app as app_module
 from jiliang.demo import DemoConfig, build_demo
 from jiliang.domain.access import SYSTEM
 from jiliang.legal.coverage import Indicator
@@ -16,21 +11,12 @@ from jiliang.services import indicators
 from jiliang.services.platform import Platform
 
 
-@pytest.fixture
-def client(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    # Routers written on other branches join when they exist; the page needs none of them.
-    present = [r for r in app_module.ROUTERS if importlib.util.find_spec(f"jiliang.api.routers.{r}")]
-    monkeypatch.setattr(app_module, "ROUTERS", present)
-    with TestClient(app_module.create_app(platform)) as c:
-        yield c
-
-
 def pct(rate: float | None) -> str:
     assert rate is not None
     return f"{rate * 100:.2f} %"
 
 
-def test_page_shows_the_city_against_its_targets(platform: Platform, client: TestClient) -> None:
+def test_page_shows_the_city_against_its_targets(platform: Platform, web_client: TestClient) -> None:
     build_demo(platform, DemoConfig(instruments=2500, seed=5), password="demo-password-123", snapshots=True)
     rep = indicators.report(platform, SYSTEM, region="339900", by_item=True)
     cov = rep.get(Indicator.VERIFICATION_COVERAGE, "339900")
@@ -39,7 +25,7 @@ def test_page_shows_the_city_against_its_targets(platform: Platform, client: Tes
     county = rep.get(Indicator.VERIFICATION_COVERAGE, "339922")
     assert cov and std and over and county
 
-    page = client.get("/")
+    page = web_client.get("/")
     assert page.status_code == 200
     html = page.text
     assert "演示数据" in html and "合成" in html  # says it is synthetic
@@ -52,29 +38,29 @@ def test_page_shows_the_city_against_its_targets(platform: Platform, client: Tes
     assert "/static/vendor/echarts/echarts.min.js" in html and "cdn" not in html.lower()
 
 
-def test_english_and_a_county(platform: Platform, client: TestClient) -> None:
+def test_english_and_a_county(platform: Platform, web_client: TestClient) -> None:
     build_demo(platform, DemoConfig(instruments=1500, seed=5), password="demo-password-123", snapshots=False)
     rep = indicators.report(platform, SYSTEM, region="339922", by_item=False)
     cov = rep.get(Indicator.VERIFICATION_COVERAGE, "339922")
     assert cov
-    page = client.get("/", params={"region": "339922", "lang": "en"})
+    page = web_client.get("/", params={"region": "339922", "lang": "en"})
     assert page.status_code == 200
     assert "Beiling County" in page.text and "synthetic" in page.text and pct(cov.rate) in page.text
     assert "Demo City" in page.text  # the region table still lists the whole city
 
 
-def test_outside_the_demo_city_is_not_found(platform: Platform, client: TestClient) -> None:
+def test_outside_the_demo_city_is_not_found(platform: Platform, web_client: TestClient) -> None:
     build_demo(platform, DemoConfig(instruments=200, seed=5), password="demo-password-123", snapshots=False)
-    assert client.get("/", params={"region": "330000"}).status_code == 404
-    assert client.get("/", params={"region": "12"}).status_code == 422
+    assert web_client.get("/", params={"region": "330000"}).status_code == 404
+    assert web_client.get("/", params={"region": "12"}).status_code == 422
 
 
-def test_without_the_demo_the_page_shows_no_figures(client: TestClient) -> None:
-    page = client.get("/")
+def test_without_the_demo_the_page_shows_no_figures(web_client: TestClient) -> None:
+    page = web_client.get("/")
     assert page.status_code == 200 and "jiliang demo" in page.text and "%" not in page.text
 
 
-def test_echarts_is_served_from_the_package(client: TestClient) -> None:
-    js = client.get("/static/vendor/echarts/echarts.min.js")
+def test_echarts_is_served_from_the_package(web_client: TestClient) -> None:
+    js = web_client.get("/static/vendor/echarts/echarts.min.js")
     assert js.status_code == 200 and "javascript" in js.headers["content-type"] and len(js.content) > 500_000
-    assert client.get("/static/vendor/echarts/LICENSE").status_code == 200
+    assert web_client.get("/static/vendor/echarts/LICENSE").status_code == 200

@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
-from jiliang.api import app as app_module
 from jiliang.services import comparisons
-from jiliang.services.platform import Platform
 
 
-@pytest.fixture
-def client(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    present = [r for r in app_module.ROUTERS if importlib.util.find_spec(f"jiliang.api.routers.{r}")]
-    monkeypatch.setattr(app_module, "ROUTERS", present)
-    with TestClient(app_module.create_app(platform)) as c:
-        yield c
-
-
-def test_form_loads_each_example_with_its_settings(client: TestClient) -> None:
-    page = client.get("/comparison")
+def test_form_loads_each_example_with_its_settings(web_client: TestClient) -> None:
+    page = web_client.get("/comparison")
     assert page.status_code == 200 and "计量比对" in page.text and "苏州市计量测试院" in page.text
-    ref = client.get("/comparison", params={"example": "comparison_reference", "lang": "en"})
+    ref = web_client.get("/comparison", params={"example": "comparison_reference", "lang": "en"})
     assert 'name="reference" size="10" value="5.000"' in ref.text and "Lab A,5.012" in ref.text
-    assert client.get("/comparison", params={"example": "nope"}).status_code == 404
+    assert web_client.get("/comparison", params={"example": "nope"}).status_code == 404
 
 
-def test_consensus_round_matches_the_service(client: TestClient) -> None:
+def test_consensus_round_matches_the_service(web_client: TestClient) -> None:
     data = comparisons.example_round("comparison_pt_consensus")
-    page = client.post("/comparison", data={"csv_text": data.decode("utf-8"), "method": "consensus"})
+    page = web_client.post("/comparison", data={"csv_text": data.decode("utf-8"), "method": "consensus"})
     assert page.status_code == 200, page.text
     report = comparisons.analyse(comparisons.read_results(data))
     html = page.text
@@ -41,9 +27,9 @@ def test_consensus_round_matches_the_service(client: TestClient) -> None:
     assert html.count('class="point"') == len(report.rows)  # the inline chart, one point per laboratory
 
 
-def test_key_comparison_from_an_uploaded_gb18030_file(client: TestClient) -> None:
+def test_key_comparison_from_an_uploaded_gb18030_file(web_client: TestClient) -> None:
     data = comparisons.example_round("comparison_key")
-    page = client.post(
+    page = web_client.post(
         "/comparison",
         data={"method": "weighted-mean", "exclusion": "lcs"},
         files={"file": ("key.csv", data.decode("utf-8").encode("gb18030"), "text/csv")},
@@ -57,11 +43,11 @@ def test_key_comparison_from_an_uploaded_gb18030_file(client: TestClient) -> Non
     )
 
 
-def test_bad_rows_are_listed_and_bad_numbers_named(client: TestClient) -> None:
+def test_bad_rows_are_listed_and_bad_numbers_named(web_client: TestClient) -> None:
     bad = "laboratory,value,uncertainty,k\nA,1.0,0.1,2\nB,abc,0.1,2\nC,1.0,-3,2\n"
-    page = client.post("/comparison", data={"csv_text": bad})
+    page = web_client.post("/comparison", data={"csv_text": bad})
     assert page.status_code == 422
     assert 'id="problems"' in page.text and "行 3 · value" in page.text and "行 4 · uncertainty" in page.text
     good = comparisons.example_round("comparison_reference").decode("utf-8")
-    page = client.post("/comparison", data={"csv_text": good, "method": "reference", "reference": "x"})
+    page = web_client.post("/comparison", data={"csv_text": good, "method": "reference", "reference": "x"})
     assert page.status_code == 422 and '<code id="field">reference</code>' in page.text

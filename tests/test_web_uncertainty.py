@@ -2,42 +2,30 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from jiliang.api import app as app_module
 from jiliang.api.routers.uncertainty_page import PAGE_MAX_TRIALS
 from jiliang.services import uncertainty
-from jiliang.services.platform import Platform
 
 
-@pytest.fixture
-def client(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    present = [r for r in app_module.ROUTERS if importlib.util.find_spec(f"jiliang.api.routers.{r}")]
-    monkeypatch.setattr(app_module, "ROUTERS", present)
-    with TestClient(app_module.create_app(platform)) as c:
-        yield c
-
-
-def test_form_offers_every_shipped_example(client: TestClient) -> None:
-    page = client.get("/uncertainty")
+def test_form_offers_every_shipped_example(web_client: TestClient) -> None:
+    page = web_client.get("/uncertainty")
     assert page.status_code == 200
     assert "测量不确定度评定" in page.text
     for title in uncertainty.example_models().values():
         assert title in page.text
     assert "ls:" in page.text  # the default example (JCGM 100 H.1) is in the text area
-    h2 = client.get("/uncertainty", params={"example": "gum_h2", "lang": "en"})
+    h2 = web_client.get("/uncertainty", params={"example": "gum_h2", "lang": "en"})
     assert "Evaluate measurement uncertainty" in h2.text and "[V, I, -0.35531]" in h2.text
-    assert client.get("/uncertainty", params={"example": "nope"}).status_code == 404
+    assert web_client.get("/uncertainty", params={"example": "nope"}).status_code == 404
 
 
-def test_h1_budget_on_the_page_is_the_engines(client: TestClient) -> None:
+def test_h1_budget_on_the_page_is_the_engines(web_client: TestClient) -> None:
     text = uncertainty.example_text("gum_h1")
-    page = client.post("/uncertainty", data={"model_file": text})
+    page = web_client.post("/uncertainty", data={"model_file": text})
     assert page.status_code == 200, page.text
     answer = uncertainty.evaluate_text(text)
     out = next(o for o in answer["outputs"] if o["name"] == "l")
@@ -51,8 +39,8 @@ def test_h1_budget_on_the_page_is_the_engines(client: TestClient) -> None:
     assert data and '"budgets": ["d", "l"]' in data.group(1)
 
 
-def test_monte_carlo_is_capped_and_says_so(client: TestClient) -> None:
-    page = client.post(
+def test_monte_carlo_is_capped_and_says_so(web_client: TestClient) -> None:
+    page = web_client.post(
         "/uncertainty", data={"model_file": uncertainty.example_text("gs1_9_2_2")}, params={"lang": "en"}
     )
     assert page.status_code == 200, page.text
@@ -73,8 +61,8 @@ def test_monte_carlo_is_capped_and_says_so(client: TestClient) -> None:
         ),
     ],
 )
-def test_bad_files_are_refused_naming_the_field(client: TestClient, text: str, field: str) -> None:
-    page = client.post("/uncertainty", data={"model_file": text})
+def test_bad_files_are_refused_naming_the_field(web_client: TestClient, text: str, field: str) -> None:
+    page = web_client.post("/uncertainty", data={"model_file": text})
     assert page.status_code == 422
     assert 'id="error"' in page.text and field in page.text
     assert text.splitlines()[0].replace("[", "") in page.text.replace("[", "")  # the text is kept to fix

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from jiliang import __version__
-from jiliang.api.routers.web import templates
-from jiliang.errors import ImportRefused, InvalidInput, JiliangError, PayloadTooLarge
+from jiliang.api.routers.web import refused, templates
+from jiliang.errors import InvalidInput, JiliangError, PayloadTooLarge
 from jiliang.metrology.comparison import MAX_MEDIAN_DRAWS, MIN_MEDIAN_TRIALS, Exclusion, Method, Score
 from jiliang.services import comparisons
 
@@ -152,9 +152,7 @@ def form(
     try:
         text = comparisons.decode(comparisons.example_round(example))
     except JiliangError as exc:
-        context = _context(lang, "", example, {})
-        context["error"] = exc.message
-        return templates.TemplateResponse(request, "comparison.html", context, status_code=404)
+        return refused(request, "comparison.html", _context(lang, "", example, {}), exc, status_code=404)
     return templates.TemplateResponse(
         request, "comparison.html", _context(lang, text, example, PRESETS.get(example, {}))
     )
@@ -207,11 +205,7 @@ async def analyse(
             )
 
         report = await run_in_threadpool(run)
-    except ImportRefused as exc:
-        context.update(error=exc.message, problems=exc.problems)
-        return templates.TemplateResponse(request, "comparison.html", context, status_code=422)
     except JiliangError as exc:
-        context.update(error=exc.message, field=exc.field)
-        return templates.TemplateResponse(request, "comparison.html", context, status_code=422)
+        return refused(request, "comparison.html", context, exc)
     context.update(report=report, chart=comparisons.chart_svg(report))
     return templates.TemplateResponse(request, "comparison.html", context)

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from jiliang import __version__
-from jiliang.api.routers.web import templates
+from jiliang.api.routers.web import refused, templates
 from jiliang.errors import JiliangError
 from jiliang.services import uncertainty
 
@@ -132,9 +132,7 @@ def form(
     try:
         text = uncertainty.example_text(example)
     except JiliangError as exc:
-        context = _context(lang, "", example)
-        context["error"] = exc.message
-        return templates.TemplateResponse(request, "uncertainty.html", context, status_code=404)
+        return refused(request, "uncertainty.html", _context(lang, "", example), exc, status_code=404)
     return templates.TemplateResponse(request, "uncertainty.html", _context(lang, text, example))
 
 
@@ -149,8 +147,6 @@ async def evaluate(
         doc = uncertainty.parse_bounded(model_file)
         answer = await run_in_threadpool(uncertainty.evaluate_document, doc, max_trials=PAGE_MAX_TRIALS)
     except JiliangError as exc:
-        context["error"] = exc.message
-        context["field"] = exc.field
-        return templates.TemplateResponse(request, "uncertainty.html", context, status_code=422)
+        return refused(request, "uncertainty.html", context, exc)
     context["answer"] = answer
     return templates.TemplateResponse(request, "uncertainty.html", context)

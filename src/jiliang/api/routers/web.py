@@ -22,7 +22,7 @@ from jiliang import __version__
 from jiliang.api.deps import PlatformDep
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.regions import validate_region_code
-from jiliang.errors import NotFound
+from jiliang.errors import JiliangError, NotFound
 from jiliang.legal.coverage import ALL_ITEMS, Indicator, IndicatorValue
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import indicators, organisations
@@ -203,6 +203,14 @@ def page_data(platform: Platform, region: str, lang: str) -> dict[str, Any]:
         "expired": sum(1 for e in expiring if e["days_left"] < 0),
         "within_days": platform.settings.coverage.expiring_within_days,
     }
+
+
+def refused(
+    request: Request, name: str, context: dict[str, Any], exc: JiliangError, status_code: int = 422
+) -> HTMLResponse:
+    """A page shown again with the refusal: the message, the field it names, and any listed rows."""
+    context.update(error=exc.message, field=exc.field, problems=getattr(exc, "problems", None))
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
 def _has_demo(platform: Platform) -> bool:
