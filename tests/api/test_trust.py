@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from cryptography import x509
 
 from jiliang.services import signing_keys
+from jiliang.trust import dcc
 from jiliang.store.models import Organisation
 from tests.api.conftest import Api, bilingual
 from tests.xades_support import dcc_320
@@ -69,3 +70,6 @@ def test_api_verify_signature(api: Api) -> None:
     garbage = api.post("/api/v1/trust/verify-signature", None, content=b"<<<")
     assert garbage.status_code == 200 and garbage.json()["reason"] == "malformed"
     assert api.post("/api/v1/trust/verify-signature", None, content=b"").status_code == 422
+    # the same limit as every other DCC upload, not the bulk-import one
+    big = b"<" + b"x" * dcc.MAX_BYTES
+    assert api.post("/api/v1/trust/verify-signature", None, content=big).status_code == 413

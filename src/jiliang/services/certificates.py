@@ -29,7 +29,7 @@ from jiliang.trust.certificate_check import BUNDLE_FORMAT, ISSUED, SUPERSEDED, W
 from jiliang.trust.dcc_model import DccCertificate
 from jiliang.trust.leaves import encode as leaf_bytes
 
-MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+MAX_DOCUMENT_BYTES = dcc.MAX_BYTES  # one limit for every uploaded DCC, whichever route it comes by
 VALID, WITHDRAWN_STATUS, SUPERSEDED_STATUS = "valid", "withdrawn", "superseded"
 
 

@@ -12,10 +12,12 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from jiliang.api.deps import PlatformDep, PrincipalDep
+from jiliang.api.routers.dcc import read_xml
 from jiliang.api.schemas.common import ERRORS
 from jiliang.api.schemas.trust import SignatureReportOut, SigningKeyOut
-from jiliang.errors import InvalidInput, PayloadTooLarge
+from jiliang.errors import InvalidInput
 from jiliang.services import signing_keys
+from jiliang.trust import dcc
 from jiliang.trust.xades import SignatureReport
 
 router = APIRouter(prefix="/api/v1", tags=["trust 可信"], responses=ERRORS)
@@ -70,19 +72,6 @@ def _report_out(report: SignatureReport) -> SignatureReportOut:
     )
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(
-                f"文件超过 {limit} 字节 / the document exceeds {limit} bytes", field="body", limit=limit
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(
     "/trust/verify-signature",
     summary="验证 XML 文档（DCC）的签名 / Verify the signature of an XML document (a DCC)",
@@ -95,7 +84,7 @@ async def _body(request: Request, limit: int) -> bytes:
 )
 async def verify_signature(request: Request, platform: PlatformDep) -> SignatureReportOut:
     """The XML document is the request body. Always 200 with a report, unless the body is empty or too big."""
-    xml = await _body(request, platform.settings.max_upload_bytes)
+    xml = await read_xml(request, dcc.MAX_BYTES)
     if not xml.strip():
         raise InvalidInput("请求体应为 XML 文档 / the request body must be the XML document", field="body")
     report = await run_in_threadpool(signing_keys.verify, platform, xml)
