@@ -29,6 +29,7 @@ ROUTERS = [
     "log",
     "certificates",
     "verify_page",
+    "traceability_page",
     "web",
     "uncertainty",
     "trust",

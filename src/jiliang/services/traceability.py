@@ -885,7 +885,8 @@ def _calibrated_into_scope(s: Session, principal: Principal, standard_id: int) -
             StandardCalibration.reference_standard_id.is_not(None)
         )
     ):
-        below.setdefault(ref, set()).add(std)
+        if ref is not None:
+            below.setdefault(ref, set()).add(std)
     mine = _in_scope(s, principal)
     seen, todo = {standard_id}, [standard_id]
     while todo:
