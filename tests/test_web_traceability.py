@@ -106,6 +106,7 @@ def test_overview_lists_the_standards_and_the_planted_broken_chain(
     assert found.status_code == 303
     assert found.headers["location"] == f"/traceability/instruments/{demo.low_tur_instrument}?lang=zh"
     assert client.get("/traceability/instrument", params={"id": "x1"}).status_code == 422
+    assert 'href="/traceability?lang=zh"' in client.get("/").text  # linked from the indicators page
 
 
 def test_an_instruments_chain_shows_every_link_and_the_tur_warning(
