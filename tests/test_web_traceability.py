@@ -230,6 +230,8 @@ def test_a_bad_date_is_a_bilingual_422(client: TestClient, demo: Demo) -> None:
         assert page.status_code == 422, (url, params)
         body = text_of(page.text)
         assert "不是有效日期" in body and "is not a date" in body and "无法显示" in body
+    page = client.get(f"/traceability/standards/{sid}", params={"on": "<b>x</b>"})
+    assert page.status_code == 422 and "<b>x</b>" not in page.text and "&lt;b&gt;x&lt;/b&gt;" in page.text
 
 
 def test_english(client: TestClient, demo: Demo) -> None:
