@@ -643,3 +643,26 @@ def test_the_command_line(world: World, backend: str) -> None:
     assert code == 2
     code, out = run("chain", "--instrument", "999999")
     assert code == 2 and "not found" in out
+
+
+def test_a_standard_above_the_callers_scope_is_read_only_when_asked_for(world: World) -> None:
+    """``upstream`` opens the provincial and national standards of the caller's chains, and only those."""
+    t = build_trace(world)
+    p, city = world.platform, world.as_("city")
+    with pytest.raises(NotFound):
+        traceability.standard_chain(p, city, t.provincial)
+    with pytest.raises(NotFound):
+        traceability.impact(p, city, t.provincial, on="2025-12-01")
+    assert traceability.standard_chain(p, city, t.primary, upstream=True).status == "ok"
+    assert [
+        c.certificate_no for c in traceability.list_calibrations(p, city, t.provincial, upstream=True)
+    ] == ["ZJ-1"]
+    found = traceability.impact(p, city, t.provincial, on="2025-12-01", upstream=True)
+    assert found.standards == [t.working] and [r.record_id for r in found.records] == [t.record]
+    # a supervisor elsewhere: the same standards calibrated nothing in its scope
+    for sid in (t.provincial, t.primary):
+        with pytest.raises(NotFound):
+            traceability.standard_chain(p, world.as_("other_city"), sid, upstream=True)
+    # nor below: the working standard is the city's, not above it
+    with pytest.raises(NotFound):
+        traceability.impact(p, world.as_("other_city"), t.working, on="2025-12-01", upstream=True)

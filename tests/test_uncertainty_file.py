@@ -161,5 +161,7 @@ def test_distribution_is_centred_on_the_estimate_and_takes_width_units() -> None
         ({"kind": "rectangular"}, "inputs.a.distribution.half_width"),
     ):
         with pytest.raises(InvalidInput) as e:
-            modelfile.from_document(doc(model="y = a", outputs={}, inputs={"a": {**spec, "distribution": bad}}))
+            modelfile.from_document(
+                doc(model="y = a", outputs={}, inputs={"a": {**spec, "distribution": bad}})
+            )
         assert e.value.field == field and "inputs.a.distribution" in e.value.message, e.value.message

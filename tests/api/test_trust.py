@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from cryptography import x509
 
 from jiliang.services import signing_keys
-from jiliang.trust import dcc
 from jiliang.store.models import Organisation
+from jiliang.trust import dcc
 from tests.api.conftest import Api, bilingual
 from tests.xades_support import dcc_320
 

@@ -31,6 +31,7 @@ ROUTERS = [
     "verify_page",
     "uncertainty_page",
     "comparison_page",
+    "traceability_page",
     "web",
     "uncertainty",
     "trust",

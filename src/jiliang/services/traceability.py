@@ -390,12 +390,17 @@ def _settings(platform: Platform) -> tuple[float, int]:
     return platform.settings.min_test_uncertainty_ratio, platform.settings.traceability_max_depth
 
 
-def standard_chain(platform: Platform, principal: Principal, standard_id: int, on: object = None) -> Chain:
-    """The chain of a standard through its calibration in force on ``on`` (default today)."""
+def standard_chain(
+    platform: Platform, principal: Principal, standard_id: int, on: object = None, *, upstream: bool = False
+) -> Chain:
+    """The chain of a standard through its calibration in force on ``on`` (default today).
+
+    ``upstream`` also admits a standard above the caller's scope (see ``_visible_standard``).
+    """
     day = platform.today() if on in (None, "") else parse_date(on, "on")
     minimum, depth = _settings(platform)
     with platform.reading() as s:
-        std = _visible_standard(s, principal, standard_id)
+        std = _visible_standard(s, principal, standard_id, upstream=upstream)
         loaded = _load(s, uses=[(0, std.id, day, "")])
     res = loaded.graph.use_chains(depth)
     g = loaded.graph
@@ -687,8 +692,13 @@ def impact(
     on: object,
     reason: object = ImpactReason.OUT_OF_TOLERANCE.value,
     since: object = None,
+    upstream: bool = False,
 ) -> ImpactReport:
-    """Everything to recall when a standard is found out of tolerance (or its certificate lapses) on ``on``."""
+    """Everything to recall when a standard is found out of tolerance (or its certificate lapses) on ``on``.
+
+    ``upstream`` also admits a standard above the caller's scope; the downstream calibrations and
+    standards listed are then only those in the caller's scope, like the records (the totals count all).
+    """
     require_role(principal, Role.SUPERVISOR, Role.INSTITUTION)
     day = parse_date(on, "on")
     try:
@@ -701,7 +711,8 @@ def impact(
         raise InvalidInput("since 晚于 on / since is after on", field="since")
     r = VerificationRecord
     with platform.reading() as s:
-        std = _visible_standard(s, principal, standard_id)
+        std = _visible_standard(s, principal, standard_id, upstream=upstream)
+        mine = _in_scope(s, principal) if upstream else None
         rows = s.execute(
             select(r.id, r.standard_id, r.verified_on, Instrument.accuracy_class)
             .join(Instrument, Instrument.id == r.instrument_id)
@@ -740,6 +751,8 @@ def impact(
         c = loaded.calibrations[ci]
         if c.reference_standard_id is None or c.standard_id == std.id:
             continue  # the standard's own calibrations are the window, not things to recall
+        if mine is not None and c.standard_id not in mine:
+            continue
         cals.append(
             RecalledCalibration(
                 c.id,
@@ -758,7 +771,9 @@ def impact(
         reason=why.value,
         since=None if found.since is None else date.fromordinal(found.since),
         calibrations=sorted(cals, key=lambda c: (c.calibrated_on, c.calibration_id)),
-        standards=sorted(int(loaded.ids[i]) for i in found.standards.tolist()),
+        standards=sorted(
+            int(loaded.ids[i]) for i in found.standards.tolist() if mine is None or int(loaded.ids[i]) in mine
+        ),
         records=records,
         instruments=sorted({x.instrument_id for x in records}),
         records_total=len(rec_ids),
@@ -823,11 +838,11 @@ def impact_csv(report: ImpactReport) -> str:
 
 
 def list_calibrations(
-    platform: Platform, principal: Principal, standard_id: int
+    platform: Platform, principal: Principal, standard_id: int, *, upstream: bool = False
 ) -> list[StandardCalibration]:
-    """The calibrations of a visible standard, oldest first."""
+    """The calibrations of a visible standard (or, with ``upstream``, one above), oldest first."""
     with platform.reading() as s:
-        std = _visible_standard(s, principal, standard_id)
+        std = _visible_standard(s, principal, standard_id, upstream=upstream)
         return list(
             s.scalars(
                 select(StandardCalibration)
@@ -837,10 +852,48 @@ def list_calibrations(
         )
 
 
-def _visible_standard(s: Session, principal: Principal, standard_id: int) -> MeasurementStandard:
+def _in_scope(s: Session, principal: Principal) -> set[int]:
+    return set(s.scalars(scope.standards(select(MeasurementStandard.id), principal)))
+
+
+def _visible_standard(
+    s: Session, principal: Principal, standard_id: int, *, upstream: bool = False
+) -> MeasurementStandard:
+    """A standard in the caller's scope, or with ``upstream`` one that calibrated (through others) one in it.
+
+    The upstream standards are those a chain in the caller's scope shows anyway (module docstring); the
+    public console opens their pages so that a provincial standard found out of tolerance can be analysed
+    for what the demo city must recall.
+    """
     std: MeasurementStandard | None = s.scalars(
         scope.standards(select(MeasurementStandard).where(MeasurementStandard.id == standard_id), principal)
     ).first()
+    if std is None and upstream:
+        std = s.get(MeasurementStandard, standard_id)
+        if std is not None and not _calibrated_into_scope(s, principal, std.id):
+            std = None
     if std is None:
         raise not_found("standard", standard_id)
     return std
+
+
+def _calibrated_into_scope(s: Session, principal: Principal, standard_id: int) -> bool:
+    """Whether some standard in the caller's scope was ever calibrated, directly or not, with this one."""
+    below: dict[int, set[int]] = {}
+    for std, ref in s.execute(
+        select(StandardCalibration.standard_id, StandardCalibration.reference_standard_id).where(
+            StandardCalibration.reference_standard_id.is_not(None)
+        )
+    ):
+        if ref is not None:
+            below.setdefault(ref, set()).add(std)
+    mine = _in_scope(s, principal)
+    seen, todo = {standard_id}, [standard_id]
+    while todo:
+        for child in below.get(todo.pop(), ()):
+            if child in mine:
+                return True
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return False

@@ -75,6 +75,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "api": "接口文档",
         "switch": "English",
         "definitions": "指标口径见 docs/indicators.md",
+        "traceability": "量值溯源与召回分析",
     },
     "en": {
         "title": "Metrology supervision indicators",
@@ -112,6 +113,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "api": "API docs",
         "switch": "中文",
         "definitions": "Definitions: docs/indicators.md",
+        "traceability": "Traceability and recall analysis",
     },
 }
 
