@@ -647,6 +647,11 @@ def key_comparison(
     return KeyComparisonResult(y, u_y, chi2, critical, dof, consistent, excluded, equivalences, notes)
 
 
+def fitting_trials(laboratories: int, wanted: int = MEDIAN_TRIALS) -> int:
+    """``wanted`` trials, fewer when that many laboratories would pass MAX_MEDIAN_DRAWS (never < the minimum)."""
+    return max(MIN_MEDIAN_TRIALS, min(wanted, MAX_MEDIAN_DRAWS // max(laboratories, 1)))
+
+
 def key_comparison_median(
     results: Sequence[LabResult],
     *,
@@ -667,7 +672,7 @@ def key_comparison_median(
     _check_alpha(alpha)
     n = len(results)
     if trials is None:
-        trials = max(MIN_MEDIAN_TRIALS, min(MEDIAN_TRIALS, MAX_MEDIAN_DRAWS // n))
+        trials = fitting_trials(n)
     if (
         isinstance(trials, bool)
         or not isinstance(trials, int)

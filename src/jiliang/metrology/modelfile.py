@@ -394,6 +394,17 @@ def from_document(doc: Mapping[str, Any]) -> ModelFile:
     )
 
 
+def planned_trials(o: MonteCarloOptions) -> int:
+    """How many trials a run will draw at most: the file's number, else the adaptive cap or 10⁶."""
+    if o.trials is not None:
+        return o.trials
+    return (
+        MAX_TRIALS
+        if o.adaptive
+        else int(importlib.import_module("jiliang.metrology.montecarlo").DEFAULT_TRIALS)
+    )
+
+
 def with_overrides(mf: ModelFile, *, trials: int | None = None, seed: int | None = None) -> ModelFile:
     """The same model file with ``trials`` and/or ``seed`` replaced (the CLI's --trials/--seed), checked."""
     raw: dict[str, Any] = {
@@ -546,7 +557,7 @@ def monte_carlo(mf: ModelFile, gum_result: gum.Result | None = None) -> dict[str
     units = {n: mf.model.unit_label(n) for n in names}
     results: dict[str, Any] = {}
     covariance = None
-    trials = o.trials if o.trials is not None else (MAX_TRIALS if o.adaptive else mc.DEFAULT_TRIALS)
+    trials = planned_trials(o)
     if not o.adaptive and len(names) * trials > MAX_OUTPUT_VALUES:
         raise InvalidInput(
             f"输出量 × 试验次数过大 / {len(names)} outputs × {trials:,} trials exceed {MAX_OUTPUT_VALUES:,} "

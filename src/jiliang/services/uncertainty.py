@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from importlib import resources
 from itertools import pairwise
@@ -10,7 +11,6 @@ from typing import Any
 
 from jiliang.errors import InvalidInput, NotFound, PayloadTooLarge
 from jiliang.metrology import modelfile
-from jiliang.metrology.montecarlo import DEFAULT_TRIALS
 
 MAX_FILE_BYTES = 1_000_000
 # Worked examples shipped with the package (JCGM 100 Annex H, JCGM 101 §9, EA-4/02): the console offers
@@ -20,16 +20,22 @@ MODELS = resources.files("jiliang") / "data" / "models"
 
 def example_models() -> dict[str, str]:
     """Name → title of every shipped example model file, in name order."""
-    out: dict[str, str] = {}
+    return dict(_example_titles())
+
+
+@functools.cache
+def _example_titles() -> tuple[tuple[str, str], ...]:
+    # package data does not change while the process runs: read and parse the files once
+    out = []
     for item in sorted(MODELS.iterdir(), key=lambda p: p.name):
         if item.name.endswith(".yaml"):
             doc = modelfile.parse_text(item.read_text(encoding="utf-8"))
-            out[item.name.removesuffix(".yaml")] = str(doc.get("title", item.name))
-    return out
+            out.append((item.name.removesuffix(".yaml"), str(doc.get("title", item.name))))
+    return tuple(out)
 
 
 def example_text(name: str) -> str:
-    if name not in example_models():
+    if name not in dict(_example_titles()):
         raise NotFound(f"没有这个示例 / no example model {name!r}", field="example")
     return (MODELS / f"{name}.yaml").read_text(encoding="utf-8")
 
@@ -53,7 +59,7 @@ def evaluate_document(
         mf = modelfile.with_overrides(mf, trials=trials, seed=seed)
     capped_from = None
     if max_trials is not None and mf.method != "gum":
-        wanted = mf.mc.trials or (modelfile.MAX_TRIALS if mf.mc.adaptive else DEFAULT_TRIALS)
+        wanted = modelfile.planned_trials(mf.mc)
         if wanted > max_trials:
             mf = modelfile.with_overrides(mf, trials=max_trials)
             capped_from = wanted

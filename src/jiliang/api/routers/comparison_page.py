@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from jiliang import __version__
 from jiliang.api.routers.web import refused, templates
 from jiliang.errors import InvalidInput, JiliangError, PayloadTooLarge
-from jiliang.metrology.comparison import MAX_MEDIAN_DRAWS, MIN_MEDIAN_TRIALS, Exclusion, Method, Score
+from jiliang.metrology.comparison import Exclusion, Method, Score, fitting_trials
 from jiliang.services import comparisons
 
 router = APIRouter(include_in_schema=False)
@@ -199,9 +199,7 @@ async def analyse(
                 sigma_pt=_number(sigma_pt, "sigma_pt"),
                 score=score or None,
                 exclusion=exclusion,
-                trials=max(
-                    MIN_MEDIAN_TRIALS, min(PAGE_MEDIAN_TRIALS, MAX_MEDIAN_DRAWS // max(len(results), 1))
-                ),
+                trials=fitting_trials(len(results), PAGE_MEDIAN_TRIALS),
             )
 
         report = await run_in_threadpool(run)
