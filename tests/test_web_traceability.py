@@ -14,14 +14,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from jiliang.api.routers.traceability_page import fmt_tur, fmt_u
-from jiliang.api.routers.web import PAGE_READER
 from jiliang.demo import DemoConfig, build_demo
 from jiliang.demo import traceability as trace_demo
 from jiliang.domain.access import SYSTEM
 from jiliang.services import standards, traceability
 from jiliang.services.platform import Platform
 from jiliang.store.models import MeasurementStandard, StandardCalibration, VerificationRecord
+from jiliang.web.common import PAGE_READER
+from jiliang.web.traceability import fmt_tur, fmt_u
 
 
 @dataclass

@@ -7,8 +7,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from jiliang.api.routers.uncertainty_page import PAGE_MAX_TRIALS
 from jiliang.services import uncertainty
+from jiliang.web.uncertainty import PAGE_MAX_TRIALS
 
 
 def test_form_offers_every_shipped_example(web_client: TestClient) -> None:

@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request, Response
 from jiliang import __version__
 from jiliang.api import errors
 from jiliang.services.platform import Platform, request_id_var
+from jiliang.web import ROUTERS as PAGE_ROUTERS
+from jiliang.web.common import static_files
 
 # Each module in jiliang.api.routers exposes `router`; listed explicitly so that the order is stable.
 ROUTERS = [
@@ -28,11 +30,6 @@ ROUTERS = [
     "comparisons",
     "log",
     "certificates",
-    "verify_page",
-    "uncertainty_page",
-    "comparison_page",
-    "traceability_page",
-    "web",
     "uncertainty",
     "trust",
     "dcc",
@@ -76,6 +73,10 @@ def create_app(platform: Platform) -> FastAPI:
     for name in ROUTERS:
         module = importlib.import_module(f"jiliang.api.routers.{name}")
         app.include_router(module.router)
+    # The console's pages (jiliang.web) share the process; the API routers above serve JSON only.
+    app.mount("/static", static_files, name="static")
+    for name in PAGE_ROUTERS:
+        app.include_router(importlib.import_module(f"jiliang.web.{name}").router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -10,34 +10,21 @@ console grows.
 
 from __future__ import annotations
 
-from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from jiliang import __version__
 from jiliang.api.deps import PlatformDep
-from jiliang.domain.access import Principal, Role
 from jiliang.domain.regions import validate_region_code
-from jiliang.errors import JiliangError, NotFound
 from jiliang.legal.coverage import ALL_ITEMS, Indicator, IndicatorValue
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import indicators, organisations
 from jiliang.services.platform import Platform
+from jiliang.web.common import DEMO_CITY, PAGE_READER, has_demo, templates
 
-DEMO_CITY = "339900"  # jiliang.demo.city.DEMO_CITY; GB/T 2260 uses city code 99 nowhere
-# The page reads as a supervisor of the demo city and calls only read services.
-PAGE_READER = Principal(
-    user_id=None, username="public-demo-page", role=Role.SUPERVISOR, jurisdiction=DEMO_CITY
-)
-
-_WEB = resources.files("jiliang") / "web"
-templates = Jinja2Templates(directory=str(_WEB / "templates"))
 router = APIRouter(include_in_schema=False)
-router.mount("/static", StaticFiles(directory=str(_WEB / "static")), name="static")
 
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
@@ -207,22 +194,6 @@ def page_data(platform: Platform, region: str, lang: str) -> dict[str, Any]:
     }
 
 
-def refused(
-    request: Request, name: str, context: dict[str, Any], exc: JiliangError, status_code: int = 422
-) -> HTMLResponse:
-    """A page shown again with the refusal: the message, the field it names, and any listed rows."""
-    context.update(error=exc.message, field=exc.field, problems=getattr(exc, "problems", None))
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
-
-
-def _has_demo(platform: Platform) -> bool:
-    try:
-        organisations.get_region(platform, PAGE_READER, DEMO_CITY)
-    except NotFound:
-        return False
-    return True
-
-
 @router.get("/", response_class=HTMLResponse)
 def indicators_page(
     request: Request,
@@ -233,7 +204,7 @@ def indicators_page(
     validate_region_code(region, "region")
     t = STRINGS[lang]
     context: dict[str, Any] = {"t": t, "lang": lang, "version": __version__}
-    if not _has_demo(platform):
+    if not has_demo(platform):
         return templates.TemplateResponse(request, "no_demo.html", context)
     context["d"] = page_data(platform, region, lang)
     return templates.TemplateResponse(request, "indicators.html", context)

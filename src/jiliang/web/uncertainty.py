@@ -14,9 +14,9 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from jiliang import __version__
-from jiliang.api.routers.web import refused, templates
 from jiliang.errors import JiliangError
 from jiliang.services import uncertainty
+from jiliang.web.common import refused, templates
 
 router = APIRouter(include_in_schema=False)
 

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from jiliang import __version__
-from jiliang.api.routers.web import refused, templates
 from jiliang.errors import InvalidInput, JiliangError, PayloadTooLarge
 from jiliang.metrology.comparison import Exclusion, Method, Score, fitting_trials
 from jiliang.services import comparisons
+from jiliang.web.common import refused, templates
 
 router = APIRouter(include_in_schema=False)
 

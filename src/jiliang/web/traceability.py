@@ -18,14 +18,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jiliang import __version__
 from jiliang.api.deps import PlatformDep
-from jiliang.api.routers.web import DEMO_CITY, PAGE_READER, _has_demo, templates
-from jiliang.api.routers.web import STRINGS as INDICATOR_STRINGS
 from jiliang.domain.access import Principal
 from jiliang.errors import InvalidInput, JiliangError, NotFound
 from jiliang.services import standards as standards_service
 from jiliang.services import traceability
 from jiliang.services.platform import Platform
 from jiliang.services.traceability import ImpactReason
+from jiliang.web.common import DEMO_CITY, PAGE_READER, has_demo, templates
+from jiliang.web.indicators import STRINGS as INDICATOR_STRINGS
 
 router = APIRouter(include_in_schema=False)
 
@@ -308,7 +308,7 @@ def overview_data(platform: Platform) -> dict[str, Any]:
 @router.get("/traceability", response_class=HTMLResponse)
 def overview(request: Request, platform: PlatformDep, lang: Lang = "zh") -> HTMLResponse:
     context = _context(lang, platform)
-    if not _has_demo(platform):
+    if not has_demo(platform):
         return _page(request, "no_demo.html", context)
     context["d"] = overview_data(platform)
     return _page(request, "traceability.html", context)
@@ -332,7 +332,7 @@ def instrument_page(
 ) -> HTMLResponse:
     context = _context(lang, platform)
     context.update(on=on, query={"on": on} if on else {})
-    if not _has_demo(platform):
+    if not has_demo(platform):
         return _page(request, "no_demo.html", context)
     if not instrument_id.isdigit():
         return _failure(request, context, NotFound("instrument", field="id"))
@@ -361,7 +361,7 @@ def standard_page(
     if impact_on:
         query["reason"] = reason
     context.update(on=on, impact_on=impact_on, reason=reason, since=since, query=query)
-    if not _has_demo(platform):
+    if not has_demo(platform):
         return _page(request, "no_demo.html", context)
     if not standard_id.isdigit():
         return _failure(request, context, NotFound("standard", field="id"))
@@ -406,7 +406,7 @@ def impact_csv(
 ) -> Response:
     """The recall list as the service writes it (CSV with a BOM), for a spreadsheet."""
     context = _context(lang, platform)
-    if not _has_demo(platform):
+    if not has_demo(platform):
         return _page(request, "no_demo.html", context)
     if not standard_id.isdigit():
         return _failure(request, context, NotFound("standard", field="id"))

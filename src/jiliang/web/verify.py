@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse
 from jiliang import __version__
 from jiliang.api.deps import PlatformDep
 from jiliang.api.routers.certificates import read_document
-from jiliang.api.routers.web import templates
 from jiliang.errors import JiliangError
 from jiliang.services import certificates
+from jiliang.web.common import templates
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,0 +1,7 @@
+"""The console and the public portal: page routes, templates and static assets (vendored, offline).
+
+Pages call the same service functions as the JSON API (``jiliang.api``), which serves JSON only.
+``ROUTERS`` lists the page modules in the order ``api/app.py`` mounts them.
+"""
+
+ROUTERS = ["verify", "uncertainty", "comparison", "traceability", "indicators"]
