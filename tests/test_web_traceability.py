@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -17,9 +18,9 @@ from sqlalchemy import select
 from jiliang.demo import DemoConfig, build_demo
 from jiliang.demo import traceability as trace_demo
 from jiliang.domain.access import SYSTEM
-from jiliang.services import standards, traceability
+from jiliang.services import instruments, organisations, standards, traceability
 from jiliang.services.platform import Platform
-from jiliang.store.models import MeasurementStandard, StandardCalibration, VerificationRecord
+from jiliang.store.models import MeasurementStandard, Region, StandardCalibration, VerificationRecord
 from jiliang.web.common import PAGE_READER
 from jiliang.web.traceability import fmt_tur, fmt_u
 
@@ -60,6 +61,10 @@ def demo(platform: Platform, backend: str) -> Demo:
     return Demo(ids=ids, oot=oot, low_tur_instrument=chosen)
 
 
+def county_regions(platform: Platform) -> list[Region]:
+    return [r for r in organisations.list_regions(platform, PAGE_READER) if r.code != "339900"]
+
+
 def text_of(page: str) -> str:
     return html.unescape(page)
 
@@ -88,13 +93,16 @@ def test_overview_lists_the_standards_and_the_planted_broken_chain(
     # the 3:1 blood-pressure standard is flagged
     bp = body.split(f'id="standard-{demo.ids[trace_demo.LOW_TUR_STANDARD]}"')[1].split("</tr>")[0]
     assert "TUR 偏低" in bp and "3.0:1" in bp
-    # the look-up form leads to the instrument's page
-    found = web_client.get(
-        "/traceability/instrument", params={"id": demo.low_tur_instrument}, follow_redirects=False
-    )
+    # people read names, not internal ids or region codes
+    assert not re.search(r"#\d+", body)
+    assert "339902" not in broken_items and any(r.name_zh in broken_items for r in county_regions(platform))
+    # the look-up form takes the serial number (出厂编号) people read on the instrument, not an internal id
+    serial = instruments.get_instrument(platform, PAGE_READER, demo.low_tur_instrument).serial_number
+    found = web_client.get("/traceability/instrument", params={"id": serial}, follow_redirects=False)
     assert found.status_code == 303
     assert found.headers["location"] == f"/traceability/instruments/{demo.low_tur_instrument}?lang=zh"
-    assert web_client.get("/traceability/instrument", params={"id": "x1"}).status_code == 422
+    missing = web_client.get("/traceability/instrument", params={"id": "no-such-serial"})
+    assert missing.status_code == 422 and "no-such-serial" in text_of(missing.text)
     assert 'href="/traceability?lang=zh"' in web_client.get("/").text  # linked from the indicators page
 
 

@@ -10,6 +10,7 @@ same functions as the JSON API; the router only chooses what to show and formats
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,10 +21,10 @@ from jiliang import __version__
 from jiliang.api.deps import PlatformDep
 from jiliang.domain.access import Principal
 from jiliang.errors import InvalidInput, JiliangError, NotFound
+from jiliang.services import instruments, organisations, traceability
 from jiliang.services import standards as standards_service
-from jiliang.services import traceability
 from jiliang.services.platform import Platform
-from jiliang.services.traceability import ImpactReason
+from jiliang.services.traceability import Chain, ImpactReason
 from jiliang.web.common import DEMO_CITY, PAGE_READER, has_demo, templates
 from jiliang.web.indicators import STRINGS as INDICATOR_STRINGS
 
@@ -41,8 +42,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "certificate": "证书号",
         "chain_today": "今日溯源链",
         "min_tur": "最低 TUR",
-        "lookup": "按器具编号查询溯源链",
-        "instrument_id": "器具编号",
+        "lookup": "按出厂编号查询器具的溯源链",
+        "instrument_id": "出厂编号",
         "show": "查询",
         "broken": "断链与过期的溯源链（演示市）",
         "checked": "核查的在用器具检定",
@@ -121,7 +122,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_found": "未找到",
         "not_found_text": "演示市内没有该器具或计量标准。本页只显示演示市及其上级标准。",
         "error": "无法显示",
-        "bad_id": "器具编号须为正整数 / the instrument id must be a positive integer",
+        "bad_id": "请填写出厂编号 / enter a serial number",
+        "no_serial": "演示市没有出厂编号为「{s}」的器具 / no instrument of the demo city has the serial number “{s}”",
+        "many_serial": "出厂编号「{s}」对应多台器具，请在监管台账中按制造单位区分 / several instruments share the serial number “{s}”",
+        "c_pass": "合格",
+        "c_fail": "不合格",
+        "higher_standard": "上级计量标准",
         "back": "返回溯源总览",
         "indicators": "指标总览",
         "no_demo": INDICATOR_STRINGS["zh"]["no_demo"],
@@ -139,8 +145,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "certificate": "Certificate",
         "chain_today": "Chain today",
         "min_tur": "Lowest TUR",
-        "lookup": "Look up an instrument's chain by id",
-        "instrument_id": "Instrument id",
+        "lookup": "Look up an instrument's chain by its serial number",
+        "instrument_id": "Serial number",
         "show": "Show",
         "broken": "Broken and expired chains (Demo City)",
         "checked": "Current verifications checked",
@@ -222,7 +228,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_found_text": "Demo City has no such instrument or standard. This page shows only Demo City and "
         "the standards above it.",
         "error": "Cannot show this",
-        "bad_id": "器具编号须为正整数 / the instrument id must be a positive integer",
+        "bad_id": "请填写出厂编号 / enter a serial number",
+        "no_serial": "演示市没有出厂编号为「{s}」的器具 / no instrument of the demo city has the serial number “{s}”",
+        "many_serial": "出厂编号「{s}」对应多台器具，请在监管台账中按制造单位区分 / several instruments share the serial number “{s}”",
+        "c_pass": "pass",
+        "c_fail": "fail",
+        "higher_standard": "higher standard",
         "back": "Back to the traceability overview",
         "indicators": "Indicators",
         "no_demo": INDICATOR_STRINGS["en"]["no_demo"],
@@ -259,8 +270,45 @@ def fmt_tur(tur: float | None) -> str:
     return "—" if tur is None else f"{tur:.1f}:1"
 
 
+class Names:
+    """Names for the ids a service answers with: standards (from the chains already loaded) and regions."""
+
+    def __init__(self, platform: Platform, lang: str) -> None:
+        self.platform = platform
+        self.lang = lang
+        self.standards: dict[int, str] = {}
+        self._regions: dict[str, str] | None = None
+
+    def learn(self, chains: Iterable[Chain | None], calibrations: Iterable[Any] = ()) -> None:
+        for chain in chains:
+            if chain is not None:
+                self.standards.update((x.standard_id, x.standard_name) for x in chain.links if x.standard_id)
+        self.standards.update((c.standard_id, c.standard_name) for c in calibrations)
+
+    def standard(self, standard_id: int) -> str:
+        if standard_id not in self.standards:
+            try:  # a standard above every chain loaded for this page: its own chain names it
+                chain = traceability.standard_chain(self.platform, PAGE_READER, standard_id, upstream=True)
+                self.standards[standard_id] = chain.subject
+            except JiliangError:
+                self.standards[standard_id] = STRINGS[self.lang]["higher_standard"]
+        return self.standards[standard_id]
+
+    def region(self, code: str) -> str:
+        if self._regions is None:
+            self._regions = {
+                r.code: (r.name_en or r.name_zh) if self.lang == "en" else r.name_zh
+                for r in organisations.list_regions(self.platform, PAGE_READER)
+            }
+        return self._regions.get(code, code)
+
+
 def _context(lang: str, platform: Platform) -> dict[str, Any]:
+    names = Names(platform, lang)
     return {
+        "names": names,
+        "std_name": names.standard,
+        "region_name": names.region,
         "t": STRINGS[lang],
         "lang": lang,
         "version": __version__,
@@ -305,12 +353,18 @@ def overview_data(platform: Platform) -> dict[str, Any]:
     return {"rows": rows, "report": report, "today": platform.today()}
 
 
+def _learn_overview(names: Names, data: dict[str, Any]) -> None:
+    names.learn([row["chain"] for row in data["rows"]] + list(data["report"].standards))
+    names.standards.update((row["std"].id, row["std"].name) for row in data["rows"])
+
+
 @router.get("/traceability", response_class=HTMLResponse)
 def overview(request: Request, platform: PlatformDep, lang: Lang = "zh") -> HTMLResponse:
     context = _context(lang, platform)
     if not has_demo(platform):
         return _page(request, "no_demo.html", context)
     context["d"] = overview_data(platform)
+    _learn_overview(context["names"], context["d"])
     return _page(request, "traceability.html", context)
 
 
@@ -320,10 +374,17 @@ def lookup(
 ) -> HTMLResponse | RedirectResponse:
     """The look-up form's target: on to the instrument's page."""
     text = id.strip()
-    if not text.isdigit() or int(text) < 1:
-        context = _context(lang, platform)
+    context = _context(lang, platform)
+    if not text:
         return _failure(request, context, InvalidInput(STRINGS[lang]["bad_id"], field="id"))
-    return RedirectResponse(f"/traceability/instruments/{int(text)}?lang={lang}", status_code=303)
+    found = instruments.list_instruments(
+        platform, PAGE_READER, {"serial_number": text, "region_code": DEMO_CITY}, limit=2
+    )
+    if not found.items:
+        return _failure(request, context, InvalidInput(STRINGS[lang]["no_serial"].format(s=text), field="id"))
+    if found.total > 1:
+        return _failure(request, context, InvalidInput(STRINGS[lang]["many_serial"].format(s=text), field="id"))
+    return RedirectResponse(f"/traceability/instruments/{found.items[0].id}?lang={lang}", status_code=303)
 
 
 @router.get("/traceability/instruments/{instrument_id}", response_class=HTMLResponse)
@@ -340,6 +401,7 @@ def instrument_page(
         chain = traceability.instrument_chain(platform, PAGE_READER, int(instrument_id), on or None)
     except JiliangError as exc:
         return _failure(request, context, exc)
+    context["names"].learn([chain])
     context.update(chain=chain, subject="instrument", subject_id=int(instrument_id))
     return _page(request, "traceability_chain.html", context)
 
@@ -382,6 +444,7 @@ def standard_page(
             )
     except JiliangError as exc:
         return _failure(request, context, exc)
+    context["names"].learn([chain], report.calibrations if report else ())
     context.update(
         chain=chain,
         subject="standard",
