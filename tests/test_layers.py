@@ -28,6 +28,7 @@ THIRD_PARTY_FORBIDDEN = {
     "legal": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
     "metrology": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
     "trust": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
+    "energy": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
 }
 
 
