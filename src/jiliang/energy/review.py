@@ -221,8 +221,8 @@ def review(topology: Topology, rules: RuleSet) -> Review:
     points: list[RequiredPoint] = []
     shortfalls: list[Shortfall] = []
     for node in topology.nodes:
-        types = energies if node is boundary else set(node.demand)
-        for et in sorted(types, key=lambda e: e.value):
+        types = sorted(energies, key=lambda e: e.value) if node is boundary else list(node.demand)
+        for et in types:
             if node is not boundary and not is_main(node, et, rules):
                 continue
             required = node.supply_points.get(et, 1)

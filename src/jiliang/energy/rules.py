@@ -128,7 +128,7 @@ class RuleSet:
     rates: dict[tuple[EnergyType, Level], RequiredRate]
     accuracy: dict[tuple[str, EnergyType], AccuracyRule]
 
-    @property
+    @functools.cached_property
     def provisional_rows(self) -> int:
         provenances: list[Provenance] = [
             *(r.provenance for r in self.thresholds.values()),
