@@ -36,7 +36,11 @@ def test_jcgm100_h2_from_raw_observations() -> None:
     answer = example("gum_h2_observations")
     outs = {o["name"]: o for o in answer["outputs"]}
     assert [f"{outs[n]['value']:.3f}" for n in "RXZ"] == ["127.732", "219.847", "254.260"]
-    assert [f"{outs[n]['u']:.3f}" for n in "RXZ"] == ["0.071", "0.296", "0.236"]  # X: 0.2956, H.2.3 approach 1
+    assert [f"{outs[n]['u']:.3f}" for n in "RXZ"] == [
+        "0.071",
+        "0.296",
+        "0.236",
+    ]  # X: 0.2956, H.2.3 approach 1
     r = answer["correlation"]
     assert [f"{r[0][1]:.3f}", f"{r[0][2]:.3f}", f"{r[1][2]:.3f}"] == ["-0.588", "-0.485", "0.993"]
     ev = answer["evaluations"]
@@ -119,7 +123,11 @@ def test_type_a_of_an_observation_list() -> None:
         ({"x": {"observations": "t.a"}}, {"t": {"a": [1.0, 2.0], "b": [1.0]}}, "tables.t"),
         ({"x": {"anova": {"means": [1.0, 2.0], "sds": [0.1], "n": 3}}}, None, "inputs.x.anova.sds"),
         ({"x": {"anova": {"groups": [[1.0, 2.0], [1.0, 2.0, 3.0]]}}}, None, "inputs.x.anova.groups"),
-        ({"x": {"fit": {"table": "t", "x": "a", "y": "b", "parameter": "curvature"}}}, None, "inputs.x.fit.parameter"),
+        (
+            {"x": {"fit": {"table": "t", "x": "a", "y": "b", "parameter": "curvature"}}},
+            None,
+            "inputs.x.fit.parameter",
+        ),
     ],
 )
 def test_bad_data_inputs_are_refused_naming_the_field(

@@ -81,12 +81,7 @@ def analyse(
 ) -> None:
     """分析比对结果 / analyse a comparison: assigned value, scores and verdicts per laboratory."""
     try:
-        data = file.read_bytes()
-    except OSError as exc:
-        err.print(f"[red]无法读取文件 / cannot read {escape(str(file))}: {escape(exc.strerror or '')}[/red]")
-        raise typer.Exit(2) from None
-    try:
-        results = comparisons.read_results(data)
+        results = comparisons.read_results(comparisons.read_path(file))
         report = comparisons.analyse(
             results,
             method=method,

@@ -253,6 +253,8 @@ def parse_equations(text: str) -> tuple[Equation, ...]:
     if len(text) > MAX_MODEL_CHARS:
         raise InvalidInput(f"模型过长 / model longer than {MAX_MODEL_CHARS} characters", field="model")
     equations: list[Equation] = []
+    # ℃/℉ are not Python characters; in a model they can only be the unit of a number[unit] literal
+    text = text.replace("℃", "degC").replace("℉", "degF")
     for raw in re.split(r"[\n;]", text):
         line = raw.split("#", 1)[0].strip()
         if not line:

@@ -17,14 +17,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from jiliang.errors import FieldProblem, ImportRefused, InvalidInput, NotFound
+from jiliang.errors import FieldProblem, ImportRefused, InvalidInput, NotFound, PayloadTooLarge
 from jiliang.metrology import comparison as engine
 from jiliang.metrology.comparison import Exclusion, LabResult, Method, Score
 
 MAX_PROBLEMS = 50
 MAX_ROWS = 10_000
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a participants' CSV; read no further than this (CLI, API upload, page)
 # Example rounds shipped with the package: the console page offers them, the docs and tests use them.
 ROUNDS = resources.files("jiliang") / "data" / "comparisons"
 
@@ -59,6 +61,24 @@ HEADERS = {
     "coverage factor": "k",
     "包含因子": "k",
 }
+
+
+def read_path(path: Path) -> bytes:
+    """A participants' CSV read at most MAX_FILE_BYTES + 1 bytes: a larger file is refused at the limit."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(
+            f"无法读取文件 / cannot read {path}: {exc.strerror or exc}", field="file"
+        ) from None
+    return bounded(data)
+
+
+def bounded(data: bytes) -> bytes:
+    if len(data) > MAX_FILE_BYTES:
+        raise PayloadTooLarge(f"文件过大 / file larger than {MAX_FILE_BYTES:,} bytes", field="file")
+    return data
 
 
 def decode(data: bytes) -> str:

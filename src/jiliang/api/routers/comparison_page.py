@@ -21,7 +21,7 @@ from jiliang.services import comparisons
 
 router = APIRouter(include_in_schema=False)
 
-MAX_CSV_BYTES = 2 * 1024 * 1024
+MAX_CSV_BYTES = comparisons.MAX_FILE_BYTES
 PAGE_MEDIAN_TRIALS = 20_000
 DEFAULT_EXAMPLE = "comparison_pt_consensus"
 # How each shipped round is meant to be analysed (docs/comparisons.md gives the same command lines).

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from jiliang.api.deps import PlatformDep, PrincipalDep
+from jiliang.api.deps import PrincipalDep
 from jiliang.api.routers.transfer import _REFUSALS, _UPLOAD_BODY, receive_upload
 from jiliang.api.schemas.common import ERRORS
 from jiliang.api.schemas.comparisons import ComparisonIn, ComparisonOut
@@ -52,7 +52,6 @@ def analyse(body: ComparisonIn, principal: PrincipalDep) -> ComparisonOut:
 )
 async def analyse_upload(
     request: Request,
-    platform: PlatformDep,
     principal: PrincipalDep,
     method: Annotated[
         Method, Query(description="定值方法 / consensus, reference, weighted-mean, median")
@@ -79,9 +78,9 @@ async def analyse_upload(
         int | None, Query(ge=0, le=2**63 - 1, description="中位数法随机种子 / median: seed")
     ] = None,
 ) -> ComparisonOut:
-    upload = await receive_upload(request, platform.settings.max_upload_bytes)
+    upload = await receive_upload(request, comparisons.MAX_FILE_BYTES)  # a round's CSV, not a bulk import
     try:
-        data = upload.file.read()
+        data = upload.file.read(comparisons.MAX_FILE_BYTES + 1)
     finally:
         upload.file.close()
 
