@@ -289,3 +289,23 @@ def test_intermediate_partials_hold_the_other_inputs_fixed() -> None:
     res = gum.evaluate(model, [gum.Input("a", 2.0, 0.1), gum.Input("b", 3.0, 0.2)])
     rows = gum.intermediate_budgets(model, [gum.Input("a", 2.0, 0.1), gum.Input("b", 3.0, 0.2)], res)
     assert rows["y"][0].contribution == pytest.approx(2.0 * math.hypot(0.1, 0.2))
+
+
+def test_engine_excludes_non_finite_trials_only_when_asked() -> None:
+    from jiliang.metrology import distributions, montecarlo
+
+    inputs = {"x": distributions.Normal(0.0, 1.0)}
+
+    def fn(v: dict[str, Any]) -> Any:
+        import numpy as np
+
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(v["x"])
+
+    with pytest.raises(InvalidInput) as info:
+        montecarlo.propagate(fn, inputs, trials=10_000, seed=2)
+    assert 4_000 < info.value.context["bad_trials"] < 6_000
+    res = montecarlo.propagate(fn, inputs, trials=10_000, seed=2, nonfinite="exclude")
+    assert res.excluded == 10_000 - res.trials and 4_000 < res.excluded < 6_000
+    # E√X for X ~ N(0, 1) given X ≥ 0 is Γ(3/4)/Γ(1/2)·2^(1/4) = 0.8222; 3 standard errors ≈ 0.011
+    assert res.y == pytest.approx(math.gamma(0.75) / math.gamma(0.5) * 2**0.25, abs=0.015)
