@@ -435,3 +435,133 @@ def test_median_trials_shrink_to_fit_many_laboratories() -> None:
     with pytest.raises(InvalidInput, match="at most 50,000 trials") as e:
         c.key_comparison_median(many, trials=c.MEDIAN_TRIALS)
     assert e.value.field == "trials"
+
+
+# -- A reference value formed from a subset; the arithmetic mean ---------------------------------------
+
+# Four laboratories; C and D are evaluated against a reference formed from A and B only (as when a key
+# comparison's reference is taken from the primary-method results). u_i = U_i/2.
+SUBSET = [
+    LabResult("A", 10.0, 0.2),
+    LabResult("B", 10.2, 0.2),
+    LabResult("C", 10.1, 0.4, contributes=False),
+    LabResult("D", 10.6, 0.2, contributes=False),
+]
+
+
+def _by_lab(result: c.KeyComparisonResult) -> dict[str, c.Equivalence]:
+    return {e.result.laboratory: e for e in result.equivalences}
+
+
+def test_subset_reference_weighted_mean_by_hand() -> None:
+    """y = (10.0/0.01 + 10.2/0.01)/(2/0.01) = 10.1, u(y) = 0.01^½/√2 = 0.070 71; χ² = 2 < χ²_0.95(1) = 3.84.
+
+    A (contributes): u²(d) = u² − u²(y) = 0.01 − 0.005 → U(d) = 0.1414, E_n = −0.1/0.1414 = −0.707.
+    D (does not): u²(d) = u² + u²(y) = 0.015 → U(d) = 0.2449, E_n = 0.5/0.2449 = 2.04, unsatisfactory.
+    C (does not): u²(d) = 0.04 + 0.005 → U(d) = 0.4243.
+    """
+    kc = c.key_comparison(SUBSET)
+    assert kc.reference_value == pytest.approx(10.1) and kc.standard_uncertainty == pytest.approx(
+        0.0707107, rel=1e-6
+    )
+    assert kc.chi2_observed == pytest.approx(2.0) and kc.degrees_of_freedom == 1 and kc.consistent
+    e = _by_lab(kc)
+    assert e["A"].expanded_u_d == pytest.approx(0.1414214, rel=1e-6) and e["A"].en == pytest.approx(
+        -0.7071068
+    )
+    assert e["D"].expanded_u_d == pytest.approx(0.2449490, rel=1e-6) and e["D"].en == pytest.approx(2.0412415)
+    assert e["C"].expanded_u_d == pytest.approx(0.4242641, rel=1e-6)
+    assert e["D"].verdict is Verdict.UNSATISFACTORY and not e["D"].in_reference and e["A"].in_reference
+    assert kc.excluded == []  # nothing was set aside by the χ² check: C and D never contributed
+    assert any("do not contribute" in n for n in kc.notes)
+
+
+def test_subset_reference_u_d_is_the_covariance_formula() -> None:
+    """u²(d_i) = u_i² + aᵀVa − 2 a_i u_i² for y = aᵀx (a = 0 outside the subset): the general formula."""
+    rng = np.random.default_rng(15)
+    x = 10 + rng.normal(0, 0.1, 7)
+    u = rng.uniform(0.05, 0.2, 7)
+    flags = [True, False, True, True, False, True, False]
+    results = [LabResult(f"L{i}", float(x[i]), float(2 * u[i]), contributes=f) for i, f in enumerate(flags)]
+    w = np.where(flags, 1 / u**2, 0.0)
+    for kc, a in (
+        (c.key_comparison(results, exclusion="none"), w / w.sum()),
+        (c.key_comparison_mean(results), np.where(flags, 1.0 / sum(flags), 0.0)),
+    ):
+        var_y = float(a @ np.diag(u**2) @ a)
+        expected = np.sqrt(u**2 + var_y - 2 * a * u**2)
+        assert [e.u_d for e in kc.equivalences] == pytest.approx(list(expected), rel=1e-10)
+        assert kc.standard_uncertainty == pytest.approx(math.sqrt(var_y), rel=1e-10)
+
+
+def test_arithmetic_mean_reference_from_stated_uncertainties_and_from_the_spread() -> None:
+    stated = c.key_comparison_mean(SUBSET, uncertainty="stated")
+    assert stated.reference_value == pytest.approx(10.1)
+    assert stated.standard_uncertainty == pytest.approx(math.sqrt(0.01 + 0.01) / 2)  # √(Σu_i²)/n
+    e = _by_lab(stated)
+    assert e["A"].u_d == pytest.approx(math.sqrt(0.01 - 2 * 0.01 / 2 + 0.005))  # u² − 2u²/n + u²(y)
+    assert e["D"].u_d == pytest.approx(math.sqrt(0.01 + 0.005))
+    spread = c.key_comparison_mean(SUBSET, uncertainty="spread")
+    assert spread.standard_uncertainty == pytest.approx(np.std([10.0, 10.2], ddof=1) / math.sqrt(2))  # = 0.1
+    e = _by_lab(spread)
+    assert e["A"].u_d == pytest.approx(0.1) and e["D"].u_d == pytest.approx(math.sqrt(0.02))
+    with pytest.raises(InvalidInput) as info:
+        c.key_comparison_mean(SUBSET, uncertainty="guess")
+    assert info.value.field == "mean_u"
+
+
+def test_median_of_the_subset_covaries_only_with_its_members() -> None:
+    """Procedure B with a subset: D_i of a non-contributing result has u² ≈ u_i² + u²(y) (independent)."""
+    kc = c.key_comparison_median(SUBSET, trials=200_000, seed=5)
+    assert kc.reference_value == pytest.approx(10.1)  # median of A and B
+    e = _by_lab(kc)
+    assert e["D"].u_d == pytest.approx(math.sqrt(0.01 + kc.standard_uncertainty**2), rel=0.01)
+    assert not e["C"].in_reference and e["B"].in_reference
+
+
+def test_too_few_contributing_results_are_refused() -> None:
+    few = [LabResult("A", 1.0, 0.1), *(LabResult(n, 1.0, 0.1, contributes=False) for n in "BCD")]
+    for analyse in (c.key_comparison, c.key_comparison_mean):
+        with pytest.raises(InvalidInput) as info:
+            analyse(few)
+        assert info.value.field == "contributes"
+
+
+def test_csv_contributes_column_and_cli_subset_round() -> None:
+    results = comparisons.read_results((EXAMPLES / "comparison_key_subset.csv").read_bytes())
+    assert [r.contributes for r in results] == [True] * 4 + [False] * 3
+    r = runner.invoke(
+        app,
+        [
+            "comparison",
+            "analyse",
+            str(EXAMPLES / "comparison_key_subset.csv"),
+            "--method",
+            "weighted-mean",
+            "--json",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert body["summary"]["contributing"] == ["NIM", "PTB", "NPL", "NIST"]
+    rows = {row["laboratory"]: row for row in body["results"]}
+    assert rows["SCL"]["in_reference"] is False and rows["NIM"]["in_reference"] is True
+    r = runner.invoke(
+        app,
+        [
+            "comparison",
+            "analyse",
+            str(EXAMPLES / "comparison_key_subset.csv"),
+            "--method",
+            "mean",
+            "--mean-u",
+            "spread",
+        ],
+        env={"COLUMNS": "200"},
+    )
+    assert r.exit_code == 0, r.output
+    assert "arithmetic mean of 4" in r.output and "spread" in r.output and "not in the reference" in r.output
+    bad = "laboratory,value,uncertainty,contributes\nA,1,0.1,maybe\n"
+    with pytest.raises(ImportRefused) as refused:
+        comparisons.read_results(bad)
+    assert refused.value.problems[0].field == "contributes"

@@ -51,3 +51,15 @@ def test_bad_rows_are_listed_and_bad_numbers_named(web_client: TestClient) -> No
     good = comparisons.example_round("comparison_reference").decode("utf-8")
     page = web_client.post("/comparison", data={"csv_text": good, "method": "reference", "reference": "x"})
     assert page.status_code == 422 and '<code id="field">reference</code>' in page.text
+
+
+def test_subset_reference_and_arithmetic_mean_on_the_page(web_client: TestClient) -> None:
+    data = comparisons.example_round("comparison_key_subset").decode("utf-8")
+    page = web_client.post(
+        "/comparison", data={"csv_text": data, "method": "mean", "mean_u": "spread"}, params={"lang": "en"}
+    )
+    assert page.status_code == 200, page.text
+    report = comparisons.analyse(comparisons.read_results(data), method="mean", mean_u="spread")
+    assert f"{report.reference_value:.10g}" in page.text and f"{report.reference_u:.3g}" in page.text
+    assert page.text.count("not in the reference") == 3  # SCL, PROV-A, PROV-B
+    assert "from the spread" in page.text and "do not contribute" in page.text

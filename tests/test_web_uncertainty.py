@@ -66,3 +66,23 @@ def test_bad_files_are_refused_naming_the_field(web_client: TestClient, text: st
     assert page.status_code == 422
     assert 'id="error"' in page.text and field in page.text
     assert text.splitlines()[0].replace("[", "") in page.text.replace("[", "")  # the text is kept to fix
+
+
+def test_h2_from_raw_observations_on_the_page(web_client: TestClient) -> None:
+    text = uncertainty.example_text("gum_h2_observations")
+    page = web_client.post("/uncertainty", data={"model_file": text}, params={"lang": "en"})
+    assert page.status_code == 200, page.text
+    assert 'id="evaluations"' in page.text and "Type A (GUM 4.2)" in page.text and "h2.V" in page.text
+    assert "-0.588" in page.text  # r(R, X), Table H.4
+
+
+def test_intermediate_budget_on_the_page(web_client: TestClient) -> None:
+    text = (
+        "model: |\n  V = V1 - V0\n  c = m/(M*V)\noutputs: {V: {unit: mL}, c: {unit: mol/L}}\ninputs:\n"
+        "  V1: {estimate: 25.3, unit: mL, u: 0.02}\n  V0: {estimate: 0.1, unit: mL, u: 0.02}\n"
+        "  m: {estimate: 0.5, unit: g, u: 0.0001}\n  M: {estimate: 204.22, unit: g/mol, u: 0.01}\n"
+    )
+    page = web_client.post("/uncertainty", data={"model_file": text}, params={"lang": "en"})
+    assert page.status_code == 200, page.text
+    assert "Budget against intermediate results · c" in page.text and "intermediate-budget" in page.text
+    assert "unrounded u_c" in page.text  # which u_c the expanded uncertainty used

@@ -145,10 +145,12 @@ def init(
         platform = _open(settings)
         organisations.ensure_provinces(platform)
         version = catalogue_service.ensure_shipped(platform)
-        console.print(f"数据库已就绪 / database ready: {settings.database_url}")
+        console.print(escape(f"数据库已就绪 / database ready: {settings.database_url}"))
         console.print(f"计量器具目录 / catalogue: {version}")
         if users.user_exists(platform, admin):
-            console.print(f"管理员 {admin} 已存在，未改动 / administrator {admin} exists, left unchanged")
+            console.print(
+                escape(f"管理员 {admin} 已存在，未改动 / administrator {admin} exists, left unchanged")
+            )
             return
         password, generated = admin_password, False
         if password is None and sys.stdin.isatty():
@@ -168,7 +170,7 @@ def init(
             role="administrator",
             display_name="系统管理员",
         )
-        console.print(f"已创建管理员 / administrator created: [bold]{admin}[/bold]")
+        console.print(f"已创建管理员 / administrator created: [bold]{escape(admin)}[/bold]")
         if generated:
             console.print(
                 f"生成的密码 / generated password: [bold]{password}[/bold]  (请妥善保存 / keep it safe)"
@@ -319,7 +321,12 @@ def demo(
             ):
                 table.add_column(col)
             for a in summary.accounts:
-                table.add_row(a.username, a.password, a.role, a.jurisdiction, a.organisation)
+                table.add_row(
+                    *(
+                        escape(str(v))
+                        for v in (a.username, a.password, a.role, a.jurisdiction, a.organisation)
+                    )
+                )
             console.print(table)
         rep = indicators.report(platform, SYSTEM, region="339900", by_item=False)
         console.print(_coverage_table(platform, rep.values, rep.as_of, by_item=False))
@@ -452,8 +459,10 @@ def _coverage_table(platform: Platform, values: list[IndicatorValue], as_of: dat
         over = index.get((Indicator.OVERDUE, region, item))
         std = index.get((Indicator.STANDARD_COVERAGE, region, item)) if item == ALL_ITEMS else None
         table.add_row(
-            f"{region} {names.get(region, '')}",
-            "全部 / all" if item == ALL_ITEMS else f"{item} {items[item].level2_zh if item in items else ''}",
+            escape(f"{region} {names.get(region, '')}"),
+            "全部 / all"
+            if item == ALL_ITEMS
+            else escape(f"{item} {items[item].level2_zh if item in items else ''}"),
             f"{cov.denominator:,}",
             f"{cov.numerator:,}",
             _rate_cell(cov),

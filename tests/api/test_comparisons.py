@@ -115,3 +115,23 @@ def test_upload_chooses_the_exclusion(api: Api) -> None:
         answers[exclusion] = r.json()["summary"]
     assert answers["lcs"]["excluded"] == ["VNIIM"] and answers["lcs"]["consistent"]
     assert answers["none"]["excluded"] == [] and not answers["none"]["consistent"]
+
+
+def test_api_subset_reference_and_mean(api: Api) -> None:
+    body = {
+        "method": "mean",
+        "mean_u": "stated",
+        "results": [
+            {"laboratory": "A", "value": 10.0, "uncertainty": 0.2},
+            {"laboratory": "B", "value": 10.2, "uncertainty": 0.2},
+            {"laboratory": "D", "value": 10.6, "uncertainty": 0.2, "contributes": False},
+        ],
+    }
+    r = api.post("/api/v1/comparisons/analyse", "city", json=body)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["reference_value"] == pytest.approx(10.1) and answer["summary"]["mean_u"] == "stated"
+    d = next(row for row in answer["results"] if row["laboratory"] == "D")
+    assert d["in_reference"] is False and d["U_d"] == pytest.approx(2 * (0.01 + 0.005) ** 0.5)
+    r = api.post("/api/v1/comparisons/analyse", "city", json={**body, "method": "weighted-mean"})
+    assert r.status_code == 200 and r.json()["summary"]["contributing"] == ["A", "B"]

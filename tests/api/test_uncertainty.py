@@ -43,3 +43,24 @@ def test_api_returns_monte_carlo_validation_and_histogram(api: Api) -> None:
     assert len(series["markLine"]["data"]) == 4  # MC and GUM interval ends
     r = api.post("/api/v1/uncertainty/evaluate", "city", json=additive(trials=True))
     assert r.status_code == 422 and r.json()["error"]["field"] == "options.trials"
+
+
+def test_api_evaluates_h3_from_its_data_table(api: Api) -> None:
+    body = modelfile.parse_text((EXAMPLES / "gum_h3_table.yaml").read_text(encoding="utf-8"))
+    r = api.post("/api/v1/uncertainty/evaluate", "city", json=body)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["outputs"][0]["reported"]["u"] == "0.0041"
+    assert f"{answer['evaluations']['y1']['r']:.3f}" == "-0.930"
+
+
+def test_api_refuses_an_oversized_body_at_the_limit(api: Api) -> None:
+    from jiliang.services import uncertainty
+
+    body = json.dumps({**doc(), "title": "x" * (uncertainty.MAX_FILE_BYTES + 10)})
+    r = api.post(
+        "/api/v1/uncertainty/evaluate", "city", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413 and r.json()["error"]["field"] == "file"
+    r = api.post("/api/v1/uncertainty/evaluate", "city", json={**doc(), "colour": "red"})
+    assert r.status_code == 422  # the schema still forbids unknown fields

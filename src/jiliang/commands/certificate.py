@@ -35,13 +35,15 @@ def _print_report(report: CheckReport) -> None:
     for col in ("", "检查 / check", "代码 / code", "说明 / detail"):
         table.add_column(col)
     for s in report.steps:
-        table.add_row("[green]✔[/green]" if s.ok else "[red]✘[/red]", s.name, s.code, escape(s.message))
+        table.add_row(
+            "[green]✔[/green]" if s.ok else "[red]✘[/red]", escape(s.name), escape(s.code), escape(s.message)
+        )
     console.print(table)
     if report.valid:
         console.print("[bold green]证书真实有效 / genuine and valid[/bold green]")
     elif report.genuine:
         console.print(
-            f"[bold yellow]证书真实，但{report.status} / genuine, but {report.status}[/bold yellow]"
+            f"[bold yellow]证书真实，但{escape(str(report.status))} / genuine, but {escape(str(report.status))}[/bold yellow]"
         )
     else:
         console.print("[bold red]核验未通过 / verification FAILED[/bold red]")
@@ -79,7 +81,7 @@ def issue(
             platform, _principal(platform, user), record, number=number, supersedes=supersedes
         )
         console.print(
-            f"已出具 / issued {cert.number} · sha256 {cert.sha256} · 待记入日志 / queued for the log"
+            escape(f"已出具 / issued {cert.number} · sha256 {cert.sha256} · 待记入日志 / queued for the log")
         )
 
 
@@ -113,7 +115,7 @@ def bundle(
         )
         (out_dir / "log-key.txt").write_text(transparency.log_verifier_key(platform) + "\n", "utf-8")
         (out_dir / "roots.pem").write_bytes(signing_keys.roots_pem(platform))
-        console.print(f"已写入 / wrote {out_dir}/{number}.bundle.json, log-key.txt, roots.pem")
+        console.print(escape(f"已写入 / wrote {out_dir}/{number}.bundle.json, log-key.txt, roots.pem"))
 
 
 @app.command("verify")
@@ -180,7 +182,9 @@ def import_(
     with _errors():
         platform = _open(_state(ctx).settings)
         cert = certificates.import_dcc(platform, _principal(platform, user), file.read_bytes())
-        console.print(f"已登记 / registered {cert.number} ({cert.issuer_name}) DCC {cert.schema_version}")
+        console.print(
+            escape(f"已登记 / registered {cert.number} ({cert.issuer_name}) DCC {cert.schema_version}")
+        )
 
 
 @app.command("render")
@@ -195,4 +199,4 @@ def render(
         platform = _open(_state(ctx).settings)
         fmt = "pdf" if output.suffix.lower() == ".pdf" else "html"
         output.write_bytes(certificates.render(platform, _principal(platform, user), number, fmt))
-        console.print(f"已写入 / wrote {output}")
+        console.print(escape(f"已写入 / wrote {output}"))

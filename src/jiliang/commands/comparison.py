@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jiliang.errors import ImportRefused, JiliangError
-from jiliang.metrology.comparison import MEDIAN_TRIALS, Exclusion, Method, Score
+from jiliang.metrology.comparison import MEDIAN_TRIALS, Exclusion, MeanUncertainty, Method, Score
 from jiliang.services import comparisons
 
 app = typer.Typer(help="计量比对与能力验证 / comparisons and proficiency testing", no_args_is_help=True)
@@ -47,7 +47,9 @@ def analyse(
     ],
     method: Annotated[
         Method,
-        typer.Option(help="定值方法 / how the reference is set: consensus, reference, weighted-mean, median"),
+        typer.Option(
+            help="定值方法 / how the reference is set: consensus, reference, weighted-mean, median, mean"
+        ),
     ] = Method.CONSENSUS,
     reference: Annotated[
         float | None, typer.Option(help="参考值 / reference value (method reference)")
@@ -76,17 +78,19 @@ def analyse(
     seed: Annotated[
         int | None, typer.Option(help="中位数法随机种子 / median: seed (to repeat a run)")
     ] = None,
+    mean_u: Annotated[
+        MeanUncertainty,
+        typer.Option(
+            "--mean-u",
+            help="算术平均参考值的不确定度 / mean: u(y) from the stated uncertainties (stated) or the spread",
+        ),
+    ] = MeanUncertainty.STATED,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
     chart: Annotated[Path | None, typer.Option(help="写出 HTML 图表 / write an HTML chart here")] = None,
 ) -> None:
     """分析比对结果 / analyse a comparison: assigned value, scores and verdicts per laboratory."""
     try:
-        data = file.read_bytes()
-    except OSError as exc:
-        err.print(f"[red]无法读取文件 / cannot read {escape(str(file))}: {escape(exc.strerror or '')}[/red]")
-        raise typer.Exit(2) from None
-    try:
-        results = comparisons.read_results(data)
+        results = comparisons.read_results(comparisons.read_path(file))
         report = comparisons.analyse(
             results,
             method=method,
@@ -97,6 +101,7 @@ def analyse(
             exclusion=exclusion,
             trials=trials,
             seed=seed,
+            mean_u=mean_u,
         )
     except JiliangError as exc:
         raise _refuse(exc) from None
@@ -105,7 +110,7 @@ def analyse(
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
-    weighted = report.method in (Method.WEIGHTED_MEAN, Method.MEDIAN)
+    weighted = report.method in (Method.WEIGHTED_MEAN, Method.MEDIAN, Method.MEAN)
     table = Table(title=f"{escape(file.name)} · {report.method.value} · {report.score.value}")
     table.add_column("实验室 / lab")
     table.add_column("测量值 / value", justify="right")
@@ -122,7 +127,7 @@ def analyse(
             style = _VERDICT_STYLE[r["verdict"]]
             verdict = f"[{style}]{r['verdict_zh']} / {r['verdict']}[/{style}]"
             if weighted and not r["in_reference"]:
-                verdict += " ·未计入参考值 / excluded"
+                verdict += " ·未计入参考值 / not in the reference"
         cells = [escape(str(r["laboratory"])), _fmt(r["value"], 10), u]
         if weighted:
             cells += [_fmt(r["d"], 3), _fmt(r["U_d"], 3)]
@@ -134,6 +139,11 @@ def analyse(
         console.print(
             f"参考值 / reference value (median) = {_fmt(s['reference_value'], 10)}, "
             f"u = {_fmt(s['reference_u'], 3)} (蒙特卡洛 / Monte Carlo, {s['trials']:,} trials, seed {s['seed']})"
+        )
+    elif report.method is Method.MEAN:
+        console.print(
+            f"参考值 / reference value (arithmetic mean of {len(s['contributing'])}) = "
+            f"{_fmt(s['reference_value'], 10)}, u = {_fmt(s['reference_u'], 3)} ({s['mean_u']})"
         )
     elif weighted:
         ok = "通过 / passed" if s["consistent"] else "未通过 / failed"

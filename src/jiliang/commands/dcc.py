@@ -58,7 +58,9 @@ def show(
     if as_json:
         console.print_json(json.dumps(content, ensure_ascii=False))
         return
-    head = Table(title=f"DCC {content['schema_version']} · {content['unique_identifier']}", show_header=False)
+    head = Table(
+        title=escape(f"DCC {content['schema_version']} · {content['unique_identifier']}"), show_header=False
+    )
     for label, key in (
         ("出具机构 / laboratory", "laboratory"),
         ("机构代码 / laboratory code", "laboratory_code"),
@@ -115,9 +117,9 @@ def render(
             rendering.render_html(cert, verify_url=verify_url, status=status, signature_summary=summary),
             encoding="utf-8",
         )
-        console.print(f"HTML → {html}")
+        console.print(escape(f"HTML → {html}"))
     if pdf is not None:
         pdf.write_bytes(
             rendering.render_pdf(cert, verify_url=verify_url, status=status, signature_summary=summary)
         )
-        console.print(f"PDF → {pdf}")
+        console.print(escape(f"PDF → {pdf}"))

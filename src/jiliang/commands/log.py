@@ -113,7 +113,9 @@ def run_audit(
         except ProofError as exc:
             err.print("[bold red]" + "!" * 78 + "[/bold red]")
             err.print(f"[bold red]日志不可信 / THE LOG FAILED AUDIT: {escape(exc.message)}[/bold red]")
-            err.print(f"[bold red]最后接受的树头保存在 / last accepted tree head kept in {state}[/bold red]")
+            err.print(
+                f"[bold red]最后接受的树头保存在 / last accepted tree head kept in {escape(str(state))}[/bold red]"
+            )
             err.print("[bold red]" + "!" * 78 + "[/bold red]")
             raise typer.Exit(REWRITTEN_EXIT) from None
         head = seen.current

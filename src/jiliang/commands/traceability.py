@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from jiliang.services import traceability
@@ -70,7 +71,7 @@ def chain(
         if fmt == "json":
             _json(asdict(found))
             return
-        table = Table(title=f"溯源链 / chain: {found.subject}")
+        table = Table(title=escape(f"溯源链 / chain: {found.subject}"))
         for col in (
             "层 / level",
             "对象 / item",
@@ -86,20 +87,20 @@ def chain(
         for link in found.links:
             table.add_row(
                 str(link.level),
-                link.item,
-                link.standard_name or link.anchor,
-                link.certificate_no,
+                escape(link.item),
+                escape(link.standard_name or link.anchor),
+                escape(link.certificate_no),
                 link.on.isoformat(),
                 link.valid_until.isoformat() if link.valid_until else "",
-                f"{_num(link.uncertainty)} {link.unit}".strip(),
+                escape(f"{_num(link.uncertainty)} {link.unit}".strip()),
                 _num(link.tur),
-                "✓" if link.status == "ok" else f"[red]{link.reason}[/red]",
+                "✓" if link.status == "ok" else f"[red]{escape(link.reason)}[/red]",
             )
         cli.console.print(table)
         colour = "green" if found.status == "ok" else "red"
-        cli.console.print(f"[{colour}]{found.reason}[/{colour}]")
+        cli.console.print(f"[{colour}]{escape(found.reason)}[/{colour}]")
         cli.console.print(
-            f"传播的标准不确定度 / propagated u (k=1, RSS): {_num(found.uncertainty)} {found.unit}; "
+            f"传播的标准不确定度 / propagated u (k=1, RSS): {_num(found.uncertainty)} {escape(found.unit)}; "
             f"最小 TUR / lowest TUR: {_num(found.min_tur)}"
             + (" [yellow]⚠ TUR 偏低 / below the minimum[/yellow]" if found.tur_warning else "")
             + (
@@ -150,21 +151,23 @@ def broken(
             table.add_column(col)
         for g in report.groups:
             table.add_row(
-                g.region_code,
-                g.institution,
+                escape(g.region_code),
+                escape(g.institution),
                 f"{g.checked:,}",
                 f"{g.broken:,}",
                 f"{g.tur_warnings:,}",
-                ", ".join(f"{k}: {v}" for k, v in sorted(g.by_reason.items())),
+                escape(", ".join(f"{k}: {v}" for k, v in sorted(g.by_reason.items()))),
             )
         cli.console.print(table)
         if report.standards:
             cli.console.print("[bold]今日断链的计量标准 / standards whose chain is broken today[/bold]")
             for c in report.standards:
-                cli.console.print(f"  {c.subject}: [red]{c.reason}[/red]")
+                cli.console.print(f"  {escape(c.subject)}: [red]{escape(c.reason)}[/red]")
         for item in report.items:
             cli.console.print(
-                f"  {item.serial_number} ({item.region_code}) {item.document_no} {item.verified_on}: {item.reason}"
+                escape(
+                    f"  {item.serial_number} ({item.region_code}) {item.document_no} {item.verified_on}: {item.reason}"
+                )
             )
 
 
@@ -203,7 +206,7 @@ def impact(
             return
         since_text = report.since.isoformat() if report.since else "—"
         cli.console.print(
-            f"[bold]{report.standard_name}[/bold] ({report.reason}, {report.on.isoformat()}); "
+            f"[bold]{escape(report.standard_name)}[/bold] ({escape(report.reason)}, {report.on.isoformat()}); "
             f"自上次合格校准 / since last good calibration {since_text}"
         )
         cli.console.print(
@@ -216,12 +219,14 @@ def impact(
         for col in ("证书 / certificate", "日期 / on", "标准 / standard"):
             table.add_column(col)
         for c in report.calibrations:
-            table.add_row(c.certificate_no, c.calibrated_on.isoformat(), c.standard_name)
+            table.add_row(escape(c.certificate_no), c.calibrated_on.isoformat(), escape(c.standard_name))
         cli.console.print(table)
         shown = report.records[:50]
         for x in shown:
             cli.console.print(
-                f"  {x.document_no} {x.verified_on} {x.serial_number} ({x.region_code}) {x.conclusion}"
+                escape(
+                    f"  {x.document_no} {x.verified_on} {x.serial_number} ({x.region_code}) {x.conclusion}"
+                )
             )
         if len(report.records) > len(shown):
             cli.console.print(f"  … {len(report.records) - len(shown):,} more (--format csv)")

@@ -1,4 +1,8 @@
-"""``jiliang uncertainty evaluate FILE [--json]``: a model file's GUM result and budget, as tables or JSON."""
+"""``jiliang uncertainty evaluate FILE [--json]``: a model file's GUM result and budget, as tables or JSON.
+
+Every text that comes from the file (title, names, units, messages that quote them) is escaped before Rich
+prints it: a unit such as ``[kg]`` in a message is text, not markup.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from jiliang.errors import JiliangError
@@ -43,7 +48,9 @@ def evaluate(
     try:
         answer = uncertainty.evaluate_path(file, trials=trials, seed=seed)
     except JiliangError as exc:
-        err.print(f"[red]{exc.message}[/red]" + (f" [dim]({exc.field})[/dim]" if exc.field else ""))
+        err.print(
+            f"[red]{escape(exc.message)}[/red]" + (f" [dim]({escape(exc.field)})[/dim]" if exc.field else "")
+        )
         raise typer.Exit(code=2) from exc
     if as_json:
         answer.pop("charts", None)
@@ -59,11 +66,51 @@ def _jsonable(x: Any) -> Any:
 
 def _print(answer: dict[str, Any]) -> None:
     if answer.get("title"):
-        console.print(f"[bold]{answer['title']}[/bold]")
+        console.print(f"[bold]{escape(answer['title'])}[/bold]")
+    if answer.get("evaluations"):
+        _print_evaluations(answer["evaluations"])
     if "outputs" in answer:
         _print_gum(answer)
     if "monte_carlo" in answer:
         _print_mc(answer["monte_carlo"], answer.get("validation", []))
+
+
+def _print_evaluations(evaluations: dict[str, dict[str, Any]]) -> None:
+    """How each input given by data was evaluated: Type A, ANOVA (H.5) or a fitted line (H.3)."""
+    table = Table(title="由数据评定的输入 / inputs evaluated from data")
+    for col in ("输入 / input", "方法 / method", "n", "估计值 / estimate", "u", "ν", "详情 / details"):
+        table.add_column(col, justify="left" if col.startswith(("输入", "方法", "详情")) else "right")
+    for name, e in evaluations.items():
+        if e["kind"] == "type_a":
+            row = ("A 类 / Type A (GUM 4.2)", str(e["n"]), _g(e["mean"], 8), _g(e["u"], 3), _g(e["dof"], 3))
+            details = f"s = {_g(e['s'], 3)}; {e['source']}"
+        elif e["kind"] == "anova":
+            row = (
+                "方差分析 / ANOVA (GUM H.5)",
+                f"{e['groups']}×{e['per_group']}",
+                _g(e["grand_mean"], 10),
+                _g(e["u"], 3),
+                _g(e["dof"], 3),
+            )
+            details = (
+                f"s(x̄_k) = {_g(e['s_means'], 3)}, s_W = {_g(e['s_within'], 3)} (ν {e['dof_within']}), "
+                f"s_B = {_g(e['s_between'], 3)}, F = {e['F']:.2f} (F_0.95 = {e['F_critical']:.2f})"
+            )
+        else:
+            value = e["intercept"] if e["parameter"] == "intercept" else e["slope"]
+            u = e["u_intercept"] if e["parameter"] == "intercept" else e["u_slope"]
+            row = (
+                f"拟合直线 / fitted line (GUM H.3): {e['parameter']}",
+                str(e["n"]),
+                _g(value, 6),
+                _g(u, 3),
+                _g(e["dof"], 3),
+            )
+            details = f"{e['y']} = y1 + y2·({e['x']} − {_g(e['x0'])}), r(y1,y2) = {e['r']:.3f}" + (
+                f", s = {_g(e['s'], 3)}" if e.get("s") is not None else ", WLS"
+            )
+        table.add_row(escape(name), *(escape(c) for c in row), escape(details))
+    console.print(table)
 
 
 def _print_mc(mc: dict[str, Any], validation: list[dict[str, Any]]) -> None:
@@ -77,19 +124,24 @@ def _print_mc(mc: dict[str, Any], validation: list[dict[str, Any]]) -> None:
     for o in mc["outputs"]:
         low, high = o["interval"]
         table.add_row(
-            o["name"],
+            escape(o["name"]),
             _g(o["y"], 8),
             _g(o["u"], 4),
             f"{o['p']:g}",
-            f"[{_g(low, 6)}, {_g(high, 6)}]",
-            o["unit"],
+            escape(f"[{_g(low, 6)}, {_g(high, 6)}]"),
+            escape(o["unit"]),
         )
     console.print(table)
+    if mc.get("excluded"):
+        console.print(
+            f"[yellow]排除了模型无定义的 {mc['excluded']:,} 次试验 / {mc['excluded']:,} trial(s) where the model is "
+            "undefined were left out (nonfinite: exclude)[/yellow]"
+        )
     for o in mc["outputs"]:
         if not o["converged"]:
             console.print(
                 f"[yellow]自适应程序未在上限内稳定 / the adaptive procedure did not stabilise within "
-                f"{o['trials']:,} trials ({o['name']})[/yellow]"
+                f"{o['trials']:,} trials ({escape(o['name'])})[/yellow]"
             )
     if not validation:
         return
@@ -100,13 +152,13 @@ def _print_mc(mc: dict[str, Any], validation: list[dict[str, Any]]) -> None:
         verdict = "[green]通过 / validated[/green]" if v["validated"] else "[red]未通过 / not validated[/red]"
         g, m = v["gum_interval"], v["mc_interval"]
         check.add_row(
-            v["output"],
+            escape(v["output"]),
             verdict,
             _g(v["d_low"], 2),
             _g(v["d_high"], 2),
             _g(v["delta"], 2),
-            f"[{_g(g[0], 6)}, {_g(g[1], 6)}]",
-            f"[{_g(m[0], 6)}, {_g(m[1], 6)}]",
+            escape(f"[{_g(g[0], 6)}, {_g(g[1], 6)}]"),
+            escape(f"[{_g(m[0], 6)}, {_g(m[1], 6)}]"),
         )
     console.print(check)
 
@@ -121,28 +173,28 @@ def _print_gum(answer: dict[str, Any]) -> None:
         unit = f" {o['unit']}" if o["unit"] else ""
         rep = o["reported"]
         summary.add_row(
-            o["name"],
+            escape(o["name"]),
             _g(o["value"], 10),
             _g(o["u"], 4),
             _g(o["dof"], 3),
             f"{o['k']:.3f}",
             f"{o['p']:g}",
             _g(o["U"], 4),
-            f"({rep['value']} ± {rep['U']}){unit}",
+            escape(f"({rep['value']} ± {rep['U']}){unit}"),
         )
     console.print(summary)
     for o in answer["outputs"]:
         table = Table(
-            title=f"不确定度分量 / budget of {o['name']}" + (f" [{o['unit']}]" if o["unit"] else "")
+            title=escape(f"不确定度分量 / budget of {o['name']}" + (f" [{o['unit']}]" if o["unit"] else ""))
         )
         for col in ("输入 / input", "x_i", "u(x_i)", "单位 / unit", "ν_i", "c_i", "u_i(y)", "占比 / share"):
             table.add_column(col, justify="left" if col in ("输入 / input", "单位 / unit") else "right")
         for b in sorted(o["budget"], key=lambda b: -b["contribution"]):
             table.add_row(
-                b["input"],
+                escape(b["input"]),
                 _g(b["estimate"], 8),
                 _g(b["u"], 3),
-                b["unit"],
+                escape(b["unit"]),
                 _g(b["dof"], 3),
                 _g(b["sensitivity"], 4),
                 _g(b["contribution"], 3),
@@ -151,14 +203,34 @@ def _print_gum(answer: dict[str, Any]) -> None:
         if abs(o["covariance_share"]) > 1e-12:
             table.add_row("相关项 / corr.", "", "", "", "", "", "", f"{100 * o['covariance_share']:.1f} %")
         console.print(table)
+        if o.get("intermediate_budget"):
+            _print_intermediates(o)
     if len(answer["outputs"]) > 1:
         names = [o["name"] for o in answer["outputs"]]
         corr = Table(title="输出相关系数 / correlation of the outputs")
         corr.add_column("")
         for n in names:
-            corr.add_column(n, justify="right")
+            corr.add_column(escape(n), justify="right")
         for i, n in enumerate(names):
-            corr.add_row(n, *(f"{answer['correlation'][i][j]:+.3f}" for j in range(len(names))))
+            corr.add_row(escape(n), *(f"{answer['correlation'][i][j]:+.3f}" for j in range(len(names))))
         console.print(corr)
     for note in answer.get("notes", []):
-        console.print(f"[dim]{note}[/dim]")
+        console.print(f"[dim]{escape(note)}[/dim]")
+
+
+def _print_intermediates(o: dict[str, Any]) -> None:
+    """The budget of one output against the intermediate results it is computed from."""
+    table = Table(title=escape(f"对中间结果的分量 / budget of {o['name']} against intermediate results"))
+    for col in ("中间结果 / intermediate", "x", "u(x)", "单位 / unit", "∂y/∂x", "u_x(y)", "占比 / share"):
+        table.add_column(col, justify="left" if col.startswith(("中间", "单位")) else "right")
+    for row in o["intermediate_budget"]:
+        table.add_row(
+            escape(row["intermediate"]),
+            _g(row["value"], 8),
+            _g(row["u"], 3),
+            escape(row["unit"]),
+            _g(row["sensitivity"], 4),
+            _g(row["contribution"], 3),
+            f"{100 * row['share']:.1f} %",
+        )
+    console.print(table)

@@ -85,6 +85,14 @@ class Method(StrEnum):
     REFERENCE = "reference"
     WEIGHTED_MEAN = "weighted-mean"
     MEDIAN = "median"
+    MEAN = "mean"  # arithmetic mean of the contributing results
+
+
+class MeanUncertainty(StrEnum):
+    """Where the standard uncertainty of an arithmetic-mean reference value comes from."""
+
+    SPREAD = "spread"  # s(x_i)/√n of the contributing values, ν = n − 1
+    STATED = "stated"  # √(Σ u_i²)/n from the stated uncertainties (independent results)
 
 
 class Exclusion(StrEnum):
@@ -104,6 +112,9 @@ class LabResult:
     uncertainty: float | None = None  # expanded uncertainty U (None: not reported)
     k: float = 2.0
     row: int | None = None  # where it came from (a CSV row), for messages
+    # False: evaluated against the reference value but not part of it (a key comparison's reference formed
+    # from a subset, e.g. the primary-method results only)
+    contributes: bool = True
 
     @property
     def standard_uncertainty(self) -> float | None:
@@ -331,8 +342,10 @@ def algorithm_a_batch(
 def assigned_by_consensus(results: Sequence[LabResult]) -> AssignedValue:
     """x_pt = x* of Algorithm A; u(x_pt) = 1.25 s*/√p (ISO 13528:2022 7.7.3)."""
     validate(results, minimum=MIN_CONSENSUS, need_uncertainty=False)
-    robust = algorithm_a([r.value for r in results])
-    u = ROBUST_MEAN_U_FACTOR * robust.sd / math.sqrt(len(results))
+    values = [r.value for r in results if r.contributes]  # the robust average of the contributing results
+    _contributing(results, MIN_CONSENSUS)
+    robust = algorithm_a(values)
+    u = ROBUST_MEAN_U_FACTOR * robust.sd / math.sqrt(len(values))
     return AssignedValue(robust.mean, u, Method.CONSENSUS, robust)
 
 
@@ -582,19 +595,26 @@ def key_comparison(
             f"剔除方式须为 lcs、largest-en 或 none / unknown exclusion {exclusion!r}", field="exclusion"
         ) from None
     x, u = _values(results)
-    keep = np.ones(len(results), dtype=bool)
-    notes: list[str] = []
-    y, u_y, chi2 = _weighted_mean(x, u)
-    critical = _chi2_critical(alpha, len(results) - 1)
+    contributing = _contributing(results, MIN_WEIGHTED_MEAN)
+    keep = contributing.copy()
+    notes: list[str] = _subset_note(results, contributing)
+    n_in = int(keep.sum())
+    y, u_y, chi2 = _weighted_mean(x[keep], u[keep])
+    critical = _chi2_critical(alpha, n_in - 1)
     failed = (
-        f"χ²_obs = {chi2:.4g} > χ²_{{{1 - alpha:g}}}({len(results) - 1}) = {critical:.4g}：全部结果不一致 / "
-        "the check fails with every result in the reference"
+        f"χ²_obs = {chi2:.4g} > χ²_{{{1 - alpha:g}}}({n_in - 1}) = {critical:.4g}：全部结果不一致 / "
+        "the check fails with every contributing result in the reference"
     )
     if chi2 > critical and exclusion is Exclusion.LARGEST_CONSISTENT_SUBSET:
         try:
-            subset = largest_consistent_subset(
-                x, u, alpha=alpha, min_size=min_retained, max_subsets=max_subsets
+            found = largest_consistent_subset(
+                x[contributing], u[contributing], alpha=alpha, min_size=min_retained, max_subsets=max_subsets
             )
+            subset = None
+            if found is not None:
+                full = np.zeros(len(results), dtype=bool)
+                full[np.flatnonzero(contributing)[found.keep]] = True
+                subset = ConsistentSubset(full, found.chi2, found.passing)
         except SubsetSearchTooLarge:
             notes.append(
                 f"{failed}; 结果过多，无法穷举子集，改为逐个剔除 |E_n| 最大者 / too many results to enumerate "
@@ -643,8 +663,94 @@ def key_comparison(
             "method median) may be used"
         )
     equivalences = _equivalences(results, x, u, keep, y, u_y)
-    excluded = [r.laboratory for r, k in zip(results, keep, strict=True) if not k]
+    excluded = [r.laboratory for r, k, c in zip(results, keep, contributing, strict=True) if c and not k]
     return KeyComparisonResult(y, u_y, chi2, critical, dof, consistent, excluded, equivalences, notes)
+
+
+def _contributing(results: Sequence[LabResult], minimum: int) -> NDArray[np.bool_]:
+    """Which results form the reference value (the ``contributes`` flag); at least ``minimum`` of them."""
+    flags = np.array([r.contributes for r in results], dtype=bool)
+    if int(flags.sum()) < minimum:
+        raise InvalidInput(
+            f"计入参考值的结果不足：需要至少 {minimum} 个，收到 {int(flags.sum())} 个 / too few results contribute "
+            f"to the reference value: at least {minimum} needed, {int(flags.sum())} marked",
+            field="contributes",
+        )
+    return flags
+
+
+def _subset_note(results: Sequence[LabResult], contributing: NDArray[np.bool_]) -> list[str]:
+    outside = [r.laboratory for r, c in zip(results, contributing, strict=True) if not c]
+    if not outside:
+        return []
+    return [
+        f"参考值只由 {int(contributing.sum())} 个结果形成；{', '.join(outside)} 不计入参考值，其等效度的不确定度不含相关项 / "
+        f"the reference value is formed from {int(contributing.sum())} results; {', '.join(outside)} do not contribute "
+        "to it, so their u(d_i) has no correlation term: u²(d_i) = u_i² + u²(y)"
+    ]
+
+
+def key_comparison_mean(
+    results: Sequence[LabResult],
+    *,
+    uncertainty: MeanUncertainty | str = MeanUncertainty.STATED,
+    alpha: float = 0.05,
+) -> KeyComparisonResult:
+    """The arithmetic mean of the contributing results as reference value, and every result's d_i.
+
+    y = Σ x_i / n over the n contributing results. u(y) from the stated uncertainties, √(Σ u_i²)/n
+    (independent results; ``stated``), or from their spread, s(x_i)/√n with ν = n − 1 (``spread``: the
+    Type A standard deviation of the mean, ignoring the stated u_i). Degrees of equivalence d_i = x_i − y
+    with, for a contributing result, cov(x_i, y) = u_i²/n, so u²(d_i) = u_i² − 2u_i²/n + u²(y); for a result
+    that does not contribute, u²(d_i) = u_i² + u²(y) (no correlation term). U(d_i) = 2 u(d_i),
+    E_n = d_i/U(d_i). The χ² check of the contributing results' weighted mean is reported for reference.
+    """
+    validate(results, minimum=MIN_WEIGHTED_MEAN, need_uncertainty=True)
+    _check_alpha(alpha)
+    try:
+        how = MeanUncertainty(uncertainty)
+    except ValueError:
+        raise InvalidInput(
+            f"平均值的不确定度须为 spread 或 stated / mean_u must be spread or stated: {uncertainty!r}",
+            field="mean_u",
+        ) from None
+    x, u = _values(results)
+    keep = _contributing(results, MIN_WEIGHTED_MEAN)
+    n = int(keep.sum())
+    y = float(np.mean(x[keep]))
+    if how is MeanUncertainty.SPREAD:
+        u_y = float(np.std(x[keep], ddof=1)) / math.sqrt(n)
+        basis = f"u(y) = s(x_i)/√n = {u_y:.4g}（ν = {n - 1}）/ from the spread of the {n} contributing values"
+    else:
+        u_y = math.sqrt(float(np.sum(u[keep] ** 2))) / n
+        basis = (
+            f"u(y) = √(Σu_i²)/n = {u_y:.4g} / from the stated uncertainties of the {n} contributing results"
+        )
+    u_d = np.sqrt(np.where(keep, u**2 - 2.0 * u**2 / n + u_y**2, u**2 + u_y**2))
+    en = (x - y) / (2.0 * u_d)
+    equivalences = [
+        Equivalence(
+            r,
+            float(x[i] - y),
+            float(u_d[i]),
+            float(2.0 * u_d[i]),
+            float(en[i]),
+            bool(keep[i]),
+            verdict_for(Score.EN, float(en[i])),
+        )
+        for i, r in enumerate(results)
+    ]
+    w_y, _, chi2 = _weighted_mean(x[keep], u[keep])
+    dof = n - 1
+    critical = _chi2_critical(alpha, dof)
+    notes = [
+        *_subset_note(results, keep),
+        f"算术平均参考值，{basis}",
+        f"参考：加权平均 {w_y:.10g} 的 χ²_obs = {chi2:.4g}，临界值 {critical:.4g} / for reference: the weighted mean "
+        f"{w_y:.10g} of the contributing results has χ²_obs = {chi2:.4g} against χ²_{{{1 - alpha:g}}}({dof}) = "
+        f"{critical:.4g}",
+    ]
+    return KeyComparisonResult(y, u_y, chi2, critical, dof, chi2 <= critical, [], equivalences, notes)
 
 
 def fitting_trials(laboratories: int, wanted: int = MEDIAN_TRIALS) -> int:
@@ -665,7 +771,7 @@ def key_comparison_median(
     Each X_i ~ N(x_i, u_i²); in every trial the median Y of the drawn values and D_i = X_i − Y are
     taken. y = median(x_i), u(y) = standard deviation of the Y; d_i = x_i − y, u(d_i) the standard
     deviation of D_i and U(d_i) the half-width of D_i's probabilistically symmetric ``coverage``
-    interval. Every result contributes; the χ² check of the weighted mean is reported for reference.
+    interval. The contributing results (``contributes``) form Y, every result gets its D_i; the χ² check of the weighted mean is reported for reference.
     ``trials`` defaults to MEDIAN_TRIALS, fewer when that many laboratories would pass MAX_MEDIAN_DRAWS.
     """
     validate(results, minimum=MIN_WEIGHTED_MEAN, need_uncertainty=True)
@@ -692,9 +798,10 @@ def key_comparison_median(
     if not 0 < coverage < 1:
         raise InvalidInput(f"包含概率须在 (0, 1) / coverage must be in (0, 1): {coverage}", field="coverage")
     x, u = _values(results)
+    keep = _contributing(results, MIN_WEIGHTED_MEAN)
     seed = int(np.random.SeedSequence().entropy) % 2**63 if seed is None else seed  # type: ignore[arg-type]
     rng = np.random.Generator(np.random.PCG64(seed))
-    y = float(np.median(x))
+    y = float(np.median(x[keep]))
     tail = (1.0 - coverage) / 2.0
     medians = np.empty(trials)
     d_draws = np.empty((trials, n))
@@ -702,15 +809,15 @@ def key_comparison_median(
     for start in range(0, trials, block):
         m = min(block, trials - start)
         draws = x + u * rng.standard_normal((m, n))
-        med = np.median(draws, axis=1)
+        med = np.median(draws[:, keep], axis=1)  # a result outside the reference is drawn but not in Y
         medians[start : start + m] = med
         d_draws[start : start + m] = draws - med[:, None]
     u_y = float(np.std(medians, ddof=1))
     u_d = np.std(d_draws, axis=0, ddof=1)
     low, high = np.quantile(d_draws, [tail, 1.0 - tail], axis=0)
     half = (high - low) / 2.0
-    w_y, _, chi2 = _weighted_mean(x, u)
-    dof = n - 1
+    w_y, _, chi2 = _weighted_mean(x[keep], u[keep])
+    dof = int(keep.sum()) - 1
     critical = _chi2_critical(alpha, dof)
     equivalences = []
     for i, r in enumerate(results):
@@ -723,12 +830,13 @@ def key_comparison_median(
                 float(u_d[i]),
                 float(half[i]),
                 en,
-                True,
+                bool(keep[i]),
                 verdict_for(Score.EN, en),
                 interval=(float(low[i]), float(high[i])),
             )
         )
     notes = [
+        *_subset_note(results, keep),
         f"中位数法（Cox 2002 程序 B），蒙特卡洛 {trials:,} 次，种子 {seed} / the median (Cox 2002 Procedure B) "
         f"with {trials:,} Monte Carlo trials, seed {seed}; U(d_i) is the half-width of the "
         f"{coverage:.0%} interval of D_i = X_i − Y",

@@ -64,14 +64,71 @@ def unit_registry() -> pint.UnitRegistry:  # type: ignore[type-arg]
 _OFFSET = re.compile(r"(?<![A-Za-z_])(degC|°C|celsius|degree_Celsius|degF|°F|fahrenheit|degree_Fahrenheit)\b")
 
 
+# Lab spellings (JJF 1059.1 examples, instrument labels) rewritten before pint reads them: an exponent
+# written after the symbol (m2, kg/m3, s-1, cm³), the one-character ℃/℉, and relative humidity %RH (a
+# percentage; pint would read "RH" as ronnahenry).
+_LAB_SPELLINGS = (
+    (re.compile(r"℃"), "degC"),
+    (re.compile(r"℉"), "degF"),
+    (re.compile(r"%\s*RH\b", re.IGNORECASE), "percent"),
+    (re.compile(r"%"), "percent"),
+    (re.compile(r"‰"), "permille"),
+    (re.compile(r"²"), "**2"),
+    (re.compile(r"³"), "**3"),
+    (re.compile(r"⁻¹"), "**-1"),
+)
+# a unit symbol followed directly by its exponent: m2, m3, s-1 (not the e-6 of a number such as 1e-6)
+_TRAILING_EXPONENT = re.compile(r"([A-Za-zµμΩ_]+)(-?[1-9])(?![\d.])")
+# Symbols a lab writes that pint would read as something else, or that mean different units in different
+# places: refused, saying what to write instead.
+AMBIGUOUS_UNITS = {
+    "C": "写 degC（或 ℃）表示摄氏度，写 coulomb 表示库仑 / write degC (or ℃) for degrees Celsius, coulomb for the coulomb",
+    "F": "写 degF（或 ℉）表示华氏度，写 farad 表示法拉 / write degF (or ℉) for degrees Fahrenheit, farad for the farad",
+    "deg": "写 degC 表示摄氏度，写 degree 表示角度 / write degC for degrees Celsius, degree for the angle",
+    "ton": "写 t 表示吨（1000 kg），或写 short_ton / long_ton / write t for the tonne (1000 kg), or short_ton / long_ton",
+    "gal": "写 L，或写 US_gallon / imperial_gallon / write L, or US_gallon / imperial_gallon",
+    "cal": "写 J，或写 international_calorie / thermochemical_calorie / write J, or international_calorie / "
+    "thermochemical_calorie",
+    "RH": "写 %RH 或 percent / write %RH or percent",
+}
+_UNIT_TOKEN = re.compile(r"[A-Za-z_µμΩ]+")
+
+
+def lab_unit_text(text: str) -> str:
+    """A unit as a lab writes it (kg/m3, s-1, ℃, %RH) in pint's syntax; ambiguous symbols refused."""
+    given = text
+    for pattern, replacement in _LAB_SPELLINGS:
+        text = pattern.sub(replacement, text)
+    for token in _UNIT_TOKEN.findall(text):
+        if token in AMBIGUOUS_UNITS:
+            raise InvalidInput(
+                f"单位 {token!r} 有歧义 / the unit {token!r} in {given!r} is ambiguous: {AMBIGUOUS_UNITS[token]}",
+                field="unit",
+            )
+
+    def exponent(m: re.Match[str]) -> str:
+        before = text[m.start() - 1] if m.start() > 0 else ""
+        return m.group(0) if before.isdigit() or before == "." else f"{m.group(1)}**{m.group(2)}"
+
+    return _TRAILING_EXPONENT.sub(exponent, text)
+
+
 def parse_unit(text: str | None, *, field_name: str) -> pint.Unit:
-    """A unit string to a pint unit; °C/°F become their interval units (see the module docstring)."""
+    """A unit string to a pint unit; °C/°F become their interval units (see the module docstring).
+
+    Lab spellings are accepted (``kg/m3``, ``m2``, ``s-1``, ``µm``, ``℃``, ``%RH``) and ambiguous symbols
+    (``C``, ``F``, ``deg``, ``ton``, ``gal``, ``cal``) refused with what to write (:func:`lab_unit_text`).
+    """
     ureg = unit_registry()
     if text is None or str(text).strip() in ("", "1", "dimensionless"):
         return ureg.dimensionless
+    try:
+        lab = lab_unit_text(str(text).strip())
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message, field=field_name) from None
     cleaned = _OFFSET.sub(
         lambda m: "delta_degC" if m.group(1) in ("degC", "°C", "celsius", "degree_Celsius") else "delta_degF",
-        str(text).strip(),
+        lab,
     )
     try:
         q = ureg.Quantity(1.0, cleaned)
@@ -196,6 +253,8 @@ def parse_equations(text: str) -> tuple[Equation, ...]:
     if len(text) > MAX_MODEL_CHARS:
         raise InvalidInput(f"模型过长 / model longer than {MAX_MODEL_CHARS} characters", field="model")
     equations: list[Equation] = []
+    # ℃/℉ are not Python characters; in a model they can only be the unit of a number[unit] literal
+    text = text.replace("℃", "degC").replace("℉", "degF")
     for raw in re.split(r"[\n;]", text):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -442,6 +501,39 @@ class Evaluation:
     jacobian: FloatArray
 
 
+@dataclass(frozen=True)
+class Undefined:
+    """Where a model is undefined: the line, the sub-expression, the inputs it depends on, how many points."""
+
+    line: str
+    expression: str
+    inputs: list[str]
+    count: int
+    kind: str  # "non_finite": a value is not finite; "pole": a denominator is zero or changes sign
+
+    def message(self) -> str:
+        names = ", ".join(self.inputs) or "—"
+        if self.kind == "pole" and self.count:
+            return (
+                f"模型在分母 {self.expression} = 0 处无定义（输入 {names}）/ the model {self.line!r} is undefined: the "
+                f"denominator {self.expression} (input {names}) is zero at {self.count} point(s)"
+            )
+        if self.kind == "pole":
+            return (
+                f"模型在分母 {self.expression} = 0 处无定义，而输入 {names} 的分布跨越该点 / the model {self.line!r} is "
+                f"undefined where {self.expression} = 0, and the distribution of {names} reaches it (the denominator "
+                "takes both signs or zero over the trials): the output has no finite mean or variance"
+            )
+        return (
+            f"模型在 {self.expression} 处无定义（输入 {names}）/ the model {self.line!r} is undefined at "
+            f"{self.expression} (input {names}): not a finite number in {self.count} point(s)"
+        )
+
+    @property
+    def field(self) -> str:
+        return f"inputs.{self.inputs[0]}" if self.inputs else "model"
+
+
 class Model:
     """A measurement model ``Y = f(X)``: inputs, outputs, their units, and how to evaluate and differentiate."""
 
@@ -464,6 +556,7 @@ class Model:
         self._value_kernel = value_kernel
         self._in_factor = np.array([si_factor(self.input_units[n]) for n in self.inputs], dtype=float)
         self._out_factor = np.array([si_factor(self.output_units[n]) for n in self.outputs], dtype=float)
+        self.equations: tuple[Equation, ...] = ()  # the parsed lines (empty for a Python function)
 
     # ---- construction
 
@@ -562,7 +655,9 @@ class Model:
                 vals.append(r.v)
             return vals
 
-        return cls(used, outputs, in_units, out_units, kernel, text, value_kernel)
+        model = cls(used, outputs, in_units, out_units, kernel, text, value_kernel)
+        model.equations = tuple(equations)
+        return model
 
     @classmethod
     def from_callable(
@@ -648,6 +743,145 @@ class Model:
             for j, g in grads[i].items():
                 jac[i, j] = np.broadcast_to(g, shape) * (self._in_factor[j] / self._out_factor[i])
         return Evaluation(y, jac)
+
+    def depends_on(self, output: str) -> list[str]:
+        """The earlier outputs (intermediate results) that ``output``'s line uses, directly or through others."""
+        if not self.equations:
+            return []
+        lines = {eq.output: eq for eq in self.equations}
+        found: list[str] = []
+        todo = [output]
+        while todo:
+            for name in names_in(lines[todo.pop()].expression):
+                if name in lines and name not in found:
+                    found.append(name)
+                    todo.append(name)
+        return [o for o in self.outputs if o in found]
+
+    def partials_against(self, values: Mapping[str, ArrayLike], intermediate: str) -> FloatArray:
+        """∂y/∂x of every output y with respect to the intermediate output ``x``, through ``x`` only.
+
+        Later lines see ``x`` as a new variable (the inputs it was computed from are held fixed), which is
+        what a budget against an intermediate result needs (GTC's ``budget`` against an intermediate, our
+        ``influence.UncertainNumber.budget_against``): u_x(y) = |∂y/∂x| u(x). Units: output unit per unit of x.
+        """
+        if intermediate not in self.outputs or not self.equations:
+            raise InvalidInput(f"不是中间结果 / {intermediate!r} is not an output line", field="intermediate")
+        arrays, _ = self._si_inputs(values)
+        index = {n: i for i, n in enumerate(self.inputs)}
+        fresh = len(self.inputs)
+        env: dict[str, Dual] = {n: Dual(arrays[i]) for n, i in index.items()}
+        partials = np.zeros(len(self.outputs))
+        for m, eq in enumerate(self.equations):
+            r = _evaluate(eq.expression, env)
+            if eq.output == intermediate:
+                r = Dual(r.v, {fresh: 1.0})
+            env[eq.output] = r
+            g = r.d.get(fresh, 0.0)
+            partials[m] = float(np.asarray(g).reshape(-1)[0]) if np.size(g) else 0.0
+        k = self.outputs.index(intermediate)
+        return np.asarray(partials * self._out_factor[k] / self._out_factor, dtype=float)
+
+    def _line_values(
+        self, values: Mapping[str, ArrayLike]
+    ) -> tuple[dict[str, Dual], list[Any], tuple[int, ...]]:
+        arrays, shape = self._si_inputs(values)
+        env: dict[str, Dual] = {n: Dual(arrays[i]) for i, n in enumerate(self.inputs)}
+        vals: list[Any] = []
+        with np.errstate(all="ignore"):
+            for eq in self.equations:
+                r = _evaluate(eq.expression, env)
+                env[eq.output] = r
+                vals.append(r.v)
+        return env, vals, shape
+
+    def _inputs_of(self, node: ast.AST) -> list[str]:
+        """The inputs a sub-expression depends on, through the earlier lines it names."""
+        lines = {eq.output: eq for eq in self.equations}
+        found: list[str] = []
+        todo = list(names_in(node))
+        seen: set[str] = set()
+        while todo:
+            name = todo.pop(0)
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in lines:
+                todo.extend(names_in(lines[name].expression))
+            elif name in self.inputs and name not in found:
+                found.append(name)
+        return found
+
+    def undefined(self, values: Mapping[str, ArrayLike]) -> Undefined | None:
+        """Where the model is undefined at ``values`` (an estimate or an array of trials), or None.
+
+        The first sub-expression whose value is not finite although its operands are, or a denominator
+        that is zero or takes both signs over the trials (a pole inside the inputs' distributions: the
+        output then has no finite mean or variance, even when no trial hits the pole exactly). Names the
+        inputs the culprit depends on. Parsed models only (None for a Python function).
+        """
+        if not self.equations:
+            return None
+        env, _, _ = self._line_values(values)
+        for eq in self.equations:
+            for node in ast.walk(eq.expression):
+                if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                    with np.errstate(all="ignore"):
+                        d = np.asarray(_evaluate(node.right, env).v, dtype=float)
+                    d = d[np.isfinite(d)]
+                    zero = int(np.count_nonzero(d == 0))
+                    if zero or (np.any(d > 0) and np.any(d < 0)):
+                        return Undefined(
+                            eq.text, ast.unparse(node.right), self._inputs_of(node.right), zero, "pole"
+                        )
+                if isinstance(node, ast.BinOp | ast.Call | ast.UnaryOp):
+                    with np.errstate(all="ignore"):
+                        v = np.asarray(_evaluate(node, env).v, dtype=float)
+                        if isinstance(node, ast.BinOp):
+                            parts = [node.left, node.right]
+                        elif isinstance(node, ast.Call):
+                            parts = list(node.args)
+                        else:
+                            parts = [node.operand]
+                        ok = np.ones(v.shape, dtype=bool)
+                        for part in parts:
+                            ok = ok & np.isfinite(np.asarray(_evaluate(part, env).v, dtype=float))
+                    bad = ~np.isfinite(v) & ok
+                    if np.any(bad):
+                        return Undefined(
+                            eq.text,
+                            ast.unparse(node),
+                            self._inputs_of(node),
+                            int(np.count_nonzero(bad)),
+                            "non_finite",
+                        )
+        return None
+
+    def values_checked(self, values: Mapping[str, ArrayLike]) -> tuple[FloatArray, Undefined | None]:
+        """Outputs (as :meth:`values`) and the first denominator that is zero or changes sign over the trials.
+
+        One pass over the lines; the denominators are evaluated again from the same values (cheap), so
+        Monte Carlo can refuse a model with a pole inside its inputs' distributions, whose output has no
+        finite mean or variance although every trial may be finite.
+        """
+        if not self.equations:
+            return self.values(values), None
+        env, vals, shape = self._line_values(values)
+        y = np.empty((len(self.outputs), *shape))
+        for i, v in enumerate(vals):
+            y[i] = np.real(np.broadcast_to(v, shape)) / self._out_factor[i]
+        for eq in self.equations:
+            for node in ast.walk(eq.expression):
+                if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+                    with np.errstate(all="ignore"):
+                        d = np.asarray(_evaluate(node.right, env).v, dtype=float)
+                    d = d[np.isfinite(d)]
+                    zero = int(np.count_nonzero(d == 0))
+                    if zero or (np.any(d > 0) and np.any(d < 0)):
+                        return y, Undefined(
+                            eq.text, ast.unparse(node.right), self._inputs_of(node.right), zero, "pole"
+                        )
+        return y, None
 
     def values(self, values: Mapping[str, ArrayLike]) -> FloatArray:
         """Outputs only, shape (m, *S), in the declared units: the Monte Carlo path needs no Jacobian."""

@@ -140,6 +140,9 @@ class OutputResult:
     budget: tuple[BudgetRow, ...]
     covariance_share: float  # the part of u_c² due to correlation terms (0 when independent)
     second_order_share: float = 0.0  # the part of u_c² due to the second-order terms (option second_order)
+    expanded_from_rounded: bool = (
+        False  # U = k × the rounded u_c (else the unrounded one): said in the answer
+    )
 
 
 @dataclass(frozen=True)
@@ -380,9 +383,11 @@ def evaluate(
         bad = [
             model.outputs[i] for i in range(len(y)) if not (np.isfinite(y[i]) and np.all(np.isfinite(jac[i])))
         ]
+        where = model.undefined({n: x[i] for i, n in enumerate(names)})
         raise InvalidInput(
-            f"模型在输入估计值处无定义 / the model is not defined (or not differentiable) at the estimates: {', '.join(bad)}",
-            field="model",
+            f"模型在输入估计值处无定义 / the model is not defined (or not differentiable) at the estimates: {', '.join(bad)}"
+            + (f"; {where.message()}" if where is not None else ""),
+            field=where.field if where is not None else "model",
         )
     v = r * np.outer(u, u)
     cov = jac @ v @ jac.T
@@ -441,9 +446,10 @@ def evaluate(
                     1.0 - sum(row.share for row in rows) - float(second[m]) / uc**2 if uc > 0 else 0.0
                 ),
                 second_order_share=float(second[m]) / uc**2 if uc > 0 else 0.0,
+                expanded_from_rounded=opts.expanded_from_rounded,
             )
         )
-    notes = []
+    notes = [expanded_basis_note(opts)]
     if opts.second_order:
         notes.append("u_c 含二阶项（GUM 5.1.2 注）/ u_c includes the second-order terms of GUM 5.1.2 NOTE")
     if np.any(r != np.eye(len(names))):
@@ -451,6 +457,68 @@ def evaluate(
             "相关输入按 Willink (2007) 分组计算有效自由度 / effective dof with correlated inputs: Willink (2007) grouping"
         )
     return Result(tuple(outs), cov, corr, tuple(notes))
+
+
+@dataclass(frozen=True)
+class IntermediateRow:
+    """One line of a budget against intermediate results: u_x(y) = |∂y/∂x| u(x), x an earlier output."""
+
+    intermediate: str
+    value: float
+    u: float
+    unit: str
+    sensitivity: float  # ∂y/∂x through x only, in output unit per unit of x
+    contribution: float
+    share: float  # u_x²(y)/u_c²(y); intermediates share inputs, so the shares need not add up to 1
+
+
+def intermediate_budgets(
+    model: Model, inputs: Sequence[Input] | Mapping[str, Input], result: Result
+) -> dict[str, tuple[IntermediateRow, ...]]:
+    """For each output computed from earlier lines, its budget against those intermediate results.
+
+    The intermediates' own u(x) come from ``result`` (first order, with the input correlations). Only the
+    outputs that use an earlier line get an entry (e.g. a titration volume before it enters a concentration).
+    """
+    _, x, _, _ = _prepare(model, inputs)
+    at = {n: x[i] for i, n in enumerate(model.inputs)}
+    out: dict[str, tuple[IntermediateRow, ...]] = {}
+    partials = {name: model.partials_against(at, name) for name in model.outputs if _is_used(model, name)}
+    for m, y in enumerate(model.outputs):
+        deps = model.depends_on(y)
+        if not deps:
+            continue
+        uc = result.outputs[m].u
+        rows = []
+        for dep in deps:
+            xr = result.output(dep)
+            c = float(partials[dep][m])
+            contribution = abs(c) * xr.u
+            rows.append(
+                IntermediateRow(
+                    dep, xr.value, xr.u, xr.unit, c, contribution, contribution**2 / uc**2 if uc > 0 else 0.0
+                )
+            )
+        out[y] = tuple(rows)
+    return out
+
+
+def _is_used(model: Model, name: str) -> bool:
+    return any(name in model.depends_on(y) for y in model.outputs)
+
+
+def expanded_basis_note(opts: Options) -> str:
+    """Which u_c the expanded uncertainty was formed from, said in every answer (docs/uncertainty.md)."""
+    if opts.expanded_from_rounded:
+        return (
+            "U = k × 修约后的 u_c（expanded_from_rounded: true，如 GUM H.1 的 2.92 × 32 nm）/ U = k × u_c rounded to "
+            "the reported digits (expanded_from_rounded: true, as GUM H.1 writes 2.92 × 32 nm)"
+        )
+    return (
+        "U = k × 未修约的 u_c，只修约报告值（GUM 7.2.6；JJF 1059.1 的修约规则用于最终报告的 u_c 和 U）/ U = k × the "
+        "unrounded u_c; only the reported u_c and U are rounded (GUM 7.2.6: keep digits in calculations to avoid "
+        "round-off errors; expanded_from_rounded: false, the default)"
+    )
 
 
 SECOND_ORDER_STEP = 1e-3  # relative to u(x_j): the difference step of the higher derivatives
@@ -585,6 +653,7 @@ def as_dict(result: Result) -> dict[str, Any]:
                 "reported": {"value": o.value_reported, "u": o.u_reported, "U": o.U_reported},
                 "covariance_share": o.covariance_share,
                 "second_order_share": o.second_order_share,
+                "expanded_from": "rounded_u_c" if o.expanded_from_rounded else "unrounded_u_c",
                 "budget": [
                     {
                         "input": b.input,

@@ -45,7 +45,23 @@ from jiliang.metrology.expression import Model, parse_unit, si_factor, unit_regi
 MAX_INPUTS = 500
 METHODS = ("gum", "monte_carlo", "both")
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
-_INPUT_KEYS = {"estimate", "u", "U", "k", "unit", "dof", "distribution", "description"}
+_INPUT_KEYS = {
+    "estimate",
+    "u",
+    "U",
+    "k",
+    "unit",
+    "dof",
+    "distribution",
+    "description",
+    "observations",
+    "anova",
+    "fit",
+}
+# an input evaluated from data (Type A, ANOVA, a fitted line) takes its estimate, u and ν from the data
+_FROM_DATA = ("observations", "anova", "fit")
+MAX_TABLE_VALUES = 100_000  # numbers in all the data tables of one model file together
+FIT_PARAMETERS = ("intercept", "slope")
 _OPTION_KEYS = {
     "p",
     "k",
@@ -61,7 +77,9 @@ _OPTION_KEYS = {
     "seed",
     "interval",
     "t_inputs",
+    "nonfinite",
 }
+NONFINITE = ("refuse", "exclude")
 T_INPUTS = ("scale", "standard_deviation", "normal")
 MAX_TRIALS = 10_000_000  # 80 MB of output values per output; also the adaptive procedure's cap
 MAX_OUTPUT_VALUES = 20_000_000  # outputs × trials kept at once by one sample of several outputs (160 MB)
@@ -77,6 +95,9 @@ class MonteCarloOptions:
     seed: int | None = None
     interval: str = "symmetric"
     t_inputs: str = "scale"  # how an input with u and finite ν is drawn: see mc_distributions
+    nonfinite: str = (
+        "refuse"  # a trial where the model is undefined: refuse the run, or exclude and report it
+    )
 
 
 @dataclass(frozen=True)
@@ -92,12 +113,42 @@ class ModelFile:
     # estimate, u and ν when Monte Carlo runs (normal, or scaled-and-shifted t when ν is finite)
     distributions: dict[str, Any] = field(default_factory=dict)
     mc: MonteCarloOptions = field(default_factory=MonteCarloOptions)
+    # how each input given by data was evaluated (Type A, ANOVA, fitted line), for the answer
+    evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class _Yaml12Loader(yaml.SafeLoader):  # type: ignore[misc]
+    """PyYAML's safe loader with the float rule of YAML 1.2's core schema (and of JSON).
+
+    PyYAML implements YAML 1.1, whose float pattern needs a dot and a signed exponent, so ``2e-06`` and
+    ``1e+20`` (what ``json.dumps`` writes) were read as strings. The int rule is unchanged (it is tried
+    first, so ``2`` stays an int).
+    """
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:float"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        r"""^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
+            |[-+]?\.(?:inf|Inf|INF)
+            |\.(?:nan|NaN|NAN))$""",
+        re.VERBOSE,
+    ),
+    list("-+0123456789."),
+)
 
 
 def parse_text(text: str) -> Mapping[str, Any]:
-    """YAML or JSON text (JSON is read as YAML, its superset) to a mapping; refusals say where."""
+    """YAML or JSON text (JSON is read as YAML, its superset) to a mapping; refusals say where.
+
+    Numbers are read as YAML 1.2 and JSON read them: ``2e-06`` and ``1e+20`` are floats.
+    """
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_Yaml12Loader)  # a SafeLoader subclass: no arbitrary objects
     except yaml.YAMLError as exc:
         raise InvalidInput(
             f"模型文件无法解析 / model file is neither YAML nor JSON: {exc}", field="file"
@@ -211,13 +262,19 @@ def _input(name: str, spec: Any) -> tuple[gum.Input, str | None, str, Any]:
     unit = spec.get("unit")
     if unit is not None and not isinstance(unit, str):
         raise InvalidInput(f"单位应为字符串 / {where}.unit must be a string", field=f"{where}.unit")
-    given = [k for k in ("u", "U", "distribution") if k in spec]
+    given = [k for k in ("u", "U", "distribution", *_FROM_DATA) if k in spec]
     if len(given) != 1:
         raise InvalidInput(
-            f"不确定度须且只须给一种 / {where}: give exactly one of u, U (with k), distribution", field=where
+            f"不确定度须且只须给一种 / {where}: give exactly one of u, U (with k), distribution, observations, "
+            "anova, fit",
+            field=where,
         )
     dof = math.inf
     dist = None
+    if given[0] in _FROM_DATA:
+        raise InvalidInput(  # from_document evaluates these through _data_input
+            f"{where}: {given[0]} needs the model file's tables", field=where
+        )
     if "distribution" in spec:
         estimate, u, dof, dist = _distribution(name, spec["distribution"], unit, spec.get("estimate"))
         if "estimate" in spec:
@@ -243,6 +300,262 @@ def _input(name: str, spec: Any) -> tuple[gum.Input, str | None, str, Any]:
     return gum.Input(name, estimate, u, dof), unit, str(spec.get("description", "")), dist
 
 
+def _tables(raw: Any) -> dict[str, dict[str, list[float]]]:
+    """The ``tables`` section: name → column → numbers, every column of a table equally long."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(
+            "tables 应为映射 / tables must map each table name to its columns (name: [numbers])",
+            field="tables",
+        )
+    out: dict[str, dict[str, list[float]]] = {}
+    total = 0
+    for tname, columns in raw.items():
+        where = f"tables.{tname}"
+        if not isinstance(columns, Mapping) or not columns:
+            raise InvalidInput(
+                f"数据表应为列名到数值列表的映射 / {where} must map column names to lists of numbers",
+                field=where,
+            )
+        lengths = set()
+        table: dict[str, list[float]] = {}
+        for cname, values in columns.items():
+            cwhere = f"{where}.{cname}"
+            if not isinstance(values, list):
+                raise InvalidInput(f"列应为数值列表 / {cwhere} must be a list of numbers", field=cwhere)
+            total += len(values)
+            if total > MAX_TABLE_VALUES:
+                raise InvalidInput(
+                    f"数据表过大 / the tables hold more than {MAX_TABLE_VALUES:,} numbers", field="tables"
+                )
+            for i, v in enumerate(values):
+                if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                    raise InvalidInput(
+                        f"应为有限数 / {cwhere}[{i}] must be a finite number, got {v!r}",
+                        field=f"{cwhere}[{i}]",
+                    )
+            lengths.add(len(values))
+            table[str(cname)] = [float(v) for v in values]
+        if len(lengths) != 1:
+            raise InvalidInput(
+                f"各列长度须相同 / the columns of {where} must be equally long (one row per observation set), "
+                f"got lengths {sorted(lengths)}",
+                field=where,
+            )
+        out[str(tname)] = table
+    return out
+
+
+def _column(tables: Mapping[str, Mapping[str, list[float]]], ref: Any, where: str) -> tuple[str, list[float]]:
+    """``"table.column"`` → (table name, the column's numbers)."""
+    if not isinstance(ref, str) or ref.count(".") != 1:
+        raise InvalidInput(
+            f"应写 表名.列名 / {where} must be a list of numbers or 'table.column', got {ref!r}", field=where
+        )
+    tname, cname = ref.split(".")
+    if tname not in tables:
+        raise InvalidInput(f"没有这个数据表 / {where}: no table {tname!r} in tables", field=where)
+    if cname not in tables[tname]:
+        raise InvalidInput(
+            f"数据表中没有这一列 / {where}: table {tname!r} has no column {cname!r} "
+            f"(it has {', '.join(tables[tname])})",
+            field=where,
+        )
+    return tname, tables[tname][cname]
+
+
+@dataclass(frozen=True)
+class _DataInput:
+    input: gum.Input
+    evaluation: dict[str, Any]
+    table: str | None = None  # observations taken from a table's column
+    column: list[float] | None = None
+    fit_key: tuple[Any, ...] | None = None
+    fit_parameter: str | None = None
+    fit_correlation: float = 0.0
+
+
+def _data_input(
+    name: str, spec: Mapping[str, Any], tables: Mapping[str, Mapping[str, list[float]]]
+) -> _DataInput:
+    """An input evaluated from observations (Type A), a one-way ANOVA, or a straight line fitted to a table."""
+    where = f"inputs.{name}"
+    clash = [k for k in ("estimate", "u", "U", "k", "dof", "distribution") if k in spec]
+    kinds = [k for k in _FROM_DATA if k in spec]
+    if len(kinds) != 1 or clash:
+        extra = clash[0] if clash else kinds[1]
+        raise InvalidInput(
+            f"由数据评定的输入不能再给 {extra} / {where}: an input evaluated from {kinds[0]} takes its estimate, u "
+            f"and dof from the data; remove {extra}",
+            field=f"{where}.{extra}",
+        )
+    kind = kinds[0]
+    obs = importlib.import_module("jiliang.metrology.observations")
+    if kind == "observations":
+        raw = spec["observations"]
+        table = column = None
+        if isinstance(raw, list):
+            values = raw
+        else:
+            table, column = _column(tables, raw, f"{where}.observations")
+            values = column
+        ta = obs.type_a(values, where=f"{where}.observations")
+        evaluation = {
+            "kind": "type_a",
+            "source": raw if isinstance(raw, str) else "list",
+            "n": ta.n,
+            "mean": ta.mean,
+            "s": ta.s,
+            "u": ta.u,
+            "dof": ta.dof,
+        }
+        return _DataInput(gum.Input(name, ta.mean, ta.u, ta.dof), evaluation, table, column)
+    if kind == "anova":
+        raw = spec["anova"]
+        awhere = f"{where}.anova"
+        if isinstance(raw, str):  # a table whose columns are the groups (days)
+            if raw not in tables:
+                raise InvalidInput(f"没有这个数据表 / {awhere}: no table {raw!r} in tables", field=awhere)
+            result = obs.anova(groups=list(tables[raw].values()), where=awhere)
+        elif isinstance(raw, Mapping):
+            unknown = set(raw) - {"groups", "means", "sds", "n"}
+            if unknown:
+                raise InvalidInput(
+                    f"未知字段 / {awhere}: unknown field(s) {', '.join(sorted(map(str, unknown)))}",
+                    field=awhere,
+                )
+            result = obs.anova(
+                groups=raw.get("groups"),
+                means=raw.get("means"),
+                sds=raw.get("sds"),
+                n=raw.get("n"),
+                where=awhere,
+            )
+        else:
+            raise InvalidInput(
+                f"anova 应为表名或 {{means, sds, n}} / {awhere} must be a table name or {{means, sds, n}} or {{groups}}",
+                field=awhere,
+            )
+        evaluation = {
+            "kind": "anova",
+            "groups": result.k,
+            "per_group": result.j,
+            "grand_mean": result.grand_mean,
+            "s_means": result.s_means,
+            "u": result.u,
+            "dof": result.dof,
+            "s_within": result.s_within,
+            "dof_within": result.dof_within,
+            "s_between": result.s_between,
+            "ms_between": result.ms_between,
+            "ms_within": result.ms_within,
+            "F": result.f,
+            "F_critical": result.f_critical,
+            "p_value": result.p_value,
+        }
+        return _DataInput(gum.Input(name, result.grand_mean, result.u, result.dof), evaluation)
+    raw = spec["fit"]
+    fwhere = f"{where}.fit"
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(f"fit 应为映射 / {fwhere} must be {{table, x, y, x0, parameter}}", field=fwhere)
+    unknown = set(raw) - {"table", "x", "y", "x0", "u_y", "parameter"}
+    if unknown:
+        raise InvalidInput(
+            f"未知字段 / {fwhere}: unknown field(s) {', '.join(sorted(map(str, unknown)))}", field=fwhere
+        )
+    parameter = raw.get("parameter")
+    if parameter not in FIT_PARAMETERS:
+        raise InvalidInput(
+            f"parameter 应为 intercept 或 slope / {fwhere}.parameter must be intercept or slope, got {parameter!r}",
+            field=f"{fwhere}.parameter",
+        )
+    tname = raw.get("table")
+    if not isinstance(tname, str) or tname not in tables:
+        raise InvalidInput(
+            f"没有这个数据表 / {fwhere}.table: no table {tname!r} in tables", field=f"{fwhere}.table"
+        )
+    x = _column(tables, f"{tname}.{raw.get('x')}", f"{fwhere}.x")[1]
+    y = _column(tables, f"{tname}.{raw.get('y')}", f"{fwhere}.y")[1]
+    u_y = _column(tables, f"{tname}.{raw['u_y']}", f"{fwhere}.u_y")[1] if raw.get("u_y") is not None else None
+    x0 = _number(raw.get("x0", 0.0), f"{fwhere}.x0")
+    curve = importlib.import_module("jiliang.metrology.calibration_curve")
+    try:
+        line = curve.fit_line(x, y, u_y, t0=x0)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{fwhere}: {exc.message}", field=f"{fwhere}.{exc.field or 'table'}") from exc
+    value, u = (line.intercept, line.u_intercept) if parameter == "intercept" else (line.slope, line.u_slope)
+    evaluation = {
+        "kind": "fit",
+        "table": tname,
+        "x": raw.get("x"),
+        "y": raw.get("y"),
+        "x0": x0,
+        "weighted": line.weighted,
+        "parameter": parameter,
+        "n": line.n,
+        "intercept": line.intercept,
+        "u_intercept": line.u_intercept,
+        "slope": line.slope,
+        "u_slope": line.u_slope,
+        "r": line.correlation,
+        "s": line.s if not line.weighted else None,
+        "dof": line.dof,
+    }
+    key = (tname, raw.get("x"), raw.get("y"), x0, raw.get("u_y"))
+    return _DataInput(
+        gum.Input(name, value, u, line.dof),
+        evaluation,
+        fit_key=key,
+        fit_parameter=parameter,
+        fit_correlation=line.correlation,
+    )
+
+
+def _data_correlations(
+    raw: Any, data: Mapping[str, _DataInput], tables: Mapping[str, Mapping[str, list[float]]]
+) -> dict[tuple[str, str], float]:
+    """Correlations estimated from the data: the intercept and slope of one fitted line always (H.3), and
+    inputs observed together in a table named by a ``{table: name}`` item of ``correlations`` (H.2, eq. 14)."""
+    out: dict[tuple[str, str], float] = {}
+    fits: dict[tuple[Any, ...], dict[str, str]] = {}
+    for name, d in data.items():
+        if d.fit_key is not None and d.fit_parameter is not None:
+            seen = fits.setdefault(d.fit_key, {})
+            if d.fit_parameter in seen:
+                raise InvalidInput(
+                    f"同一拟合的 {d.fit_parameter} 给了两次 / inputs {seen[d.fit_parameter]} and {name} are both the "
+                    f"{d.fit_parameter} of one fitted line",
+                    field=f"inputs.{name}.fit",
+                )
+            seen[d.fit_parameter] = name
+            if len(seen) == 2:
+                out[(seen["intercept"], seen["slope"])] = d.fit_correlation
+    items = list(raw.values()) if isinstance(raw, Mapping) else (raw or [])
+    obs = importlib.import_module("jiliang.metrology.observations")
+    for item in items if isinstance(items, list) else []:
+        if not (isinstance(item, Mapping) and set(item) == {"table"}):
+            continue
+        tname = item["table"]
+        if tname not in tables:
+            raise InvalidInput(
+                f"没有这个数据表 / correlations: no table {tname!r} to estimate correlations from",
+                field="correlations",
+            )
+        names = [n for n, d in data.items() if d.table == tname and d.column is not None]
+        if len(names) < 2:
+            raise InvalidInput(
+                f"数据表 {tname} 中少于两个输入 / correlations: fewer than two inputs are observed in table {tname!r}",
+                field="correlations",
+            )
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                col_a, col_b = data[a].column, data[b].column
+                assert col_a is not None and col_b is not None
+                out[(a, b)] = obs.correlation(col_a, col_b, where=f"tables.{tname}")
+    return out
+
+
 def _correlations(raw: Any) -> dict[tuple[str, str], float]:
     if raw is None:
         return {}
@@ -253,6 +566,8 @@ def _correlations(raw: Any) -> dict[tuple[str, str], float]:
         )
     out: dict[tuple[str, str], float] = {}
     for item in items:
+        if isinstance(item, Mapping) and set(item) == {"table"}:
+            continue  # estimated from the table's observations: _data_correlations
         if isinstance(item, Mapping) and {"a", "b", "r"} <= set(item):
             a, b, r = item["a"], item["b"], item["r"]
         elif isinstance(item, list | tuple) and len(item) == 3:
@@ -301,6 +616,13 @@ def _mc_options(raw: Mapping[str, Any]) -> MonteCarloOptions:
                 field="options.t_inputs",
             )
         kw["t_inputs"] = raw["t_inputs"]
+    if "nonfinite" in raw:
+        if raw["nonfinite"] not in NONFINITE:
+            raise InvalidInput(
+                "options.nonfinite 应为 refuse 或 exclude / must be refuse or exclude",
+                field="options.nonfinite",
+            )
+        kw["nonfinite"] = raw["nonfinite"]
     return MonteCarloOptions(**kw)
 
 
@@ -341,7 +663,7 @@ def from_document(doc: Mapping[str, Any]) -> ModelFile:
     """Check a parsed model file and build the model, the inputs, the correlations and the options."""
     if not isinstance(doc, Mapping):
         raise InvalidInput("模型文件应为映射 / model file must be a mapping", field="file")
-    extra = set(doc) - {"title", "model", "inputs", "outputs", "correlations", "options"}
+    extra = set(doc) - {"title", "model", "inputs", "outputs", "correlations", "options", "tables"}
     if extra:
         raise InvalidInput(f"未知字段 / unknown field(s) {', '.join(sorted(map(str, extra)))}", field="file")
     text = doc.get("model")
@@ -356,10 +678,29 @@ def from_document(doc: Mapping[str, Any]) -> ModelFile:
         )
     if len(raw_inputs) > MAX_INPUTS:
         raise InvalidInput(f"输入过多 / more than {MAX_INPUTS} inputs", field="inputs")
+    tables = _tables(doc.get("tables"))
     inputs, units, descriptions, distributions = [], {}, {}, {}
+    data: dict[str, _DataInput] = {}
     for name, spec in raw_inputs.items():
         if not isinstance(name, str):
             raise InvalidInput(f"输入名应为字符串 / input name {name!r} must be a string", field="inputs")
+        if isinstance(spec, Mapping) and any(k in spec for k in _FROM_DATA):
+            extra = set(spec) - _INPUT_KEYS
+            if extra:
+                raise InvalidInput(
+                    f"未知字段 / inputs.{name}: unknown field(s) {', '.join(sorted(map(str, extra)))}",
+                    field=f"inputs.{name}",
+                )
+            unit = spec.get("unit")
+            if unit is not None and not isinstance(unit, str):
+                raise InvalidInput(
+                    f"单位应为字符串 / inputs.{name}.unit must be a string", field=f"inputs.{name}.unit"
+                )
+            data[name] = _data_input(name, spec, tables)
+            inputs.append(data[name].input)
+            units[name] = unit
+            descriptions[name] = str(spec.get("description", ""))
+            continue
         inp, unit, desc, dist = _input(name, spec)
         inputs.append(inp)
         units[name] = unit
@@ -385,12 +726,16 @@ def from_document(doc: Mapping[str, Any]) -> ModelFile:
         title=str(title) if title is not None else "",
         model=model,
         inputs=tuple(inputs),
-        correlations=_correlations(doc.get("correlations")),
+        correlations={
+            **_data_correlations(doc.get("correlations"), data, tables),
+            **_correlations(doc.get("correlations")),
+        },
         options=options,
         method=method,
         descriptions=descriptions,
         distributions=distributions,
         mc=_mc_options(raw_options),
+        evaluations={name: d.evaluation for name, d in data.items()},
     )
 
 
@@ -414,6 +759,7 @@ def with_overrides(mf: ModelFile, *, trials: int | None = None, seed: int | None
         "ndig": mf.mc.ndig,
         "interval": mf.mc.interval,
         "t_inputs": mf.mc.t_inputs,
+        "nonfinite": mf.mc.nonfinite,
     }
     return replace(mf, mc=_mc_options(raw))
 
@@ -512,7 +858,22 @@ def mc_function(mf: ModelFile, groups: list[tuple[str, tuple[str, ...]]]) -> Any
             joint = values.pop(key)
             for i, name in enumerate(group):
                 values[name] = joint[i]
-        y = model.values(values)
+        y, pole = model.values_checked(values)
+        if pole is not None and pole.count == 0:
+            # every trial finite, but a denominator changes sign: no finite mean or variance (refused always)
+            raise InvalidInput(pole.message(), field=pole.field, undefined=pole.expression)
+        bad = ~np.isfinite(y)
+        if np.any(bad):
+            count = int(np.count_nonzero(np.any(bad, axis=0)))
+            if mf.mc.nonfinite == "refuse":
+                where = model.undefined(values) or pole
+                raise InvalidInput(
+                    f"模型在 {count} 次试验中无定义 / the model is undefined in {count} of {y.shape[-1]} trials"
+                    + (f": {where.message()}" if where is not None else "")
+                    + " (options.nonfinite: exclude leaves them out and reports how many)",
+                    field=where.field if where is not None else "model",
+                    bad_trials=count,
+                )
         return y[0] if single else {name: y[i] for i, name in enumerate(model.outputs)}
 
     return fn
@@ -533,6 +894,7 @@ def _mc_output(name: str, unit: str, res: Any, kind: str) -> dict[str, Any]:
         "symmetric": list(res.symmetric),
         "shortest": list(res.shortest),
         "trials": res.trials,
+        "excluded": res.excluded,
         "converged": res.converged,
         "tolerance": res.tolerance,
         "histogram": _histogram(res.histogram),
@@ -580,10 +942,19 @@ def monte_carlo(mf: ModelFile, gum_result: gum.Result | None = None) -> dict[str
                 ndig=o.ndig,
                 interval=o.interval,
                 tolerance=tolerance,
+                nonfinite="exclude" if o.nonfinite == "exclude" else "refuse",
             )
         seed = next(iter(results.values())).seed
     else:
-        multi = mc.propagate_outputs(fn, inputs, names, trials=o.trials, p=p, seed=o.seed)
+        multi = mc.propagate_outputs(
+            fn,
+            inputs,
+            names,
+            trials=o.trials,
+            p=p,
+            seed=o.seed,
+            nonfinite="exclude" if o.nonfinite == "exclude" else "refuse",
+        )
         results = dict(multi.outputs)
         covariance = multi.covariance
         seed = multi.seed
@@ -596,6 +967,8 @@ def monte_carlo(mf: ModelFile, gum_result: gum.Result | None = None) -> dict[str
         "p": p,
         "interval_kind": o.interval,
         "outputs": [_mc_output(n, units[n], results[n], o.interval) for n in names],
+        "nonfinite": o.nonfinite,
+        "excluded": max(res.excluded for res in results.values()),
     }
     if covariance is not None:
         u = np.sqrt(np.diag(covariance))
@@ -619,9 +992,26 @@ def evaluate(mf: ModelFile) -> dict[str, Any]:
     if mf.method in ("gum", "both"):
         gum_result = gum.evaluate(mf.model, mf.inputs, mf.correlations, mf.options)
         out.update(gum.as_dict(gum_result))
+        against = gum.intermediate_budgets(mf.model, mf.inputs, gum_result)
+        for o in out["outputs"]:
+            if o["name"] in against:
+                o["intermediate_budget"] = [
+                    {
+                        "intermediate": row.intermediate,
+                        "value": row.value,
+                        "u": row.u,
+                        "unit": row.unit,
+                        "sensitivity": row.sensitivity,
+                        "contribution": row.contribution,
+                        "share": row.share,
+                    }
+                    for row in against[o["name"]]
+                ]
     out["title"] = mf.title
     out["model"] = mf.model.text
     out["method"] = mf.method
+    if mf.evaluations:
+        out["evaluations"] = mf.evaluations
     out["options"] = {
         "p": mf.options.p,
         "k": mf.options.k,
@@ -640,8 +1030,15 @@ def evaluate(mf: ModelFile) -> dict[str, Any]:
         seed=mf.mc.seed,
         interval=mf.mc.interval,
         t_inputs=mf.mc.t_inputs,
+        nonfinite=mf.mc.nonfinite,
     )
     mc_answer = monte_carlo(mf, gum_result)
+    if mc_answer["excluded"]:
+        out.setdefault("notes", []).append(
+            f"蒙特卡洛排除了模型无定义的 {mc_answer['excluded']:,} 次试验（nonfinite: exclude），结果是模型有定义条件下的分布 / "
+            f"Monte Carlo left out {mc_answer['excluded']:,} trial(s) where the model is undefined (nonfinite: exclude): "
+            "the results describe the output given that the model is defined"
+        )
     results = mc_answer.pop("_results")
     out["monte_carlo"] = mc_answer
     if gum_result is not None:

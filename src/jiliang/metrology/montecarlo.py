@@ -84,6 +84,7 @@ class MonteCarloResult:
     blocks: int
     block_size: int
     values: FloatArray | None = None
+    excluded: int = 0  # trials whose output was not finite, left out (nonfinite="exclude")
 
     def interval(self, kind: IntervalKind = "symmetric") -> tuple[float, float]:
         return self.symmetric if kind == "symmetric" else self.shortest
@@ -210,10 +211,22 @@ class _Sampler:
         return out
 
 
-def _evaluate(fn: Model, x: Mapping[str, FloatArray], n: int, names: Sequence[str] | None) -> FloatArray:
-    """fn on one block: shape (n,) for one output, (len(names), n) for several; refuse non-finite values."""
+NonFinite = Literal["refuse", "exclude"]
+
+
+def _evaluate(
+    fn: Model,
+    x: Mapping[str, FloatArray],
+    n: int,
+    names: Sequence[str] | None,
+    nonfinite: NonFinite = "refuse",
+) -> FloatArray:
+    """fn on one block: shape (n,) for one output, (len(names), n) for several; refuse non-finite values
+    unless ``nonfinite="exclude"`` (then they are left in, for the caller to count and drop)."""
     try:
         raw = fn(x)
+    except InvalidInput:
+        raise  # the model's own refusal (e.g. naming the input where it is undefined) stands as it is
     except (ArithmeticError, KeyError, ValueError, TypeError, IndexError) as exc:
         raise InvalidInput(f"模型计算失败 / the model failed: {exc!r}", field="model") from exc
     try:
@@ -241,9 +254,10 @@ def _evaluate(fn: Model, x: Mapping[str, FloatArray], n: int, names: Sequence[st
             f"模型输出形状错误 / the model's output does not have shape {expected}: {exc}", field="model"
         ) from exc
     bad = int(np.count_nonzero(~np.isfinite(values)))
-    if bad:
+    if bad and nonfinite == "refuse":
         raise InvalidInput(
-            f"模型在 {bad} 次试验中给出非有限值 / the model gave non-finite values in {bad} trial(s) of {n}",
+            f"模型在 {bad} 次试验中给出非有限值 / the model gave non-finite values in {bad} trial(s) of {n} "
+            "(nonfinite: exclude leaves them out and reports how many)",
             field="model",
             bad_trials=bad,
         )
@@ -279,6 +293,7 @@ def _summarise(
     block_size: int,
     keep_values: bool,
     bins: int,
+    excluded: int = 0,
 ) -> MonteCarloResult:
     """Sort in place and summarise; the result depends only on the multiset of output values."""
     values.sort()
@@ -301,15 +316,32 @@ def _summarise(
         blocks=blocks,
         block_size=block_size,
         values=values if keep_values else None,
+        excluded=excluded,
     )
 
 
-def _fill(fn: Model, sampler: _Sampler, out: FloatArray, start: int, stop: int, block: int) -> None:
+def _fill(
+    fn: Model, sampler: _Sampler, out: FloatArray, start: int, stop: int, block: int, nonfinite: NonFinite
+) -> None:
     """Evaluate trials start…stop−1 into out, at most ``block`` trials at a time."""
     while start < stop:
         n = min(block, stop - start)
-        out[start : start + n] = _evaluate(fn, sampler.draw(n), n, None)
+        out[start : start + n] = _evaluate(fn, sampler.draw(n), n, None, nonfinite)
         start += n
+
+
+def _finite(values: FloatArray) -> tuple[FloatArray, int]:
+    """The finite values and how many were not (JCGM 101 assumes a model defined at every trial)."""
+    keep = np.isfinite(values)
+    excluded = int(values.size - np.count_nonzero(keep))
+    if excluded == 0:
+        return values, 0
+    kept = values[keep]
+    if kept.size < 2:
+        raise InvalidInput(
+            f"有限值试验不足 / only {kept.size} of {values.size} trials gave a finite output", field="model"
+        )
+    return kept, excluded
 
 
 def propagate(
@@ -326,8 +358,13 @@ def propagate(
     tolerance: float | None = None,
     keep_values: bool = False,
     bins: int = HISTOGRAM_BINS,
+    nonfinite: NonFinite = "refuse",
 ) -> MonteCarloResult:
     """Propagate the input distributions through ``fn`` by the Monte Carlo method (JCGM 101 §7).
+
+    A trial whose output is not finite (the model undefined there) is refused with the count, or, with
+    ``nonfinite="exclude"``, left out: the summaries use the finite trials and ``excluded`` says how many
+    were dropped (the result then describes the output conditional on the model being defined).
 
     Fixed procedure: ``trials`` trials (default 10⁶). Adaptive procedure (§7.9.4): blocks of
     M = max(⌈100/(1−p)⌉, 10⁴) trials until twice the standard deviation of the h block values of y, u
@@ -346,10 +383,12 @@ def propagate(
     if not adaptive:
         m = DEFAULT_TRIALS if trials is None else trials
         values = np.empty(m)
-        _fill(fn, sampler, values, 0, m, block)
+        _fill(fn, sampler, values, 0, m, block, nonfinite)
+        values, excluded = _finite(values)
         return _summarise(
             values,
             p,
+            excluded=excluded,
             seed=sampler.seed,
             adaptive=False,
             converged=True,
@@ -371,8 +410,8 @@ def propagate(
     stats: list[tuple[float, float, float, float]] = []
     h, converged, delta = 0, False, 0.0
     while (h + 1) * m <= cap:
-        _fill(fn, sampler, values, h * m, (h + 1) * m, block)
-        chunk = np.sort(values[h * m : (h + 1) * m])
+        _fill(fn, sampler, values, h * m, (h + 1) * m, block, nonfinite)
+        chunk = np.sort(_finite(values[h * m : (h + 1) * m])[0])
         ends = coverage_intervals(chunk, p)[0 if interval == "symmetric" else 1]
         stats.append((float(np.mean(chunk)), float(np.std(chunk, ddof=1)), ends[0], ends[1]))
         h += 1
@@ -380,14 +419,16 @@ def propagate(
             continue
         table = np.asarray(stats)
         spread = 2 * np.std(table, axis=0, ddof=1) / math.sqrt(h)  # 2 s of each of y, u, y_low, y_high
-        u_all = float(np.std(values[: h * m], ddof=1))
+        u_all = float(np.std(_finite(values[: h * m])[0], ddof=1))
         delta = tolerance if tolerance is not None else numerical_tolerance(u_all, ndig)
         if np.all(spread <= delta):
             converged = True
             break
+    kept, excluded = _finite(values[: h * m])
     return _summarise(
-        values[: h * m],
+        kept,
         p,
+        excluded=excluded,
         seed=sampler.seed,
         adaptive=True,
         converged=converged,
@@ -410,6 +451,7 @@ def propagate_outputs(
     block: int = 100_000,
     keep_values: bool = False,
     bins: int = HISTOGRAM_BINS,
+    nonfinite: NonFinite = "refuse",
 ) -> MultiMonteCarloResult:
     """Several output quantities of one model from one input sample (JCGM 102 §7 style), fixed trials.
 
@@ -430,8 +472,17 @@ def propagate_outputs(
     start = 0
     while start < m:
         n = min(block, m - start)
-        values[:, start : start + n] = _evaluate(fn, sampler.draw(n), n, names)
+        values[:, start : start + n] = _evaluate(fn, sampler.draw(n), n, names, nonfinite)
         start += n
+    keep = np.all(np.isfinite(values), axis=0)
+    excluded = int(m - np.count_nonzero(keep))
+    if excluded:  # a trial is dropped for every output when one of them is not finite there
+        values = values[:, keep]
+        if values.shape[1] < 2:
+            raise InvalidInput(
+                f"有限值试验不足 / only {values.shape[1]} of {m} trials were finite", field="model"
+            )
+        m = values.shape[1]
     y = values.mean(axis=1)
     covariance = np.atleast_2d(np.cov(values, ddof=1))
     outputs = {
@@ -446,6 +497,7 @@ def propagate_outputs(
             block_size=m,
             keep_values=keep_values,
             bins=bins,
+            excluded=excluded,
         )
         for i, name in enumerate(names)
     }

@@ -17,14 +17,16 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from jiliang.errors import FieldProblem, ImportRefused, InvalidInput, NotFound
+from jiliang.errors import FieldProblem, ImportRefused, InvalidInput, NotFound, PayloadTooLarge
 from jiliang.metrology import comparison as engine
-from jiliang.metrology.comparison import Exclusion, LabResult, Method, Score
+from jiliang.metrology.comparison import Exclusion, LabResult, MeanUncertainty, Method, Score
 
 MAX_PROBLEMS = 50
 MAX_ROWS = 10_000
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a participants' CSV; read no further than this (CLI, API upload, page)
 # Example rounds shipped with the package: the console page offers them, the docs and tests use them.
 ROUNDS = resources.files("jiliang") / "data" / "comparisons"
 
@@ -58,7 +60,33 @@ HEADERS = {
     "k": "k",
     "coverage factor": "k",
     "包含因子": "k",
+    "contributes": "contributes",
+    "in reference": "contributes",
+    "in_reference": "contributes",
+    "计入参考值": "contributes",
+    "参与参考值": "contributes",
 }
+# the ``contributes`` column: empty means yes (every result contributes unless marked)
+YES = {"yes", "y", "true", "1", "是", "计入", "√"}
+NO = {"no", "n", "false", "0", "否", "不计入", "×"}
+
+
+def read_path(path: Path) -> bytes:
+    """A participants' CSV read at most MAX_FILE_BYTES + 1 bytes: a larger file is refused at the limit."""
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InvalidInput(
+            f"无法读取文件 / cannot read {path}: {exc.strerror or exc}", field="file"
+        ) from None
+    return bounded(data)
+
+
+def bounded(data: bytes) -> bytes:
+    if len(data) > MAX_FILE_BYTES:
+        raise PayloadTooLarge(f"文件过大 / file larger than {MAX_FILE_BYTES:,} bytes", field="file")
+    return data
 
 
 def decode(data: bytes) -> str:
@@ -159,8 +187,19 @@ def read_results(data: bytes | str) -> list[LabResult]:
             except ValueError:
                 bad("k", "包含因子须为正数 / coverage factor must be a positive number", cell("k"))
                 ok = False
+        contributes = True
+        flag = cell("contributes").lower()
+        if flag in NO:
+            contributes = False
+        elif flag and flag not in YES:
+            bad(
+                "contributes",
+                "是否计入参考值须为 是/否（yes/no）/ contributes must be yes or no (empty: yes)",
+                cell("contributes"),
+            )
+            ok = False
         if ok:
-            results.append(LabResult(lab, value, uncertainty, k, row=line))
+            results.append(LabResult(lab, value, uncertainty, k, row=line, contributes=contributes))
     if problems:
         raise ImportRefused(problems=problems[:MAX_PROBLEMS], problem_count=len(problems), rows_read=rows)
     return results
@@ -208,22 +247,28 @@ def analyse(
     exclusion: Exclusion | str = Exclusion.LARGEST_CONSISTENT_SUBSET,
     trials: int | None = None,
     seed: int | None = None,
+    mean_u: MeanUncertainty | str = MeanUncertainty.STATED,
 ) -> Report:
-    """Run the chosen analysis and shape it as rows (laboratory, value, U, score, verdict) and a summary."""
+    """Run the chosen analysis and shape it as rows (laboratory, value, U, score, verdict) and a summary.
+
+    A result whose ``contributes`` is False is scored against a reference value formed without it.
+    """
     try:
         method = Method(method)
     except ValueError:
         raise InvalidInput(
-            f"方法须为 consensus、reference、weighted-mean 或 median / unknown method {method!r}",
+            f"方法须为 consensus、reference、weighted-mean、median 或 mean / unknown method {method!r}",
             field="method",
         ) from None
     try:
         chosen = None if score is None else Score(score)
     except ValueError:
         raise InvalidInput(f"评分须为 z、z'、zeta 或 En / unknown score {score!r}", field="score") from None
-    if method in (Method.WEIGHTED_MEAN, Method.MEDIAN):
+    if method in (Method.WEIGHTED_MEAN, Method.MEDIAN, Method.MEAN):
         if method is Method.MEDIAN:
             kc = engine.key_comparison_median(results, alpha=alpha, trials=trials, seed=seed)
+        elif method is Method.MEAN:
+            kc = engine.key_comparison_mean(results, uncertainty=mean_u, alpha=alpha)
         else:
             kc = engine.key_comparison(results, alpha=alpha, exclusion=exclusion)
         rows = [
@@ -254,6 +299,9 @@ def analyse(
         }
         if kc.trials is not None:
             kc_summary.update(trials=kc.trials, seed=kc.seed)
+        if method is Method.MEAN:
+            kc_summary.update(mean_u=MeanUncertainty(mean_u).value)
+        kc_summary.update(contributing=[r.laboratory for r in results if r.contributes])
         return Report(
             method, kc.reference_value, kc.standard_uncertainty, None, Score.EN, rows, kc_summary, kc.notes
         )

@@ -90,12 +90,23 @@ def evaluate_text(text: str, *, trials: int | None = None, seed: int | None = No
     return evaluate_document(parse_bounded(text), trials=trials, seed=seed)
 
 
-def evaluate_path(path: Path, *, trials: int | None = None, seed: int | None = None) -> dict[str, Any]:
+def read_path(path: Path) -> str:
+    """A model file's text, read at most MAX_FILE_BYTES + 1 bytes: a larger file is refused at the limit."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        with path.open("rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
         raise InvalidInput(f"无法读取模型文件 / cannot read model file {path}: {exc}", field="file") from exc
-    return evaluate_text(text, trials=trials, seed=seed)
+    if len(data) > MAX_FILE_BYTES:
+        raise PayloadTooLarge(f"模型文件过大 / model file larger than {MAX_FILE_BYTES:,} bytes", field="file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"无法读取模型文件 / model file {path} is not UTF-8: {exc}", field="file") from exc
+
+
+def evaluate_path(path: Path, *, trials: int | None = None, seed: int | None = None) -> dict[str, Any]:
+    return evaluate_text(read_path(path), trials=trials, seed=seed)
 
 
 def histogram_chart(output: Mapping[str, Any], validation: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from starlette.concurrency import run_in_threadpool
 
 from jiliang import __version__
 from jiliang.errors import InvalidInput, JiliangError, PayloadTooLarge
-from jiliang.metrology.comparison import Exclusion, Method, Score, fitting_trials
+from jiliang.metrology.comparison import Exclusion, MeanUncertainty, Method, Score, fitting_trials
 from jiliang.services import comparisons
 from jiliang.web.common import refused, templates
 
 router = APIRouter(include_in_schema=False)
 
-MAX_CSV_BYTES = 2 * 1024 * 1024
+MAX_CSV_BYTES = comparisons.MAX_FILE_BYTES
 PAGE_MEDIAN_TRIALS = 20_000
 DEFAULT_EXAMPLE = "comparison_pt_consensus"
 # How each shipped round is meant to be analysed (docs/comparisons.md gives the same command lines).
@@ -34,6 +34,7 @@ PRESETS: dict[str, dict[str, str]] = {
         "sigma_pt": "0.015",
     },
     "comparison_key": {"method": "weighted-mean"},
+    "comparison_key_subset": {"method": "weighted-mean"},
 }
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -50,6 +51,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "reference_method": "参考值",
         "weighted-mean": "加权平均（Cox 程序 A）",
         "median": "中位数（Cox 程序 B）",
+        "mean": "算术平均",
+        "mean_u": "算术平均的不确定度",
+        "stated": "由各实验室声明的不确定度",
+        "spread": "由结果的分散性",
         "reference": "参考值",
         "reference_u": "参考值标准不确定度",
         "sigma_pt": "能力评定标准差 σ_pt",
@@ -90,6 +95,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "reference_method": "reference value",
         "weighted-mean": "weighted mean (Cox Procedure A)",
         "median": "median (Cox Procedure B)",
+        "mean": "arithmetic mean",
+        "mean_u": "u of the arithmetic mean",
+        "stated": "from the stated uncertainties",
+        "spread": "from the spread of the results",
         "reference": "Reference value",
         "reference_u": "Its standard uncertainty",
         "sigma_pt": "σ_pt",
@@ -131,6 +140,7 @@ def _context(lang: str, text: str, example: str, form: dict[str, str]) -> dict[s
         "methods": [m.value for m in Method],
         "scores": [s.value for s in Score],
         "exclusions": [e.value for e in Exclusion],
+        "mean_us": [m.value for m in MeanUncertainty],
     }
 
 
@@ -169,6 +179,7 @@ async def analyse(
     sigma_pt: Annotated[str, Form(max_length=64)] = "",
     score: Annotated[str, Form(max_length=16)] = "",
     exclusion: Annotated[str, Form(max_length=32)] = Exclusion.LARGEST_CONSISTENT_SUBSET.value,
+    mean_u: Annotated[str, Form(max_length=16)] = MeanUncertainty.STATED.value,
     lang: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
 ) -> HTMLResponse:
     fields = {
@@ -178,6 +189,7 @@ async def analyse(
         "sigma_pt": sigma_pt,
         "score": score,
         "exclusion": exclusion,
+        "mean_u": mean_u,
     }
     data = csv_text.encode("utf-8")
     if file is not None and file.filename:
@@ -200,6 +212,7 @@ async def analyse(
                 score=score or None,
                 exclusion=exclusion,
                 trials=fitting_trials(len(results), PAGE_MEDIAN_TRIALS),
+                mean_u=mean_u,
             )
 
         report = await run_in_threadpool(run)

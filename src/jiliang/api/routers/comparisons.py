@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from jiliang.api.deps import PlatformDep, PrincipalDep
+from jiliang.api.deps import PrincipalDep
 from jiliang.api.routers.transfer import _REFUSALS, _UPLOAD_BODY, receive_upload
 from jiliang.api.schemas.common import ERRORS
 from jiliang.api.schemas.comparisons import ComparisonIn, ComparisonOut
@@ -16,6 +16,7 @@ from jiliang.metrology.comparison import (
     MIN_MEDIAN_TRIALS,
     Exclusion,
     LabResult,
+    MeanUncertainty,
     Method,
     Score,
 )
@@ -27,7 +28,8 @@ router = APIRouter(prefix="/api/v1/comparisons", tags=["comparisons 计量比对
 @router.post("/analyse", summary="分析比对结果 / Analyse a comparison or proficiency-testing round")
 def analyse(body: ComparisonIn, principal: PrincipalDep) -> ComparisonOut:
     results = [
-        LabResult(r.laboratory, r.value, r.uncertainty, r.k, row=i) for i, r in enumerate(body.results, 1)
+        LabResult(r.laboratory, r.value, r.uncertainty, r.k, row=i, contributes=r.contributes)
+        for i, r in enumerate(body.results, 1)
     ]
     report = comparisons.analyse(
         results,
@@ -40,6 +42,7 @@ def analyse(body: ComparisonIn, principal: PrincipalDep) -> ComparisonOut:
         exclusion=body.exclusion,
         trials=body.trials,
         seed=body.seed,
+        mean_u=body.mean_u,
     )
     return ComparisonOut.model_validate(report.as_dict())
 
@@ -52,7 +55,6 @@ def analyse(body: ComparisonIn, principal: PrincipalDep) -> ComparisonOut:
 )
 async def analyse_upload(
     request: Request,
-    platform: PlatformDep,
     principal: PrincipalDep,
     method: Annotated[
         Method, Query(description="定值方法 / consensus, reference, weighted-mean, median")
@@ -78,10 +80,13 @@ async def analyse_upload(
     seed: Annotated[
         int | None, Query(ge=0, le=2**63 - 1, description="中位数法随机种子 / median: seed")
     ] = None,
+    mean_u: Annotated[
+        MeanUncertainty, Query(description="算术平均的不确定度 / mean: stated or spread")
+    ] = MeanUncertainty.STATED,
 ) -> ComparisonOut:
-    upload = await receive_upload(request, platform.settings.max_upload_bytes)
+    upload = await receive_upload(request, comparisons.MAX_FILE_BYTES)  # a round's CSV, not a bulk import
     try:
-        data = upload.file.read()
+        data = upload.file.read(comparisons.MAX_FILE_BYTES + 1)
     finally:
         upload.file.close()
 
@@ -97,6 +102,7 @@ async def analyse_upload(
             exclusion=exclusion,
             trials=trials,
             seed=seed,
+            mean_u=mean_u,
         )
         return ComparisonOut.model_validate(report.as_dict())
 

@@ -12,6 +12,7 @@ from jiliang.metrology.comparison import (
     MEDIAN_TRIALS,
     MIN_MEDIAN_TRIALS,
     Exclusion,
+    MeanUncertainty,
     Method,
     Score,
 )
@@ -24,6 +25,10 @@ class LabResultIn(In):
         default=None, description="扩展不确定度 U（k=1 时为标准不确定度）/ expanded uncertainty U at k"
     )
     k: float = Field(default=2.0, description="包含因子 / coverage factor")
+    contributes: bool = Field(
+        default=True,
+        description="计入参考值 / contributes to the reference value (false: evaluated against it only)",
+    )
 
 
 class ComparisonIn(In):
@@ -31,7 +36,7 @@ class ComparisonIn(In):
     method: Method = Field(
         default=Method.CONSENSUS,
         description="定值方法 / consensus (ISO 13528 Algorithm A), reference, weighted-mean (Cox 2002 A), "
-        "median (Cox 2002 B)",
+        "median (Cox 2002 B), mean (arithmetic mean)",
     )
     reference: float | None = Field(default=None, description="参考值 / reference value (method reference)")
     reference_u: float | None = Field(
@@ -57,6 +62,10 @@ class ComparisonIn(In):
         ge=0,
         le=2**63 - 1,
         description="中位数法随机种子 / median: seed (none: fresh, reported)",
+    )
+    mean_u: MeanUncertainty = Field(
+        default=MeanUncertainty.STATED,
+        description="算术平均参考值的不确定度 / mean: u(y) from the stated uncertainties or the spread",
     )
 
 
