@@ -167,3 +167,15 @@ def test_vectorised_grades_agree_with_the_explained_ones() -> None:
         assert credit.GRADES[fast.grade[e]] == g.grade
         assert bool(fast.repaired[e]) == g.repaired
     assert len(set(fast.grade.tolist())) >= 3
+
+
+def test_stratum_codes_fast_path_equals_names() -> None:
+    rng = np.random.default_rng(5)
+    ids = rng.choice(10**6, size=5000, replace=False)
+    names = sorted(["加油站", "市场", "眼镜店", "超市"])
+    codes = rng.integers(0, 4, 5000)
+    by_name = sampling.draw(SEED, ids, [names[c] for c in codes], ratio=0.03)
+    by_code = sampling.draw(SEED, ids, codes, ratio=0.03, stratum_names=names)
+    assert by_name.ids.tolist() == by_code.ids.tolist()
+    with pytest.raises(InvalidInput):
+        sampling.draw(SEED, ids, codes, ratio=0.03, stratum_names=list(reversed(names)))

@@ -130,14 +130,18 @@ def stratum_quota(size: int, ratio: float) -> int:
 def draw(
     seed: str,
     ids: npt.ArrayLike,
-    strata: Sequence[str] | npt.NDArray[np.str_] | None = None,
+    strata: Sequence[str] | npt.ArrayLike | None = None,
     weights: npt.ArrayLike | None = None,
     *,
     ratio: float | None = None,
     quotas: Mapping[str, int] | None = None,
+    stratum_names: Sequence[str] | None = None,
 ) -> DrawResult:
-    """Draw from a population of ``ids`` (unique non-negative integers) with optional strata names and risk
-    weights (> 0; default 1), by ``ratio`` of each stratum or fixed ``quotas`` per stratum (steps 3–5)."""
+    """Draw from a population of ``ids`` (unique non-negative integers) with optional strata and risk
+    weights (> 0; default 1), by ``ratio`` of each stratum or fixed ``quotas`` per stratum (steps 3–5).
+
+    ``strata`` are names, one per entity, or (fast path for millions) integer codes into
+    ``stratum_names``, which must then be unique and sorted by code point so that codes order as names do."""
     id_arr = np.asarray(ids, dtype=np.int64)
     n = id_arr.size
     if n == 0:
@@ -148,23 +152,15 @@ def draw(
         )
     if ratio is not None and not (0 < ratio <= 1):
         raise InvalidInput(f"抽查比例须在 (0, 1] 内：{ratio} / the ratio must be in (0, 1]", field="ratio")
-    if np.unique(id_arr).size != n:
+    sorted_ids = np.sort(id_arr)
+    if n > 1 and bool(np.any(sorted_ids[1:] == sorted_ids[:-1])):
         raise InvalidInput("名录中有重复的实体 / the population lists an entity twice", field="population")
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise InvalidInput(
             "权重须为正的有限数，每个实体一个 / weights must be positive, one per entity", field="weights"
         )
-    if strata is None:
-        names: tuple[str, ...] = ("",)
-        codes = np.zeros(n, dtype=np.int64)
-    else:
-        labels = np.asarray(strata).astype(str)
-        if labels.shape != (n,):
-            raise InvalidInput("每个实体须有一个分层 / one stratum per entity", field="strata")
-        uniq, codes_raw = np.unique(labels, return_inverse=True)  # sorted by code point
-        names = tuple(str(x) for x in uniq)
-        codes = codes_raw.astype(np.int64)
+    names, codes = _strata_codes(strata, stratum_names, n)
     sizes = np.bincount(codes, minlength=len(names))
     if quotas is not None:
         unknown = set(quotas) - set(names)
@@ -172,19 +168,33 @@ def draw(
             raise InvalidInput(
                 f"未知的分层：{sorted(unknown)} / unknown strata {sorted(unknown)}", field="quotas"
             )
-        take = np.array([min(int(quotas.get(s, 0)), int(sizes[i])) for i, s in enumerate(names)])
-        if np.any(take < 0):
+        if any(int(v) < 0 for v in quotas.values()):
             raise InvalidInput("分层数量不能为负 / a quota cannot be negative", field="quotas")
+        take = np.array([min(int(quotas.get(s, 0)), int(sizes[i])) for i, s in enumerate(names)])
     else:
         assert ratio is not None
         take = np.array([stratum_quota(int(sz), ratio) for sz in sizes])
     keys = np.log(uniforms(seed, id_arr)) / w
-    # Sort by stratum ascending, key descending, id ascending (lexsort: last key is primary).
-    order = np.lexsort((id_arr, -keys, codes))
-    sorted_codes = codes[order]
-    starts = np.searchsorted(sorted_codes, np.arange(len(names)), side="left")
-    rank = np.arange(n) - starts[sorted_codes]
-    chosen = order[rank < take[sorted_codes]]
+    # Group by stratum with one stable integer sort, then per stratum keep the take largest keys
+    # (argpartition, linear) and sort only those by (key descending, id ascending).
+    by_stratum = np.argsort(codes.astype(np.int32), kind="stable")
+    starts = np.concatenate(([0], np.cumsum(sizes)))
+    chosen_parts: list[npt.NDArray[np.intp]] = []
+    for s in range(len(names)):
+        members = by_stratum[starts[s] : starts[s + 1]]
+        k = int(take[s])
+        if k == 0:
+            continue
+        mk = keys[members]
+        if k < members.size:
+            threshold = np.partition(mk, members.size - k)[members.size - k]
+            above = members[mk > threshold]
+            tied = members[mk == threshold]
+            tied = tied[np.argsort(id_arr[tied], kind="stable")][: k - above.size]
+            members = np.concatenate((above, tied))
+        members = members[np.lexsort((id_arr[members], -keys[members]))]
+        chosen_parts.append(members)
+    chosen = np.concatenate(chosen_parts) if chosen_parts else np.empty(0, dtype=np.intp)
     return DrawResult(
         ids=id_arr[chosen],
         strata=codes[chosen],
@@ -193,6 +203,27 @@ def draw(
         stratum_sizes=tuple(int(x) for x in sizes),
         stratum_drawn=tuple(int(x) for x in take),
     )
+
+
+def _strata_codes(
+    strata: Sequence[str] | npt.ArrayLike | None, stratum_names: Sequence[str] | None, n: int
+) -> tuple[tuple[str, ...], npt.NDArray[np.int64]]:
+    if strata is None:
+        return ("",), np.zeros(n, dtype=np.int64)
+    arr = np.asarray(strata)
+    if arr.shape != (n,):
+        raise InvalidInput("每个实体须有一个分层 / one stratum per entity", field="strata")
+    if stratum_names is not None:
+        names = tuple(str(x) for x in stratum_names)
+        if list(names) != sorted(set(names)) or not np.issubdtype(arr.dtype, np.integer):
+            raise InvalidInput(
+                "分层代码须对应唯一且排序的分层名 / stratum codes need unique, sorted names", field="strata"
+            )
+        if n and (arr.min() < 0 or arr.max() >= len(names)):
+            raise InvalidInput("分层代码越界 / a stratum code is out of range", field="strata")
+        return names, arr.astype(np.int64)
+    uniq, codes = np.unique(arr.astype(str), return_inverse=True)  # sorted by code point
+    return tuple(str(x) for x in uniq), codes.astype(np.int64)
 
 
 # --- inspectors ------------------------------------------------------------------------------------
