@@ -37,6 +37,8 @@ ROUTERS = [
     "trust",
     "dcc",
     "traceability",
+    "market",
+    "market_public",
 ]
 
 REQUEST_ID = "x-request-id"
