@@ -570,6 +570,7 @@ from jiliang.commands import comparison as _comparison  # noqa: E402
 from jiliang.commands import dcc as _dcc  # noqa: E402
 from jiliang.commands import keys as _keys  # noqa: E402
 from jiliang.commands import log as _log  # noqa: E402
+from jiliang.commands import market as _market  # noqa: E402
 from jiliang.commands import traceability as _traceability  # noqa: E402
 from jiliang.commands import uncertainty as _uncertainty  # noqa: E402
 
@@ -580,6 +581,7 @@ app.add_typer(_dcc.app, name="dcc")
 app.add_typer(_traceability.app, name="traceability")
 app.add_typer(_log.app, name="log")
 app.add_typer(_certificate.app, name="certificate")
+app.add_typer(_market.app, name="market")
 
 
 if __name__ == "__main__":  # pragma: no cover
