@@ -179,3 +179,12 @@ def test_stratum_codes_fast_path_equals_names() -> None:
     assert by_name.ids.tolist() == by_code.ids.tolist()
     with pytest.raises(InvalidInput):
         sampling.draw(SEED, ids, codes, ratio=0.03, stratum_names=list(reversed(names)))
+
+
+def test_docs_market_md_test_vector() -> None:
+    # The vector printed in docs/market.md for re-implementers.
+    assert sampling.commitment(SEED) == "bd7e05df36816682ff721f8d6bfd3ab2e59f8d9a1249b15a20c7c9e317251e43"
+    u = sampling.uniforms(SEED, [1, 2, 3])
+    assert u.tolist() == pytest.approx([0.039320921577, 0.066348776309, 0.890843023740], abs=1e-12)
+    got = sampling.draw(SEED, range(1, 11), ["a"] * 5 + ["b"] * 5, [1, 1, 1, 1, 4, 1, 1, 1, 1, 1], ratio=0.4)
+    assert got.ids.tolist() == [4, 5, 6, 7]
