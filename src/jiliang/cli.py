@@ -309,6 +309,13 @@ def demo(
                     f"{c.superseded} 被 / superseded by {c.replacement}. 核验 / verify: "
                     f"http://{host}:{port}/v/{c.replacement}"
                 )
+            if summary.market is not None:
+                m = summary.market
+                console.print(
+                    f"双随机抽查 / random inspection: 计划 plan {m.plan_id}, {m.targets} 个对象 targets, "
+                    f"{m.results} 条结果 results; 复核 / re-run: http://{host}:{port}/api/v1/public/market/plans/"
+                    f"{m.plan_id}/rerun; 案件 / case {m.case_number}"
+                )
             table = Table(title="演示账户 / demo accounts (合成数据 / synthetic data)")
             for col in (
                 "用户名 / username",
