@@ -39,6 +39,7 @@ ROUTERS = [
     "traceability",
     "market",
     "market_public",
+    "market_page",
 ]
 
 REQUEST_ID = "x-request-id"
