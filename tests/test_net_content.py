@@ -306,3 +306,21 @@ def test_every_row_has_evidence_and_confirmed_rows_a_source() -> None:
                 assert row["evidence"] in ("confirmed", "provisional")
                 if row["evidence"] == "confirmed":
                     assert row["source"].startswith("http"), row
+
+
+def test_impossible_values_are_refused() -> None:
+    # 500 entered where kilograms were meant: 500 kg against a nominal of 500 g.
+    with pytest.raises(InvalidInput, match="impossible") as err:
+        nc.inspect(
+            ruleset="JJF1070-2023",
+            nominal="500 g",
+            unit=None,
+            lot_size=2,
+            measurements=[500, 500],
+            measurement_unit="kg",
+        )
+    assert err.value.context["index"] == 0
+    with pytest.raises(InvalidInput):
+        nc.inspect(ruleset="JJF1070-2023", nominal="500 g", unit=None, lot_size=1, measurements=["1j g"])
+    with pytest.raises(InvalidInput):
+        nc.inspect(ruleset="JJF1070-2023", nominal=500, unit="))(", lot_size=1, measurements=[1])

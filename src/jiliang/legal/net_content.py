@@ -295,7 +295,7 @@ def kind_of_unit(unit: str) -> QuantityKind:
         return QuantityKind.COUNT
     try:
         dim = _ureg().Unit(unit).dimensionality
-    except (pint.errors.UndefinedUnitError, ValueError, AttributeError, TypeError) as exc:
+    except Exception as exc:  # pint raises many unrelated classes on bad unit text
         raise InvalidInput(f"无法识别的单位：{unit} / unknown unit: {unit}", field="unit") from exc
     for kind in (QuantityKind.MASS, QuantityKind.VOLUME, QuantityKind.LENGTH, QuantityKind.AREA):
         if dim == _ureg().Unit(TABLE_UNIT[kind]).dimensionality:
@@ -352,7 +352,12 @@ def parse_values(
                 ) from exc
             mag = q.magnitude if isinstance(q, pint.Quantity) else q
             units.add(str(q.units) if isinstance(q, pint.Quantity) and not q.dimensionless else "")
-            out[i] = float(mag)
+            try:
+                out[i] = float(mag)
+            except (TypeError, ValueError):
+                raise InvalidInput(
+                    f"第 {i + 1} 个值不是数：{item!r} / value {i + 1} is not a number", field=field_name
+                ) from None
         elif isinstance(item, bool) or not isinstance(item, int | float | np.floating | np.integer):
             raise InvalidInput(
                 f"第 {i + 1} 个值不是数：{item!r} / value {i + 1} is not a number", field=field_name
@@ -389,6 +394,22 @@ def parse_values(
         )
     return out, unit
 
+
+def _refuse_impossible(values: FloatArray, qn: float, field_name: str) -> None:
+    """A unit holding more than ten times its nominal quantity is a data-entry error (a kg read as g),
+    not a package: refused with its index rather than judged."""
+    bad = np.flatnonzero(~np.isfinite(values) | (values > IMPOSSIBLE_FACTOR * qn))
+    if bad.size:
+        i = int(bad[0])
+        raise InvalidInput(
+            f"第 {i + 1} 个值 {values[i]:g} 超过标注净含量的 {IMPOSSIBLE_FACTOR} 倍，不可能 / value {i + 1} ({values[i]:g})"
+            f" is more than {IMPOSSIBLE_FACTOR} times the nominal quantity: impossible",
+            field="measurements",
+            index=i,
+        )
+
+
+IMPOSSIBLE_FACTOR = 10
 
 # --- tare -------------------------------------------------------------------------------------------
 
@@ -579,6 +600,7 @@ def inspect(
         measurements, measurement_unit, field_name="measurements", default_unit=nominal_unit
     )
     q = to_table_unit(values, m_unit, kind, field_name="measurements")
+    _refuse_impossible(q, qn, "measurements" if tares is None else "measurements (gross)")
     tare: TareDecision | None = None
     if tares is not None:
         t_values, t_unit = parse_values(tares, measurement_unit, field_name="tares", default_unit=m_unit)

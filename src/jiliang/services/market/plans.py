@@ -46,6 +46,7 @@ from jiliang.store.models import (
     MarketResult,
     MarketTarget,
     Organisation,
+    User,
 )
 
 STRATA_BY = ("none", "kind", "region", "kind_region")
@@ -69,6 +70,8 @@ def add_inspector(
     with platform.unit_of_work(principal) as s:
         if organisation_id is not None:
             visible_organisation(s, principal, organisation_id)
+        if user_id is not None and s.get(User, user_id) is None:
+            raise InvalidInput(f"用户 {user_id} 不存在 / user {user_id} not found", field="user_id")
         row = MarketInspector(
             name=required_text(name, "name", 100),
             region_code=region_code,
@@ -167,6 +170,9 @@ def create_plan(platform: Platform, principal: Principal, data: dict[str, Any]) 
         not isinstance(quotas, dict) or any(not isinstance(v, int) or v < 0 for v in quotas.values())
     ):
         raise InvalidInput("各层数量须为非负整数 / quotas must be non-negative integers", field="quotas")
+    item_code = data.get("item_code") or None
+    if item_code is not None and (not isinstance(item_code, str) or len(item_code) > 10):
+        raise InvalidInput("目录项代码无效 / item_code is not a catalogue code", field="item_code")
     strata_by = data.get("strata_by", "kind")
     if strata_by not in STRATA_BY:
         raise InvalidInput(
@@ -183,7 +189,7 @@ def create_plan(platform: Platform, principal: Principal, data: dict[str, Any]) 
             name=required_text(str(data.get("name", "")), "name", 200),
             region_code=region,
             org_kinds=sorted(set(kinds)),
-            item_code=data.get("item_code") or None,
+            item_code=item_code,
             ratio=float(ratio) if ratio is not None else None,
             quotas=quotas,
             strata_by=strata_by,
