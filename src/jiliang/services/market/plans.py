@@ -349,6 +349,13 @@ def commit_seed(
             plan.seed = seed
             plan.seed_commitment = sampling.commitment(seed)
         population = build_population(s, platform, plan)
+        if plan.quotas:
+            unknown = set(plan.quotas) - {str(p[1]) for p in population}
+            if unknown:
+                raise InvalidInput(
+                    f"名录中没有这些分层：{sorted(unknown)} / no entity of the population is in strata {sorted(unknown)}",
+                    field="quotas",
+                )
         plan.population = population
         plan.population_sha256 = hashlib.sha256(canonical(population)).hexdigest()
         plan.committed_at = now(platform)
