@@ -371,3 +371,14 @@ def test_complaint_travels_to_a_closed_case_and_changes_the_grade(world: World) 
 def test_transparency_kinds_are_known() -> None:
     for kind in ("market_seed_committed", "market_draw_published", "market_result_recorded"):
         assert kind in transparency.KINDS
+
+
+def test_grades_drive_who_is_due_for_inspection(world: World) -> None:
+    p, city = world.platform, world.as_("city")
+    credit.add_event(p, city, world.enterprise_id, "penalty", p.today(), "罚款")  # 80 → B: every other year
+    due = credit.due_for_inspection(p, city)
+    assert due[0]["organisation_id"] == world.enterprise_id and due[0]["grade"] == "B"
+    assert due[0]["interval_days"] == 730 and due[0]["last_inspected_on"] is None
+    assert {d["organisation_id"] for d in credit.due_for_inspection(p, world.as_("county_b"))} <= {
+        world.other_enterprise_id
+    }

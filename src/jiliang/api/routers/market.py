@@ -130,6 +130,16 @@ def credit_summary(
     return credit.region_summary(platform, principal, region_code, year)
 
 
+@router.get("/credit/due", summary="按信用等级应检查的单位 / Organisations due for inspection by grade")
+def due_for_inspection(
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    region_code: Annotated[str | None, Query(description="区划（含下级）/ region with its subtree")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="条数上限 / at most this many")] = 200,
+) -> list[Json]:
+    return credit.due_for_inspection(platform, principal, region_code, limit)
+
+
 @router.get("/complaints", summary="举报 / Complaints in my jurisdiction")
 def list_complaints(platform: PlatformDep, principal: PrincipalDep) -> list[Json]:
     return complaints.list_complaints(platform, principal)

@@ -209,3 +209,63 @@ def region_summary(
         "exemplary_target": targets.get(EXEMPLARY_INDICATOR),
         "policy": POLICY.as_dict(),
     }
+
+
+def due_for_inspection(
+    platform: Platform, principal: Principal, region_code: str | None = None, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Organisations whose grade asks for an inspection by now: the last inspection result (or none) is
+    older than ``365 / inspections_per_year[grade]`` days. Worst grades first, then the longest waiting."""
+    require_supervisor(principal)
+    if not 1 <= limit <= platform.settings.page_size_max:
+        raise InvalidInput(
+            f"limit 须在 1–{platform.settings.page_size_max} / limit out of range", field="limit"
+        )
+    from jiliang.store.models import MarketResult
+
+    today = platform.today()
+    with platform.reading() as s:
+        base: Any = select(Organisation.id, Organisation.name, Organisation.kind, Organisation.region_code)
+        stmt: Any = scope.organisations(base, principal)
+        if region_code:
+            stmt = stmt.where(scope.within(Organisation.region_code, region_code))
+        orgs = s.execute(stmt).all()
+        ids = [o.id for o in orgs]
+        grades = grades_for(s, ids, today)
+        last: dict[int, date] = {}
+        for chunk in range(0, len(ids), 5000):
+            part = ids[chunk : chunk + 5000]
+            for oid, on in s.execute(
+                select(MarketResult.organisation_id, func.max(MarketResult.inspected_on))
+                .where(MarketResult.organisation_id.in_(part))
+                .group_by(MarketResult.organisation_id)
+            ):
+                last[oid] = on
+    out = []
+    for o in orgs:
+        score, grade = grades[o.id]
+        interval = 365.0 / POLICY.inspections_per_year[grade]
+        seen = last.get(o.id)
+        waited = None if seen is None else (today - seen).days
+        if waited is None or waited >= interval:
+            out.append(
+                {
+                    "organisation_id": o.id,
+                    "name": o.name,
+                    "kind": o.kind,
+                    "region_code": o.region_code,
+                    "grade": grade,
+                    "score": score,
+                    "last_inspected_on": seen.isoformat() if seen else None,
+                    "interval_days": round(interval),
+                    "days_since": waited,
+                }
+            )
+    out.sort(
+        key=lambda r: (
+            -rules.GRADES.index(r["grade"]),
+            -(r["days_since"] if r["days_since"] is not None else 10**6),
+            r["organisation_id"],
+        )
+    )
+    return out[:limit]
