@@ -183,7 +183,14 @@ def test_services_keep_working_after_a_bulk_build(platform: Platform) -> None:
 def test_accounts_log_in_with_the_printed_password(platform: Platform) -> None:
     summary = build_demo(platform, SMALL, password=PASSWORD, snapshots=False)
     roles = {a.role for a in summary.accounts}
-    assert roles == {"administrator", "supervisor", "institution", "enterprise", "public"}
+    assert roles == {
+        "administrator",
+        "supervisor",
+        "institution",
+        "enterprise",
+        "public",
+        "complaint_officer",
+    }
     _, principal = users.login(platform, "city", PASSWORD)
     assert principal.jurisdiction == "339900"
     _, enterprise = users.login(platform, "fuel-station", PASSWORD)
@@ -241,3 +248,14 @@ def test_effective_chain_of_no_records_is_empty() -> None:
     """refresh_instrument re-derives an instrument with no effective record (core fix found by the demo)."""
     assert effective_chain([]) == []
     assert effective_chain([date(2025, 1, 1), date(2026, 1, 1)]) == [date(2026, 1, 1), None]
+
+
+def test_the_demo_city_has_a_published_draw_anyone_can_rerun(platform: Platform) -> None:
+    from jiliang.services.market import complaints, plans
+
+    summary = build_demo(platform, SMALL, password=PASSWORD, snapshots=False)
+    market = summary.market
+    assert market is not None and market.targets > 0 and market.results > 0
+    assert plans.rerun(platform, market.plan_id)["matches"]
+    status = complaints.status(platform, market.receipt_code)
+    assert status["status"] == "confirmed" and status["case_opened"]

@@ -311,6 +311,13 @@ def demo(
                     f"{c.superseded} 被 / superseded by {c.replacement}. 核验 / verify: "
                     f"http://{host}:{port}/v/{c.replacement}"
                 )
+            if summary.market is not None:
+                m = summary.market
+                console.print(
+                    f"双随机抽查 / random inspection: 计划 plan {m.plan_id}, {m.targets} 个对象 targets, "
+                    f"{m.results} 条结果 results; 复核 / re-run: http://{host}:{port}/api/v1/public/market/plans/"
+                    f"{m.plan_id}/rerun; 案件 / case {m.case_number}"
+                )
             table = Table(title="演示账户 / demo accounts (合成数据 / synthetic data)")
             for col in (
                 "用户名 / username",
@@ -579,6 +586,7 @@ from jiliang.commands import comparison as _comparison  # noqa: E402
 from jiliang.commands import dcc as _dcc  # noqa: E402
 from jiliang.commands import keys as _keys  # noqa: E402
 from jiliang.commands import log as _log  # noqa: E402
+from jiliang.commands import market as _market  # noqa: E402
 from jiliang.commands import traceability as _traceability  # noqa: E402
 from jiliang.commands import uncertainty as _uncertainty  # noqa: E402
 
@@ -589,6 +597,7 @@ app.add_typer(_dcc.app, name="dcc")
 app.add_typer(_traceability.app, name="traceability")
 app.add_typer(_log.app, name="log")
 app.add_typer(_certificate.app, name="certificate")
+app.add_typer(_market.app, name="market")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     # log refuses to create or use its key without one.
     log_origin: str = Field(default="jiliang.example/log", pattern=r"^[^\s+]+$", max_length=200)
     log_key_passphrase: str | None = Field(default=None, min_length=8)
+    # Market supervision (docs/market.md): the key that encrypts complainants' identities at rest
+    # (JILIANG_COMPLAINT_KEY, any string of 16+ characters; AES-256-GCM under its SHA-256). Unset outside
+    # production, a fixed development key is used with a warning; in production complaints are refused.
+    complaint_key: SecretStr | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -82,7 +82,43 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
     bases[("POST", "/api/v1/traceability/standards/1/impact")] = {"on": "2026-06-01"}
     bases[("POST", "/api/v1/certificates")] = {"record_id": 1, "number": "FUZZ-1"}
     bases[("POST", "/api/v1/certificates/1/withdraw")] = {"reason": "fuzz"}
+    bases.update(_market_bodies())
     return bases
+
+
+def _market_bodies() -> dict[tuple[str, str], dict[str, Any]]:
+    lot = {"organisation_id": 1, "nominal": "500 g", "lot_size": 12, "measurements": [500.0] * 10}
+    m = "/api/v1/market"
+    return {
+        ("POST", f"{m}/inspectors"): {"name": "执法员", "region_code": "339900"},
+        ("POST", f"{m}/inspectors/1/relations"): {"organisation_id": 1},
+        ("POST", f"{m}/plans"): {
+            "name": "p",
+            "region_code": "339900",
+            "org_kinds": ["fuel_station"],
+            "ratio": 0.5,
+        },
+        ("POST", f"{m}/plans/1/commit"): {},
+        ("POST", f"{m}/plans/1/draw"): {},
+        ("PUT", f"{m}/targets/1/inspectors"): {"inspector_ids": [1]},
+        ("POST", f"{m}/targets/1/results"): {"inspected_on": "2026-06-01", "conclusion": "pass"},
+        ("POST", f"{m}/net-content"): lot,
+        ("POST", f"{m}/credit/events"): {
+            "organisation_id": 1,
+            "kind": "penalty",
+            "occurred_on": "2026-06-01",
+        },
+        ("PATCH", f"{m}/complaints/1"): {"status": "investigating"},
+        ("POST", f"{m}/complaints/1/reporter"): {"reason": "回访"},
+        ("POST", f"{m}/cases"): {"source_type": "warning", "source_id": "W-1", "organisation_id": 1},
+        ("POST", f"{m}/cases/1/step"): {"status": "investigating"},
+        ("POST", "/api/v1/public/market/net-content/check"): lot,
+        ("POST", "/api/v1/public/market/complaints"): {
+            "region_code": "339901",
+            "subject_name": "x",
+            "content": "y",
+        },
+    }
 
 
 def test_arbitrary_bodies_never_crash(api: Api) -> None:

@@ -34,6 +34,8 @@ ROUTERS = [
     "trust",
     "dcc",
     "traceability",
+    "market",
+    "market_public",
 ]
 
 REQUEST_ID = "x-request-id"

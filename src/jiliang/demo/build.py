@@ -21,6 +21,7 @@ from jiliang.demo import bulk, city
 from jiliang.demo import traceability as trace_demo
 from jiliang.demo.certificates import DemoCertificates, issue_demo_certificates
 from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
+from jiliang.demo.market import MarketDemo, build_market
 from jiliang.domain.access import SYSTEM
 from jiliang.domain.filing import InstrumentDraft
 from jiliang.errors import Conflict
@@ -59,6 +60,7 @@ class DemoSummary:
     calibrations: int = 0  # of measurement standards (the traceability hierarchy)
     log_size: int = 0
     certificates: DemoCertificates | None = None
+    market: MarketDemo | None = None  # the market-supervision sample (demo/market.py)
     seconds: float = 0.0
     accounts: list[DemoAccount] = field(default_factory=list)
 
@@ -111,6 +113,11 @@ def build_demo(
     for t in st.targets:
         indicators.set_target(platform, SYSTEM, **t)
     summary.accounts = _accounts(platform, st, org_ids, password)
+    progress("market", 0, 1)
+    summary.market = build_market(platform, config.seed)
+    if summary.market is not None:
+        summary.accounts.append(_complaint_officer(platform, password))
+    progress("market", 1, 1)
     # Every record is a leaf of the transparency log; the demo ends with a signed tree head over them,
     # and over the demo's certificates: issued, one withdrawn, one superseded by a corrected one.
     progress("log", 0, 1)
@@ -247,6 +254,21 @@ def _accounts(platform: Platform, st: Static, org_ids: list[int], password: str 
             )
         )
     return out
+
+
+def _complaint_officer(platform: Platform, password: str | None) -> DemoAccount:
+    """The one role that may read a complainant's identity (services/market/complaints.py)."""
+    secret = password or secrets.token_urlsafe(12)
+    users.create_user(
+        platform,
+        SYSTEM,
+        username="complaints",
+        password=secret,
+        role="complaint_officer",
+        jurisdiction=city.DEMO_CITY[0],
+        display_name="举报受理专员",
+    )
+    return DemoAccount("complaints", secret, "complaint_officer", city.DEMO_CITY[0], "")
 
 
 def demo_region(platform: Platform) -> str | None:

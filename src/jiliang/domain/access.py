@@ -18,6 +18,8 @@ class Role(StrEnum):
     INSTITUTION = "institution"  # 检定机构 / 校准实验室
     ENTERPRISE = "enterprise"  # 使用单位
     PUBLIC = "public"  # 社会公众
+    # 举报受理专员: the designated role that may read a complainant's identity (every read audited)
+    COMPLAINT_OFFICER = "complaint_officer"
 
 
 @dataclass(frozen=True, slots=True)

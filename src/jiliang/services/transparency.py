@@ -58,6 +58,10 @@ KINDS = frozenset(
         "certificate_withdrawn",
         "certificate_superseded",
         "supervision_warning",
+        # market supervision (services/market): a plan's seed commitment, its published draw, each result
+        "market_seed_committed",
+        "market_draw_published",
+        "market_result_recorded",
     }
 )
 

@@ -471,3 +471,175 @@ class LogKey(Base):
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     private_key_pkcs8: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# --- market supervision (issue 12; migration 0013; docs/market.md) -----------------------------------
+
+
+class MarketInspector(Base, Audited):
+    """A law-enforcement inspector of the pool that random inspections draw from (执法检查人员名录)."""
+
+    __tablename__ = "market_inspectors"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MarketInspectorRelation(Base, Audited):
+    """A relation an inspector declared with an organisation (亲属、曾任职…): a conflict of interest."""
+
+    __tablename__ = "market_inspector_relations"
+    __table_args__ = (
+        UniqueConstraint("inspector_id", "organisation_id", name="uq_market_inspector_relations_pair"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    inspector_id: Mapped[int] = mapped_column(ForeignKey("market_inspectors.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    declared_on: Mapped[date] = mapped_column(Date)
+
+
+class MarketPlan(Base, Audited):
+    """A random-inspection plan: its population rule, the frozen population, the seed commitment, the draw.
+
+    ``status``: draft → committed (population frozen, commitment published) → drawn (seed revealed).
+    The seed and the population never change after commitment; the service refuses it."""
+
+    __tablename__ = "market_plans"
+    __audit_exclude__ = frozenset({"population", "seed"})
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
+    org_kinds: Mapped[list[str]] = mapped_column(JSON)
+    item_code: Mapped[str | None] = mapped_column(String(10))
+    ratio: Mapped[float | None] = mapped_column(Float)
+    quotas: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    strata_by: Mapped[str] = mapped_column(String(20))
+    team_size: Mapped[int] = mapped_column(Integer, default=2)
+    lookback_days: Mapped[int] = mapped_column(Integer, default=365)
+    status: Mapped[str] = mapped_column(String(12))
+    seed_commitment: Mapped[str | None] = mapped_column(String(64))
+    seed: Mapped[str | None] = mapped_column(String(64))
+    population: Mapped[list[Any] | None] = mapped_column(JSON)
+    population_sha256: Mapped[str | None] = mapped_column(String(64))
+    committed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    drawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MarketTarget(Base, Audited):
+    """One drawn organisation of a plan, in published order, with its inspectors."""
+
+    __tablename__ = "market_targets"
+    __table_args__ = (UniqueConstraint("plan_id", "organisation_id", name="uq_market_targets_plan_org"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("market_plans.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    stratum: Mapped[str] = mapped_column(String(100))
+    weight: Mapped[float] = mapped_column(Float)
+    inspector_ids: Mapped[list[int]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+
+
+class MarketResult(Base, Audited):
+    """The result of inspecting one target: findings, instruments checked with their measured errors,
+    the conclusion. Never edited: a correction is a new row naming ``supersedes_id``."""
+
+    __tablename__ = "market_results"
+    __table_args__ = (UniqueConstraint("supersedes_id", name="uq_market_results_supersedes_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    target_id: Mapped[int] = mapped_column(ForeignKey("market_targets.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    inspected_on: Mapped[date] = mapped_column(Date)
+    inspector_ids: Mapped[list[int]] = mapped_column(JSON)
+    findings: Mapped[str] = mapped_column(Text, default="")
+    instruments: Mapped[list[Any]] = mapped_column(JSON)
+    conclusion: Mapped[str] = mapped_column(String(12))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("market_results.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NetContentInspection(Base, Audited):
+    """A net-content inspection of one lot (JJF 1070 / EU) with the full report as computed."""
+
+    __tablename__ = "net_content_inspections"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("market_targets.id"))
+    product: Mapped[str] = mapped_column(String(200))
+    ruleset: Mapped[str] = mapped_column(String(30))
+    nominal: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))
+    lot_size: Mapped[int] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(16))
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    inspected_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CreditEventRow(Base, Audited):
+    """One metrology-credit event of an organisation (legal/credit.py), with where it came from."""
+
+    __tablename__ = "credit_events"
+    __table_args__ = (Index("ix_credit_events_org_day", "organisation_id", "occurred_on"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    source_type: Mapped[str] = mapped_column(String(30), default="")
+    source_id: Mapped[str] = mapped_column(String(64), default="")
+    note: Mapped[str] = mapped_column(String(300), default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Complaint(Base, Audited):
+    """A complaint (举报). The reporter's identity is stored only encrypted (AES-GCM, key from settings) and
+    read only through the service, which audits every read; the receipt code is kept as its SHA-256."""
+
+    __tablename__ = "complaints"
+    __audit_exclude__ = frozenset({"reporter_ciphertext", "receipt_sha256"})
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    receipt_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    subject_name: Mapped[str] = mapped_column(String(200))
+    content: Mapped[str] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    reporter_ciphertext: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(14))
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    reward: Mapped[str] = mapped_column(String(200), default="")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("enforcement_cases.id"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EnforcementCase(Base, Audited):
+    """A case (案件): filed → investigating → decided → closed, with deadlines and linked evidence."""
+
+    __tablename__ = "enforcement_cases"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
+    source_type: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(14))
+    filed_on: Mapped[date] = mapped_column(Date)
+    investigate_by: Mapped[date] = mapped_column(Date)
+    decide_by: Mapped[date] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    close_by: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    violation: Mapped[bool | None] = mapped_column(Boolean)
+    decision: Mapped[str] = mapped_column(Text, default="")
+    penalty: Mapped[str] = mapped_column(String(200), default="")
+    evidence: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
