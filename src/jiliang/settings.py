@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     # log refuses to create or use its key without one.
     log_origin: str = Field(default="jiliang.example/log", pattern=r"^[^\s+]+$", max_length=200)
     log_key_passphrase: str | None = Field(default=None, min_length=8)
+    # Where every signed tree head is appended as it is published, outside the database
+    # (docs/transparency.md "Published outside the database"); default <data_dir>/log-published. Ship
+    # this folder elsewhere (rsync, object storage with retention lock): it is what a database rollback
+    # cannot rewrite.
+    log_publish_dir: Path | None = None
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from jiliang.errors import ProofError
-from jiliang.services import transparency, witness
+from jiliang.services import reconciliation, transparency, witness
 
 app: typer.Typer = typer.Typer(
     help="透明日志 / the transparency log (RFC 9162 Merkle tree, signed tree heads)", no_args_is_help=True
@@ -129,3 +130,64 @@ def run_audit(
         if not every or (passes and done >= passes):
             return
         time.sleep(every)
+
+
+@app.command("reconcile")
+def reconcile(
+    ctx: typer.Context,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="固定的日志验证密钥（缺省：数据库中的）/ pinned log verifier key (default: the stored one)"
+        ),
+    ] = None,
+    published: Annotated[
+        Path | None,
+        typer.Option(
+            help="库外发布的树头目录（缺省：设置中的）/ folder of heads published outside the database"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """对账：登记库与日志逐条核对 / reconcile the register with the log.
+
+    Exit status: 0 consistent; 3 the log itself is inconsistent (tree, tree heads, published heads);
+    4 the register and the log disagree (records, certificate events, statuses); 2 bad input.
+    """
+    with _errors():
+        report = reconciliation.reconcile(
+            _open(_state(ctx).settings), verifier_key=key, publish_dir=published
+        )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "exit_code": report.exit_code,
+                    "leaves": report.leaves,
+                    "queued": report.queued,
+                    "records": report.records,
+                    "certificates": report.certificates,
+                    "checkpoints": report.checkpoints,
+                    "published": report.published,
+                    "findings": [f.__dict__ for f in report.findings],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        console.print(
+            f"叶子 / leaves {report.leaves:,} · 排队 / queued {report.queued:,} · 检定记录 / records "
+            f"{report.records:,} · 证书 / certificates {report.certificates:,} · 树头 / tree heads "
+            f"{report.checkpoints:,} · 已发布 / published {report.published:,}"
+        )
+        for f in report.findings:
+            err.print(f"[bold red]{f.code}[/bold red] {escape(f.subject)}: {escape(f.message)}")
+        if report.findings:
+            err.print(
+                f"[bold red]对账未通过：{len(report.findings)} 项 / RECONCILIATION FAILED: "
+                f"{len(report.findings)} finding(s)[/bold red]"
+            )
+        else:
+            console.print("[green]登记库与日志一致 / the register and the log agree[/green]")
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)

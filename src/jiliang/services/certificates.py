@@ -51,13 +51,16 @@ def issued_leaf(cert: Certificate) -> dict[str, Any]:
     }
 
 
-def status_leaf(cert: Certificate, successor: Certificate | None = None) -> dict[str, Any] | None:
+def status_leaf(cert: Certificate, successor: Certificate | str | None = None) -> dict[str, Any] | None:
+    """The withdrawal or supersession leaf of ``cert``; ``successor`` is the certificate (or its number)
+    that superseded it."""
     if cert.status == VALID or cert.status_changed_at is None:
         return None
     body: dict[str, Any] = {"number": cert.number, "sha256": cert.sha256, "at": _iso(cert.status_changed_at)}
     if cert.status == WITHDRAWN_STATUS:
         return {"kind": WITHDRAWN, "body": {**body, "reason": cert.status_reason}}
-    return {"kind": SUPERSEDED, "body": {**body, "superseded_by": successor.number if successor else ""}}
+    number = successor if isinstance(successor, str) else successor.number if successor else ""
+    return {"kind": SUPERSEDED, "body": {**body, "superseded_by": number}}
 
 
 def _enqueue(s: Session, leaf: dict[str, Any]) -> None:

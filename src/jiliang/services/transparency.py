@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jiliang.errors import InvalidInput, NotFound
+from jiliang.services import log_publication
 from jiliang.services.platform import Platform
 from jiliang.settings import Settings
 from jiliang.store.models import LogCheckpointRow, LogKey, LogLeaf, LogQueueEntry, LogState
@@ -550,6 +551,8 @@ def sequence_and_publish(platform: Platform, batch: int = 50_000) -> tuple[int, 
     added = sequence_pending(platform, batch)
     with platform.unit_of_work() as s:
         head = publish_checkpoint(s, platform.settings)
+    # After the commit: the file never holds a head the database rolled back on its own.
+    log_publication.publish_new(platform)
     return added, head
 
 
