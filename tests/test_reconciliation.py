@@ -16,7 +16,6 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from jiliang.cli import app as cli
-from jiliang.domain.access import SYSTEM
 from jiliang.services import certificates, log_publication, reconciliation, transparency
 from jiliang.services.platform import Platform
 from jiliang.store.models import Certificate, VerificationRecord
