@@ -234,3 +234,39 @@ def test_reconcile_command_exit_codes(log: Log, monkeypatch: pytest.MonkeyPatch,
 def test_certificate_rows_are_counted(log: Log) -> None:
     with log.platform.reading() as s:
         assert s.query(Certificate).count() == 2
+
+
+# --- issue 14 (3): "pending" only for what the next tree head will cover --------------------------------
+
+
+def test_certificate_whose_leaf_was_deleted_is_tampered_not_pending(
+    log: Log, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    index = log.leaf_index("certificate_issued", "number", log.cert.number)
+    _sql(log.platform, "DELETE FROM log_leaves WHERE leaf_index = :i", i=index)
+    status = certificates.public_status(log.platform, log.cert.number)
+    assert not status.pending
+    assert status.check is not None and not status.check.genuine
+    assert [s.code for s in status.check.steps if not s.ok] == ["missing_from_log"]
+    with log.platform.reading() as s:
+        document = s.get(Certificate, log.cert.id).document  # type: ignore[union-attr]
+    upload = certificates.verify_upload(log.platform, document)
+    assert upload.report.steps[-1].code == "missing_from_log" and not upload.report.genuine
+    with pytest.raises(certificates.MissingFromLog):
+        certificates.bundle(log.platform, log.cert.number)
+    monkeypatch.setenv("JILIANG_DATABASE_URL", log.platform.settings.database_url)
+    monkeypatch.setenv("JILIANG_ENVIRONMENT", "test")
+    r = runner.invoke(cli, ["certificate", "bundle", log.cert.number, "--out-dir", str(tmp_path)])
+    assert r.exit_code == 3 and "TAMPERED" in r.output
+    (tmp_path / "c.xml").write_bytes(document)
+    assert runner.invoke(cli, ["certificate", "verify", str(tmp_path / "c.xml")]).exit_code == 3
+
+
+def test_certificate_after_the_latest_head_is_pending(log: Log) -> None:
+    late = certificates.issue(log.platform, log.world.as_("institution"), log.records[2].id)
+    assert certificates.public_status(log.platform, late.number).pending  # queued
+    transparency.sequence_pending(log.platform)  # sequenced, but no tree head over it yet
+    status = certificates.public_status(log.platform, late.number)
+    assert status.pending and status.check is None
+    with pytest.raises(certificates.NotLogged):
+        certificates.bundle(log.platform, late.number)

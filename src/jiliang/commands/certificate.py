@@ -107,7 +107,11 @@ def bundle(
     with _errors():
         platform = _open(_state(ctx).settings)
         out_dir.mkdir(parents=True, exist_ok=True)
-        data = certificates.bundle(platform, number)
+        try:
+            data = certificates.bundle(platform, number)
+        except certificates.MissingFromLog as exc:
+            err.print(f"[bold red]证书在日志中缺失：已被篡改 / TAMPERED: {escape(exc.message)}[/bold red]")
+            raise typer.Exit(3) from None
         (out_dir / f"{number}.bundle.json").write_text(
             json.dumps(data, ensure_ascii=False, indent=1), "utf-8"
         )

@@ -318,6 +318,8 @@ def public_status(platform: Platform, number: str) -> PublicStatus:
             )
         except NotLogged:
             pending = True
+        except MissingFromLog as exc:
+            check = _unlogged_report(s, platform, cert, cert.document, "missing_from_log", exc.message)
         return PublicStatus(
             number=cert.number,
             status=cert.status,
@@ -333,11 +335,28 @@ def public_status(platform: Platform, number: str) -> PublicStatus:
 
 
 class NotLogged(Conflict):
+    """Pending: the leaf is queued, or sequenced after the latest signed tree head."""
+
     code = "not_logged"
 
 
+class MissingFromLog(Conflict):
+    """Tampered: the leaf is neither queued nor sequenced, so it should be under a published tree head and
+    is not — a leaf was deleted, or the register's row was changed after it was logged."""
+
+    code = "missing_from_log"
+
+
 def _proven_leaf(s: Session, leaf: dict[str, Any], size: int) -> dict[str, Any]:
-    index = transparency.find_leaf(s, merkle.leaf_hash(leaf_bytes(leaf["kind"], leaf["body"])))
+    raw = leaf_bytes(leaf["kind"], leaf["body"])
+    index = transparency.find_leaf(s, merkle.leaf_hash(raw))
+    if index is None and not transparency.is_queued(s, raw):
+        raise MissingFromLog(
+            "日志中没有该证书事件的条目（既未排队也未排序），它本应在已发布的树头之下：日志或登记库被篡改 / the log holds "
+            "no entry for this certificate event (neither queued nor sequenced) although it should be under a "
+            "published tree head: the log or the register was tampered with",
+            field="number",
+        )
     if index is None or index >= size:
         raise NotLogged(
             "证书已登记，尚未记入日志的已签名树头；稍后再试 / registered, not yet under a signed tree head of the "
@@ -367,7 +386,7 @@ def _bundle(s: Session, platform: Platform, cert: Certificate) -> dict[str, Any]
     if leaf is not None:
         try:
             out["status"] = _proven_leaf(s, leaf, head.size)
-        except NotLogged:
+        except (NotLogged, MissingFromLog):  # the checker then says the status's log proof does not verify
             out["status"] = {"leaf": leaf, "index": -1, "tree_size": head.size, "proof": []}
     return out
 
@@ -429,20 +448,37 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
                 log_key=transparency.log_public_key(s, platform.settings),
                 trusted_roots=signing_keys.trusted_roots(s, platform.settings),
             )
-        except NotLogged as exc:
-            _schema_and_signature(report, s, platform, document, version)
-            same = hashlib.sha256(document).hexdigest() == cert.sha256
-            report.add(
-                "digest",
-                same,
-                "ok" if same else "document_altered",
-                "与登记的证书一致 / identical to the registered certificate"
-                if same
-                else "与登记的证书不一致 / differs from the registered certificate",
-            )
-            report.add("inclusion", False, "pending", exc.message)
+        except (NotLogged, MissingFromLog) as exc:
+            code = "pending" if isinstance(exc, NotLogged) else "missing_from_log"
+            report = _unlogged_report(s, platform, cert, document, code, exc.message, version)
             return UploadCheck(number, cert, report, exc.message)
         return UploadCheck(number, cert, full, None)
+
+
+def _unlogged_report(
+    s: Session,
+    platform: Platform,
+    cert: Certificate,
+    document: bytes,
+    code: str,
+    message: str,
+    version: str | None = None,
+) -> CheckReport:
+    """The checks that need no log proof, then the inclusion step failed as ``pending`` (sequenced after
+    the latest tree head, or queued) or ``missing_from_log`` (tampered: it should be there and is not)."""
+    report = CheckReport(number=cert.number)
+    _schema_and_signature(report, s, platform, document, version or dcc.validate(document))
+    same = hashlib.sha256(document).hexdigest() == cert.sha256
+    report.add(
+        "digest",
+        same,
+        "ok" if same else "document_altered",
+        "与登记的证书一致 / identical to the registered certificate"
+        if same
+        else "与登记的证书不一致 / differs from the registered certificate",
+    )
+    report.add("inclusion", False, code, message)
+    return report
 
 
 def import_dcc(platform: Platform, principal: Principal, document: bytes) -> Certificate:

@@ -359,6 +359,13 @@ def find_leaf(session: Session, leaf_hash: bytes) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
+def is_queued(session: Session, leaf: bytes) -> bool:
+    """Whether exactly these leaf bytes wait in the queue (a scan of the queue, which holds at most the
+    leaves of one checkpoint interval)."""
+    found = session.execute(select(LogQueueEntry.id).where(LogQueueEntry.body == leaf).limit(1)).first()
+    return found is not None
+
+
 @dataclass(frozen=True)
 class Entry:
     index: int
