@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from jiliang.errors import ProofError
-from jiliang.services import reconciliation, transparency, witness
+from jiliang.services import reconciliation, tlog_witness, transparency, witness
 
 app: typer.Typer = typer.Typer(
     help="透明日志 / the transparency log (RFC 9162 Merkle tree, signed tree heads)", no_args_is_help=True
@@ -191,3 +191,54 @@ def reconcile(
             console.print("[green]登记库与日志一致 / the register and the log agree[/green]")
     if report.exit_code:
         raise typer.Exit(report.exit_code)
+
+
+@app.command("witness-serve")
+def witness_serve(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="见证自己的目录（密钥与状态）/ the witness's own folder")
+    ],
+    name: Annotated[str, typer.Option(help="见证名称 / witness name, e.g. witness.example.org/w1")],
+    log_key: Annotated[
+        list[str],
+        typer.Option("--log", help="跟随的日志的验证密钥（可多次）/ verifier key of a log to follow"),
+    ],
+    host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8081,
+) -> None:
+    """运行 C2SP 见证（副署树头）/ run a C2SP tlog-witness that cosigns the log's tree heads."""
+    from jiliang.cli import _serve_witness
+
+    with _errors():
+        w = tlog_witness.Witness(directory, name, {k.split("+", 1)[0]: k for k in log_key})
+    typer.echo(f"witness key / 见证公钥: {w.verifier_key}")
+    _serve_witness(w, host, port)
+
+
+@app.command("witness-key")
+def witness_key(
+    directory: Annotated[Path, typer.Option("--dir", help="见证自己的目录 / the witness's own folder")],
+    name: Annotated[str, typer.Option(help="见证名称 / witness name")],
+) -> None:
+    """打印见证公钥（首次则生成）/ print the witness's verifier key (created on first use)."""
+    with _errors():
+        typer.echo(tlog_witness.Witness(directory, name, {}).verifier_key)
+
+
+@app.command("cosign")
+def cosign(
+    ctx: typer.Context,
+    witness_url: Annotated[str, typer.Option("--witness", help="见证的网址前缀 / the witness's URL prefix")],
+    witness_vkey: Annotated[str, typer.Option("--witness-key", help="见证公钥 / the witness's verifier key")],
+) -> None:
+    """请见证副署最新树头 / get the latest tree head cosigned by a witness (exit 3 if it refuses)."""
+    with _errors():
+        platform = _open(_state(ctx).settings)
+        try:
+            note = tlog_witness.request_cosignature(
+                platform, httpx.Client(base_url=witness_url, timeout=30), witness_vkey
+            )
+        except ProofError as exc:
+            err.print(f"[bold red]见证拒绝 / WITNESS REFUSED: {escape(exc.message)}[/bold red]")
+            raise typer.Exit(REWRITTEN_EXIT) from None
+    typer.echo(note, nl=False)
