@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -410,15 +411,22 @@ class UploadCheck:
 
 
 def _schema_and_signature(
-    report: CheckReport, s: Session, platform: Platform, document: bytes, version: str
+    report: CheckReport,
+    s: Session,
+    platform: Platform,
+    document: bytes,
+    version: str,
+    intermediates: Sequence[x509.Certificate] = (),
 ) -> None:
     """The checks that need no log: when there is no bundle to give the full checker."""
     report.add("schema", True, "ok", f"符合 DCC {version} 模式 / valid against the DCC {version} schema")
-    sig = signing_keys.verify_document(s, platform.settings, document)
-    report.add("signature", sig.valid, sig.reason, sig.message)
+    sig = signing_keys.verify_document(s, platform.settings, document, intermediates)
+    certificate_check.note_signature(report, sig)
 
 
-def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
+def verify_upload(
+    platform: Platform, document: bytes, intermediates: Sequence[x509.Certificate] = ()
+) -> UploadCheck:
     """The public check of an uploaded file: the same steps as the offline verifier, bundle from the registry."""
     _check_size(document)
     report = CheckReport()
@@ -432,7 +440,7 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
     with platform.reading() as s:
         cert = s.scalar(select(Certificate).where(Certificate.number == number))
         if cert is None or cert.source != "issued":
-            _schema_and_signature(report, s, platform, document, version)
+            _schema_and_signature(report, s, platform, document, version, intermediates)
             msg = (
                 f"证书 {number} 为外部出具，已登记但不在本平台日志中 / certificate {number} was issued elsewhere: "
                 "registered here, not in this platform's log"
@@ -447,6 +455,7 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
                 _bundle(s, platform, cert),
                 log_key=transparency.log_public_key(s, platform.settings),
                 trusted_roots=signing_keys.trusted_roots(s, platform.settings),
+                intermediates=[*signing_keys.trusted_intermediates(platform.settings), *intermediates],
             )
         except (NotLogged, MissingFromLog) as exc:
             code = "pending" if isinstance(exc, NotLogged) else "missing_from_log"
@@ -481,8 +490,18 @@ def _unlogged_report(
     return report
 
 
-def import_dcc(platform: Platform, principal: Principal, document: bytes) -> Certificate:
-    """Register a DCC issued elsewhere: validated, its signature checked, stored as received."""
+def import_dcc(
+    platform: Platform,
+    principal: Principal,
+    document: bytes,
+    intermediates: Sequence[x509.Certificate] = (),
+) -> Certificate:
+    """Register a DCC issued elsewhere: validated, its signature checked, stored as received.
+
+    A signed DCC whose signature does not verify (content changed after signing, a forged or untrusted
+    signer, …) is refused with the reason: registering it would lend it this register's standing. An
+    unsigned DCC is registered, with "unsigned" in its reason, as before.
+    """
     require_role(principal, Role.INSTITUTION)
     _check_size(document)
     version = dcc.validate(document)
@@ -494,7 +513,13 @@ def import_dcc(platform: Platform, principal: Principal, document: bytes) -> Cer
             select(Certificate.id).where((Certificate.number == number) | (Certificate.sha256 == digest))
         ):
             raise Conflict(f"证书 {number} 已登记 / certificate already registered", field="file")
-        sig = signing_keys.verify_document(s, platform.settings, document)
+        sig = signing_keys.verify_document(s, platform.settings, document, intermediates)
+        if not sig.valid and sig.reason != "no_signature":
+            raise InvalidInput(
+                f"签名未通过核验，拒绝登记 / the signature does not verify, not registered ({sig.reason}): "
+                f"{sig.message}",
+                field="signature",
+            )
         cert = Certificate(
             number=number[:100],
             source="imported",
