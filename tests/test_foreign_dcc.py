@@ -24,7 +24,6 @@ from jiliang.cli import app as cli
 from jiliang.errors import InvalidInput
 from jiliang.services import certificates
 from jiliang.services.platform import Platform
-from jiliang.settings import Settings
 from jiliang.trust import dcc, xades
 from tests.factories import World
 from tests.xades_support import dcc_320
@@ -290,7 +289,3 @@ def test_doctype_refused_on_the_public_signature_endpoint(platform: Platform) ->
         assert "DOCTYPE" in json.dumps(r.json(), ensure_ascii=False)
         r = c.post("/api/v1/certificates/verify", content=BILLION_LAUGHS)
         assert r.status_code in (200, 422) and "DOCTYPE" in json.dumps(r.json(), ensure_ascii=False)
-
-
-def test_settings_unchanged_by_fixture(platform: Platform) -> None:
-    assert isinstance(platform.settings, Settings)
