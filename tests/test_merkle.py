@@ -224,7 +224,10 @@ def test_consistency_attacks() -> None:
     _consistency_fails(37, 37, [ROOT], ROOT, ROOT, "too long")
     _consistency_fails(37, 20, proof, ROOT, r20, "first <= second")
     merkle.verify_consistency(37, 37, [], ROOT, ROOT)
-    merkle.verify_consistency(0, 37, [], merkle.EMPTY_ROOT, ROOT)
+    merkle.verify_consistency(0, 0, [], merkle.EMPTY_ROOT, merkle.EMPTY_ROOT)
+    # RFC 9162 §2.1.4 has no proof from the empty tree: nothing ties the second root to anything.
+    _consistency_fails(0, 37, [], merkle.EMPTY_ROOT, ROOT, "empty tree")
+    _consistency_fails(0, 37, [], merkle.EMPTY_ROOT, bytes(32), "empty tree")
 
 
 def test_proof_error_is_invalid_input() -> None:

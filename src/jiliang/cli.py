@@ -177,6 +177,15 @@ def init(
             )
 
 
+def _serve_witness(witness: Any, host: str, port: int) -> None:
+    """Serve a C2SP witness (services.tlog_witness.Witness) over HTTP: api/witness_app.py."""
+    import uvicorn
+
+    from jiliang.api.witness_app import create_witness_app
+
+    uvicorn.run(create_witness_app(witness), host=host, port=port)
+
+
 def _serve(platform: Platform, host: str, port: int, workers: int = 1, log_every: int = 60) -> None:
     import uvicorn
 

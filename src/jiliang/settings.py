@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     # production, a fixed development key is used with a warning; in production complaints are refused.
     complaint_key: SecretStr | None = None
 
+    # Where every signed tree head is appended as it is published, outside the database
+    # (docs/transparency.md "Published outside the database"); default <data_dir>/log-published. Ship
+    # this folder elsewhere (rsync, object storage with retention lock): it is what a database rollback
+    # cannot rewrite.
+    log_publish_dir: Path | None = None
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:

@@ -121,3 +121,20 @@ def test_cli_sequence_checkpoint_and_database_audit(tmp_path: Path) -> None:
     assert r.exit_code == 0 and "0" in r.output
     r = runner.invoke(cli_app, [*base, "audit"])
     assert r.exit_code == 2
+
+
+def test_published_heads_endpoint_serves_the_file_not_the_database(api: Api) -> None:
+    """Issue 14: the public history of tree heads survives an insider deleting them from the database."""
+    from sqlalchemy import text
+
+    _fill(api, 3)
+    _fill(api, 2, start=3)
+    key = api.get("/api/v1/log/public-key", None).json()["verifier_key"]
+    items = api.get("/api/v1/log/checkpoints", None).json()["items"]
+    assert [i["tree_size"] for i in items] == [3, 5]
+    assert all(verify_note(i["checkpoint"], key).size == i["tree_size"] for i in items)
+    with api.world.platform.engine.begin() as conn:
+        conn.execute(text("DELETE FROM log_checkpoints"))
+    again = api.get("/api/v1/log/checkpoints", None).json()["items"]
+    assert again == items
+    assert [i["tree_size"] for i in api.get("/api/v1/log/checkpoints?since=4", None).json()["items"]] == [5]

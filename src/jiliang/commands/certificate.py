@@ -2,7 +2,8 @@
 
 ``verify FILE --bundle B --log-key K --roots R`` needs no database: it is what a customer, an auditor or a
 court runs on the file they were given. Exit status: 0 genuine and valid; 1 genuine but withdrawn or
-superseded; 3 a check failed (altered, wrong signer, not in the log, forged proof); 2 bad input.
+superseded; 3 a check failed (altered, wrong signer, not in the log, forged proof); 5 the signature is
+valid but the certificate is not registered here (a DCC issued elsewhere); 2 bad input.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from jiliang.services import certificates, signing_keys, transparency
-from jiliang.trust import certificate_check
+from jiliang.trust import certificate_check, xades
 from jiliang.trust.certificate_check import CheckReport
 
 # Defined before importing jiliang.cli (see the end of cli.py: `python -m jiliang.cli` imports it twice).
@@ -41,6 +42,13 @@ def _print_report(report: CheckReport) -> None:
     console.print(table)
     if report.valid:
         console.print("[bold green]证书真实有效 / genuine and valid[/bold green]")
+    elif _foreign(report):
+        registry = next(s for s in report.steps if s.name == "registry")
+        console.print(
+            f"[bold cyan]签名有效，签名者 / the signature is valid, signed by: {escape(report.signer or '?')}"
+            f" ({escape(report.signed_at or '?')})[/bold cyan]"
+        )
+        console.print(f"[bold yellow]{escape(registry.message)}[/bold yellow]")
     elif report.genuine:
         console.print(
             f"[bold yellow]证书真实，但{escape(str(report.status))} / genuine, but {escape(str(report.status))}[/bold yellow]"
@@ -53,17 +61,48 @@ def _print_report(report: CheckReport) -> None:
         )
 
 
+FOREIGN_EXIT = 5
+
+
+def _foreign(report: CheckReport) -> bool:
+    """A good signature on a DCC this register does not hold (or holds as imported, outside its log)."""
+    codes = {s.name: s for s in report.steps}
+    return (
+        "signature" in codes
+        and codes["signature"].ok
+        and "registry" in codes
+        and all(s.ok for s in report.steps if s.name != "registry")
+    )
+
+
 def _exit_for(report: CheckReport) -> None:
     if report.valid:
         return
+    if _foreign(report):
+        raise typer.Exit(FOREIGN_EXIT)
     raise typer.Exit(1 if report.genuine else 3)
 
 
-def _load_roots(paths: list[Path]) -> list[x509.Certificate]:
-    roots: list[x509.Certificate] = []
-    for p in paths:
-        roots.extend(x509.load_pem_x509_certificates(p.read_bytes()))
-    return roots
+def _load_certs(paths: list[Path] | None) -> list[x509.Certificate]:
+    certs: list[x509.Certificate] = []
+    for p in paths or []:
+        certs.extend(x509.load_pem_x509_certificates(p.read_bytes()))
+    return certs
+
+
+def _load_roots(paths: list[Path]) -> tuple[list[x509.Certificate], list[x509.Certificate]]:
+    """(anchors, intermediates): only self-signed certificates of --roots are trusted (xades.split_anchors)."""
+    return xades.split_anchors(_load_certs(paths))
+
+
+IntermediatesOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--intermediates",
+        help="中间 CA 证书 PEM（只用于构建证书链，不作信任锚）/ intermediate CA certificates (PEM): used to build "
+        "the chain, never trusted",
+    ),
+]
 
 
 @app.command("issue")
@@ -109,7 +148,11 @@ def bundle(
     with _errors():
         platform = _open(_state(ctx).settings)
         out_dir.mkdir(parents=True, exist_ok=True)
-        data = certificates.bundle(platform, number)
+        try:
+            data = certificates.bundle(platform, number)
+        except certificates.MissingFromLog as exc:
+            err.print(f"[bold red]证书在日志中缺失：已被篡改 / TAMPERED: {escape(exc.message)}[/bold red]")
+            raise typer.Exit(3) from None
         (out_dir / f"{number}.bundle.json").write_text(
             json.dumps(data, ensure_ascii=False, indent=1), "utf-8"
         )
@@ -131,9 +174,15 @@ def verify(
         Path | None, typer.Option(help="自己保存的树头（缺省用证明包中的）/ a tree head you hold")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+    intermediates: IntermediatesOpt = None,
 ) -> None:
-    """核验证书：模式、签名、出具机构、完整性、日志收录、撤销 / check a DCC end to end."""
+    """核验证书：模式、签名、出具机构、完整性、日志收录、撤销 / check a DCC end to end.
+
+    Exit status: 0 genuine and valid; 1 genuine but withdrawn or superseded; 3 a check failed; 5 the
+    signature is valid but the certificate is not registered here (a DCC from elsewhere); 2 bad input.
+    """
     document = file.read_bytes()
+    extra = _load_certs(intermediates)
     with _errors():
         if bundle_file is not None:
             if log_key is None or not roots:
@@ -141,16 +190,18 @@ def verify(
                     "[red]离线核验需要 --log-key 和 --roots / offline checking needs --log-key and --roots[/red]"
                 )
                 raise typer.Exit(2)
+            anchors, more = _load_roots(roots)
             report = certificate_check.check_certificate(
                 document,
                 certificate_check.parse_bundle(bundle_file.read_bytes()),
                 log_key=log_key.read_text("utf-8").strip(),
-                trusted_roots=_load_roots(roots),
+                trusted_roots=anchors,
                 tree_head=checkpoint.read_text("utf-8") if checkpoint else None,
+                intermediates=[*more, *extra],
             )
         else:
             platform = _open(_state(ctx).settings)
-            report = certificates.verify_upload(platform, document).report
+            report = certificates.verify_upload(platform, document, extra).report
     if as_json:
         console.print_json(
             json.dumps(
@@ -162,6 +213,8 @@ def verify(
                     "index": report.index,
                     "tree_size": report.tree_size,
                     "root_hash": report.root_hash,
+                    "signer": report.signer,
+                    "signed_at": report.signed_at,
                     "steps": [s.__dict__ for s in report.steps],
                 },
                 ensure_ascii=False,
@@ -177,11 +230,14 @@ def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
     user: UserOpt = None,
+    intermediates: IntermediatesOpt = None,
 ) -> None:
-    """登记外部出具的 DCC / register a DCC issued elsewhere (validated; signature checked)."""
+    """登记外部出具的 DCC / register a DCC issued elsewhere (validated; a failing signature is refused)."""
     with _errors():
         platform = _open(_state(ctx).settings)
-        cert = certificates.import_dcc(platform, _principal(platform, user), file.read_bytes())
+        cert = certificates.import_dcc(
+            platform, _principal(platform, user), file.read_bytes(), _load_certs(intermediates)
+        )
         console.print(
             escape(f"已登记 / registered {cert.number} ({cert.issuer_name}) DCC {cert.schema_version}")
         )

@@ -92,7 +92,27 @@ def show(
                 escape(f"{u} (k={v['coverage_factor']}, p={v['coverage_probability']})" if u else ""),
                 escape(" ".join(r["conformity"])),
             )
+        for rep in r["alternatives"]:  # si:hybrid: the same values in another unit
+            results.add_row("", "  = " + escape(r["quantity"]), escape(_values(rep)), "", "")
+        for m in r["meta"]:  # metaData: acceptance limits, calibration points, …
+            results.add_row(
+                "", "  ↳ " + escape(m["quantity"]), escape(_values(m["values"]) or m["text"] or ""), "", ""
+            )
     console.print(results)
+    if content["influence_conditions"]:
+        conditions = Table("影响条件 / influence condition", "量 / quantity", "值 / value")
+        for c in content["influence_conditions"]:
+            for q in c["quantities"] or [{"quantity": "", "values": [], "text": None}]:
+                conditions.add_row(
+                    escape(c["condition"]),
+                    escape(q["quantity"]),
+                    escape(_values(q["values"]) or q["text"] or ""),
+                )
+        console.print(conditions)
+
+
+def _values(values: list[dict[str, str]]) -> str:
+    return " ".join(f"{v['value']} {dsi.symbol(v['unit'])}".strip() for v in values)
 
 
 @app.command("render")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from jiliang.errors import ProofError
-from jiliang.services import transparency, witness
+from jiliang.services import reconciliation, tlog_witness, transparency, witness
 
 app: typer.Typer = typer.Typer(
     help="透明日志 / the transparency log (RFC 9162 Merkle tree, signed tree heads)", no_args_is_help=True
@@ -131,3 +132,115 @@ def run_audit(
         if not every or (passes and done >= passes):
             return
         time.sleep(every)
+
+
+@app.command("reconcile")
+def reconcile(
+    ctx: typer.Context,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="固定的日志验证密钥（缺省：数据库中的）/ pinned log verifier key (default: the stored one)"
+        ),
+    ] = None,
+    published: Annotated[
+        Path | None,
+        typer.Option(
+            help="库外发布的树头目录（缺省：设置中的）/ folder of heads published outside the database"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """对账：登记库与日志逐条核对 / reconcile the register with the log.
+
+    Exit status: 0 consistent; 3 the log itself is inconsistent (tree, tree heads, published heads);
+    4 the register and the log disagree (records, certificate events, statuses); 2 bad input.
+    """
+    with _errors():
+        report = reconciliation.reconcile(
+            _open(_state(ctx).settings), verifier_key=key, publish_dir=published
+        )
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "exit_code": report.exit_code,
+                    "leaves": report.leaves,
+                    "queued": report.queued,
+                    "records": report.records,
+                    "certificates": report.certificates,
+                    "checkpoints": report.checkpoints,
+                    "published": report.published,
+                    "findings": [f.__dict__ for f in report.findings],
+                },
+                ensure_ascii=False,
+            )
+        )
+    else:
+        console.print(
+            f"叶子 / leaves {report.leaves:,} · 排队 / queued {report.queued:,} · 检定记录 / records "
+            f"{report.records:,} · 证书 / certificates {report.certificates:,} · 树头 / tree heads "
+            f"{report.checkpoints:,} · 已发布 / published {report.published:,}"
+        )
+        for f in report.findings:
+            err.print(f"[bold red]{f.code}[/bold red] {escape(f.subject)}: {escape(f.message)}")
+        if report.findings:
+            err.print(
+                f"[bold red]对账未通过：{len(report.findings)} 项 / RECONCILIATION FAILED: "
+                f"{len(report.findings)} finding(s)[/bold red]"
+            )
+        else:
+            console.print("[green]登记库与日志一致 / the register and the log agree[/green]")
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+@app.command("witness-serve")
+def witness_serve(
+    directory: Annotated[
+        Path, typer.Option("--dir", help="见证自己的目录（密钥与状态）/ the witness's own folder")
+    ],
+    name: Annotated[str, typer.Option(help="见证名称 / witness name, e.g. witness.example.org/w1")],
+    log_key: Annotated[
+        list[str],
+        typer.Option("--log", help="跟随的日志的验证密钥（可多次）/ verifier key of a log to follow"),
+    ],
+    host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口 / port")] = 8081,
+) -> None:
+    """运行 C2SP 见证（副署树头）/ run a C2SP tlog-witness that cosigns the log's tree heads."""
+    from jiliang.cli import _serve_witness
+
+    with _errors():
+        w = tlog_witness.Witness(directory, name, {k.split("+", 1)[0]: k for k in log_key})
+    typer.echo(f"witness key / 见证公钥: {w.verifier_key}")
+    _serve_witness(w, host, port)
+
+
+@app.command("witness-key")
+def witness_key(
+    directory: Annotated[Path, typer.Option("--dir", help="见证自己的目录 / the witness's own folder")],
+    name: Annotated[str, typer.Option(help="见证名称 / witness name")],
+) -> None:
+    """打印见证公钥（首次则生成）/ print the witness's verifier key (created on first use)."""
+    with _errors():
+        typer.echo(tlog_witness.Witness(directory, name, {}).verifier_key)
+
+
+@app.command("cosign")
+def cosign(
+    ctx: typer.Context,
+    witness_url: Annotated[str, typer.Option("--witness", help="见证的网址前缀 / the witness's URL prefix")],
+    witness_vkey: Annotated[str, typer.Option("--witness-key", help="见证公钥 / the witness's verifier key")],
+) -> None:
+    """请见证副署最新树头 / get the latest tree head cosigned by a witness (exit 3 if it refuses)."""
+    with _errors():
+        platform = _open(_state(ctx).settings)
+        try:
+            note = tlog_witness.request_cosignature(
+                platform, httpx.Client(base_url=witness_url, timeout=30), witness_vkey
+            )
+        except ProofError as exc:
+            err.print(f"[bold red]见证拒绝 / WITNESS REFUSED: {escape(exc.message)}[/bold red]")
+            raise typer.Exit(REWRITTEN_EXIT) from None
+    typer.echo(note, nl=False)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -51,13 +52,16 @@ def issued_leaf(cert: Certificate) -> dict[str, Any]:
     }
 
 
-def status_leaf(cert: Certificate, successor: Certificate | None = None) -> dict[str, Any] | None:
+def status_leaf(cert: Certificate, successor: Certificate | str | None = None) -> dict[str, Any] | None:
+    """The withdrawal or supersession leaf of ``cert``; ``successor`` is the certificate (or its number)
+    that superseded it."""
     if cert.status == VALID or cert.status_changed_at is None:
         return None
     body: dict[str, Any] = {"number": cert.number, "sha256": cert.sha256, "at": _iso(cert.status_changed_at)}
     if cert.status == WITHDRAWN_STATUS:
         return {"kind": WITHDRAWN, "body": {**body, "reason": cert.status_reason}}
-    return {"kind": SUPERSEDED, "body": {**body, "superseded_by": successor.number if successor else ""}}
+    number = successor if isinstance(successor, str) else successor.number if successor else ""
+    return {"kind": SUPERSEDED, "body": {**body, "superseded_by": number}}
 
 
 def _enqueue(s: Session, leaf: dict[str, Any]) -> None:
@@ -315,6 +319,8 @@ def public_status(platform: Platform, number: str) -> PublicStatus:
             )
         except NotLogged:
             pending = True
+        except MissingFromLog as exc:
+            check = _unlogged_report(s, platform, cert, cert.document, "missing_from_log", exc.message)
         return PublicStatus(
             number=cert.number,
             status=cert.status,
@@ -330,11 +336,28 @@ def public_status(platform: Platform, number: str) -> PublicStatus:
 
 
 class NotLogged(Conflict):
+    """Pending: the leaf is queued, or sequenced after the latest signed tree head."""
+
     code = "not_logged"
 
 
+class MissingFromLog(Conflict):
+    """Tampered: the leaf is neither queued nor sequenced, so it should be under a published tree head and
+    is not — a leaf was deleted, or the register's row was changed after it was logged."""
+
+    code = "missing_from_log"
+
+
 def _proven_leaf(s: Session, leaf: dict[str, Any], size: int) -> dict[str, Any]:
-    index = transparency.find_leaf(s, merkle.leaf_hash(leaf_bytes(leaf["kind"], leaf["body"])))
+    raw = leaf_bytes(leaf["kind"], leaf["body"])
+    index = transparency.find_leaf(s, merkle.leaf_hash(raw))
+    if index is None and not transparency.is_queued(s, raw):
+        raise MissingFromLog(
+            "日志中没有该证书事件的条目（既未排队也未排序），它本应在已发布的树头之下：日志或登记库被篡改 / the log holds "
+            "no entry for this certificate event (neither queued nor sequenced) although it should be under a "
+            "published tree head: the log or the register was tampered with",
+            field="number",
+        )
     if index is None or index >= size:
         raise NotLogged(
             "证书已登记，尚未记入日志的已签名树头；稍后再试 / registered, not yet under a signed tree head of the "
@@ -364,7 +387,7 @@ def _bundle(s: Session, platform: Platform, cert: Certificate) -> dict[str, Any]
     if leaf is not None:
         try:
             out["status"] = _proven_leaf(s, leaf, head.size)
-        except NotLogged:
+        except (NotLogged, MissingFromLog):  # the checker then says the status's log proof does not verify
             out["status"] = {"leaf": leaf, "index": -1, "tree_size": head.size, "proof": []}
     return out
 
@@ -388,15 +411,22 @@ class UploadCheck:
 
 
 def _schema_and_signature(
-    report: CheckReport, s: Session, platform: Platform, document: bytes, version: str
+    report: CheckReport,
+    s: Session,
+    platform: Platform,
+    document: bytes,
+    version: str,
+    intermediates: Sequence[x509.Certificate] = (),
 ) -> None:
     """The checks that need no log: when there is no bundle to give the full checker."""
     report.add("schema", True, "ok", f"符合 DCC {version} 模式 / valid against the DCC {version} schema")
-    sig = signing_keys.verify_document(s, platform.settings, document)
-    report.add("signature", sig.valid, sig.reason, sig.message)
+    sig = signing_keys.verify_document(s, platform.settings, document, intermediates)
+    certificate_check.note_signature(report, sig)
 
 
-def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
+def verify_upload(
+    platform: Platform, document: bytes, intermediates: Sequence[x509.Certificate] = ()
+) -> UploadCheck:
     """The public check of an uploaded file: the same steps as the offline verifier, bundle from the registry."""
     _check_size(document)
     report = CheckReport()
@@ -410,7 +440,7 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
     with platform.reading() as s:
         cert = s.scalar(select(Certificate).where(Certificate.number == number))
         if cert is None or cert.source != "issued":
-            _schema_and_signature(report, s, platform, document, version)
+            _schema_and_signature(report, s, platform, document, version, intermediates)
             msg = (
                 f"证书 {number} 为外部出具，已登记但不在本平台日志中 / certificate {number} was issued elsewhere: "
                 "registered here, not in this platform's log"
@@ -425,25 +455,53 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
                 _bundle(s, platform, cert),
                 log_key=transparency.log_public_key(s, platform.settings),
                 trusted_roots=signing_keys.trusted_roots(s, platform.settings),
+                intermediates=[*signing_keys.trusted_intermediates(platform.settings), *intermediates],
             )
-        except NotLogged as exc:
-            _schema_and_signature(report, s, platform, document, version)
-            same = hashlib.sha256(document).hexdigest() == cert.sha256
-            report.add(
-                "digest",
-                same,
-                "ok" if same else "document_altered",
-                "与登记的证书一致 / identical to the registered certificate"
-                if same
-                else "与登记的证书不一致 / differs from the registered certificate",
-            )
-            report.add("inclusion", False, "pending", exc.message)
+        except (NotLogged, MissingFromLog) as exc:
+            code = "pending" if isinstance(exc, NotLogged) else "missing_from_log"
+            report = _unlogged_report(s, platform, cert, document, code, exc.message, version)
             return UploadCheck(number, cert, report, exc.message)
         return UploadCheck(number, cert, full, None)
 
 
-def import_dcc(platform: Platform, principal: Principal, document: bytes) -> Certificate:
-    """Register a DCC issued elsewhere: validated, its signature checked, stored as received."""
+def _unlogged_report(
+    s: Session,
+    platform: Platform,
+    cert: Certificate,
+    document: bytes,
+    code: str,
+    message: str,
+    version: str | None = None,
+) -> CheckReport:
+    """The checks that need no log proof, then the inclusion step failed as ``pending`` (sequenced after
+    the latest tree head, or queued) or ``missing_from_log`` (tampered: it should be there and is not)."""
+    report = CheckReport(number=cert.number)
+    _schema_and_signature(report, s, platform, document, version or dcc.validate(document))
+    same = hashlib.sha256(document).hexdigest() == cert.sha256
+    report.add(
+        "digest",
+        same,
+        "ok" if same else "document_altered",
+        "与登记的证书一致 / identical to the registered certificate"
+        if same
+        else "与登记的证书不一致 / differs from the registered certificate",
+    )
+    report.add("inclusion", False, code, message)
+    return report
+
+
+def import_dcc(
+    platform: Platform,
+    principal: Principal,
+    document: bytes,
+    intermediates: Sequence[x509.Certificate] = (),
+) -> Certificate:
+    """Register a DCC issued elsewhere: validated, its signature checked, stored as received.
+
+    A signed DCC whose signature does not verify (content changed after signing, a forged or untrusted
+    signer, …) is refused with the reason: registering it would lend it this register's standing. An
+    unsigned DCC is registered, with "unsigned" in its reason, as before.
+    """
     require_role(principal, Role.INSTITUTION)
     _check_size(document)
     version = dcc.validate(document)
@@ -455,7 +513,13 @@ def import_dcc(platform: Platform, principal: Principal, document: bytes) -> Cer
             select(Certificate.id).where((Certificate.number == number) | (Certificate.sha256 == digest))
         ):
             raise Conflict(f"证书 {number} 已登记 / certificate already registered", field="file")
-        sig = signing_keys.verify_document(s, platform.settings, document)
+        sig = signing_keys.verify_document(s, platform.settings, document, intermediates)
+        if not sig.valid and sig.reason != "no_signature":
+            raise InvalidInput(
+                f"签名未通过核验，拒绝登记 / the signature does not verify, not registered ({sig.reason}): "
+                f"{sig.message}",
+                field="signature",
+            )
         cert = Certificate(
             number=number[:100],
             source="imported",

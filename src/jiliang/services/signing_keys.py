@@ -12,6 +12,7 @@ These functions take the caller's session and never commit: the unit of work tha
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -223,13 +224,28 @@ def trusted_roots(session: Session, settings: Settings) -> list[x509.Certificate
     ).all()
     roots = [x509.load_pem_x509_certificate(r.certificate_pem.encode("ascii")) for r in rows]
     if settings.trusted_roots_dir is not None:
-        roots.extend(_roots_from_dir(settings.trusted_roots_dir))
+        roots.extend(xades.split_anchors(_roots_from_dir(settings.trusted_roots_dir))[0])
     return roots
 
 
-def verify_document(session: Session, settings: Settings, xml: bytes) -> SignatureReport:
-    """The signature report of ``xml`` against the platform's trusted roots, judged at its signing time."""
-    return xades.verify(xml, trusted_roots(session, settings))
+def trusted_intermediates(settings: Settings) -> list[x509.Certificate]:
+    """The certificates of ``trusted_roots_dir`` that are not self-signed: never anchors, only help to
+    build a path to one (a foreign institute's intermediate CA, published beside its root)."""
+    if settings.trusted_roots_dir is None:
+        return []
+    return xades.split_anchors(_roots_from_dir(settings.trusted_roots_dir))[1]
+
+
+def verify_document(
+    session: Session, settings: Settings, xml: bytes, intermediates: Sequence[x509.Certificate] = ()
+) -> SignatureReport:
+    """The signature report of ``xml`` against the platform's trusted roots, judged at its signing time;
+    the path may use the certificates in the signature, the configured intermediates and ``intermediates``."""
+    return xades.verify(
+        xml,
+        trusted_roots(session, settings),
+        intermediates=[*trusted_intermediates(settings), *intermediates],
+    )
 
 
 def institution_chain(session: Session, settings: Settings, institution_id: int) -> bytes:

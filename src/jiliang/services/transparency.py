@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from jiliang.errors import InvalidInput, NotFound
+from jiliang.services import log_publication
 from jiliang.services.platform import Platform
 from jiliang.settings import Settings
 from jiliang.store.models import LogCheckpointRow, LogKey, LogLeaf, LogQueueEntry, LogState
@@ -362,6 +363,13 @@ def find_leaf(session: Session, leaf_hash: bytes) -> int | None:
     return None if row is None or row[0] is None else int(row[0])
 
 
+def is_queued(session: Session, leaf: bytes) -> bool:
+    """Whether exactly these leaf bytes wait in the queue (a scan of the queue, which holds at most the
+    leaves of one checkpoint interval)."""
+    found = session.execute(select(LogQueueEntry.id).where(LogQueueEntry.body == leaf).limit(1)).first()
+    return found is not None
+
+
 @dataclass(frozen=True)
 class Entry:
     index: int
@@ -554,6 +562,8 @@ def sequence_and_publish(platform: Platform, batch: int = 50_000) -> tuple[int, 
     added = sequence_pending(platform, batch)
     with platform.unit_of_work() as s:
         head = publish_checkpoint(s, platform.settings)
+    # After the commit: the file never holds a head the database rolled back on its own.
+    log_publication.publish_new(platform)
     return added, head
 
 

@@ -46,6 +46,8 @@ class CheckReport:
     index: int | None = None
     tree_size: int | None = None
     root_hash: str | None = None
+    signer: str | None = None  # the signing certificate's subject, when the signature verified
+    signed_at: str | None = None  # its claimed signing time (ISO 8601, UTC)
 
     @property
     def genuine(self) -> bool:
@@ -59,6 +61,14 @@ class CheckReport:
     def add(self, name: str, ok: bool, code: str, message: str) -> bool:
         self.steps.append(Step(name, ok, code, message))
         return ok
+
+
+def note_signature(report: CheckReport, sig: xades.SignatureReport) -> None:
+    """The ``signature`` step, and who signed when it verified."""
+    report.add("signature", sig.valid, sig.reason, sig.message)
+    if sig.valid:
+        report.signer = sig.signer_subject
+        report.signed_at = sig.signing_time.isoformat() if sig.signing_time else None
 
 
 def parse_bundle(raw: bytes | str) -> dict[str, Any]:
@@ -109,6 +119,7 @@ def check_certificate(
     log_key: str,
     trusted_roots: Sequence[x509.Certificate],
     tree_head: str | None = None,
+    intermediates: Sequence[x509.Certificate] = (),
 ) -> CheckReport:
     """Every check, each recorded; later checks still run after an earlier one fails, to say all."""
     report = CheckReport(number=str(bundle.get("number")))
@@ -120,8 +131,8 @@ def check_certificate(
 
     leaf = bundle["leaf"]
     body = dict(leaf.get("body", {}))
-    sig = xades.verify(document, trusted_roots)
-    report.add("signature", sig.valid, sig.reason, sig.message)
+    sig = xades.verify(document, trusted_roots, intermediates=intermediates)
+    note_signature(report, sig)
     issuer = str(body.get("issuer", ""))
     matches = sig.valid and xades.signer_matches(sig, issuer)
     report.add(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -31,6 +32,7 @@ from jiliang.trust.dcc_model import (
     DccCertificate,
     ExpandedUncertainty,
     Identification,
+    InfluenceCondition,
     Item,
     Laboratory,
     Location,
@@ -660,11 +662,18 @@ def _read_quantity(el: etree._Element) -> Quantity:
     if chars and text is None:
         text = Text.plain(chars)
     conformity: tuple[str, ...] = ()
+    meta_quantities: list[Quantity] = []
     for meta in _all(el, "dcc:measurementMetaData/dcc:metaData"):
         single = _str(meta, "dcc:conformity")
         many = _str(meta, "dcc:conformityXMLList")
         if single or many:
             conformity = (single,) if single else tuple((many or "").split())
+        label = _read_text(_find(meta, "dcc:declaration/dcc:name")) or _read_text(
+            _find(meta, "dcc:declaration")
+        )
+        for q in _quantities_in(_find(meta, "dcc:data")):
+            # A nameless quantity (PTB's calibration point) is named by its metaData's declaration.
+            meta_quantities.append(q if q.name.contents or label is None else replace(q, name=label))
     return Quantity(
         name=_read_text(_find(el, "dcc:name")) or Text(()),
         values=values,
@@ -672,6 +681,7 @@ def _read_quantity(el: etree._Element) -> Quantity:
         ref_type=el.get("refType"),
         alternatives=tuple(alternatives),
         conformity=conformity,
+        meta=tuple(meta_quantities),
     )
 
 
@@ -717,6 +727,14 @@ def _read_measurement_result(el: etree._Element) -> MeasurementResult:
                 ref_type=e.get("refType"),
             )
             for e in _all(el, "dcc:measuringEquipments/dcc:measuringEquipment")
+        ),
+        influence_conditions=tuple(
+            InfluenceCondition(
+                name=_read_text(_find(c, "dcc:name")) or Text(()),
+                quantities=tuple(_quantities_in(_find(c, "dcc:data"))),
+                ref_type=c.get("refType"),
+            )
+            for c in _all(el, "dcc:influenceConditions/dcc:influenceCondition")
         ),
     )
 
@@ -853,25 +871,44 @@ def content(cert: DccCertificate) -> dict[str, Any]:
             {
                 "measurement_result": str(mr.name),
                 "result": str(r.name),
-                "quantity": str(q.name),
-                "values": [
-                    {
-                        "value": str(v.value),
-                        "unit": v.unit,
-                        "expanded_uncertainty": str(v.uncertainty.uncertainty) if v.uncertainty else None,
-                        "coverage_factor": str(v.uncertainty.coverage_factor) if v.uncertainty else None,
-                        "coverage_probability": str(v.uncertainty.coverage_probability)
-                        if v.uncertainty
-                        else None,
-                    }
-                    for v in q.values
-                ],
-                "text": str(q.text) if q.text else None,
+                **_quantity_content(q),
                 "conformity": list(q.conformity),
+                # The same values in the other units of a D-SI hybrid (e.g. kelvin and degree Celsius).
+                "alternatives": [[_value_content(v) for v in rep] for rep in q.alternatives],
+                # What its metaData states: acceptance limits, the nominal calibration point, …
+                "meta": [{"ref_type": m.ref_type, **_quantity_content(m)} for m in q.meta],
             }
             for mr in cert.measurement_results
             for r in mr.results
             for q in r.quantities
         ],
+        "influence_conditions": [
+            {
+                "measurement_result": str(mr.name),
+                "condition": str(c.name),
+                "ref_type": c.ref_type,
+                "quantities": [{"ref_type": q.ref_type, **_quantity_content(q)} for q in c.quantities],
+            }
+            for mr in cert.measurement_results
+            for c in mr.influence_conditions
+        ],
         "signed": cert.signed,
+    }
+
+
+def _value_content(v: RealQuantity) -> dict[str, Any]:
+    return {
+        "value": str(v.value),
+        "unit": v.unit,
+        "expanded_uncertainty": str(v.uncertainty.uncertainty) if v.uncertainty else None,
+        "coverage_factor": str(v.uncertainty.coverage_factor) if v.uncertainty else None,
+        "coverage_probability": str(v.uncertainty.coverage_probability) if v.uncertainty else None,
+    }
+
+
+def _quantity_content(q: Quantity) -> dict[str, Any]:
+    return {
+        "quantity": str(q.name),
+        "values": [_value_content(v) for v in q.values],
+        "text": str(q.text) if q.text else None,
     }

@@ -110,6 +110,8 @@ class Quantity:
     ref_type: str | None = None
     alternatives: tuple[tuple[RealQuantity, ...], ...] = ()
     conformity: tuple[str, ...] = ()
+    # Quantities stated in its measurementMetaData (acceptance limits, the nominal calibration point, …).
+    meta: tuple[Quantity, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,11 +138,21 @@ class MeasuringEquipment:
 
 
 @dataclass(frozen=True)
+class InfluenceCondition:
+    """``dcc:influenceCondition``: a condition under which the results hold (ambient temperature, …)."""
+
+    name: Text
+    quantities: tuple[Quantity, ...] = ()
+    ref_type: str | None = None
+
+
+@dataclass(frozen=True)
 class MeasurementResult:
     name: Text
     results: tuple[Result, ...]
     used_methods: tuple[UsedMethod, ...] = ()
     measuring_equipments: tuple[MeasuringEquipment, ...] = ()
+    influence_conditions: tuple[InfluenceCondition, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,11 @@ def _check_hashes(proof: Sequence[bytes], what: str) -> None:
             )
 
 
+def _check_hash(value: bytes, field: str) -> None:
+    if not isinstance(value, bytes | bytearray) or len(value) != HASH_SIZE:
+        raise ProofError(f"{field} 不是 32 字节的哈希 / {field} is not a 32-byte hash", field=field)
+
+
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes) -> None:
     """Check that ``leaf`` (a leaf *hash*) is at ``index`` in the tree of ``size`` with ``root_hash``.
 
@@ -209,6 +214,9 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
             f"叶子序号 {index} 不小于树大小 {size} / leaf index {index} is not below tree size {size}",
             field="index",
         )
+    # A hash of another length can never be an RFC 9162 node: two equal short strings must not "verify".
+    _check_hash(leaf, "leaf_hash")
+    _check_hash(root_hash, "root")
     _check_hashes(proof, "包含证明 / inclusion proof ")
     fn, sn = index, size - 1
     r = leaf
@@ -244,28 +252,36 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
 def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     """Check that the tree ``(size1, root1)`` is a prefix of ``(size2, root2)`` (§2.1.4.2).
 
-    Equal sizes need an empty proof and equal roots; every tree extends the empty tree (empty proof).
+    Equal sizes need an empty proof and equal roots. A proof from the empty tree to a non-empty one is
+    refused: RFC 9162 §2.1.4 defines PROOF(m, D[n]) only for 0 < m, so no proof can say anything about
+    the second root (transparency-dev/merkle: "consistency proof from empty tree is meaningless"). A
+    witness that has seen only the empty tree accepts any next head without calling this
+    (``trust.checkpoint.check_progress``).
     """
     _check_sizes(size1, size2)
+    _check_hash(root1, "root1")
+    _check_hash(root2, "root2")
     _check_hashes(proof, "一致性证明 / consistency proof ")
-    if size1 == size2 or size1 == 0:
+    if size1 == size2:
         if proof:
             raise ProofError(
                 f"一致性证明过长：大小 {size1} 与 {size2} 之间应为空 / consistency proof too long: it must be "
                 f"empty between sizes {size1} and {size2}",
                 field="proof",
             )
-        if size1 == size2 and root1 != root2:
+        if root1 != root2:
             raise ProofError(
                 f"同一大小 {size1} 的两个树头根不同：历史被改写 / two tree heads of size {size1} with different "
                 "roots: the history was rewritten (fork)",
                 field="root",
             )
-        if size1 == 0 and root1 != EMPTY_ROOT:
-            raise ProofError(
-                '空树的根必须是 SHA-256("") / the empty tree\'s root must be SHA-256("")', field="root"
-            )
         return
+    if size1 == 0:
+        raise ProofError(
+            f"不存在从空树到大小 {size2} 的一致性证明（RFC 9162 §2.1.4）/ there is no consistency proof from the "
+            f"empty tree to size {size2} (RFC 9162 §2.1.4)",
+            field="first",
+        )
     if not proof:
         raise ProofError(
             f"一致性证明为空 / consistency proof is empty between sizes {size1} and {size2}", field="proof"

@@ -117,7 +117,17 @@ def _parser() -> etree.XMLParser:
     )
 
 
+# The same rule as trust.dcc.read_untrusted: a DOCTYPE is refused by a byte scan before any parser
+# runs, so no entity declaration is ever read (also in UTF-16, which an XML declaration may announce).
+DOCTYPE_MARKERS = tuple("<!DOCTYPE".encode(enc) for enc in ("utf-8", "utf-16-le", "utf-16-be"))
+
+
 def parse_document(xml: bytes) -> etree._Element:
+    if any(marker in xml for marker in DOCTYPE_MARKERS):
+        raise InvalidInput(
+            "不接受文档类型声明（DTD），解析前即拒绝 / a DOCTYPE is not accepted (refused before parsing)",
+            field="xml",
+        )
     try:
         tree = etree.fromstring(xml, _parser()).getroottree()
     except etree.XMLSyntaxError as exc:
@@ -491,19 +501,36 @@ def _signxml_check(
 
 
 def verify(
-    xml: bytes, trusted_roots: Sequence[x509.Certificate], *, at: datetime | None = None
+    xml: bytes,
+    trusted_roots: Sequence[x509.Certificate],
+    *,
+    at: datetime | None = None,
+    intermediates: Sequence[x509.Certificate] = (),
 ) -> SignatureReport:
     """Check the enveloped XAdES signature of ``xml``; judge the chain at the signed SigningTime.
 
-    ``at`` is "now" for the one check that needs it: a signing time after ``at`` is refused.
+    The path to a trusted root is built from the certificates the signature carries (``ds:KeyInfo/
+    ds:X509Data`` and, in long-term signatures, ``xades:CertificateValues``) and ``intermediates``;
+    only ``trusted_roots`` are trust anchors — a root certificate carried in the signature is never
+    trusted for being there. ``at`` is "now" for the one check that needs it: a signing time after
+    ``at`` is refused.
     """
     try:
-        return _verify(xml, trusted_roots, at or datetime.now(UTC))
+        return _verify(xml, trusted_roots, at or datetime.now(UTC), list(intermediates))
     except Exception as exc:  # the input is untrusted: whatever a library trips over, it is malformed
         return _report("malformed", f"{type(exc).__name__}: {exc}")
 
 
-def _verify(xml: bytes, trusted_roots: Sequence[x509.Certificate], now: datetime) -> SignatureReport:
+def _carried(sig: etree._Element, path: str) -> list[x509.Certificate]:
+    return [
+        x509.load_der_x509_certificate(base64.b64decode("".join((el.text or "").split())))
+        for el in sig.findall(path, NS)
+    ]
+
+
+def _verify(
+    xml: bytes, trusted_roots: Sequence[x509.Certificate], now: datetime, extra: list[x509.Certificate]
+) -> SignatureReport:
     try:
         root = parse_document(xml)
     except InvalidInput as exc:
@@ -517,10 +544,12 @@ def _verify(xml: bytes, trusted_roots: Sequence[x509.Certificate], now: datetime
 
     # Structure first: what is signed, by which certificate, when.
     try:
-        certs = [
-            x509.load_der_x509_certificate(base64.b64decode("".join((el.text or "").split())))
-            for el in sig.findall("ds:KeyInfo/ds:X509Data/ds:X509Certificate", NS)
-        ]
+        certs = _carried(sig, "ds:KeyInfo/ds:X509Data/ds:X509Certificate")
+        long_term = _carried(
+            sig,
+            "ds:Object/xades:QualifyingProperties/xades:UnsignedProperties/xades:UnsignedSignatureProperties"
+            "/xades:CertificateValues/xades:EncapsulatedX509Certificate",
+        )
     except ValueError as exc:
         return _report("malformed", f"X509Certificate does not parse: {exc}")
     if not certs:
@@ -579,8 +608,9 @@ def _verify(xml: bytes, trusted_roots: Sequence[x509.Certificate], now: datetime
             "untrusted_chain", "key usage allows neither digitalSignature nor nonRepudiation", **known
         )
 
-    intermediates = [c for c in certs if c is not leaf]
-    problem = _validity_problem(_path(leaf, [*intermediates, *trusted_roots])[1:], signing_time)
+    # Untrusted helpers for path building only: whatever the signature carries, and what the caller adds.
+    intermediates = [c for c in [*certs, *long_term, *extra] if c is not leaf]
+    problem = _validity_problem(_path(leaf, [*trusted_roots, *intermediates])[1:], signing_time)
     if problem:
         return _report(problem[0], problem[1], **known)
     if not trusted_roots:
@@ -592,6 +622,24 @@ def _verify(xml: bytes, trusted_roots: Sequence[x509.Certificate], now: datetime
     return _report("ok", chain=chain, **known)
 
 
+def split_anchors(
+    certs: Sequence[x509.Certificate],
+) -> tuple[list[x509.Certificate], list[x509.Certificate]]:
+    """(self-signed roots, the rest): only a root may be a trust anchor; an intermediate handed over as
+    "trusted" only helps build the path to one."""
+    roots: list[x509.Certificate] = []
+    others: list[x509.Certificate] = []
+    for c in certs:
+        self_signed = c.issuer == c.subject
+        if self_signed:
+            try:
+                c.verify_directly_issued_by(c)
+            except (ValueError, TypeError, InvalidSignature):
+                self_signed = False
+        (roots if self_signed else others).append(c)
+    return roots, others
+
+
 def _key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
     try:
         return cert.extensions.get_extension_for_class(x509.KeyUsage).value
@@ -599,4 +647,12 @@ def _key_usage(cert: x509.Certificate) -> x509.KeyUsage | None:
         return None
 
 
-__all__ = ["MESSAGES", "SignatureReport", "parse_document", "sign", "signer_matches", "verify"]
+__all__ = [
+    "MESSAGES",
+    "SignatureReport",
+    "parse_document",
+    "sign",
+    "signer_matches",
+    "split_anchors",
+    "verify",
+]

@@ -66,6 +66,10 @@ class CheckOut(Out):
     index: int | None = Field(description="日志中的索引 / leaf index in the log")
     tree_size: int | None
     root_hash: str | None = Field(description="树头根哈希（十六进制）/ tree head root hash, hex")
+    signer: str | None = Field(
+        default=None, description="签名证书主体（签名有效时）/ signer, when the signature verified"
+    )
+    signed_at: str | None = Field(default=None, description="声称的签名时间 / claimed signing time")
     steps: list[StepOut]
 
 

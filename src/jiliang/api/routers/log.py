@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from jiliang.api.deps import PlatformDep
 from jiliang.api.schemas.common import ERRORS
-from jiliang.services import transparency
+from jiliang.services import log_publication, transparency
 
 router = APIRouter(prefix="/api/v1/log", tags=["log 透明日志"], responses=ERRORS)
 
@@ -137,4 +137,35 @@ def entries(
             )
             for e in transparency.read_entries(platform, start, end)
         ],
+    )
+
+
+class PublishedHeadOut(BaseModel):
+    tree_size: int
+    root_hash: str  # base64
+    checkpoint: str  # the C2SP signed note, as published
+    published_at: str
+
+
+class PublishedHeadsOut(BaseModel):
+    items: list[PublishedHeadOut]
+
+
+@router.get(
+    "/checkpoints",
+    summary="库外发布的全部树头 / Every tree head as published outside the database",
+)
+def published_checkpoints(
+    platform: PlatformDep,
+    since: Annotated[int, Query(ge=0, le=MAX_PROOF_SIZE, description="最小树大小 / smallest tree size")] = 0,
+) -> PublishedHeadsOut:
+    """Read from the append-only file (``services.log_publication``), not from the database: a rollback
+    of the database does not change this history."""
+    return PublishedHeadsOut(
+        items=[
+            PublishedHeadOut(
+                tree_size=p.size, root_hash=b64(p.root_hash), checkpoint=p.note, published_at=p.published_at
+            )
+            for p in log_publication.published_history(platform, since)
+        ]
     )
