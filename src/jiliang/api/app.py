@@ -34,6 +34,7 @@ ROUTERS = [
     "trust",
     "dcc",
     "traceability",
+    "supervision",
 ]
 
 REQUEST_ID = "x-request-id"
