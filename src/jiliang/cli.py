@@ -243,7 +243,10 @@ def demo(
         DEFAULT_DEMO_DB
     ),
     seed: Annotated[int, typer.Option(help="随机种子 / seed (same seed, same city)")] = 2026,
-    cities: Annotated[int, typer.Option(min=1, max=9, help="城市数（基准测试用）/ cities (benchmarks)")] = 1,
+    cities: Annotated[
+        int,
+        typer.Option(min=1, max=9, help="城市数（默认 2，省级可逐级浏览）/ cities (2: the province can be browsed)"),
+    ] = 2,
     password: Annotated[
         str | None, typer.Option(help="所有演示账户的密码；缺省自动生成 / one password for all demo accounts")
     ] = None,
