@@ -96,6 +96,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "prev": "上一页",
         "next": "下一页",
         "name": "名称",
+        "model": "型号规格、制造单位",
+        "default": "默认",
         "serial": "出厂编号",
         "owner": "使用单位",
         "contact": "联系人及电话",
@@ -232,6 +234,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "prev": "Previous",
         "next": "Next",
         "name": "Name",
+        "model": "Model, manufacturer",
+        "default": "Default",
         "serial": "Serial number",
         "owner": "Owner",
         "contact": "Contact",
@@ -319,7 +323,27 @@ LINK_LABELS: dict[str, tuple[str, str]] = {
     "anchor": ("溯源至基准", "anchor"),
     "in_use": ("在用", "in use"),
 }
-LINK_STATUS: dict[str, tuple[str, str]] = {"valid": ("有效", "valid")}
+
+
+def _bilingual(text: str, lang: str) -> str:
+    """One half of a service's "中文 / English" message."""
+    zh, sep, en = text.partition(" / ")
+    return (zh if lang == "zh" else en) if sep else text
+
+
+def _uncertainty(value: float | None, unit: str, lang: str) -> str:
+    """A standard uncertainty to two significant digits; relative ones ("1") in parts per million."""
+    if value is None:
+        return ""
+    if unit == "1":
+        return (
+            f"{significant(value * 1e6)} ppm（相对）"
+            if lang == "zh"
+            else f"{significant(value * 1e6)} ppm (relative)"
+        )
+    if unit == "%":
+        return f"{significant(value)} %"
+    return f"{significant(value)} {unit}".strip()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -753,7 +777,7 @@ def instruments_page(
             sort,
             "select",
             [
-                ("", ""),
+                ("", t["default"]),
                 ("due_on", t["sort_due"]),
                 ("-due_on", t["sort_due_desc"]),
                 ("name", t["sort_name"]),
@@ -817,7 +841,9 @@ def instruments_page(
         rows,
         page,
         exports=exports,
-        selectable=[r.id for r in page.items] if state == "overdue" and not on else None,
+        selectable=[r.id for r in page.items]
+        if state == "overdue" and (not on or on == platform.today().isoformat())
+        else None,
         notice=notice,
     )
 
@@ -963,7 +989,7 @@ def standards_page(
             t["sort"],
             sort,
             "select",
-            [("", ""), ("name", t["sort_name"]), ("valid_until", t["sort_valid"])],
+            [("", t["default"]), ("name", t["sort_name"]), ("valid_until", t["sort_valid"])],
         ),
     ]
     if on:
@@ -1119,7 +1145,8 @@ def _chain(chain: traceability.Chain | None, reason: str, lang: str) -> dict[str
     rows = []
     nodes = []
     for link in chain.links:
-        status = _label(LINK_STATUS, link.status, lang) if link.status == "valid" else link.reason
+        ok = link.status == "ok"
+        status = _bilingual(link.reason, lang)
         rows.append(
             [
                 Cell(str(link.level)),
@@ -1129,15 +1156,13 @@ def _chain(chain: traceability.Chain | None, reason: str, lang: str) -> dict[str
                 Cell(link.certificate_no),
                 Cell(_date(link.on)),
                 Cell(_date(link.valid_until)),
-                Cell(
-                    "" if link.uncertainty is None else f"{significant(link.uncertainty)} {link.unit}".strip()
-                ),
-                Cell(status, cls="" if link.status == "valid" else "late"),
+                Cell(_uncertainty(link.uncertainty, link.unit, lang)),
+                Cell(status, cls="" if ok else "late"),
             ]
         )
-        nodes.append({"name": link.item, "ok": link.status == "valid", "label": status})
+        nodes.append({"name": link.item, "ok": ok, "label": status})
         if link.kind == "anchor" and link.anchor:
-            nodes.append({"name": link.anchor, "ok": True, "label": ""})
+            nodes.append({"name": link.anchor, "ok": ok, "label": ""})
     table = Table(
         heading=t["chain"],
         columns=[
@@ -1180,7 +1205,7 @@ def instrument_page(
         (t["name"], Cell(r.name)),
         (t["serial"], Cell(r.serial_number)),
         (t["item"], Cell(r.item_name)),
-        ("型号 / model" if lang == "zh" else "Model", Cell(f"{r.model} · {r.manufacturer}")),
+        (t["model"], Cell(f"{r.model} · {r.manufacturer}")),
         (t["owner"], Cell(r.owner_name, f"{router.prefix}/organisations/{r.owner_id}")),
         (t["credit_code"], Cell(r.owner_credit_code)),
         (t["contact"], Cell(r.owner_contact)),
@@ -1189,8 +1214,9 @@ def instrument_page(
         (t["status"], Cell(_label(labels.INSTRUMENT_STATUS, r.status, lang))),
         (t["last_verified"], Cell(_date(r.last_verified_on) or t["never"])),
         (t["due_on"], Cell(_date(r.due_on) or "—")),
-        (t["days_overdue"], Cell("" if not r.days_overdue or r.days_overdue <= 0 else f"{r.days_overdue:,}")),
     ]
+    if r.days_overdue and r.days_overdue > 0:
+        facts.append((t["days_overdue"], Cell(f"{r.days_overdue:,}")))
     records = search.search_records(platform, user, {"instrument_id": instrument_id}, limit=50)
     certs = search.search_certificates(platform, user, {"instrument_id": instrument_id}, limit=50)
     tables = [

@@ -29,7 +29,7 @@
         };
       }),
       links: nodes.slice(1).map(function (node, i) {
-        return { source: i, target: i + 1 };
+        return { source: (i + 1) + ". " + nodes[i].name, target: (i + 2) + ". " + node.name };
       })
     }]
   });
