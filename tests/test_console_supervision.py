@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from jiliang.services import certificates
+from jiliang.domain.access import SYSTEM
+from jiliang.services import certificates, standards
 from jiliang.services.supervision import search
 from tests.console_support import Console, console, form_token  # noqa: F401 (fixtures)
 from tests.factories import World
@@ -25,7 +26,23 @@ def ids(city: World) -> dict[str, int]:  # noqa: F811
     inst = search.search_instruments(p, sup, {"q": "SN-D004"}).items[0]
     record = search.search_records(p, sup, {"q": "JD-2026-0004"}).items[0]
     cert = certificates.issue(p, city.as_("institution"), record.id)
+    std = standards.add_standard(
+        p,
+        SYSTEM,
+        {
+            "name": "燃油加油机检定装置",
+            "kind": "social_public",
+            "holder_id": city.institution_id,
+            "region_code": "339900",
+            "quantity": "体积",
+            "certificate_no": "[2024]浙量标演证字第001号",
+            "certificate_valid_from": "2024-01-01",
+            "certificate_valid_until": "2026-08-01",
+            "item_codes": ["09.01"],
+        },
+    )
     return {
+        "standards": std.id,
         "instruments": inst.id,
         "organisations": inst.owner_id,
         "verifications": record.id,
@@ -74,6 +91,25 @@ def test_overdue_card_links_to_the_overdue_list_and_its_export(console: Console,
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][-3:] == ["上次检定结论", "到期日期", "超期天数"] and len(rows) == count + 1
     assert "联系人及电话" in rows[0] and "使用地点" in rows[0]
+
+
+def test_every_list_exports_its_rows(console: Console, ids: dict[str, int]) -> None:  # noqa: F811
+    client = console.client_for("city")
+    for kind, expected in (
+        ("organisations", "东城加油站"),
+        ("standards", "燃油加油机检定装置"),
+        ("verifications", "JD-2026-0004"),
+        ("certificates", "东城加油站"),
+    ):
+        listing = client.get(f"{BASE}/{kind}").text
+        assert expected in listing and f"{BASE}/{kind}/export" in listing, kind
+        response = client.get(f"{BASE}/{kind}/export")
+        text = response.content.decode("utf-8-sig")
+        assert response.status_code == 200 and expected in text, kind
+        cells = {c for line in text.splitlines() for c in line.split(",")}
+        assert "339900" not in cells and "pass" not in cells, kind  # names and labels, not codes
+    other = console.client_for("other_city").get(f"{BASE}/verifications/export")
+    assert "JD-2026-0004" not in other.content.decode("utf-8-sig")
 
 
 def test_search_box_finds_serial_owner_and_credit_code(console: Console, city: World) -> None:  # noqa: F811

@@ -8,6 +8,8 @@ list template and one detail template serve all five kinds of object.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import tempfile
 from collections.abc import Iterator
@@ -169,6 +171,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sort_id": "备案顺序",
         "sort_valid": "有效期至（早→晚）",
         "sort_verified_desc": "检定日期（晚→早）",
+        "sort_verified": "检定日期（早→晚）",
         "sort_issued_desc": "签发时间（晚→早）",
         "expiring_within": "考核证书到期",
         "expiring_90": "90 天内到期或已过期",
@@ -308,6 +311,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "sort_id": "Filing order",
         "sort_valid": "Valid until (earliest first)",
         "sort_verified_desc": "Verified on (latest first)",
+        "sort_verified": "Verified on (earliest first)",
         "sort_issued_desc": "Issued (latest first)",
         "expiring_within": "Approval ending",
         "expiring_90": "within 90 days or already",
@@ -932,21 +936,22 @@ def organisations_page(
             + [(k, v[0] if lang == "zh" else v[1]) for k, v in labels.ORGANISATION_KIND.items()],
         ),
     ]
-    rows = [
-        [
-            Cell(o.name, f"{router.prefix}/organisations/{o.id}"),
-            Cell(o.credit_code),
-            Cell(_label(labels.ORGANISATION_KIND, o.kind, lang)),
-            Cell(o.region_name),
-            Cell(o.contact),
-            Cell(f"{o.instruments:,}", _href(router.prefix + "/instruments", q=o.credit_code), cls="num"),
-        ]
-        for o in page.items
-    ]
+    rows = [_organisation_cells(o, lang) for o in page.items]
     return _list_response(
-        request, user, lang, t["organisations"], fields,
-        [t["name"], t["credit_code"], t["kind"], t["region"], t["contact"], t["count"]], rows, page,
+        request, user, lang, t["organisations"], fields, _columns("organisations", t), rows, page,
+        exports=[_csv_link(request, "organisations", t)],
     )  # fmt: skip
+
+
+def _organisation_cells(o: search.OrganisationRow, lang: str) -> list[Cell]:
+    return [
+        Cell(o.name, f"{router.prefix}/organisations/{o.id}"),
+        Cell(o.credit_code),
+        Cell(_label(labels.ORGANISATION_KIND, o.kind, lang)),
+        Cell(o.region_name),
+        Cell(o.contact),
+        Cell(f"{o.instruments:,}", _href(router.prefix + "/instruments", q=o.credit_code), cls="num"),
+    ]
 
 
 @router.get("/standards", response_class=HTMLResponse)
@@ -994,23 +999,23 @@ def standards_page(
     ]
     if on:
         fields.append(Field("on", "", on, "hidden"))
-    rows = [
-        [
-            Cell(s.name, f"{router.prefix}/standards/{s.id}"),
-            Cell(_label(labels.STANDARD_KIND, s.kind, lang)),
-            Cell(s.holder_name, f"{router.prefix}/organisations/{s.holder_id}"),
-            Cell(s.region_name),
-            Cell(s.certificate_no),
-            Cell(_date(s.certificate_valid_until)),
-            Cell(f"{s.days_left:,}", cls="num" + (" late" if s.days_left < 0 else "")),
-        ]
-        for s in page.items
-    ]
+    rows = [_standard_cells(x, lang) for x in page.items]
     return _list_response(
-        request, user, lang, t["standards"], fields,
-        [t["name"], t["kind"], t["holder"], t["region"], t["certificate_no"], t["valid_until"], t["days_left"]],
-        rows, page,
+        request, user, lang, t["standards"], fields, _columns("standards", t), rows, page,
+        exports=[_csv_link(request, "standards", t)],
     )  # fmt: skip
+
+
+def _standard_cells(s: search.StandardRow, lang: str) -> list[Cell]:
+    return [
+        Cell(s.name, f"{router.prefix}/standards/{s.id}"),
+        Cell(_label(labels.STANDARD_KIND, s.kind, lang)),
+        Cell(s.holder_name, f"{router.prefix}/organisations/{s.holder_id}"),
+        Cell(s.region_name),
+        Cell(s.certificate_no),
+        Cell(_date(s.certificate_valid_until)),
+        Cell(f"{s.days_left:,}", cls="num" + (" late" if s.days_left < 0 else "")),
+    ]
 
 
 @router.get("/verifications", response_class=HTMLResponse)
@@ -1024,6 +1029,7 @@ def records_page(
     conclusion: str = "",
     verified_from: str = "",
     verified_to: str = "",
+    sort: str = "",
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     t = _t(lang)
@@ -1034,7 +1040,7 @@ def records_page(
         "verified_from": verified_from,
         "verified_to": verified_to,
     }
-    page = search.search_records(platform, user, filters, offset=offset, limit=PAGE_SIZE)
+    page = search.search_records(platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE)
     fields = [
         Field("q", t["search"], q, "search", hint=t["q_records"]),
         Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
@@ -1047,12 +1053,18 @@ def records_page(
         ),
         Field("verified_from", t["verified_on"] + " ≥", verified_from, "date"),
         Field("verified_to", t["verified_on"] + " ≤", verified_to, "date"),
+        Field(
+            "sort",
+            t["sort"],
+            sort,
+            "select",
+            [("", t["sort_verified_desc"]), ("verified_on", t["sort_verified"]), ("due_on", t["sort_due"])],
+        ),
     ]
     rows = [_record_cells(r, lang) for r in page.items]
     return _list_response(
-        request, user, lang, t["records"], fields,
-        [t["document_no"], t["instrument"], t["serial"], t["owner"], t["institution"], t["verified_on"], t["conclusion"], t["due_on"]],
-        rows, page,
+        request, user, lang, t["records"], fields, _columns("verifications", t), rows, page,
+        exports=[_csv_link(request, "verifications", t)],
     )  # fmt: skip
 
 
@@ -1078,11 +1090,17 @@ def certificates_page(
     q: str = "",
     status: str = "",
     region_code: str = "",
+    sort: str = "",
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     t = _t(lang)
     page = search.search_certificates(
-        platform, user, {"q": q, "status": status, "region_code": region_code}, offset=offset, limit=PAGE_SIZE
+        platform,
+        user,
+        {"q": q, "status": status, "region_code": region_code},
+        sort=sort or None,
+        offset=offset,
+        limit=PAGE_SIZE,
     )
     fields = [
         Field("q", t["search"], q, "search", hint=t["q_certificates"]),
@@ -1095,11 +1113,12 @@ def certificates_page(
             [("", t["all"])]
             + [(k, v[0] if lang == "zh" else v[1]) for k, v in labels.CERTIFICATE_STATUS.items()],
         ),
+        Field("sort", t["sort"], sort, "select", [("", t["sort_issued_desc"]), ("number", t["number"])]),
     ]
     rows = [_certificate_cells(c, lang) for c in page.items]
     return _list_response(
-        request, user, lang, t["certificates"], fields,
-        [t["number"], t["instrument"], t["serial"], t["owner"], t["issuer"], t["issued_at"], t["status"]], rows, page,
+        request, user, lang, t["certificates"], fields, _columns("certificates", t), rows, page,
+        exports=[_csv_link(request, "certificates", t)],
     )  # fmt: skip
 
 
@@ -1115,6 +1134,96 @@ def _certificate_cells(c: search.CertificateRow, lang: str) -> list[Cell]:
         Cell(local_time(c.issued_at)),
         Cell(_label(labels.CERTIFICATE_STATUS, c.status, lang)),
     ]
+
+
+# ---------------------------------------------------------------------------------------------------
+# CSV exports of the other lists (the instrument list has the 督办 export above): the same filters and
+# columns as the page, every page of it up to EXPORT_MAX rows, streamed.
+
+EXPORT_MAX = 100_000
+_COLUMNS = {
+    "organisations": ("name", "credit_code", "kind", "region", "contact", "count"),
+    "standards": ("name", "kind", "holder", "region", "certificate_no", "valid_until", "days_left"),
+    "verifications": (
+        "document_no",
+        "instrument",
+        "serial",
+        "owner",
+        "institution",
+        "verified_on",
+        "conclusion",
+        "due_on",
+    ),
+    "certificates": ("number", "instrument", "serial", "owner", "issuer", "issued_at", "status"),
+}
+_SEARCH: dict[str, tuple[Any, tuple[str, ...], Any]] = {
+    "organisations": (search.search_organisations, search.ORGANISATION_FILTERS, _organisation_cells),
+    "standards": (search.search_standards, search.STANDARD_FILTERS, _standard_cells),
+    "verifications": (search.search_records, search.RECORD_FILTERS, _record_cells),
+    "certificates": (search.search_certificates, search.CERTIFICATE_FILTERS, _certificate_cells),
+}
+
+
+def _columns(kind: str, t: dict[str, str]) -> list[str]:
+    return [t[c] for c in _COLUMNS[kind]]
+
+
+def _csv_link(request: Request, kind: str, t: dict[str, str]) -> Cell:
+    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "lang")}
+    return Cell(t["export_csv"], _href(f"{router.prefix}/{kind}/export", **params))
+
+
+def _export(request: Request, platform: Platform, user: Any, lang: str, kind: str) -> StreamingResponse:
+    find, allowed, cells = _SEARCH[kind]
+    filters = {k: v for k, v in request.query_params.items() if k in allowed and v}
+    sort = request.query_params.get("sort") or None
+    limit = min(1000, platform.settings.page_size_max)
+    first = find(platform, user, filters, sort=sort, offset=0, limit=limit)  # refusals before any byte
+    header = _columns(kind, _t(lang))
+
+    def body() -> Iterator[bytes]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        yield ("\ufeff" + out.getvalue()).encode()  # BOM: Excel reads the Chinese correctly
+        page, offset = first, 0
+        while page.items and offset < EXPORT_MAX:
+            out.seek(0)
+            out.truncate()
+            for row in page.items:
+                writer.writerow([c.text for c in cells(row, lang)])
+            yield out.getvalue().encode()
+            offset += limit
+            if offset >= page.total:
+                break
+            page = find(platform, user, filters, sort=sort, offset=offset, limit=limit)
+
+    name = f"{kind}-{platform.today().isoformat()}.csv"
+    return StreamingResponse(
+        body(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/organisations/export")
+def organisations_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
+    return _export(request, platform, user, lang, "organisations")
+
+
+@router.get("/standards/export")
+def standards_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
+    return _export(request, platform, user, lang, "standards")
+
+
+@router.get("/verifications/export")
+def verifications_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
+    return _export(request, platform, user, lang, "verifications")
+
+
+@router.get("/certificates/export")
+def certificates_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
+    return _export(request, platform, user, lang, "certificates")
 
 
 # ---------------------------------------------------------------------------------------------------
