@@ -17,7 +17,7 @@ from sqlalchemy import select
 from jiliang.demo import DemoConfig, build_demo
 from jiliang.demo import traceability as trace_demo
 from jiliang.domain.access import SYSTEM
-from jiliang.services import standards, traceability
+from jiliang.services import instruments, standards, traceability
 from jiliang.services.platform import Platform
 from jiliang.store.models import MeasurementStandard, StandardCalibration, VerificationRecord
 from jiliang.web.common import PAGE_READER
@@ -95,6 +95,13 @@ def test_overview_lists_the_standards_and_the_planted_broken_chain(
     assert found.status_code == 303
     assert found.headers["location"] == f"/traceability/instruments/{demo.low_tur_instrument}?lang=zh"
     assert web_client.get("/traceability/instrument", params={"id": "x1"}).status_code == 422
+    # by its serial number, as a person knows it (no internal id on the page)
+    serial = instruments.get_instrument(platform, PAGE_READER, demo.low_tur_instrument).serial_number
+    by_serial = web_client.get("/traceability/instrument", params={"q": serial}, follow_redirects=False)
+    assert by_serial.headers["location"] == f"/traceability/instruments/{demo.low_tur_instrument}?lang=zh"
+    assert web_client.get("/traceability/instrument", params={"q": "no-such-serial"}).status_code == 404
+    assert "#" + str(demo.low_tur_instrument) not in body and 'class="muted">#' not in body
+    assert "339902" not in body.split('id="broken-items"')[1].split("</table>")[0]
     assert 'href="/traceability?lang=zh"' in web_client.get("/").text  # linked from the indicators page
 
 

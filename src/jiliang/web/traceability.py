@@ -23,6 +23,7 @@ from jiliang.errors import InvalidInput, JiliangError, NotFound
 from jiliang.services import standards as standards_service
 from jiliang.services import traceability
 from jiliang.services.platform import Platform
+from jiliang.services.supervision import names, search
 from jiliang.services.traceability import ImpactReason
 from jiliang.web.common import DEMO_CITY, PAGE_READER, has_demo, templates
 from jiliang.web.indicators import STRINGS as INDICATOR_STRINGS
@@ -41,8 +42,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "certificate": "证书号",
         "chain_today": "今日溯源链",
         "min_tur": "最低 TUR",
-        "lookup": "按器具编号查询溯源链",
-        "instrument_id": "器具编号",
+        "lookup": "按出厂编号或证书编号查询器具的溯源链",
+        "instrument_id": "出厂编号或证书编号",
+        "several": "有多台器具匹配“{q}”，请输入完整的出厂编号或证书编号 / several instruments match {q!r}: "
+        "give the full serial or certificate number",
+        "c_pass": "合格",
+        "c_fail": "不合格",
         "show": "查询",
         "broken": "断链与过期的溯源链（演示市）",
         "checked": "核查的在用器具检定",
@@ -121,7 +126,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_found": "未找到",
         "not_found_text": "演示市内没有该器具或计量标准。本页只显示演示市及其上级标准。",
         "error": "无法显示",
-        "bad_id": "器具编号须为正整数 / the instrument id must be a positive integer",
+        "bad_id": "请输入出厂编号或证书编号 / give a serial or certificate number",
         "back": "返回溯源总览",
         "indicators": "指标总览",
         "no_demo": INDICATOR_STRINGS["zh"]["no_demo"],
@@ -139,8 +144,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "certificate": "Certificate",
         "chain_today": "Chain today",
         "min_tur": "Lowest TUR",
-        "lookup": "Look up an instrument's chain by id",
-        "instrument_id": "Instrument id",
+        "lookup": "Look up an instrument's chain by serial or certificate number",
+        "instrument_id": "Serial or certificate number",
+        "several": "有多台器具匹配“{q}”，请输入完整的出厂编号或证书编号 / several instruments match {q!r}: "
+        "give the full serial or certificate number",
+        "c_pass": "passed",
+        "c_fail": "failed",
         "show": "Show",
         "broken": "Broken and expired chains (Demo City)",
         "checked": "Current verifications checked",
@@ -222,7 +231,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_found_text": "Demo City has no such instrument or standard. This page shows only Demo City and "
         "the standards above it.",
         "error": "Cannot show this",
-        "bad_id": "器具编号须为正整数 / the instrument id must be a positive integer",
+        "bad_id": "请输入出厂编号或证书编号 / give a serial or certificate number",
         "back": "Back to the traceability overview",
         "indicators": "Indicators",
         "no_demo": INDICATOR_STRINGS["en"]["no_demo"],
@@ -259,8 +268,29 @@ def fmt_tur(tur: float | None) -> str:
     return "—" if tur is None else f"{tur:.1f}:1"
 
 
+class _Names:
+    """Names for the ids and region codes the traceability services return (looked up once each)."""
+
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._standards: dict[int, str] = {}
+        self._regions: dict[str, str] = {}
+
+    def standard(self, standard_id: int) -> str:
+        if standard_id not in self._standards:
+            found = names.standard_names(self._platform, PAGE_READER, [standard_id])
+            self._standards[standard_id] = found.get(standard_id, "—")
+        return self._standards[standard_id]
+
+    def region(self, code: str) -> str:
+        if code not in self._regions:
+            self._regions[code] = names.region_names(self._platform, [code]).get(code, code)
+        return self._regions[code]
+
+
 def _context(lang: str, platform: Platform) -> dict[str, Any]:
     return {
+        "names": _Names(platform),
         "t": STRINGS[lang],
         "lang": lang,
         "version": __version__,
@@ -316,14 +346,26 @@ def overview(request: Request, platform: PlatformDep, lang: Lang = "zh") -> HTML
 
 @router.get("/traceability/instrument", response_class=HTMLResponse, response_model=None)
 def lookup(
-    request: Request, platform: PlatformDep, id: str = "", lang: Lang = "zh"
+    request: Request, platform: PlatformDep, q: str = "", id: str = "", lang: Lang = "zh"
 ) -> HTMLResponse | RedirectResponse:
-    """The look-up form's target: on to the instrument's page."""
-    text = id.strip()
-    if not text.isdigit() or int(text) < 1:
-        context = _context(lang, platform)
-        return _failure(request, context, InvalidInput(STRINGS[lang]["bad_id"], field="id"))
-    return RedirectResponse(f"/traceability/instruments/{int(text)}?lang={lang}", status_code=303)
+    """The look-up form's target: an instrument by its serial number (出厂编号) or a certificate or record
+    number, on to its page. (``id``, the internal id, is still read for old links.)"""
+    context = _context(lang, platform)
+    text = (q or id).strip()
+    if not text:
+        return _failure(request, context, InvalidInput(STRINGS[lang]["bad_id"], field="q"))
+    if id and not q:
+        if not text.isdigit():
+            return _failure(request, context, InvalidInput(STRINGS[lang]["bad_id"], field="id"))
+        return RedirectResponse(f"/traceability/instruments/{int(text)}?lang={lang}", status_code=303)
+    page = search.search_instruments(platform, PAGE_READER, {"q": text}, limit=2)
+    exact = [r for r in page.items if text in (r.serial_number,)]
+    if page.total == 0:
+        return _failure(request, context, NotFound("instrument", field="q"))
+    if page.total > 1 and len(exact) != 1:
+        return _failure(request, context, InvalidInput(STRINGS[lang]["several"].format(q=text), field="q"))
+    found = exact[0] if exact else page.items[0]
+    return RedirectResponse(f"/traceability/instruments/{found.id}?lang={lang}", status_code=303)
 
 
 @router.get("/traceability/instruments/{instrument_id}", response_class=HTMLResponse)
