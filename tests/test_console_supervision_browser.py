@@ -99,6 +99,15 @@ def test_supervisor_drills_from_the_overdue_card_to_its_export(
     ]
     assert len(rows) == count + 1 and all(r[4] and r[13] for r in rows[1:])
 
+    # 督办: the rows of this page are preselected; mark them, then see them on the follow-up page
+    page.fill("#mark-note", "请于本月底前送检")
+    page.click("fieldset.mark-actions button[type=submit]")
+    page.wait_for_load_state()
+    assert "已督办" in page.inner_text("p.notice")
+    page.goto(f"{base}/console/supervision/followups?state=open")
+    assert "尚未检定" in page.inner_text("table.data")
+    screenshots(page, "supervision-followups")
+
     # an instrument with a record: its detail page draws the chain and lists the same links in a table
     verified = search.search_instruments(platform, PAGE_READER, {"state": "covered"}, limit=1).items[0]
     page.goto(f"{base}/console/supervision/instruments/{verified.id}")

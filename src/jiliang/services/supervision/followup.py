@@ -23,7 +23,7 @@ from jiliang.services import scope
 from jiliang.services.common import Page, not_found, require_role
 from jiliang.services.platform import Platform
 from jiliang.services.supervision import search
-from jiliang.store.models import FollowUp, Instrument, Organisation, OutboxMessage, Region, Webhook
+from jiliang.store.models import FollowUp, Instrument, Organisation, OutboxMessage, Region, User, Webhook
 
 TOPIC_FOLLOW_UP = "verification.follow_up"
 MAX_MARK = 500
@@ -231,6 +231,11 @@ def list_follow_ups(
             ):
                 fid = int(key.split(":")[1])
                 delivered[fid] = delivered.get(fid, 0) + 1
+        # who opened it, by the display name people know (the user name is what the row keeps)
+        usernames = {r[0].opened_by for r in page.items}
+        shown = _pairs(
+            s.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
+        )
     rows = []
     for fu, name, serial, location, owner, contact, region, last_on, last_conclusion in page.items:
         since = last_on is not None and last_on >= fu.opened_on
@@ -245,7 +250,7 @@ def list_follow_ups(
                 owner_contact=contact,
                 region_name=region,
                 opened_on=fu.opened_on,
-                opened_by=fu.opened_by,
+                opened_by=shown.get(fu.opened_by) or fu.opened_by,
                 due_on=fu.due_on,
                 note=fu.note,
                 reminders_queued=fu.reminders_queued,
