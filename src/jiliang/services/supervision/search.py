@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from jiliang.domain.access import Principal, Role
@@ -209,6 +209,23 @@ def _as_of(platform: Platform, on: date) -> _AsOf:
     return _AsOf(on, stmt, r.due_on, r.verified_on, r.conclusion, counted, covered, uncovered)
 
 
+def _identifier_ids(q: str) -> Any:
+    """Ids of the instruments one of whose identifiers is ``q``: a UNION whose every branch is indexed."""
+    return union(
+        select(Instrument.id.label("id")).where(Instrument.serial_number == q),
+        select(Certificate.instrument_id.label("id")).where(Certificate.number == q),
+        select(VerificationRecord.instrument_id.label("id")).where(VerificationRecord.document_no == q),
+        select(Instrument.id.label("id")).where(
+            Instrument.owner_id.in_(select(Organisation.id).where(Organisation.credit_code == q.upper()))
+        ),
+    )
+
+
+def _any_row(platform: Platform, stmt: Any) -> bool:
+    with platform.reading() as s:
+        return s.execute(select(stmt.subquery().c.id).limit(1)).first() is not None
+
+
 def _instrument_select(
     platform: Platform, principal: Principal, f: dict[str, Any]
 ) -> tuple[Select[Any], _AsOf]:
@@ -233,24 +250,21 @@ def _instrument_select(
     stmt = scope.instruments(stmt, principal)
     q = _text(f, "q")
     if q:
-        stmt = stmt.where(
-            or_(
-                Instrument.serial_number == q,
-                Instrument.name.contains(q, autoescape=True),
-                Instrument.owner_id.in_(
-                    select(Organisation.id).where(
-                        or_(
-                            Organisation.name.contains(q, autoescape=True),
-                            Organisation.credit_code == q.upper(),
-                        )
-                    )
-                ),
-                Instrument.id.in_(select(Certificate.instrument_id).where(Certificate.number == q)),
-                Instrument.id.in_(
-                    select(VerificationRecord.instrument_id).where(VerificationRecord.document_no == q)
-                ),
+        ids = _identifier_ids(q)
+        if _any_row(platform, ids):
+            # an identifier (出厂编号, certificate or record number, credit code) found: exactly those,
+            # each branch through its index
+            stmt = stmt.where(Instrument.id.in_(select(ids.subquery().c.id)))
+        else:
+            # a name: the instrument's or its owner's (a scan of the caller's subtree)
+            stmt = stmt.where(
+                or_(
+                    Instrument.name.contains(q, autoescape=True),
+                    Instrument.owner_id.in_(
+                        select(Organisation.id).where(Organisation.name.contains(q, autoescape=True))
+                    ),
+                )
             )
-        )
     if "serial_number" in f:
         stmt = stmt.where(Instrument.serial_number == _text(f, "serial_number"))
     if "owner" in f:
