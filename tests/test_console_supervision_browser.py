@@ -129,6 +129,9 @@ def test_province_tree_tiles_and_tampering(served: tuple[str, Platform], browser
     assert page.locator("ul.tiles li").count() >= 10
     assert "≥ 95 %" in page.inner_text("ul.tiles") or "< 90 %" in page.inner_text("ul.tiles")
     screenshots(page, "supervision-province")
+    page.goto(f"{base}/console/supervision/alerts")
+    assert "示范市" in page.inner_text("table.data")
+    screenshots(page, "supervision-alerts")
     context.close()
 
     # the city's supervisor cannot open the other city's instrument by editing the URL
