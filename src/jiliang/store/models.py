@@ -501,7 +501,6 @@ class FollowUp(Base, Audited):
     due_on: Mapped[date | None] = mapped_column(Date)  # the due date when it was opened
     note: Mapped[str] = mapped_column(Text, default="")
     reminders_queued: Mapped[int] = mapped_column(Integer, default=0)
-    closed_on: Mapped[date | None] = mapped_column(Date)
 
 
 class ConsoleSession(Base):

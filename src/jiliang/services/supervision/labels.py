@@ -115,7 +115,6 @@ FIELD: dict[str, Label] = {
     "opened_on": ("督办日期", "opened on"),
     "note": ("督办说明", "note"),
     "reminders_queued": ("已发提醒", "reminders queued"),
-    "closed_on": ("办结日期", "closed on"),
 }
 
 

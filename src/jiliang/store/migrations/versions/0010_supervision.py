@@ -36,7 +36,6 @@ def upgrade() -> None:
         sa.Column("due_on", sa.Date(), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("reminders_queued", sa.Integer(), nullable=False),
-        sa.Column("closed_on", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["instrument_id"], ["instruments.id"], name=op.f("fk_follow_ups_instrument_id_instruments")
         ),
