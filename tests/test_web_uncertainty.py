@@ -8,15 +8,19 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jiliang.services import uncertainty
-from jiliang.web.uncertainty import PAGE_MAX_TRIALS
+from jiliang.web.uncertainty import PAGE_MAX_TRIALS, example_titles
 
 
 def test_form_offers_every_shipped_example(web_client: TestClient) -> None:
     page = web_client.get("/uncertainty")
     assert page.status_code == 200
     assert "测量不确定度评定" in page.text
-    for title in uncertainty.example_models().values():
+    for title in example_titles("zh").values():  # Chinese titles on the Chinese page
         assert title in page.text
+    assert "End gauge calibration" not in page.text.split("</select>")[0]  # the file itself keeps its title
+    english = web_client.get("/uncertainty", params={"lang": "en"}).text
+    for title in uncertainty.example_models().values():
+        assert title in english
     assert "ls:" in page.text  # the default example (JCGM 100 H.1) is in the text area
     h2 = web_client.get("/uncertainty", params={"example": "gum_h2", "lang": "en"})
     assert "Evaluate measurement uncertainty" in h2.text and "[V, I, -0.35531]" in h2.text

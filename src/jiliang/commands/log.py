@@ -12,6 +12,11 @@ import httpx
 import typer
 from rich.markup import escape
 
+from jiliang.commands import common
+from jiliang.commands.common import console, err
+from jiliang.commands.common import errors as _errors
+from jiliang.commands.common import open_platform as _open
+from jiliang.commands.common import state as _state
 from jiliang.errors import ProofError
 from jiliang.services import reconciliation, tlog_witness, transparency, witness
 
@@ -19,9 +24,6 @@ app: typer.Typer = typer.Typer(
     help="透明日志 / the transparency log (RFC 9162 Merkle tree, signed tree heads)", no_args_is_help=True
 )
 
-# After `app`: under `python -m jiliang.cli` this import loads jiliang.cli a second time, which reaches its
-# last lines and asks this (half-loaded) module for `app`.
-from jiliang.cli import _errors, _open, _state, console, err  # noqa: E402
 
 REWRITTEN_EXIT = 3
 
@@ -209,12 +211,11 @@ def witness_serve(
     port: Annotated[int, typer.Option(help="端口 / port")] = 8081,
 ) -> None:
     """运行 C2SP 见证（副署树头）/ run a C2SP tlog-witness that cosigns the log's tree heads."""
-    from jiliang.cli import _serve_witness
-
     with _errors():
         w = tlog_witness.Witness(directory, name, {k.split("+", 1)[0]: k for k in log_key})
     typer.echo(f"witness key / 见证公钥: {w.verifier_key}")
-    _serve_witness(w, host, port)
+    assert common.serve_witness is not None, "jiliang.cli installs the witness server"
+    common.serve_witness(w, host, port)
 
 
 @app.command("witness-key")

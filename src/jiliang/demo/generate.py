@@ -42,6 +42,15 @@ P_CORRECTION = 0.004  # a record is corrected by a superseding one
 P_ROTATED = 0.85  # a rotation meter past its service life has been replaced (scrapped)
 
 
+SURNAMES = ("王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴")
+
+
+def demo_contact(serial: int) -> str:
+    """A synthetic contact for a 督办 list. Chinese local numbers never begin with 0, so ``0571-0000…``
+    reaches nobody; drawn from the serial, not the generator, so the city's random stream is unchanged."""
+    return f"{SURNAMES[serial % len(SURNAMES)]}经理 0571-0000{serial % 10_000:04d}"
+
+
 def org_code(serial: int) -> str:
     """A 9-character organisation code (GB 11714) whose last character is its own check digit."""
     body = f"{serial:08d}"
@@ -126,7 +135,7 @@ class CityGenerator:
                 "kind": kind.value,
                 "region_code": region,
                 "address": address,
-                "contact": "",
+                "contact": demo_contact(self._serial),
             }
         )
         return len(self.static.organisations) - 1

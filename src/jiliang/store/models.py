@@ -116,6 +116,7 @@ class Instrument(Base, Audited):
         Index("ix_instruments_region_item", "region_code", "item_code"),
         Index("ix_instruments_owner_due", "owner_id", "due_on"),
         Index("ix_instruments_due", "due_on"),
+        Index("ix_instruments_serial_number", "serial_number"),  # 0010: search by 出厂编号 alone
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -190,6 +191,7 @@ class VerificationRecord(Base, Audited):
         Index("ix_verification_records_instrument", "instrument_id", "verified_on"),
         UniqueConstraint("supersedes_id", name="uq_verification_records_supersedes_id"),
         UniqueConstraint("institution_id", "document_no", name="uq_verification_records_document"),
+        Index("ix_verification_records_document_no", "document_no"),  # 0010: search by number alone
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
@@ -643,3 +645,60 @@ class EnforcementCase(Base, Audited):
     penalty: Mapped[str] = mapped_column(String(200), default="")
     evidence: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+# --- supervision (issue 10, migration 0010) ---------------------------------------------------------
+
+
+class FollowUp(Base, Audited):
+    """A 督办: a supervisor marked an overdue instrument for follow-up and (optionally) reminded its owner.
+
+    Whether it was verified since is read from the instrument (``last_verified_on >= opened_on``), never
+    stored, so it cannot disagree with the records. ``region_code`` copies the instrument's region so that
+    the jurisdiction filter is one indexed prefix, as everywhere else.
+    """
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        UniqueConstraint("instrument_id", "opened_on", name="uq_follow_ups_instrument_day"),
+        Index("ix_follow_ups_region_opened", "region_code", "opened_on"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"))
+    opened_on: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opened_by: Mapped[str] = mapped_column(String(100))
+    due_on: Mapped[date | None] = mapped_column(Date)  # the due date when it was opened
+    note: Mapped[str] = mapped_column(Text, default="")
+    reminders_queued: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser: the cookie carries a random token, only its SHA-256 is stored (docs/console.md).
+
+    Not audited row by row (one per sign-in, touched while in use); signing in and out are in the audit
+    trail through the services that call them.
+    """
+
+    __tablename__ = "console_sessions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins per account name or client address (``account:<name>``, ``address:<ip>``)."""
+
+    __tablename__ = "sign_in_throttles"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

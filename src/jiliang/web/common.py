@@ -74,7 +74,9 @@ def percent(value: float | None, places: int = 1) -> str:
     return f"{100 * value:.{places}f} %"
 
 
-templates.env.filters.update(local_time=local_time, significant=significant, decimals=decimals, percent=percent)
+templates.env.filters.update(
+    local_time=local_time, significant=significant, decimals=decimals, percent=percent
+)
 
 
 def refused(

@@ -128,12 +128,27 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+# The shipped example rounds by name, in the page's language (illustrative numbers, docs/comparisons.md).
+EXAMPLE_TITLES = {
+    "zh": {
+        "comparison_key": "关键比对（各国计量院，参考值为加权平均）",
+        "comparison_pt_consensus": "能力验证（各市计量院，公议值）",
+        "comparison_reference": "实验室间比对（参考实验室给出参考值）",
+    },
+    "en": {
+        "comparison_key": "Key comparison (NMIs, weighted-mean reference value)",
+        "comparison_pt_consensus": "Proficiency test (city institutes, consensus value)",
+        "comparison_reference": "Interlaboratory comparison (reference laboratory's value)",
+    },
+}
+
+
 def _context(lang: str, text: str, example: str, form: dict[str, str]) -> dict[str, Any]:
     return {
         "t": STRINGS[lang],
         "lang": lang,
         "version": __version__,
-        "examples": comparisons.example_rounds(),
+        "examples": {name: EXAMPLE_TITLES[lang].get(name, name) for name in comparisons.example_rounds()},
         "example": example,
         "text": text,
         "form": form,

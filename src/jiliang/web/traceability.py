@@ -10,7 +10,6 @@ same functions as the JSON API; the router only chooses what to show and formats
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,10 +20,11 @@ from jiliang import __version__
 from jiliang.api.deps import PlatformDep
 from jiliang.domain.access import Principal
 from jiliang.errors import InvalidInput, JiliangError, NotFound
-from jiliang.services import instruments, organisations, traceability
 from jiliang.services import standards as standards_service
+from jiliang.services import traceability
 from jiliang.services.platform import Platform
-from jiliang.services.traceability import Chain, ImpactReason
+from jiliang.services.supervision import names, search
+from jiliang.services.traceability import ImpactReason
 from jiliang.web.common import DEMO_CITY, PAGE_READER, has_demo, templates
 from jiliang.web.indicators import STRINGS as INDICATOR_STRINGS
 
@@ -42,8 +42,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "certificate": "证书号",
         "chain_today": "今日溯源链",
         "min_tur": "最低 TUR",
-        "lookup": "按出厂编号查询器具的溯源链",
-        "instrument_id": "出厂编号",
+        "lookup": "按出厂编号或证书编号查询器具的溯源链",
+        "instrument_id": "出厂编号或证书编号",
+        "several": "有多台器具匹配“{q}”，请输入完整的出厂编号或证书编号 / several instruments match {q!r}: "
+        "give the full serial or certificate number",
+        "c_pass": "合格",
+        "c_fail": "不合格",
         "show": "查询",
         "broken": "断链与过期的溯源链（演示市）",
         "checked": "核查的在用器具检定",
@@ -122,12 +126,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_found": "未找到",
         "not_found_text": "演示市内没有该器具或计量标准。本页只显示演示市及其上级标准。",
         "error": "无法显示",
-        "bad_id": "请填写出厂编号 / enter a serial number",
-        "no_serial": "演示市没有出厂编号为「{s}」的器具 / no instrument of the demo city has the serial number “{s}”",
-        "many_serial": "出厂编号「{s}」对应多台器具，请在监管台账中按制造单位区分 / several instruments share the serial number “{s}”",
-        "c_pass": "合格",
-        "c_fail": "不合格",
-        "higher_standard": "上级计量标准",
+        "bad_id": "请输入出厂编号或证书编号 / give a serial or certificate number",
         "back": "返回溯源总览",
         "indicators": "指标总览",
         "no_demo": INDICATOR_STRINGS["zh"]["no_demo"],
@@ -145,8 +144,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "certificate": "Certificate",
         "chain_today": "Chain today",
         "min_tur": "Lowest TUR",
-        "lookup": "Look up an instrument's chain by its serial number",
-        "instrument_id": "Serial number",
+        "lookup": "Look up an instrument's chain by serial or certificate number",
+        "instrument_id": "Serial or certificate number",
+        "several": "有多台器具匹配“{q}”，请输入完整的出厂编号或证书编号 / several instruments match {q!r}: "
+        "give the full serial or certificate number",
+        "c_pass": "passed",
+        "c_fail": "failed",
         "show": "Show",
         "broken": "Broken and expired chains (Demo City)",
         "checked": "Current verifications checked",
@@ -228,12 +231,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_found_text": "Demo City has no such instrument or standard. This page shows only Demo City and "
         "the standards above it.",
         "error": "Cannot show this",
-        "bad_id": "请填写出厂编号 / enter a serial number",
-        "no_serial": "演示市没有出厂编号为「{s}」的器具 / no instrument of the demo city has the serial number “{s}”",
-        "many_serial": "出厂编号「{s}」对应多台器具，请在监管台账中按制造单位区分 / several instruments share the serial number “{s}”",
-        "c_pass": "pass",
-        "c_fail": "fail",
-        "higher_standard": "higher standard",
+        "bad_id": "请输入出厂编号或证书编号 / give a serial or certificate number",
         "back": "Back to the traceability overview",
         "indicators": "Indicators",
         "no_demo": INDICATOR_STRINGS["en"]["no_demo"],
@@ -270,45 +268,29 @@ def fmt_tur(tur: float | None) -> str:
     return "—" if tur is None else f"{tur:.1f}:1"
 
 
-class Names:
-    """Names for the ids a service answers with: standards (from the chains already loaded) and regions."""
+class _Names:
+    """Names for the ids and region codes the traceability services return (looked up once each)."""
 
-    def __init__(self, platform: Platform, lang: str) -> None:
-        self.platform = platform
-        self.lang = lang
-        self.standards: dict[int, str] = {}
-        self._regions: dict[str, str] | None = None
-
-    def learn(self, chains: Iterable[Chain | None], calibrations: Iterable[Any] = ()) -> None:
-        for chain in chains:
-            if chain is not None:
-                self.standards.update((x.standard_id, x.standard_name) for x in chain.links if x.standard_id)
-        self.standards.update((c.standard_id, c.standard_name) for c in calibrations)
+    def __init__(self, platform: Platform) -> None:
+        self._platform = platform
+        self._standards: dict[int, str] = {}
+        self._regions: dict[str, str] = {}
 
     def standard(self, standard_id: int) -> str:
-        if standard_id not in self.standards:
-            try:  # a standard above every chain loaded for this page: its own chain names it
-                chain = traceability.standard_chain(self.platform, PAGE_READER, standard_id, upstream=True)
-                self.standards[standard_id] = chain.subject
-            except JiliangError:
-                self.standards[standard_id] = STRINGS[self.lang]["higher_standard"]
-        return self.standards[standard_id]
+        if standard_id not in self._standards:
+            found = names.standard_names(self._platform, PAGE_READER, [standard_id])
+            self._standards[standard_id] = found.get(standard_id, "—")
+        return self._standards[standard_id]
 
     def region(self, code: str) -> str:
-        if self._regions is None:
-            self._regions = {
-                r.code: (r.name_en or r.name_zh) if self.lang == "en" else r.name_zh
-                for r in organisations.list_regions(self.platform, PAGE_READER)
-            }
-        return self._regions.get(code, code)
+        if code not in self._regions:
+            self._regions[code] = names.region_names(self._platform, [code]).get(code, code)
+        return self._regions[code]
 
 
 def _context(lang: str, platform: Platform) -> dict[str, Any]:
-    names = Names(platform, lang)
     return {
-        "names": names,
-        "std_name": names.standard,
-        "region_name": names.region,
+        "names": _Names(platform),
         "t": STRINGS[lang],
         "lang": lang,
         "version": __version__,
@@ -353,38 +335,37 @@ def overview_data(platform: Platform) -> dict[str, Any]:
     return {"rows": rows, "report": report, "today": platform.today()}
 
 
-def _learn_overview(names: Names, data: dict[str, Any]) -> None:
-    names.learn([row["chain"] for row in data["rows"]] + list(data["report"].standards))
-    names.standards.update((row["std"].id, row["std"].name) for row in data["rows"])
-
-
 @router.get("/traceability", response_class=HTMLResponse)
 def overview(request: Request, platform: PlatformDep, lang: Lang = "zh") -> HTMLResponse:
     context = _context(lang, platform)
     if not has_demo(platform):
         return _page(request, "no_demo.html", context)
     context["d"] = overview_data(platform)
-    _learn_overview(context["names"], context["d"])
     return _page(request, "traceability.html", context)
 
 
 @router.get("/traceability/instrument", response_class=HTMLResponse, response_model=None)
 def lookup(
-    request: Request, platform: PlatformDep, id: str = "", lang: Lang = "zh"
+    request: Request, platform: PlatformDep, q: str = "", id: str = "", lang: Lang = "zh"
 ) -> HTMLResponse | RedirectResponse:
-    """The look-up form's target: on to the instrument's page."""
-    text = id.strip()
+    """The look-up form's target: an instrument by its serial number (出厂编号) or a certificate or record
+    number, on to its page. (``id``, the internal id, is still read for old links.)"""
     context = _context(lang, platform)
+    text = (q or id).strip()
     if not text:
-        return _failure(request, context, InvalidInput(STRINGS[lang]["bad_id"], field="id"))
-    found = instruments.list_instruments(
-        platform, PAGE_READER, {"serial_number": text, "region_code": DEMO_CITY}, limit=2
-    )
-    if not found.items:
-        return _failure(request, context, InvalidInput(STRINGS[lang]["no_serial"].format(s=text), field="id"))
-    if found.total > 1:
-        return _failure(request, context, InvalidInput(STRINGS[lang]["many_serial"].format(s=text), field="id"))
-    return RedirectResponse(f"/traceability/instruments/{found.items[0].id}?lang={lang}", status_code=303)
+        return _failure(request, context, InvalidInput(STRINGS[lang]["bad_id"], field="q"))
+    if id and not q:
+        if not text.isdigit():
+            return _failure(request, context, InvalidInput(STRINGS[lang]["bad_id"], field="id"))
+        return RedirectResponse(f"/traceability/instruments/{int(text)}?lang={lang}", status_code=303)
+    page = search.search_instruments(platform, PAGE_READER, {"q": text}, limit=2)
+    exact = [r for r in page.items if text in (r.serial_number,)]
+    if page.total == 0:
+        return _failure(request, context, NotFound("instrument", field="q"))
+    if page.total > 1 and len(exact) != 1:
+        return _failure(request, context, InvalidInput(STRINGS[lang]["several"].format(q=text), field="q"))
+    found = exact[0] if exact else page.items[0]
+    return RedirectResponse(f"/traceability/instruments/{found.id}?lang={lang}", status_code=303)
 
 
 @router.get("/traceability/instruments/{instrument_id}", response_class=HTMLResponse)
@@ -401,7 +382,6 @@ def instrument_page(
         chain = traceability.instrument_chain(platform, PAGE_READER, int(instrument_id), on or None)
     except JiliangError as exc:
         return _failure(request, context, exc)
-    context["names"].learn([chain])
     context.update(chain=chain, subject="instrument", subject_id=int(instrument_id))
     return _page(request, "traceability_chain.html", context)
 
@@ -444,7 +424,6 @@ def standard_page(
             )
     except JiliangError as exc:
         return _failure(request, context, exc)
-    context["names"].learn([chain], report.calibrations if report else ())
     context.update(
         chain=chain,
         subject="standard",

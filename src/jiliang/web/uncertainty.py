@@ -130,12 +130,30 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+# The shipped examples by name, in the page's language (the model files keep their English titles).
+EXAMPLE_TITLES_ZH = {
+    "ea4_02_s2_mass": "10 kg 砝码与参考标准比较（EA-4/02 S2）",
+    "gs1_9_2_2": "加法模型，正态输入（JCGM 101:2008 9.2.2）",
+    "gs1_9_2_3": "加法模型，矩形分布输入（JCGM 101:2008 9.2.3）",
+    "gum_h1": "量块校准（JCGM 100:2008 H.1）",
+    "gum_h2": "电阻、电抗与阻抗的同时测量（JCGM 100:2008 H.2）",
+    "gum_h3": "温度计在 30 ℃ 的修正值（JCGM 100:2008 H.3）",
+}
+
+
+def example_titles(lang: str) -> dict[str, str]:
+    titles = uncertainty.example_models()
+    if lang == "zh":
+        return {name: EXAMPLE_TITLES_ZH.get(name, title) for name, title in titles.items()}
+    return titles
+
+
 def _context(lang: str, text: str, example: str) -> dict[str, Any]:
     return {
         "t": STRINGS[lang],
         "lang": lang,
         "version": __version__,
-        "examples": uncertainty.example_models(),
+        "examples": example_titles(lang),
         "example": example,
         "text": text,
     }

@@ -85,3 +85,23 @@ def normalise_header(text: object) -> str:
 
 def header_row(columns: tuple[Column, ...], headers: Headers) -> list[str]:
     return [c.zh if headers == "zh" else c.field for c in columns]
+
+
+# The 督办 list (issue 10): what a supervisor needs to chase an overdue instrument, owner and contact
+# included. An export only: it is not read back by an importer.
+FOLLOW_UP_COLUMNS: tuple[Column, ...] = (
+    Column("name", "器具名称"),
+    Column("serial_number", "出厂编号"),
+    Column("item", "目录项"),
+    Column("model", "型号规格"),
+    Column("owner_name", "使用单位"),
+    Column("owner_credit_code", "统一社会信用代码"),
+    Column("owner_contact", "联系人及电话"),
+    Column("owner_address", "单位地址"),
+    Column("location", "使用地点"),
+    Column("region", "行政区划"),
+    Column("last_verified_on", "上次检定日期"),
+    Column("last_conclusion", "上次检定结论"),
+    Column("due_on", "到期日期"),
+    Column("days_overdue", "超期天数"),
+)

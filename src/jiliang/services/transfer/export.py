@@ -26,6 +26,7 @@ from jiliang.services import scope
 from jiliang.services.platform import Platform
 from jiliang.services.transfer.columns import (
     CONCLUSION_LABELS,
+    FOLLOW_UP_COLUMNS,
     INSTRUMENT_COLUMNS,
     USE_LABELS,
     VERIFICATION_COLUMNS,
@@ -190,3 +191,46 @@ def _int(value: object, field: str) -> int:
 
 def _flag(value: object) -> bool:
     return value is True or str(value).lower() in ("1", "true", "yes")
+
+
+def export_follow_up_list(
+    platform: Platform,
+    principal: Principal,
+    filters: dict[str, Any],
+    sink: BinaryIO,
+    *,
+    fmt: Format,
+    headers: Headers = "zh",
+    sort: str | None = None,
+) -> int:
+    """The supervisor's instrument list (usually ``state=overdue``) as a 督办 list: owner name and
+    contact, place of use, catalogue item, last verification, due date and days overdue, as of the
+    list's date. Takes the filters of ``services.supervision.search.search_instruments``."""
+    from jiliang.services.supervision import search  # supervision builds on transfer's neighbours
+
+    _check_format(fmt)
+    stmt, shape = search.instrument_statement(platform, principal, filters, sort)
+    zh = headers == "zh"
+
+    def rows(result: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
+        for r in result:
+            row = shape(r)
+            conclusion = row.last_conclusion
+            yield [
+                row.name,
+                row.serial_number,
+                row.item_name if zh else row.item_code,
+                row.model,
+                row.owner_name,
+                row.owner_credit_code,
+                row.owner_contact,
+                row.owner_address,
+                row.location,
+                row.region_name,
+                row.last_verified_on,
+                (CONCLUSION_LABELS[Conclusion(conclusion)] if zh else conclusion) if conclusion else "",
+                row.due_on,
+                row.days_overdue,
+            ]
+
+    return _write(platform, stmt, rows, sink, fmt, FOLLOW_UP_COLUMNS, headers)
