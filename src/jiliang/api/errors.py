@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiliang.errors import (
     AuthenticationFailed,
+    Busy,
     Conflict,
     ImportRefused,
     InvalidInput,
@@ -17,6 +18,7 @@ from jiliang.errors import (
     NotAuthorised,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
 )
 
 STATUS: list[tuple[type[JiliangError], int]] = [
@@ -27,6 +29,8 @@ STATUS: list[tuple[type[JiliangError], int]] = [
     (NotFound, 404),
     (AuthenticationFailed, 401),
     (NotAuthorised, 403),
+    (TooManyRequests, 429),
+    (Busy, 503),
 ]
 
 
@@ -43,6 +47,8 @@ def install(app: FastAPI) -> None:
             body["error"]["problem_count"] = exc.problem_count
             body["error"]["problems"] = [p.__dict__ for p in exc.problems]
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+        if isinstance(exc, Busy):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(status_code=status_of(exc), content=jsonable_encoder(body), headers=headers)
 
     @app.exception_handler(RequestValidationError)
