@@ -31,6 +31,7 @@ from rich.table import Table
 
 from jiliang.domain.access import SYSTEM, Principal
 from jiliang.domain.instruments import parse_date
+from jiliang.domain.spreadsheet import neutralise
 from jiliang.errors import ImportRefused, JiliangError
 from jiliang.legal.coverage import ALL_ITEMS, Indicator, IndicatorValue
 from jiliang.services import catalogue as catalogue_service
@@ -513,7 +514,7 @@ def report_coverage(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["as_of"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: neutralise(v) for k, v in row.items()} for row in rows)
         sys.stdout.write(buffer.getvalue())
 
 

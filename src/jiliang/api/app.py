@@ -5,15 +5,15 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import anyio.to_thread
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from jiliang import __version__
 from jiliang.api import errors
-from jiliang.services.platform import Platform, request_id_var
+from jiliang.api.security import Hardening
+from jiliang.services.platform import Platform
 
 # Each module in jiliang.api.routers exposes `router`; listed explicitly so that the order is stable.
 ROUTERS = [
@@ -39,8 +39,6 @@ ROUTERS = [
     "traceability",
 ]
 
-REQUEST_ID = "x-request-id"
-
 
 def create_app(platform: Platform) -> FastAPI:
     @contextlib.asynccontextmanager
@@ -61,17 +59,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     errors.install(app)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get(REQUEST_ID) or uuid.uuid4().hex
-        request.state.request_id = rid[:64]
-        token = request_id_var.set(request.state.request_id)
-        try:
-            response = await call_next(request)
-        finally:
-            request_id_var.reset(token)
-        response.headers[REQUEST_ID] = request.state.request_id
-        return response
+    # Security headers and the server-chosen request id, on every response (api/security.py).
+    app.add_middleware(Hardening)
 
     for name in ROUTERS:
         module = importlib.import_module(f"jiliang.api.routers.{name}")

@@ -24,6 +24,8 @@ from jiliang.store.migrate import upgrade
 
 # Set by the API middleware (and the CLI) so that every unit of work in a request shares its id.
 request_id_var: ContextVar[str | None] = ContextVar("jiliang_request_id", default=None)
+# The request id a client sent (X-Request-ID), kept apart in the audit trail: never used as the request id.
+client_request_id_var: ContextVar[str] = ContextVar("jiliang_client_request_id", default="")
 
 
 def _utc_now() -> datetime:
@@ -83,7 +85,10 @@ class Platform:
                 raise _busy()
             self._gate_held.held = True
         try:
-            with audit.acting_as(principal.user_id, principal.username, rid), self.sessions() as session:
+            with (
+                audit.acting_as(principal.user_id, principal.username, rid, client_request_id_var.get()),
+                self.sessions() as session,
+            ):
                 try:
                     if gated:
                         session.connection(execution_options={IMMEDIATE: True})

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.instruments import optional_text, parse_date, required_text
+from jiliang.domain.spreadsheet import neutralise
 from jiliang.errors import Conflict, InvalidInput, NotAuthorised
 from jiliang.metrology.traceability import (
     LinkStatus,
@@ -800,10 +801,14 @@ def impact_csv(report: ImpactReport) -> str:
     """The recall list as CSV (UTF-8 with BOM so that spreadsheet programs read the Chinese correctly)."""
     buf = io.StringIO()
     buf.write("\ufeff")
-    w = csv.writer(buf)
-    w.writerow(IMPACT_COLUMNS)
+    writer = csv.writer(buf)
+
+    def put(row: list[Any]) -> None:  # every cell neutralised against formula injection
+        writer.writerow([neutralise(v) for v in row])
+
+    put(list(IMPACT_COLUMNS))
     for c in report.calibrations:
-        w.writerow(
+        put(
             [
                 "calibration",
                 c.calibration_id,
@@ -819,7 +824,7 @@ def impact_csv(report: ImpactReport) -> str:
             ]
         )
     for x in report.records:
-        w.writerow(
+        put(
             [
                 "verification",
                 x.record_id,
