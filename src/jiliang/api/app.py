@@ -8,10 +8,11 @@ import importlib
 from collections.abc import AsyncIterator
 
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from jiliang import __version__
 from jiliang.api import errors
+from jiliang.api.bounds import bounded_ints
 from jiliang.api.security import Hardening
 from jiliang.services.platform import Platform
 
@@ -52,6 +53,8 @@ def create_app(platform: Platform) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        # A path or query integer beyond 64 bits is a 422 naming it, never a driver OverflowError (500).
+        dependencies=[Depends(bounded_ints)],
         title="jiliang 计量 API",
         version=__version__,
         description="智慧计量监管服务平台 / smart metrology supervision and service platform",

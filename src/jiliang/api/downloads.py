@@ -19,13 +19,13 @@ CHUNK = 64 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
-def attachment(filename: str) -> str:
+def attachment(filename: str, disposition: str = "attachment") -> str:
     """``attachment; filename="…"; filename*=UTF-8''…``: an ASCII fallback for old clients, and the exact
     name (Chinese certificate numbers included) percent-encoded as RFC 8187 says. Control characters,
     quotes, slashes and backslashes never reach the header."""
     cleaned = "".join(ch for ch in filename if ch.isprintable() and ch not in '/\\"') or "download"
     fallback = _UNSAFE.sub("_", cleaned)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(cleaned, safe='')}"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(cleaned, safe='')}"
 
 
 class SpooledDownload(Response):

@@ -23,7 +23,7 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
-from jiliang.domain.instruments import optional_text, parse_date, required_text
+from jiliang.domain.instruments import document_number, optional_text, parse_date
 from jiliang.domain.spreadsheet import neutralise
 from jiliang.errors import Conflict, InvalidInput, NotAuthorised
 from jiliang.metrology.traceability import (
@@ -102,7 +102,7 @@ def record_calibration(platform: Platform, principal: Principal, raw: dict[str, 
         raise InvalidInput(
             "in_tolerance 须为 true 或 false / in_tolerance must be a boolean", field="in_tolerance"
         )
-    certificate = required_text(raw.get("certificate_no"), "certificate_no", 100)
+    certificate = document_number(raw.get("certificate_no"), "certificate_no")
     anchor = {
         k_: optional_text(raw.get(k_), k_, 200 if k_ != "anchor_nmi" else 100)
         for k_ in ("anchor_name", "anchor_nmi", "anchor_cmc_ref")

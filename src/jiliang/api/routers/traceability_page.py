@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jiliang import __version__
 from jiliang.api.deps import PlatformDep
+from jiliang.api.downloads import attachment
 from jiliang.api.routers.web import DEMO_CITY, PAGE_READER, _has_demo, templates
 from jiliang.api.routers.web import STRINGS as INDICATOR_STRINGS
 from jiliang.domain.access import Principal
@@ -420,5 +421,5 @@ def impact_csv(
     return Response(
         traceability.impact_csv(report),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment(name)},
     )
