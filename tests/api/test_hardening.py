@@ -138,6 +138,12 @@ def test_a_forged_host_header_never_reaches_a_page(api: Api) -> None:
         assert re.search(r'(src|href)="/static/', r.text), path
 
 
+def test_a_forged_host_header_never_comes_back_in_a_redirect(api: Api) -> None:
+    for path in ("/api/v1/instruments/", "/healthz/"):
+        r = api.client.get(path, headers={"Host": "evil.example"}, follow_redirects=False)
+        assert r.status_code == 307 and r.headers["location"] == path.rstrip("/"), r.headers
+
+
 @pytest.mark.parametrize(
     "path", ["/", "/healthz", "/api/v1/auth/me", "/api/v1/nothing-here", "/static/css/site.css"]
 )

@@ -11,6 +11,7 @@ The request id written to the audit trail and echoed in ``X-Request-ID`` is alwa
 
 from __future__ import annotations
 
+import urllib.parse
 import uuid
 
 from starlette.datastructures import MutableHeaders
@@ -52,6 +53,15 @@ def client_request_id(value: str | None) -> str:
     return "".join(ch for ch in value if 32 < ord(ch) < 127)[:64]
 
 
+def relative_location(location: str, host: str) -> str:
+    """A redirect the framework built from the request's own Host header (e.g. a trailing slash removed)
+    becomes relative, so a forged Host never comes back in a Location."""
+    parts = urllib.parse.urlsplit(location)
+    if parts.scheme in ("http", "https") and parts.netloc == host:
+        return urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, parts.fragment))
+    return location
+
+
 class Hardening:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -61,10 +71,12 @@ class Hardening:
             await self.app(scope, receive, send)
             return
         rid = uuid.uuid4().hex
-        claimed = ""
+        claimed, host = "", ""
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
                 claimed = client_request_id(value.decode("latin-1"))
+            elif name == b"host":
+                host = value.decode("latin-1")
         scope.setdefault("state", {})["request_id"] = rid
         csp = DOCS_CSP if scope.get("path") in DOCS_PATHS else CSP
 
@@ -75,6 +87,8 @@ class Hardening:
                     headers[name] = value
                 headers["content-security-policy"] = csp
                 headers[REQUEST_ID] = rid
+                if "location" in headers:
+                    headers["location"] = relative_location(headers["location"], host)
             await send(message)
 
         token, client_token = request_id_var.set(rid), client_request_id_var.set(claimed)
