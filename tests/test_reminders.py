@@ -110,3 +110,72 @@ def test_webhook_registration_rules(due: World) -> None:
         reminders.add_webhook(
             due.platform, due.as_("enterprise"), url="https://x", organisation_id=due.other_enterprise_id
         )
+
+
+def test_several_senders_at_once_neither_crash_nor_duplicate(world: World) -> None:
+    """Issue 16: two senders at once on SQLite crashed on 'database is locked' while claiming, left ten
+    messages leased for five minutes and the receiver got eleven duplicates."""
+    import threading
+
+    p = world.platform
+    authorise_all(world, [FUEL])
+    for n in range(24):
+        verify(world, file(world, f"M-{n}").id, "2026-01-01")  # all due 2026-07-01
+    reminders.add_webhook(p, world.as_("enterprise"), url="https://erp.example/hooks/jiliang")
+
+    lock = threading.Lock()
+    received: list[httpx.Request] = []
+    errors: list[BaseException] = []
+    queued: list[int] = []
+
+    def receive(request: httpx.Request) -> httpx.Response:
+        with lock:
+            received.append(request)
+        return httpx.Response(204)
+
+    start = threading.Barrier(4)
+
+    def sender() -> None:
+        client = httpx.Client(transport=httpx.MockTransport(receive))
+        start.wait()
+        try:
+            queued.append(reminders.enqueue_due_reminders(p, within_days=30))
+            for _ in range(20):
+                reminders.deliver_pending(p, client, batch=3)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(queued) == 24
+    keys = [r.headers["idempotency-key"] for r in received]
+    assert len(keys) == 24 and len(set(keys)) == 24
+    assert all(k.startswith('"due:') and k.endswith('"') for k in keys)
+    with p.reading() as s:
+        assert all(m.delivered_at is not None and m.attempts == 1 for m in s.scalars(select(OutboxMessage)))
+
+
+def test_the_idempotency_key_is_the_same_on_every_attempt(due: World) -> None:
+    p = due.platform
+    reminders.add_webhook(p, due.as_("enterprise"), url="https://erp.example/hooks/jiliang")
+    reminders.enqueue_due_reminders(p, within_days=30)
+    receiver = Receiver(down=2)
+    seen: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["idempotency-key"])
+        return receiver(request)
+
+    client = httpx.Client(transport=httpx.MockTransport(record))
+    reminders.deliver_pending(p, client)
+    original = p.now
+    p.now = lambda: original() + timedelta(hours=1)
+    try:
+        reminders.deliver_pending(p, client)
+    finally:
+        p.now = original
+    assert len(seen) == 4 and sorted(seen[:2]) == sorted(seen[2:])

@@ -41,6 +41,7 @@ from jiliang.commands.common import progress as _progress
 from jiliang.commands.common import state as _state
 from jiliang.domain.access import SYSTEM
 from jiliang.domain.instruments import parse_date
+from jiliang.domain.spreadsheet import neutralise
 from jiliang.legal.coverage import ALL_ITEMS, Indicator, IndicatorValue
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import indicators, organisations, reminders, users
@@ -500,7 +501,7 @@ def report_coverage(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["as_of"])
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: neutralise(v) for k, v in row.items()} for row in rows)
         sys.stdout.write(buffer.getvalue())
 
 

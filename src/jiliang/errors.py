@@ -122,3 +122,23 @@ class TooManyAttempts(AuthenticationFailed):
     def __init__(self, message: str, *, retry_after_s: int, field: str | None = "username") -> None:
         super().__init__(message, field=field, retry_after_s=retry_after_s)
         self.retry_after_s = retry_after_s
+
+
+class Busy(JiliangError, TimeoutError):
+    """The platform is too busy to do this now (the write lock or a connection did not come in time, or too
+    many exports run at once); nothing was changed and the same request may be repeated after
+    ``retry_after`` seconds. The API answers 503 with Retry-After."""
+
+    code = "busy"
+
+    def __init__(
+        self, message: str, *, retry_after: int = 2, field: str | None = None, **context: Any
+    ) -> None:
+        super().__init__(message, field=field, **context)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(Busy):
+    """This caller already runs as many of these as one caller may (e.g. exports): 429 with Retry-After."""
+
+    code = "too_many_requests"

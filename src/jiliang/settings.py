@@ -97,6 +97,17 @@ class Settings(BaseSettings):
     # queues there instead of starving every other request (benchmarks/bench_signin.py).
     argon2_threads: int = Field(default=1, ge=1, le=64)
 
+    # Reliability under load (docs/security.md). A unit of work waits this long for the write lock (SQLite) or
+    # a pooled connection before it is refused with 503 and Retry-After; nothing is half-written.
+    write_wait_s: float = Field(default=10.0, gt=0, le=300)
+    # Exports are read into a spooled temporary file (in memory up to export_spool_bytes) before the first
+    # byte is sent, so no connection waits on a slow client; a client that takes no bytes for export_stall_s
+    # is dropped. At most exports_per_user run at once per user (429) and exports_total in all (503).
+    export_spool_bytes: int = Field(default=8 * 1024 * 1024, ge=64 * 1024)
+    export_stall_s: float = Field(default=60.0, gt=0)
+    exports_per_user: int = Field(default=2, ge=1)
+    exports_total: int = Field(default=6, ge=1)
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:

@@ -52,5 +52,5 @@ def test_unknown_paths_and_methods_answer_in_the_same_shape(api: Api) -> None:
 
 def test_every_answer_carries_its_request_id(api: Api) -> None:
     r = api.get("/api/v1/auth/me", "city", headers={"X-Request-ID": "trace-123"})
-    assert r.headers["x-request-id"] == "trace-123"
+    assert len(r.headers["x-request-id"]) == 32  # chosen by the server, whatever the client sent
     assert len(api.get("/api/v1/nothing-here", None).headers["x-request-id"]) == 32

@@ -5,15 +5,16 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import anyio.to_thread
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI
 
 from jiliang import __version__
 from jiliang.api import errors
-from jiliang.services.platform import Platform, request_id_var
+from jiliang.api.bounds import bounded_ints
+from jiliang.api.security import Hardening
+from jiliang.services.platform import Platform
 from jiliang.web import ROUTERS as PAGE_ROUTERS
 from jiliang.web import auth as web_auth
 from jiliang.web.common import static_files
@@ -37,11 +38,8 @@ ROUTERS = [
     "traceability",
     "market",
     "market_public",
-
     "supervision",
 ]
-
-REQUEST_ID = "x-request-id"
 
 
 def create_app(platform: Platform) -> FastAPI:
@@ -56,6 +54,8 @@ def create_app(platform: Platform) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        # A path or query integer beyond 64 bits is a 422 naming it, never a driver OverflowError (500).
+        dependencies=[Depends(bounded_ints)],
         title="jiliang 计量 API",
         version=__version__,
         description="智慧计量监管服务平台 / smart metrology supervision and service platform",
@@ -65,17 +65,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     errors.install(app)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get(REQUEST_ID) or uuid.uuid4().hex
-        request.state.request_id = rid[:64]
-        token = request_id_var.set(request.state.request_id)
-        try:
-            response = await call_next(request)
-        finally:
-            request_id_var.reset(token)
-        response.headers[REQUEST_ID] = request.state.request_id
-        return response
+    # Security headers and the server-chosen request id, on every response (api/security.py).
+    app.add_middleware(Hardening)
 
     for name in ROUTERS:
         module = importlib.import_module(f"jiliang.api.routers.{name}")

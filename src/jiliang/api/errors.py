@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jiliang.errors import (
     AuthenticationFailed,
+    Busy,
     Conflict,
     ImportRefused,
     InvalidInput,
@@ -18,6 +19,7 @@ from jiliang.errors import (
     NotFound,
     PayloadTooLarge,
     TooManyAttempts,
+    TooManyRequests,
 )
 
 STATUS: list[tuple[type[JiliangError], int]] = [
@@ -29,6 +31,8 @@ STATUS: list[tuple[type[JiliangError], int]] = [
     (TooManyAttempts, 429),
     (AuthenticationFailed, 401),
     (NotAuthorised, 403),
+    (TooManyRequests, 429),
+    (Busy, 503),
 ]
 
 
@@ -47,6 +51,8 @@ def install(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
         if isinstance(exc, TooManyAttempts):
             headers = {"Retry-After": str(exc.retry_after_s)}
+        elif isinstance(exc, Busy):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(status_code=status_of(exc), content=jsonable_encoder(body), headers=headers)
 
     @app.exception_handler(RequestValidationError)

@@ -12,6 +12,7 @@ from datetime import date
 
 from jiliang.domain.catalogue import CatalogueItem, Use
 from jiliang.domain.instruments import (
+    document_number,
     not_in_future,
     optional_text,
     parse_date,
@@ -88,7 +89,7 @@ def parse_instrument(
         name=required_text(raw.get("name"), "name"),
         item_code=item_code,
         model=required_text(raw.get("model"), "model", 100),
-        serial_number=required_text(raw.get("serial_number"), "serial_number", 100),
+        serial_number=document_number(raw.get("serial_number"), "serial_number"),
         manufacturer=required_text(raw.get("manufacturer"), "manufacturer"),
         region_code=validate_region_code(str(raw.get("region_code") or "").strip()),
         use=parse_use(raw.get("use")),

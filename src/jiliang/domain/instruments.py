@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 
@@ -48,6 +49,22 @@ def required_text(value: object, field: str, max_len: int = 200) -> str:
     text = value.strip()
     if len(text) > max_len:
         raise InvalidInput(f"{field} 超过 {max_len} 字符 / {field} longer than {max_len}", field=field)
+    return text
+
+
+# C0/C1 controls (CR and LF among them), bidirectional overrides and isolates, zero-width characters, line
+# and paragraph separators and the BOM: invisible or layout-changing in a number that is printed, put in a
+# file name (Content-Disposition) and in URLs.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def document_number(value: object, field: str, max_len: int = 100) -> str:
+    """A document, certificate or serial number: required text without control characters (issue 16)."""
+    text = required_text(value, field, max_len)
+    if _CONTROL.search(text):
+        raise InvalidInput(
+            f"{field} 含控制字符或不可见字符 / {field} contains control or invisible characters", field=field
+        )
     return text
 
 

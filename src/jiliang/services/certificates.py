@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
+from jiliang.domain.instruments import document_number
 from jiliang.errors import Conflict, InvalidInput, NotAuthorised, PayloadTooLarge
 from jiliang.services import dcc_records, scope, signing_keys, transparency
 from jiliang.services.common import not_found, require_role
@@ -120,6 +121,7 @@ def issue_in(
         raise InvalidInput(
             "证书编号须为 1–100 个字符 / the certificate number must have 1–100 characters", field="number"
         )
+    number = document_number(number, "number")  # no control characters (CR/LF broke its download)
     if s.scalar(select(Certificate.id).where(Certificate.number == number)):
         raise Conflict(f"证书编号 {number} 已使用 / certificate number already used", field="number")
     old = _to_supersede(s, record, supersedes)

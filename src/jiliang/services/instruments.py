@@ -59,6 +59,14 @@ def new_instrument_row(draft: InstrumentDraft, owner_id: int, compulsory: bool) 
     return row
 
 
+# The refusal for a serial number (or credit code) already registered where the caller cannot see it: the
+# uniqueness rule holds, but the words do not say that it exists, nor where (issue 16, docs/security.md).
+SERIAL_NEEDS_REVIEW = (
+    "该出厂编号无法由您备案，需由监管部门核查 / this serial number cannot be filed by you: it needs review by "
+    "the supervisor"
+)
+
+
 def file_instrument(platform: Platform, principal: Principal, raw: dict[str, Any]) -> Instrument:
     require_role(principal, Role.SUPERVISOR, Role.ENTERPRISE)
     items = catalogue_service.catalogue(platform)
@@ -79,6 +87,9 @@ def file_instrument(platform: Platform, principal: Principal, raw: dict[str, Any
             )
         )
         if dup is not None:
+            if s.scalar(_visible(principal, dup)) is None:
+                # Filed outside the caller's jurisdiction: keep the rule, say nothing about where (docs/security.md).
+                raise Conflict(SERIAL_NEEDS_REVIEW, field="serial_number")
             raise Conflict(
                 f"同一制造商、型号下出厂编号 {draft.serial_number} 已备案 / serial number already filed for this "
                 "manufacturer and model",

@@ -24,6 +24,11 @@ from jiliang.services.common import Page, not_found, one_visible, paginate, requ
 from jiliang.services.platform import Platform
 from jiliang.store.models import Organisation, Region
 
+CREDIT_CODE_NEEDS_REVIEW = (
+    "该统一社会信用代码无法由您登记，需由监管部门核查 / this credit code cannot be registered by you: it needs "
+    "review by the supervisor"
+)
+
 
 def add_region(
     platform: Platform, principal: Principal, code: str, name_zh: str, name_en: str = ""
@@ -122,7 +127,14 @@ def add_organisation(
             raise InvalidInput(
                 f"行政区划 {region_code} 不存在 / region {region_code} not found", field="region_code"
             )
-        if s.scalar(select(Organisation.id).where(Organisation.credit_code == code)) is not None:
+        existing = s.scalar(select(Organisation.id).where(Organisation.credit_code == code))
+        if existing is not None:
+            visible = scope.organisations(
+                select(Organisation.id).where(Organisation.id == existing), principal
+            )
+            if s.scalar(visible) is None:
+                # Registered outside the caller's jurisdiction: the words reveal nothing (docs/security.md).
+                raise Conflict(CREDIT_CODE_NEEDS_REVIEW, field="credit_code")
             raise Conflict(
                 f"统一社会信用代码 {code} 已登记 / credit code {code} already registered", field="credit_code"
             )

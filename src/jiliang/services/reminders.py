@@ -3,6 +3,12 @@
 Messages are written in the same transaction that decides them, keyed so that the same reminder is never
 queued twice, and stay in the outbox until a receiver answers 2xx: a receiver that is down loses nothing,
 it is retried with exponential back-off and jitter, and marked dead (still kept) after the last attempt.
+
+Several senders may run at once (docs/security.md): each claims a batch in a short transaction that
+locks what it takes (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's write lock, taken up front), so no
+message is handed to two senders while its lease runs; a sender that cannot get the lock in time ends its
+pass quietly. Delivery stays at-least-once (a sender that dies after posting sends again when the lease
+runs out), so every post carries an ``Idempotency-Key`` the receiver de-duplicates on (docs/security.md).
 """
 
 from __future__ import annotations
@@ -15,14 +21,15 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.instruments import InstrumentStatus
-from jiliang.errors import InvalidInput, NotAuthorised, NotFound
+from jiliang.errors import Busy, InvalidInput, NotAuthorised, NotFound
 from jiliang.services import scope
 from jiliang.services.common import Page, paginate, require_role
 from jiliang.services.platform import Platform
@@ -140,25 +147,31 @@ def enqueue_due_reminders(platform: Platform, *, within_days: int = 30, on: date
                 }
             if not keys:
                 continue
-            existing = set(
-                s.scalars(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(keys)))
-            )
-            for key, payload in keys.items():
-                if key in existing:
-                    continue
-                s.add(
-                    OutboxMessage(
-                        dedupe_key=key,
-                        topic=TOPIC_DUE,
-                        webhook_id=hook.id,
-                        payload=payload,
-                        created_at=now,
-                        attempts=0,
-                        next_attempt_at=now,
-                        dead=False,
-                    )
+            # Keys already queued are skipped by the unique dedupe_key itself (ON CONFLICT DO NOTHING), so
+            # two senders queueing the same reminders at once on PostgreSQL neither fail nor double them.
+            table = cast(Table, OutboxMessage.__table__)
+            insert = (postgresql.insert if platform.postgres else sqlite.insert)(table)
+            values = [
+                {
+                    "dedupe_key": key,
+                    "topic": TOPIC_DUE,
+                    "webhook_id": hook.id,
+                    "payload": payload,
+                    "created_at": now,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "dead": False,
+                    "last_error": "",
+                }
+                for key, payload in keys.items()
+            ]
+            for start in range(0, len(values), 500):  # well under SQLite's bound on bound parameters
+                stmt = (
+                    insert.values(values[start : start + 500])
+                    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+                    .returning(table.c.id)
                 )
-                queued += 1
+                queued += len(s.execute(stmt).all())
     return queued
 
 
@@ -179,16 +192,23 @@ class DeliveryResult:
     delivered: int = 0
     failed: int = 0
     dead: int = 0
+    # Posted, but the outcome could not be recorded (the database was busy): sent again when the lease
+    # runs out, and the receiver drops the repeat by its Idempotency-Key.
+    unrecorded: int = 0
+    # The claim itself did not get the lock in time (another sender or a long import held it).
+    busy: bool = False
 
 
 LEASE = timedelta(minutes=5)
 
 
-def _claim(platform: Platform, batch: int) -> list[tuple[int, str, str, bytes]]:
+def _claim(platform: Platform, batch: int) -> list[tuple[int, str, str, str, bytes]]:
     """Lease due messages in a short transaction, so that no lock is held while receivers answer.
 
     A sender that dies mid-batch loses nothing: the lease runs out and the message is sent again
-    (at-least-once; receivers de-duplicate on X-Jiliang-Delivery).
+    (at-least-once; receivers de-duplicate on Idempotency-Key). The rows taken are locked until the lease
+    is written: on PostgreSQL another sender skips them (SKIP LOCKED), on SQLite it waits for the write lock
+    and then sees the lease.
     """
     with platform.unit_of_work() as s:
         now = platform.now()
@@ -211,7 +231,7 @@ def _claim(platform: Platform, batch: int) -> list[tuple[int, str, str, bytes]]:
             if hook is None:
                 continue
             body = json.dumps({"id": msg.id, **msg.payload}, ensure_ascii=False, sort_keys=True).encode()
-            claimed.append((msg.id, hook.url, hook.secret, body))
+            claimed.append((msg.id, msg.dedupe_key, hook.url, hook.secret, body))
         return claimed
 
 
@@ -223,7 +243,12 @@ def deliver_pending(
     http = client or httpx.Client(timeout=platform.settings.webhook_timeout_s)
     result = DeliveryResult()
     try:
-        for msg_id, url, secret, body in _claim(platform, batch):
+        try:
+            claimed = _claim(platform, batch)
+        except Busy:
+            result.busy = True
+            claimed = []
+        for msg_id, key, url, secret, body in claimed:
             try:
                 response = http.post(
                     url,
@@ -232,29 +257,45 @@ def deliver_pending(
                         "content-type": "application/json",
                         "x-jiliang-signature": signature(secret, body),
                         "x-jiliang-delivery": str(msg_id),
+                        "idempotency-key": idempotency_key(key),
                     },
                 )
                 ok = 200 <= response.status_code < 300
                 error = "" if ok else f"HTTP {response.status_code}"
             except httpx.HTTPError as exc:
                 ok, error = False, f"{type(exc).__name__}: {exc}"[:500]
-            with platform.unit_of_work() as s:
-                msg = s.get(OutboxMessage, msg_id)
-                assert msg is not None
-                msg.attempts += 1
-                if ok:
-                    msg.delivered_at, msg.last_error = platform.now(), ""
-                    result.delivered += 1
-                elif msg.attempts >= platform.settings.webhook_max_attempts:
-                    msg.dead, msg.last_error = True, error
-                    result.dead += 1
-                else:
-                    msg.next_attempt_at, msg.last_error = platform.now() + backoff(msg.attempts), error
-                    result.failed += 1
+            try:
+                _record(platform, msg_id, ok, error, result)
+            except Busy:
+                result.unrecorded += 1
     finally:
         if own:
             http.close()
     return result
+
+
+def idempotency_key(dedupe_key: str) -> str:
+    """The Idempotency-Key header of a message: its outbox key as a structured-field string (RFC 8941),
+    as the IETF httpapi draft "The Idempotency-Key HTTP Header Field" has it. Stable across every attempt
+    and every sender, unique per (webhook, instrument, due date)."""
+    return '"' + dedupe_key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _record(platform: Platform, msg_id: int, ok: bool, error: str, result: DeliveryResult) -> None:
+    with platform.unit_of_work() as s:
+        msg = s.get(OutboxMessage, msg_id)
+        assert msg is not None
+        msg.attempts += 1
+        if ok:
+            msg.delivered_at, msg.last_error = platform.now(), ""
+            outcome = "delivered"
+        elif msg.attempts >= platform.settings.webhook_max_attempts:
+            msg.dead, msg.last_error = True, error
+            outcome = "dead"
+        else:
+            msg.next_attempt_at, msg.last_error = platform.now() + backoff(msg.attempts), error
+            outcome = "failed"
+    setattr(result, outcome, getattr(result, outcome) + 1)  # counted once committed
 
 
 # --- the outbox's state, for administrators (the console's /console/admin/webhooks) ----------------------

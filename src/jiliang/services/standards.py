@@ -8,7 +8,13 @@ from typing import Any
 from sqlalchemy import select
 
 from jiliang.domain.access import Principal, Role
-from jiliang.domain.instruments import OrganisationKind, optional_text, parse_date, required_text
+from jiliang.domain.instruments import (
+    OrganisationKind,
+    document_number,
+    optional_text,
+    parse_date,
+    required_text,
+)
 from jiliang.domain.regions import in_jurisdiction, validate_region_code
 from jiliang.domain.standards import StandardKind
 from jiliang.errors import Conflict, InvalidInput, NotAuthorised
@@ -65,7 +71,7 @@ def add_standard(platform: Platform, principal: Principal, raw: dict[str, Any]) 
             )
         if principal.role is not Role.INSTITUTION and not in_jurisdiction(region, principal.jurisdiction):
             raise not_found("region", region)
-        cert = required_text(raw.get("certificate_no"), "certificate_no", 100)
+        cert = document_number(raw.get("certificate_no"), "certificate_no")
         if s.scalar(select(MeasurementStandard.id).where(MeasurementStandard.certificate_no == cert)):
             raise Conflict(
                 f"考核证书号 {cert} 已登记 / certificate {cert} already registered", field="certificate_no"

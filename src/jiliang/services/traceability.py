@@ -23,7 +23,8 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
-from jiliang.domain.instruments import optional_text, parse_date, required_text
+from jiliang.domain.instruments import document_number, optional_text, parse_date
+from jiliang.domain.spreadsheet import neutralise
 from jiliang.errors import Conflict, InvalidInput, NotAuthorised
 from jiliang.metrology.traceability import (
     LinkStatus,
@@ -101,7 +102,7 @@ def record_calibration(platform: Platform, principal: Principal, raw: dict[str, 
         raise InvalidInput(
             "in_tolerance 须为 true 或 false / in_tolerance must be a boolean", field="in_tolerance"
         )
-    certificate = required_text(raw.get("certificate_no"), "certificate_no", 100)
+    certificate = document_number(raw.get("certificate_no"), "certificate_no")
     anchor = {
         k_: optional_text(raw.get(k_), k_, 200 if k_ != "anchor_nmi" else 100)
         for k_ in ("anchor_name", "anchor_nmi", "anchor_cmc_ref")
@@ -800,10 +801,14 @@ def impact_csv(report: ImpactReport) -> str:
     """The recall list as CSV (UTF-8 with BOM so that spreadsheet programs read the Chinese correctly)."""
     buf = io.StringIO()
     buf.write("\ufeff")
-    w = csv.writer(buf)
-    w.writerow(IMPACT_COLUMNS)
+    writer = csv.writer(buf)
+
+    def put(row: list[Any]) -> None:  # every cell neutralised against formula injection
+        writer.writerow([neutralise(v) for v in row])
+
+    put(list(IMPACT_COLUMNS))
     for c in report.calibrations:
-        w.writerow(
+        put(
             [
                 "calibration",
                 c.calibration_id,
@@ -819,7 +824,7 @@ def impact_csv(report: ImpactReport) -> str:
             ]
         )
     for x in report.records:
-        w.writerow(
+        put(
             [
                 "verification",
                 x.record_id,

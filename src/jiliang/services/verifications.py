@@ -12,10 +12,10 @@ from jiliang.domain.access import Principal, Role
 from jiliang.domain.catalogue import due_date
 from jiliang.domain.instruments import (
     InstrumentStatus,
+    document_number,
     not_in_future,
     optional_text,
     parse_date,
-    required_text,
 )
 from jiliang.domain.standards import approval_valid
 from jiliang.domain.verification import (
@@ -40,7 +40,7 @@ def record_verification(platform: Platform, principal: Principal, raw: dict[str,
     today = platform.today()
     verified_on = not_in_future(parse_date(raw.get("verified_on"), "verified_on"), today, "verified_on")
     conclusion = parse_conclusion(raw.get("conclusion"))
-    document_no = required_text(raw.get("document_no"), "document_no", 100)
+    document_no = document_number(raw.get("document_no"), "document_no")
     institution_id = _institution(principal, raw.get("institution_id"))
     items = catalogue_service.catalogue(platform)
     version = catalogue_service.active_version(platform)

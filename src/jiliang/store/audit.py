@@ -27,14 +27,17 @@ class AuditContext:
     actor_id: int | None
     actor_name: str
     request_id: str = ""
+    client_request_id: str = ""  # what the client said its request id was (X-Request-ID): a label only
 
 
 _context: ContextVar[AuditContext] = ContextVar("jiliang_audit", default=AuditContext(None, "system"))  # noqa: B039 (frozen)
 
 
 @contextlib.contextmanager
-def acting_as(actor_id: int | None, actor_name: str, request_id: str = "") -> Iterator[AuditContext]:
-    ctx = AuditContext(actor_id, actor_name, request_id)
+def acting_as(
+    actor_id: int | None, actor_name: str, request_id: str = "", client_request_id: str = ""
+) -> Iterator[AuditContext]:
+    ctx = AuditContext(actor_id, actor_name, request_id, client_request_id)
     token = _context.set(ctx)
     try:
         yield ctx
@@ -82,6 +85,7 @@ def entry(
         "actor_id": ctx.actor_id,
         "actor_name": ctx.actor_name,
         "request_id": ctx.request_id,
+        "client_request_id": ctx.client_request_id,
         "action": action,
         "object_type": object_type,
         "object_id": object_id,

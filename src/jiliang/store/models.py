@@ -61,7 +61,7 @@ class Organisation(Base, Audited):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40), index=True)  # ix_organisations_kind (0007)
     region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
     address: Mapped[str] = mapped_column(String(300), default="")
     contact: Mapped[str] = mapped_column(String(100), default="")
@@ -117,6 +117,13 @@ class Instrument(Base, Audited):
         Index("ix_instruments_owner_due", "owner_id", "due_on"),
         Index("ix_instruments_due", "due_on"),
         Index("ix_instruments_serial_number", "serial_number"),  # 0010: search by 出厂编号 alone
+
+        # 0007: one index for each list filter (tests/test_query_plans.py)
+        Index("ix_instruments_serial", "serial_number"),
+        Index("ix_instruments_item", "item_code"),
+        Index("ix_instruments_status_valid", "status", "valid_until"),
+        Index("ix_instruments_use", "use"),
+        Index("ix_instruments_compulsory_due", "compulsory", "due_on"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -150,7 +157,7 @@ class MeasurementStandard(Base, Audited):
     __tablename__ = "measurement_standards"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(30), index=True)  # ix_measurement_standards_kind (0007)
     holder_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
     quantity: Mapped[str] = mapped_column(String(100))
@@ -158,7 +165,7 @@ class MeasurementStandard(Base, Audited):
     uncertainty: Mapped[str] = mapped_column(String(200), default="")
     certificate_no: Mapped[str] = mapped_column(String(100), unique=True)
     certificate_valid_from: Mapped[date] = mapped_column(Date)
-    certificate_valid_until: Mapped[date] = mapped_column(Date)
+    certificate_valid_until: Mapped[date] = mapped_column(Date, index=True)  # 0007
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -295,18 +302,23 @@ class OutboxMessage(Base):
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_object", "object_type", "object_id"),
+        Index("ix_audit_log_object_id", "object_id"),  # 0007
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)
-    actor_name: Mapped[str] = mapped_column(String(100))
-    request_id: Mapped[str] = mapped_column(String(64), default="")
+    actor_name: Mapped[str] = mapped_column(String(100), index=True)  # 0007
+    request_id: Mapped[str] = mapped_column(String(64), default="", index=True)  # 0007
     action: Mapped[str] = mapped_column(String(20))
     object_type: Mapped[str] = mapped_column(String(50))
     object_id: Mapped[str] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(String(300), default="")
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # X-Request-ID as the client sent it (migration 0007): a label, never the request id itself.
+    client_request_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class Certificate(Base, Audited):

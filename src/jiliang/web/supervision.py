@@ -11,18 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any, BinaryIO, cast
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from jiliang.api.deps import PlatformDep
+from jiliang.api.downloads import attachment
+from jiliang.api.routers.transfer import spooled_download
 from jiliang.domain.instruments import parse_date
+from jiliang.domain.spreadsheet import neutralise
 from jiliang.errors import InvalidInput, JiliangError
 from jiliang.legal.coverage import IndicatorValue
 from jiliang.services import catalogue as catalogue_service
@@ -877,35 +879,24 @@ def instruments_export(
     }
     if format not in ("csv", "xlsx"):
         raise InvalidInput("格式须为 csv 或 xlsx / format must be csv or xlsx", field="format")
-    # Spooled: small lists stay in memory, large ones go to a temporary file; streamed out in blocks.
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by the response)
+    # The API's export path: a slot per user and in all, the whole file spooled in one short read
+    # transaction, then sent with no connection held and a stalled download dropped (docs/security.md).
     fmt: Format = "csv" if format == "csv" else "xlsx"
-    transfer_export.export_follow_up_list(
+    name = f"follow-up-list-{state or 'instruments'}-{(on or platform.today().isoformat())}"
+    return spooled_download(
         platform,
         user,
-        {k: v for k, v in filters.items() if v},
-        cast(BinaryIO, spool),
-        fmt=fmt,
-        headers="zh" if lang == "zh" else "en",
-        sort=sort or None,
-    )
-    spool.seek(0)
-
-    def blocks() -> Iterator[bytes]:
-        try:
-            while chunk := spool.read(256 * 1024):
-                yield chunk
-        finally:
-            spool.close()
-
-    name = f"follow-up-list-{state or 'instruments'}-{(on or platform.today().isoformat())}.{format}"
-    media = (
-        "text/csv; charset=utf-8"
-        if format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    return StreamingResponse(
-        blocks(), media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        lambda sink: transfer_export.export_follow_up_list(
+            platform,
+            user,
+            {k: v for k, v in filters.items() if v},
+            sink,
+            fmt=fmt,
+            headers="zh" if lang == "zh" else "en",
+            sort=sort or None,
+        ),
+        fmt,
+        name,
     )
 
 
@@ -1191,7 +1182,7 @@ def _export(request: Request, platform: Platform, user: Any, lang: str, kind: st
             out.seek(0)
             out.truncate()
             for row in page.items:
-                writer.writerow([c.text for c in cells(row, lang)])
+                writer.writerow([neutralise(c.text) for c in cells(row, lang)])  # no formulas (OWASP)
             yield out.getvalue().encode()
             offset += limit
             if offset >= page.total:
@@ -1200,9 +1191,7 @@ def _export(request: Request, platform: Platform, user: Any, lang: str, kind: st
 
     name = f"{kind}-{platform.today().isoformat()}.csv"
     return StreamingResponse(
-        body(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        body(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": attachment(name)}
     )
 
 

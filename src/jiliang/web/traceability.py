@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jiliang import __version__
 from jiliang.api.deps import PlatformDep
+from jiliang.api.downloads import attachment
 from jiliang.domain.access import Principal
 from jiliang.errors import InvalidInput, JiliangError, NotFound
 from jiliang.services import standards as standards_service
@@ -462,5 +463,5 @@ def impact_csv(
     return Response(
         traceability.impact_csv(report),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={"Content-Disposition": attachment(name)},
     )

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from jiliang.api.deps import OptionalPrincipalDep, PlatformDep, PrincipalDep
+from jiliang.api.downloads import attachment
 from jiliang.api.routers.dcc import XML_BODY, read_xml
 from jiliang.api.schemas.common import ERRORS, In, Out
 from jiliang.errors import InvalidInput
@@ -167,11 +168,12 @@ def document(
         return Response(
             cert.document,
             media_type="application/xml",
-            headers={"content-disposition": f'attachment; filename="{number}.xml"'},
+            headers={"content-disposition": attachment(f"{number}.xml")},
         )
     data = certificates.render(platform, principal, number, format)
     media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
-    return Response(data, media_type=media)
+    headers = {"content-disposition": attachment(f"{number}.pdf", "inline")} if format == "pdf" else None
+    return Response(data, media_type=media, headers=headers)
 
 
 @router.post("/{number}/withdraw", summary="撤销证书 / Withdraw a certificate, with the reason")

@@ -9,11 +9,11 @@ from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from jiliang.api.deps import Limit, Offset, PlatformDep, PrincipalDep
-from jiliang.api.routers.transfer import Fmt, HeaderLang, _stream
+from jiliang.api.downloads import SpooledDownload
+from jiliang.api.routers.transfer import Fmt, HeaderLang, spooled_download
 from jiliang.api.schemas.common import ERRORS, In, Page
 from jiliang.services.common import Page as ServicePage
 from jiliang.services.supervision import dashboard, followup, history, search
@@ -98,8 +98,10 @@ def export_instruments(
     sort: Sort = None,
     format: Fmt = "xlsx",
     headers: HeaderLang = "zh",
-) -> StreamingResponse:
-    return _stream(
+) -> SpooledDownload:
+    return spooled_download(
+        platform,
+        principal,
         lambda sink: transfer_export.export_follow_up_list(
             platform, principal, filters, sink, fmt=format, headers=headers, sort=sort
         ),

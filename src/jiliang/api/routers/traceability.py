@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from jiliang.api.deps import PlatformDep, PrincipalDep
+from jiliang.api.downloads import attachment
 from jiliang.api.schemas.common import ERRORS, items_of
 from jiliang.api.schemas.traceability import (
     BrokenOut,
@@ -90,6 +91,6 @@ def impact(
         return Response(
             traceability.impact_csv(report),
             media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="impact-{standard_id}.csv"'},
+            headers={"Content-Disposition": attachment(f"impact-{standard_id}.csv")},
         )
     return ImpactOut.model_validate(report)

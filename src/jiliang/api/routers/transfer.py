@@ -3,30 +3,31 @@
 The upload is parsed as it arrives (python-multipart's streaming parser) into a spooled temporary file
 while its bytes are counted, so an oversized file is refused (413) as soon as it passes the limit —
 or before a byte is read when its Content-Length already says so — never after it has been stored
-whole. Exports stream: the service writes into a bounded queue from a worker thread while the response
-sends what is ready.
+whole. Exports are written whole into a spooled temporary file in one short read transaction, then sent
+(``api/downloads.SpooledDownload``): no connection waits on a slow client, a stalled download is dropped,
+and exports at once are bounded per user and in all (services/transfer/spool.py).
 """
 
 from __future__ import annotations
 
-import io
-import queue
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, BinaryIO, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from jiliang.api.deps import InstrumentFiltersDep, PlatformDep, PrincipalDep
+from jiliang.api.downloads import SpooledDownload
 from jiliang.api.schemas.common import ERRORS, ErrorDetail, ErrorOut
+from jiliang.domain.access import Principal
 from jiliang.errors import InvalidInput
 from jiliang.services import transfer
+from jiliang.services.platform import Platform
+from jiliang.services.transfer import spool
 from jiliang.services.transfer.reading import too_large
 
 router = APIRouter(prefix="/api/v1", tags=["transfer 批量导入导出"], responses=ERRORS)
@@ -238,51 +239,29 @@ Fmt = Annotated[Literal["csv", "xlsx"], Query(description="文件格式 / file f
 HeaderLang = Annotated[
     Literal["zh", "en"], Query(description="表头：zh 中文（默认）或 en 字段名 / header labels")
 ]
-_END = object()
 
 
-class _QueueSink(io.RawIOBase):
-    """A write-only stream whose chunks a response reads from a bounded queue (back-pressure)."""
+def spooled_download(
+    platform: Platform, principal: Principal, export: Callable[[BinaryIO], int], fmt: str, name: str
+) -> SpooledDownload:
+    """Take an export slot, write the whole export into a spool (one short read transaction), then send it.
 
-    def __init__(self, chunks: queue.Queue[Any]) -> None:
-        self._chunks = chunks
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: Any) -> int:
-        block = bytes(data)
-        if block:
-            self._chunks.put(block, timeout=300)  # a client gone for 5 minutes ends the export
-        return len(block)
-
-
-def _stream(export: Callable[[BinaryIO], int], fmt: str, name: str) -> StreamingResponse:
-    chunks: queue.Queue[Any] = queue.Queue(maxsize=16)
-
-    def work() -> None:
-        try:
-            with io.BufferedWriter(_QueueSink(chunks), 256 * 1024) as sink:
-                export(sink)
-            chunks.put(_END)
-        except BaseException as exc:  # handed to the response (or raised before it starts)
-            chunks.put(exc)
-
-    threading.Thread(target=work, name="jiliang-export", daemon=True).start()
-    first = chunks.get()
-    if isinstance(first, BaseException):
-        raise first  # e.g. an unknown filter: a 422 before any byte is sent
-
-    def body() -> Iterator[bytes]:
-        item = first
-        while item is not _END:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-            item = chunks.get()
-
-    return StreamingResponse(
-        body(), media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    Errors (an unknown filter, a full set of slots) are answered before any byte is sent; no database
+    connection is held while the client reads.
+    """
+    release = spool.take_slot(platform, principal)
+    try:
+        data, size = spool.spooled(platform, export)
+    except BaseException:
+        release()
+        raise
+    return SpooledDownload(
+        data,
+        size,
+        release,
+        stall_s=platform.settings.export_stall_s,
+        media_type=MEDIA[fmt],
+        filename=f"{name}.{fmt}",
     )
 
 
@@ -293,8 +272,10 @@ def export_instruments(
     filters: InstrumentFiltersDep,
     format: Fmt = "csv",
     headers: HeaderLang = "zh",
-) -> StreamingResponse:
-    return _stream(
+) -> SpooledDownload:
+    return spooled_download(
+        platform,
+        principal,
         lambda sink: transfer.export_instruments(
             platform, principal, filters, sink, fmt=format, headers=headers
         ),
@@ -314,13 +295,15 @@ def export_verifications(
     include_superseded: Annotated[
         bool, Query(description="含已被更正的记录 / include superseded records")
     ] = False,
-) -> StreamingResponse:
+) -> SpooledDownload:
     filters: dict[str, Any] = {"include_superseded": include_superseded}
     if instrument_id is not None:
         filters["instrument_id"] = instrument_id
     if institution_id is not None:
         filters["institution_id"] = institution_id
-    return _stream(
+    return spooled_download(
+        platform,
+        principal,
         lambda sink: transfer.export_verifications(
             platform, principal, filters, sink, fmt=format, headers=headers
         ),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from jiliang.api.bounds import MESSAGE, fits
 from jiliang.services.common import Page as ServicePage
 
 T = TypeVar("T")
@@ -23,6 +24,14 @@ class In(BaseModel):
     """Base of request models: an unknown key is refused with its name rather than silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _fits_the_database(cls, value: Any) -> Any:
+        """An integer beyond 64 bits is refused here, naming its field, not by the driver as a 500."""
+        if not fits(value):
+            raise ValueError(MESSAGE)
+        return value
 
 
 class Page(BaseModel, Generic[T]):

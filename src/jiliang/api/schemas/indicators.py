@@ -82,7 +82,13 @@ class AuditEntryOut(Out):
     at: datetime = Field(description="时间 / when")
     actor_id: int | None = Field(description="操作人编号 / actor's user id")
     actor_name: str = Field(description="操作人 / actor's name at the time")
-    request_id: str = Field(description="请求编号 (X-Request-ID) / request id")
+    request_id: str = Field(
+        description="请求编号（服务器生成，见响应头 X-Request-ID）/ request id, chosen by the server"
+    )
+    client_request_id: str = Field(
+        default="",
+        description="客户端自报的 X-Request-ID（仅作标签）/ the X-Request-ID the client sent: a label only",
+    )
     action: str = Field(description="动作 / action: create, update, delete, import")
     object_type: str = Field(description="对象类型（表名）/ object type (table)")
     object_id: str = Field(description="对象编号 / object id")

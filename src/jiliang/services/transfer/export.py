@@ -3,7 +3,8 @@
 What is exported imports again unchanged (owners and institutions by credit code, standards by
 certificate number, instruments by manufacturer, model and serial number). Rows stream from the
 database (``yield_per``) into the sink, so an export of millions of rows holds a few thousand at a time;
-XLSX uses openpyxl's write-only mode, which keeps the sheet in a temporary file until it is saved.
+XLSX uses openpyxl's write-only mode, which keeps the sheet in a temporary file until it is saved. Every
+text cell is neutralised against formula injection (``domain.spreadsheet``; XLSX text is stored as text).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from jiliang.domain.access import Principal
 from jiliang.domain.catalogue import Use
+from jiliang.domain.spreadsheet import neutralise
 from jiliang.domain.verification import Conclusion
 from jiliang.errors import InvalidInput
 from jiliang.services import instruments as instruments_service
@@ -146,7 +148,7 @@ def _write_csv(sink: BinaryIO, header: list[str], rows: Iterator[list[Any]]) -> 
         writer.writerow(header)
         count = 0
         for row in rows:
-            writer.writerow([cell_text(v) for v in row])
+            writer.writerow([neutralise(cell_text(v)) for v in row])
             count += 1
         text.flush()
     finally:
@@ -165,9 +167,13 @@ def _write_xlsx(sink: BinaryIO, header: list[str], rows: Iterator[list[Any]]) ->
     for row in rows:
         cells = []
         for value in row:
-            cell = WriteOnlyCell(sheet, value="" if value is None else value)
-            if isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=neutralise(value))
+                cell.data_type = "s"  # text is text: openpyxl would store "=…" as a live formula
+            else:
+                cell = WriteOnlyCell(sheet, value="" if value is None else value)
+                if isinstance(value, date):
+                    cell.number_format = "yyyy-mm-dd"
             cells.append(cell)
         sheet.append(cells)
         count += 1

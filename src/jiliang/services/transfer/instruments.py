@@ -29,6 +29,7 @@ from jiliang.errors import InvalidInput
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import scope
 from jiliang.services.common import not_found, require_role
+from jiliang.services.instruments import SERIAL_NEEDS_REVIEW
 from jiliang.services.platform import Platform
 from jiliang.services.transfer.base import (
     Bulk,
@@ -271,13 +272,8 @@ class _Job:
                 rows_out.append((*row[2:], owner_id))
                 row_nos.append(row[0])
             elif found <= self.max_before:
-                add(
-                    row[0],
-                    "serial_number",
-                    f"同一制造商、型号下出厂编号 {key[2]} 已备案 / serial number already filed for this "
-                    "manufacturer and model",
-                    key[2],
-                )
+                # The same words whether the clash is in the caller's jurisdiction or not (docs/security.md).
+                add(row[0], "serial_number", SERIAL_NEEDS_REVIEW, key[2])
             else:
                 _duplicate_in_file(add, row[0], self.written.row_of(found), key[2])
         ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO, Literal
 
+from jiliang.domain import spreadsheet
 from jiliang.errors import FieldProblem, ImportRefused, PayloadTooLarge
 from jiliang.services.transfer.columns import IGNORED_HEADERS, Column, header_index, normalise_header
 
@@ -172,11 +173,14 @@ def _csv_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problems
     encoding = sniff_encoding(buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES])
     text = io.TextIOWrapper(buffered, encoding=encoding, errors="surrogateescape", newline="")
     undecodable = [False]
+    quoted = [False]  # a line with a ' in it: cells may carry the formula-injection prefix of our exports
 
     def lines() -> Iterator[str]:
         for line in text:
             if not line.isascii() and _ESCAPED.search(line):
                 undecodable[0] = True
+            if "'" in line:
+                quoted[0] = True
             yield line
 
     reader = csv.reader(lines(), strict=True)
@@ -230,6 +234,9 @@ def _csv_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problems
                 continue
             if not any(cells):
                 continue
+            if quoted[0]:
+                quoted[0] = False
+                cells = [spreadsheet.restore(c) for c in cells]
             yield row_no, dict(zip(names, cells, strict=True)) if every else pick(cells)
 
     return Sheet(fields=fields, rows=rows(), metered=metered, encoding=encoding)
@@ -261,7 +268,7 @@ def _xlsx_sheet(source: BinaryIO, columns: tuple[Column, ...], problems: Problem
     def rows() -> Iterator[tuple[int, dict[str, str] | None]]:
         try:
             for row_no, values in enumerate(cells_iter, start=2):
-                cells = [cell_text(v) for v in values]
+                cells = [spreadsheet.restore(cell_text(v)) for v in values]
                 if any(cells[width:]):
                     problems.add(
                         row_no, "row", f"表头只有 {width} 列 / data beyond the header's {width} columns"

@@ -25,6 +25,7 @@ from jiliang.domain.catalogue import CatalogueItem, due_date
 from jiliang.domain.credit_code import validate_credit_code
 from jiliang.domain.instruments import (
     InstrumentStatus,
+    document_number,
     not_in_future,
     optional_text,
     parse_date,
@@ -196,7 +197,7 @@ class _Job:
             ("standard_certificate_no", lambda: optional_text(raw.get("standard_certificate_no"), "standard_certificate_no", 100)),
             ("verified_on", lambda: not_in_future(parse_date(raw.get("verified_on"), "verified_on"), self.today, "verified_on")),
             ("conclusion", lambda: parse_conclusion(raw.get("conclusion"))),
-            ("document_no", lambda: required_text(raw.get("document_no"), "document_no", 100)),
+            ("document_no", lambda: document_number(raw.get("document_no"), "document_no")),
             ("remarks", lambda: optional_text(raw.get("remarks"), "remarks", 2000)),
         ]  # fmt: skip
         for field, check in checks:
