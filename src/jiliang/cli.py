@@ -565,6 +565,7 @@ def reminders_send(
 # Sub-commands of each capability live in jiliang.commands.<name>. Each module defines its
 # Typer app before it imports the helpers above, so `python -m jiliang.cli` (which runs this file as
 # __main__ and then imports it again as jiliang.cli) finds the app when the second import reaches here.
+from jiliang.commands import catalogue as _catalogue  # noqa: E402
 from jiliang.commands import certificate as _certificate  # noqa: E402
 from jiliang.commands import comparison as _comparison  # noqa: E402
 from jiliang.commands import dcc as _dcc  # noqa: E402
@@ -580,6 +581,7 @@ app.add_typer(_dcc.app, name="dcc")
 app.add_typer(_traceability.app, name="traceability")
 app.add_typer(_log.app, name="log")
 app.add_typer(_certificate.app, name="certificate")
+app.add_typer(_catalogue.app, name="catalogue")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -34,6 +34,7 @@ ROUTERS = [
     "trust",
     "dcc",
     "traceability",
+    "catalogue_versions",
 ]
 
 REQUEST_ID = "x-request-id"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -232,10 +233,10 @@ MAX_VERSION_LEN = 40
 
 def validate_version_name(value: object) -> str:
     text = str(value or "").strip()
-    if not text or len(text) > MAX_VERSION_LEN or any(c.isspace() or c == "/" for c in text):
+    if not re.fullmatch(rf"[\w.\-]{{1,{MAX_VERSION_LEN}}}", text):
         raise InvalidInput(
-            f"版本名须为 1–{MAX_VERSION_LEN} 个字符、不含空格和斜杠（如 SAMR-2026-01）/ the version name must be "
-            f"1..{MAX_VERSION_LEN} characters without blanks or slashes (e.g. SAMR-2026-01)",
+            f"版本名须为 1–{MAX_VERSION_LEN} 个字母、数字、“-”“_”或“.”（如 SAMR-2026-01）/ the version name must "
+            f"be 1..{MAX_VERSION_LEN} letters, digits, '-', '_' or '.' (e.g. SAMR-2026-01)",
             field="version",
         )
     return text
