@@ -309,6 +309,12 @@ def demo(
                     f"{c.superseded} 被 / superseded by {c.replacement}. 核验 / verify: "
                     f"http://{host}:{port}/v/{c.replacement}"
                 )
+            for pl in summary.places:
+                console.print(
+                    f"一站一码 / place: {pl.name}（{pl.instruments} 台强检器具 instruments）"
+                    f"http://{host}:{port}/public/places/{pl.code}",
+                    soft_wrap=True,
+                )
             table = Table(title="演示账户 / demo accounts (合成数据 / synthetic data)")
             for col in (
                 "用户名 / username",

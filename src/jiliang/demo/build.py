@@ -21,6 +21,7 @@ from jiliang.demo import bulk, city
 from jiliang.demo import traceability as trace_demo
 from jiliang.demo.certificates import DemoCertificates, issue_demo_certificates
 from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
+from jiliang.demo.places import DemoPlace, build_places
 from jiliang.domain.access import SYSTEM
 from jiliang.domain.filing import InstrumentDraft
 from jiliang.errors import Conflict
@@ -61,6 +62,7 @@ class DemoSummary:
     certificates: DemoCertificates | None = None
     seconds: float = 0.0
     accounts: list[DemoAccount] = field(default_factory=list)
+    places: list[DemoPlace] = field(default_factory=list)  # named places of use (一站一码)
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -111,6 +113,7 @@ def build_demo(
     for t in st.targets:
         indicators.set_target(platform, SYSTEM, **t)
     summary.accounts = _accounts(platform, st, org_ids, password)
+    summary.places = build_places(platform)
     # Every record is a leaf of the transparency log; the demo ends with a signed tree head over them,
     # and over the demo's certificates: issued, one withdrawn, one superseded by a corrected one.
     progress("log", 0, 1)
