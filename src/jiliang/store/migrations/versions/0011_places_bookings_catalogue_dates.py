@@ -1,7 +1,7 @@
 """places of use (一站一码), verification bookings (预约), catalogue versions activated from a date
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-07 20:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0008"  # 0006 on its own; after 0008 (console sessions) once merged with h10a
 branch_labels = None
 depends_on = None
 
