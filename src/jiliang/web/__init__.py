@@ -13,4 +13,5 @@ ROUTERS = [
     "account",
     "public",
     "enterprise",
+    "admin_catalogue",
 ]
