@@ -7,6 +7,7 @@ Skipped where Chromium or Playwright is absent; CI installs both.
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,6 +18,7 @@ import pytest
 
 from jiliang.domain.access import SYSTEM
 from jiliang.domain.catalogue import add_months
+from jiliang.services import catalogue as catalogue_service
 from jiliang.services import instruments, places, standards, verifications
 from jiliang.services.platform import Platform
 from tests.console_support import CHROMIUM_ARGS, PHONE, browser_sign_in, screenshots, serving, world_platform
@@ -181,9 +183,9 @@ def test_a_passer_by_scans_the_fuel_stations_qr_code_on_a_phone(
 
 
 def test_the_public_lookup_page_and_the_catalogue_page(
-    served: tuple[str, Platform, str], browser: Any
+    served: tuple[str, Platform, str], browser: Any, tmp_path: Path
 ) -> None:
-    base, _, code = served
+    base, platform, code = served
     page = browser.new_context().new_page()
     page.goto(f"{base}/public")
     page.fill("#q", "加油站")
@@ -195,3 +197,22 @@ def test_the_public_lookup_page_and_the_catalogue_page(
     page.goto(f"{base}/console/admin/catalogue")
     assert "SAMR-2020-42" in page.inner_text("#versions")
     screenshots(page, "admin-catalogue")
+    # a version with a longer fuel-dispenser period and a water-meter life cut: its differences, row by row
+    sink = io.BytesIO()
+    catalogue_service.export_version(platform, "SAMR-2020-42", sink)
+    lines = sink.getvalue().decode("utf-8-sig").splitlines()
+    lines = [
+        line.replace(",periodic,6,", ",periodic,12,")
+        if ",09.01," in line
+        else line.replace(",rotation,,72,", ",rotation,,60,")
+        for line in lines
+    ]
+    path = tmp_path / "catalogue.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    page.fill("#version", "SAMR-2026-T")
+    page.set_input_files("#file", str(path))
+    page.click("#upload button[type=submit]")
+    page.wait_for_load_state()
+    diff = page.inner_text("#diff")
+    assert "09.01 燃油加油机" in diff and "检定周期（月）" in diff and "DN ≤ 25" in diff
+    screenshots(page, "admin-catalogue-diff")
