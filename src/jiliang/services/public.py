@@ -200,12 +200,43 @@ def place(platform: Platform, code: str, offset: int = 0, limit: int = MAX_PUBLI
         total = s.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
         rows = list(s.execute(base.offset(offset).limit(limit)))
         listed = _instruments(platform, s, rows)
-        # the counts by status cover the whole place, not just this page
-        all_rows = list(s.execute(base)) if total > len(rows) else rows
-        every = listed if total == len(rows) else _instruments(platform, s, all_rows)
+        # the counts by status cover the whole place, not just this page: one narrow query of the
+        # columns the status is derived from, grouped, so a market of thousands of scales stays cheap
+        today, grace = platform.today(), platform.settings.coverage.grace_days
         counts: dict[PublicStatus, int] = {}
-        for i in every:
-            counts[i.status] = counts.get(i.status, 0) + 1
+        for st, comp, concl, until, due, n in s.execute(
+            select(
+                Instrument.status,
+                Instrument.compulsory,
+                Instrument.last_conclusion,
+                Instrument.valid_until,
+                Instrument.due_on,
+                func.count(),
+            )
+            .join(PlaceInstrument, PlaceInstrument.instrument_id == Instrument.id)
+            .where(
+                PlaceInstrument.place_id == p.id,
+                Instrument.compulsory,
+                Instrument.status != InstrumentStatus.SCRAPPED.value,
+            )
+            .group_by(
+                Instrument.status,
+                Instrument.compulsory,
+                Instrument.last_conclusion,
+                Instrument.valid_until,
+                Instrument.due_on,
+            )
+        ):
+            key = public_status(
+                status=st,
+                compulsory=comp,
+                last_conclusion=concl,
+                valid_until=until,
+                due_on=due,
+                today=today,
+                grace_days=grace,
+            )
+            counts[key] = counts.get(key, 0) + int(n)
         return PublicPlace(
             code=p.code,
             name=p.name,
