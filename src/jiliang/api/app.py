@@ -36,6 +36,7 @@ ROUTERS = [
     "dcc",
     "traceability",
     "catalogue_versions",
+    "public",
 ]
 
 REQUEST_ID = "x-request-id"
