@@ -11,6 +11,8 @@ ROUTERS = [
     "traceability",
     "indicators",
     "account",
+    "admin",
+    "docs",
     "public",
     "enterprise",
     "admin_catalogue",
