@@ -45,6 +45,11 @@ def test_the_filing_form_offers_chinese_choices_and_files_through_the_domain(con
     assert missing.status_code == 422 and "用途" in missing.text
     mine = client.get("/console/enterprise/instruments").text
     assert "1 号加油机" in mine and "✘ 未检定" in mine
+    overdue = client.get("/console/enterprise/instruments?overdue=true").text  # never verified: overdue
+    assert (
+        "1 号加油机" in overdue
+        and 'href="/console/enterprise/instruments?overdue=true"' in client.get("/console/enterprise").text
+    )
 
 
 def test_a_bulk_upload_with_a_bad_row_stores_nothing_then_a_good_one_files_all(console: Console) -> None:

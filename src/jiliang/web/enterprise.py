@@ -14,6 +14,7 @@ import csv
 import io
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -331,13 +332,19 @@ def my_instruments(
     lang: Lang,
     q: Annotated[str, Query(max_length=100)] = "",
     offset: Annotated[int, Query(ge=0)] = 0,
+    overdue: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
-    context = _context(request, principal, lang, "instruments", q=q)
-    page = instruments.list_instruments(platform, principal, {"q": q or None}, offset, PAGE)
+    context = _context(request, principal, lang, "instruments", q=q, overdue=overdue)
+    filters: dict[str, Any] = {"q": q or None}
+    if overdue:  # the overdue indicator's rule, as the home page's card counts it
+        filters["overdue_on"] = platform.today()
+    page = instruments.list_instruments(platform, principal, filters, offset, PAGE)
     items = _items(platform, lang)
     context.update(
         rows=[_row(platform, i, items) for i in page.items],
-        pager=_pager(offset, page.total, f"/console/enterprise/instruments?q={q}&"),
+        pager=_pager(
+            offset, page.total, f"/console/enterprise/instruments?{urlencode({'q': q, 'overdue': overdue})}&"
+        ),
     )
     return templates.TemplateResponse(request, "enterprise/instruments.html", context)
 
