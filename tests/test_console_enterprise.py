@@ -180,3 +180,26 @@ def test_phone_width_markup_has_labels_on_every_cell(console: Console) -> None:
     cells = re.findall(r"<td( data-label=\"[^\"]+\")?", html)
     assert cells and all(c for c in cells)
     assert "style=" not in html and "<script" not in html
+
+
+def test_every_enterprise_page_renders_in_english_too(console: Console) -> None:
+    inst = instruments.file_instrument(
+        console.world.platform, console.world.as_("enterprise"), instrument_raw("E-1", item_code=FUEL)
+    )
+    client = console.client_for("enterprise")
+    for path in (
+        "",
+        "/instruments",
+        f"/instruments/{inst.id}",
+        "/instruments/new",
+        "/upload",
+        "/due",
+        "/certificates",
+        "/bookings",
+        f"/bookings?instrument_id={inst.id}",
+        "/places",
+    ):
+        page = client.get(f"/console/enterprise{path}", params={"lang": "en"})
+        assert page.status_code == 200, path
+        assert page.text.count("<h1>") == 1 and 'lang="en"' in page.text, path
+    assert "trade settlement" in client.get("/console/enterprise/instruments/new?lang=en").text
