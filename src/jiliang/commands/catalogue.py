@@ -9,14 +9,23 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
+from jiliang.commands.common import console
+from jiliang.commands.common import errors as _errors
+from jiliang.commands.common import open_platform as _open
+from jiliang.commands.common import principal as _principal
+from jiliang.commands.common import state as _state
 from jiliang.domain.catalogue import FORM_LABELS, MODE_LABELS, ItemDiff
 from jiliang.services import catalogue as catalogue_service
 
-# Defined before importing jiliang.cli: under ``python -m jiliang.cli`` that import runs cli.py a second
-# time, and its last lines read this module's ``app`` while this module is still half-imported.
 app: typer.Typer = typer.Typer(help="计量器具目录版本 / catalogue versions", no_args_is_help=True)
 
-from jiliang.cli import _errors, _fmt, _open, _principal, _state, console  # noqa: E402
+
+def _fmt(path: Path, fmt: str | None) -> Literal["csv", "xlsx"]:
+    chosen = (fmt or path.suffix.lstrip(".")).lower()
+    if chosen not in ("csv", "xlsx"):
+        raise typer.BadParameter("格式须为 csv 或 xlsx / format must be csv or xlsx", param_hint="--format")
+    return "csv" if chosen == "csv" else "xlsx"
+
 
 STATES = {"in_force": "现行", "scheduled": "待生效", "superseded": "已被替代", "loaded": "已上传未启用"}
 
