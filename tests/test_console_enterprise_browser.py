@@ -193,6 +193,11 @@ def test_the_public_lookup_page_and_the_catalogue_page(
     page.wait_for_load_state()
     assert page.locator(f"a[href='/public/places/{code}?lang=zh']").count() == 1
     screenshots(page, "public-search")
+    page.goto(f"{base}/verify")
+    page.fill("#cert-number", "JJ-0")
+    page.click("#by-number button")
+    page.wait_for_load_state()
+    assert page.url == f"{base}/v/JJ-0?lang=zh"
     browser_sign_in(page, base, "admin")
     page.goto(f"{base}/console/admin/catalogue")
     assert "SAMR-2020-42" in page.inner_text("#versions")
