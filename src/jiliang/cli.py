@@ -24,6 +24,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from jiliang.commands import catalogue as _catalogue
 from jiliang.commands import certificate as _certificate
 from jiliang.commands import common as _common
 from jiliang.commands import comparison as _comparison
@@ -300,6 +301,13 @@ def demo(
                     f"{m.results} 条结果 results; 复核 / re-run: http://{host}:{port}/api/v1/public/market/plans/"
                     f"{m.plan_id}/rerun; 案件 / case {m.case_number}"
                 )
+            for pl in summary.places:  # 一站一码: each place's public page, the URL on a line of its own
+                console.print(
+                    f"一站一码 / place: {pl.name}（{pl.instruments} 台强检器具 / instruments）",
+                    soft_wrap=True,
+                    markup=False,
+                )
+                console.print(f"  http://{host}:{port}/public/places/{pl.code}", soft_wrap=True, markup=False)
             # One account per block of short lines, never wrapped or cut at any width, and a 0600 file.
             names = {r.code: r.name_zh for r in organisations.list_regions(platform, SYSTEM)}
             lines = account_lines(summary.accounts, f"http://{host}:{port}/login", names)
@@ -559,6 +567,7 @@ app.add_typer(_traceability.app, name="traceability")
 app.add_typer(_log.app, name="log")
 app.add_typer(_certificate.app, name="certificate")
 app.add_typer(_market.app, name="market")
+app.add_typer(_catalogue.app, name="catalogue")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,6 +39,8 @@ ROUTERS = [
     "market",
     "market_public",
     "supervision",
+    "catalogue_versions",
+    "public",
 ]
 
 

@@ -22,6 +22,7 @@ from jiliang.demo import traceability as trace_demo
 from jiliang.demo.certificates import DemoCertificates, issue_demo_certificates
 from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
 from jiliang.demo.market import MarketDemo, build_market
+from jiliang.demo.places import DemoPlace, build_places
 from jiliang.domain.access import SYSTEM
 from jiliang.domain.filing import InstrumentDraft
 from jiliang.errors import Conflict
@@ -63,6 +64,7 @@ class DemoSummary:
     market: MarketDemo | None = None  # the market-supervision sample (demo/market.py)
     seconds: float = 0.0
     accounts: list[DemoAccount] = field(default_factory=list)
+    places: list[DemoPlace] = field(default_factory=list)  # named places of use (一站一码)
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -118,6 +120,7 @@ def build_demo(
     if summary.market is not None:
         summary.accounts.append(_complaint_officer(platform, password))
     progress("market", 1, 1)
+    summary.places = build_places(platform)
     # Every record is a leaf of the transparency log; the demo ends with a signed tree head over them,
     # and over the demo's certificates: issued, one withdrawn, one superseded by a corrected one.
     progress("log", 0, 1)

@@ -72,7 +72,10 @@ class CatalogueVersion(Base, Audited):
     __tablename__ = "catalogue_versions"
     version: Mapped[str] = mapped_column(String(40), primary_key=True)
     loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # In force from this date until a later version's date (None: loaded, not activated). Migration 0011.
+    active_from: Mapped[date | None] = mapped_column(Date)
+    source_name: Mapped[str] = mapped_column(String(200), default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
 
 
 class CatalogueItemRow(Base):
@@ -714,3 +717,55 @@ class SignInThrottle(Base):
     first_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- places of use (一站一码) and verification bookings (预约); migration 0011 ---------------------------
+
+
+class Place(Base, Audited):
+    """A place where instruments are used (a fuel station, a market, a hospital), with its public code.
+
+    The code is printed as a QR code on site (一站一码) and opens ``/public/places/<code>``.
+    """
+
+    __tablename__ = "places"
+    __table_args__ = (Index("ix_places_region_name", "region_code", "name"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlaceInstrument(Base, Audited):
+    """Which place an instrument is used at (at most one); beside ``instruments`` so that it stays unchanged."""
+
+    __tablename__ = "place_instruments"
+    instrument_id: Mapped[int] = mapped_column(
+        ForeignKey("instruments.id"), primary_key=True, autoincrement=False
+    )
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"), index=True)
+
+
+class Booking(Base, Audited):
+    """An owner's request that an authorised institution verify an instrument (预约检定)."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        Index("ix_bookings_institution_status", "institution_id", "status"),
+        Index("ix_bookings_owner", "owner_id", "created_at"),
+        Index("ix_bookings_instrument", "instrument_id"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    preferred_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -15,4 +15,7 @@ ROUTERS = [
     "admin",
     "docs",
     "supervision",
+    "public",
+    "enterprise",
+    "admin_catalogue",
 ]

@@ -131,6 +131,9 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/enterprise/upload", "批量上传", "Bulk upload"),
         ("/console/enterprise/bookings", "预约检定", "Book a verification"),
         ("/verify", "证书核验", "Check a certificate"),
+        ("/console/enterprise/due", "下月到期", "Due next month"),
+        ("/console/enterprise/certificates", "我的证书", "My certificates"),
+        ("/console/enterprise/places", "使用场所", "Places"),
     ],
     Role.PUBLIC: [("/verify", "证书核验", "Check a certificate"), ("/public", "公开查询", "Public lookups")],
 }

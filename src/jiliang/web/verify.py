@@ -49,6 +49,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "switch": "English",
         "api": "接口文档",
         "definitions": "核验方法见 docs/certificates.md",
+        "by_number": "按证书编号查询",
+        "look_up": "查询",
     },
     "en": {
         "title": "Verify a digital calibration certificate",
@@ -78,6 +80,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "switch": "中文",
         "api": "API docs",
         "definitions": "How it checks: docs/certificates.md",
+        "by_number": "Look up by certificate number",
+        "look_up": "Look up",
     },
 }
 
