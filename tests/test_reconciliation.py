@@ -9,6 +9,8 @@ requires the named finding and exit status. docs/threat-model.md has one row per
 from __future__ import annotations
 
 import json
+import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -270,3 +272,23 @@ def test_certificate_after_the_latest_head_is_pending(log: Log) -> None:
     assert status.pending and status.check is None
     with pytest.raises(certificates.NotLogged):
         certificates.bundle(log.platform, late.number)
+
+
+def test_the_server_reconciles_on_a_schedule_and_logs_each_finding(
+    log: Log, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`jiliang serve` runs the audit every reconcile_every_minutes; a finding reaches its log at ERROR."""
+    rid = log.records[2].id
+    _sql(log.platform, "UPDATE verification_records SET conclusion = 'fail' WHERE id = :id", id=rid)
+    with caplog.at_level(logging.INFO, logger="jiliang.services.reconciliation"):
+        timer = reconciliation.ReconcileTimer(log.platform, 0.05).start()
+        try:
+            for _ in range(400):  # bounded wait for the first round, not a timing assertion
+                if any("exit status" in r.getMessage() for r in caplog.records):
+                    break
+                time.sleep(0.05)
+        finally:
+            timer.stop()
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any("leaf_differs" in m and f"verification record {rid}" in m for m in errors)
+    assert any(f"exit status {reconciliation.EXIT_REGISTRY}" in r.getMessage() for r in caplog.records)

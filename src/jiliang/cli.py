@@ -156,6 +156,7 @@ def _serve(platform: Platform, host: str, port: int, workers: int = 1, log_every
     import uvicorn
 
     from jiliang.api.app import create_app
+    from jiliang.services.reconciliation import ReconcileTimer
     from jiliang.services.transparency import CheckpointTimer
 
     console.print(
@@ -167,6 +168,10 @@ def _serve(platform: Platform, host: str, port: int, workers: int = 1, log_every
         console.print(
             f"透明日志每 {log_every} 秒发布树头 / the log publishes a tree head every {log_every} s"
         )
+    every = platform.settings.reconcile_every_minutes
+    if every:
+        ReconcileTimer(Platform.open(platform.settings, migrate=False), every * 60).start()
+        console.print(f"每 {every} 分钟对账一次 / the register is reconciled with the log every {every} min")
     if workers > 1:
         # each worker process opens its own platform from the environment (jiliang.api.asgi)
         os.environ["JILIANG_DATABASE_URL"] = platform.settings.database_url

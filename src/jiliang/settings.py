@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # this folder elsewhere (rsync, object storage with retention lock): it is what a database rollback
     # cannot rewrite.
     log_publish_dir: Path | None = None
+    # `jiliang serve` re-derives every leaf from the register and compares it with the log this often
+    # (services/reconciliation.py; findings logged at ERROR level); 0 leaves it to cron.
+    reconcile_every_minutes: int = Field(default=60, ge=0)
 
     # Console sessions (docs/console.md): server-side rows, the cookie holds only a random token. A session
     # ends after idle minutes without a request, and in any case absolute hours after sign-in.

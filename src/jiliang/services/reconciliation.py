@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, defer
 
 from jiliang.errors import InvalidInput, ProofError
 from jiliang.services import certificates, log_publication, transparency
+from jiliang.services.periodic import Periodic
 from jiliang.services.platform import Platform
 from jiliang.store.models import Certificate, LogCheckpointRow, LogKey, VerificationRecord
 from jiliang.trust import checkpoint as notes
@@ -541,3 +542,17 @@ def reconcile_job(platform: Platform) -> int:
     for f in report.findings:
         log.error("对账发现 / reconciliation finding %s %s: %s", f.code, f.subject, f.message)
     return report.exit_code
+
+
+class ReconcileTimer(Periodic):
+    """The reconciliation audit on a schedule inside `jiliang serve` (``reconcile_every_minutes``): each
+    finding is logged at ERROR level for the operator's log monitoring; cron with `jiliang log reconcile`
+    and its exit codes is the alternative outside the server."""
+
+    def __init__(self, platform: Platform, every_s: float) -> None:
+        super().__init__(
+            every_s,
+            lambda: log.info("对账完成 / reconciliation done, exit status %d", reconcile_job(platform)),
+            "jiliang-log-reconcile",
+            "对账失败 / the reconciliation round failed",
+        )

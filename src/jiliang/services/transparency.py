@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from jiliang.errors import InvalidInput, NotFound
 from jiliang.services import log_publication
+from jiliang.services.periodic import Periodic
 from jiliang.services.platform import Platform
 from jiliang.settings import Settings
 from jiliang.store.models import LogCheckpointRow, LogKey, LogLeaf, LogQueueEntry, LogState
@@ -567,32 +567,24 @@ def sequence_and_publish(platform: Platform, batch: int = 50_000) -> tuple[int, 
     return added, head
 
 
-class CheckpointTimer:
+class CheckpointTimer(Periodic):
     """The log's fixed interval inside a serving process: sequence the queue, publish a tree head.
 
-    A daemon thread, so `jiliang serve` alone keeps certificates from waiting in the queue; several
-    timers (several servers) are safe, since sequencing locks the tree state and publishing the same
-    size twice returns the head already published.
+    So `jiliang serve` alone keeps certificates from waiting in the queue; several timers (several
+    servers) are safe, since sequencing locks the tree state and publishing the same size twice returns
+    the head already published.
     """
 
     def __init__(self, platform: Platform, every_s: float) -> None:
-        self.platform, self.every_s = platform, every_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="jiliang-log-checkpoint", daemon=True)
+        self.platform = platform
+        super().__init__(
+            every_s,
+            self._round,
+            "jiliang-log-checkpoint",
+            "日志定时发布失败 / the log's checkpoint round failed",
+        )
 
-    def start(self) -> CheckpointTimer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=self.every_s + 5)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.every_s):
-            try:
-                added, head = sequence_and_publish(self.platform)
-                if added:
-                    log.info("log: %d leaves sequenced, tree head %d", added, head.size)
-            except Exception:  # a failed round is retried at the next tick, never kills the server
-                log.exception("日志定时发布失败 / the log's checkpoint round failed")
+    def _round(self) -> None:
+        added, head = sequence_and_publish(self.platform)
+        if added:
+            log.info("log: %d leaves sequenced, tree head %d", added, head.size)
