@@ -56,6 +56,8 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
             bases[(res.method, res.path)] = res.body(api.world, res.setup(api.world))
     bases[("PATCH", "/api/v1/instruments/1")] = {"location": "x", "use": "medical", "row_version": 2}
     bases[("PATCH", "/api/v1/organisations/1")] = {"name": "x", "kind": "hospital"}
+    bases[("POST", "/api/v1/catalogue/versions/1/activate")] = {"active_from": "2026-07-01"}
+    bases[("POST", "/api/v1/supervision/follow-ups")] = {"instrument_ids": [1], "note": "x", "remind": True}
     bases[("POST", "/api/v1/instruments/1/status")] = {"status": "suspended", "on": "2026-06-01"}
     bases[("POST", "/api/v1/auth/login")] = {"username": "city", "password": "x"}
     bases[("POST", "/api/v1/comparisons/analyse")] = {
