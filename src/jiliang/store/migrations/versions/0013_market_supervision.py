@@ -2,7 +2,7 @@
 credit events, complaints and enforcement cases (issue 12)
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-07 20:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
