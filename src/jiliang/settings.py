@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     # (JILIANG_COMPLAINT_KEY, any string of 16+ characters; AES-256-GCM under its SHA-256). Unset outside
     # production, a fixed development key is used with a warning; in production complaints are refused.
     complaint_key: SecretStr | None = None
+    # Complaints accepted from one client address per hour through the public form (web/market_portal.py).
+    complaint_rate_per_hour: int = Field(default=5, ge=1, le=1000)
     # Console sessions (docs/console.md): server-side rows, the cookie holds only a random token. A session
     # ends after idle minutes without a request, and in any case absolute hours after sign-in.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
