@@ -309,7 +309,11 @@ def test_complaint_from_the_portal_to_the_officer_and_a_case(console: Console) -
     assert wrong.status_code == 404 and "没有找到" in wrong.text
 
     officer = console.client_for("officer")
-    assert officer.get("/console", follow_redirects=False).headers["location"].startswith("/console/market/complaints")
+    assert (
+        officer.get("/console", follow_redirects=False)
+        .headers["location"]
+        .startswith("/console/market/complaints")
+    )
     listing = officer.get("/console/market/complaints")
     assert "东城农贸市场2号摊位" in listing.text and "实名" in listing.text and "王小明" not in listing.text
     cid = int(re.findall(r"/console/market/complaints/(\d+)", listing.text)[0])

@@ -1103,7 +1103,9 @@ def reveal_reporter(
         context["identity"] = complaints.reveal_reporter(platform, principal, complaint_id, reason)
     except JiliangError as exc:
         _refuse(context, exc)
-        return _page(request, "market_complaint.html", context, 403 if isinstance(exc, NotAuthorised) else 422)
+        return _page(
+            request, "market_complaint.html", context, 403 if isinstance(exc, NotAuthorised) else 422
+        )
     response = _page(request, "market_complaint.html", context)
     response.headers["Cache-Control"] = "no-store"
     return response
