@@ -15,4 +15,5 @@ ROUTERS = [
     "admin",
     "market_console",
     "market_portal",
+    "docs",
 ]
