@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import secrets
 from datetime import UTC, timedelta
@@ -305,10 +306,11 @@ def admit_submission(platform: Platform, address: str) -> None:
                 if at - first >= RATE_WINDOW:
                     row.failures, row.first_failure_at, row.locked_until = 1, at, None
                 elif row.failures >= limit:
-                    wait = int((first + RATE_WINDOW - at).total_seconds()) + 1
+                    wait = max(1, math.ceil((first + RATE_WINDOW - at).total_seconds()))
+                    minutes = math.ceil(wait / 60)
                     raise TooManyAttempts(
-                        f"提交过于频繁，请 {wait // 60 + 1} 分钟后再试 / too many complaints from this address; "
-                        f"try again in {wait // 60 + 1} minutes",
+                        f"提交过于频繁，请 {minutes} 分钟后再试 / too many complaints from this address; "
+                        f"try again in {minutes} minutes",
                         retry_after_s=wait,
                         field="content",
                     )
