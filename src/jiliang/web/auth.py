@@ -138,7 +138,11 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/enterprise/bookings", "预约检定", "Book a verification"),
         ("/verify", "证书核验", "Check a certificate"),
     ],
-    Role.PUBLIC: [("/verify", "证书核验", "Check a certificate"), ("/public", "公开查询", "Public lookups")],
+    Role.PUBLIC: [
+        ("/verify", "证书核验", "Check a certificate"),
+        ("/public", "公开查询", "Public lookups"),
+        ("/public/market", "民生计量", "Market supervision"),
+    ],
     Role.COMPLAINT_OFFICER: [
         ("/console/market/complaints", "举报", "Complaints"),
         ("/console/market/cases", "案件", "Cases"),
