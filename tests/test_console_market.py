@@ -331,22 +331,19 @@ def test_complaint_from_the_portal_to_the_officer_and_a_case(console: Console) -
     assert "只有举报受理专员" in supervisor.get(cpage).text
     refused = _post(supervisor, f"{cpage}/reporter", {"reason": "好奇"}, cpage)
     assert refused.status_code == 403  # type: ignore[attr-defined]
-    for move in ("investigating", "confirmed"):
-        assert (
-            _post(officer, cpage, {"status": move, "resolution": "经查属实", "reward": ""}, cpage).status_code
-            == 303
-        )  # type: ignore[attr-defined]
+    # The public form names the business in words: the officer links the registered stall, then confirms.
+    stall = re.findall(r'<option value="(\d+)">东城农贸市场2号摊位', officer.get(cpage).text)[0]
+    for move, extra in (("investigating", {"organisation_id": stall}), ("confirmed", {})):
+        moved = _post(
+            officer, cpage, {"status": move, "resolution": "经查属实", "reward": "", **extra}, cpage
+        )
+        assert moved.status_code == 303, moved.text[:300]  # type: ignore[attr-defined]
+    grade = supervisor.get(f"/console/market/credit/{stall}")
+    assert "举报经查属实" in grade.text and "-8" in grade.text
     case = _post(
         officer,
         "/console/market/cases",
-        {
-            "source_type": "complaint",
-            "source_id": str(cid),
-            "organisation_id": re.findall(
-                r'<option value="(\d+)">东城农贸市场2号摊位', officer.get(cpage).text
-            )[0],
-            "summary": "短秤",
-        },
+        {"source_type": "complaint", "source_id": str(cid), "summary": "短秤"},
         cpage,
     )
     assert case.status_code == 303, case.text[:400]  # type: ignore[attr-defined]

@@ -397,6 +397,12 @@ def test_the_complaint_officer_handles_complaints_and_opens_cases_only_from_them
         p, {"region_code": COUNTY_A, "subject_name": "东城加油站", "content": "少给油", "reporter": None}
     )
     assert complaints.get_complaint(p, officer, sub["id"])["subject_name"] == "东城加油站"
+    with pytest.raises(InvalidInput):  # a registered organisation, but not in the complaint's region
+        complaints.update(p, officer, sub["id"], {"organisation_id": world.other_enterprise_id})
+    linked = complaints.update(p, officer, sub["id"], {"organisation_id": world.enterprise_id})
+    assert linked["organisation_id"] == world.enterprise_id
+    with pytest.raises(Conflict):
+        complaints.update(p, officer, sub["id"], {"organisation_id": world.institution_id})
     complaints.update(p, officer, sub["id"], {"status": "investigating"})
     assert complaints.update(p, officer, sub["id"], {"status": "confirmed"})["status"] == "confirmed"
     case = cases.open_case(

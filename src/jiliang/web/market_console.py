@@ -222,6 +222,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "identity_shown": "以下信息仅本次显示，本次查看已记入审计日志。",
         "move": "办理",
         "move_to": "转为",
+        "link_organisation": "关联名录中的被举报单位（属实时记入其信用记录）",
+        "not_linked": "暂不关联",
         "resolution": "办理结果（举报人凭回执码可见）",
         "reward": "奖励记录",
         "save": "保存",
@@ -426,6 +428,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "identity_shown": "Shown this once; this read is in the audit log.",
         "move": "Handle",
         "move_to": "Move to",
+        "link_organisation": "Link the registered organisation (a confirmed complaint enters its credit record)",
+        "not_linked": "not now",
         "resolution": "Resolution (the reporter sees it with the receipt code)",
         "reward": "Reward",
         "save": "Save",
@@ -1064,7 +1068,7 @@ def _complaint_page(
     )
     context["organisations"] = (
         _candidates(platform, principal, complaint["region_code"], complaint["subject_name"])
-        if not complaint["organisation_id"] and not complaint["case_id"]
+        if not complaint["organisation_id"]
         else []
     )
     _done(request, context)
@@ -1123,10 +1127,13 @@ def update_complaint(
     status: Annotated[str, Form(max_length=20)] = "",
     resolution: Annotated[str, Form(max_length=2000)] = "",
     reward: Annotated[str, Form(max_length=200)] = "",
+    organisation_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     data: dict[str, Any] = {"resolution": resolution, "reward": reward}
     if status:
         data["status"] = status
+    if organisation_id.isdigit():
+        data["organisation_id"] = int(organisation_id)
     try:
         complaints.update(platform, principal, complaint_id, data)
     except JiliangError as exc:

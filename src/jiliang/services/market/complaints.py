@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.instruments import required_text
 from jiliang.domain.regions import in_jurisdiction, validate_region_code
-from jiliang.errors import InvalidInput, JiliangError, NotAuthorised, TooManyAttempts
+from jiliang.errors import Conflict, InvalidInput, JiliangError, NotAuthorised, TooManyAttempts
 from jiliang.legal import cases as rules
 from jiliang.legal import credit as credit_rules
 from jiliang.services.common import not_found
@@ -243,10 +243,26 @@ def update(
 ) -> dict[str, Any]:
     """Move a complaint (received → investigating → confirmed/unfounded → closed), with the resolution
     the reporter will see and a reward note. A confirmed complaint about a registered organisation is a
-    credit event. Supervisors and the complaint officer handle complaints."""
+    credit event. Supervisors and the complaint officer handle complaints. ``organisation_id`` links a
+    complaint that named no registered organisation (the public form names a business in words) to the
+    registry, once, inside the complaint's region."""
     require_complaint_handler(principal)
     with platform.unit_of_work(principal) as s:
         row = _complaint(s, principal, complaint_id)
+        link = data.get("organisation_id")
+        if link is not None:
+            if row.organisation_id is not None and row.organisation_id != link:
+                raise Conflict(
+                    "该举报已关联被举报单位 / the complaint is already linked to an organisation",
+                    field="organisation_id",
+                )
+            org = visible_organisation(s, principal, int(link))
+            if not in_jurisdiction(org.region_code, row.region_code):
+                raise InvalidInput(
+                    "被举报单位不在举报的区划内 / the organisation is outside the complaint's region",
+                    field="organisation_id",
+                )
+            row.organisation_id = org.id
         if "status" in data:
             try:
                 wanted = rules.ComplaintStatus(data["status"])
