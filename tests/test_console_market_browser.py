@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from jiliang.domain.access import SYSTEM
+from jiliang.legal import sampling
 from jiliang.services import organisations, users
 from jiliang.services.market import cases, credit, plans, results
 from jiliang.services.platform import Platform
@@ -30,6 +31,7 @@ from tests.factories import COUNTY_A, PASSWORD, credit_code
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)")
+SEED = "00" * 31 + "2a"  # docs/market.md's test vector: the draw, and so the screenshots, are reproducible
 
 
 @pytest.fixture(scope="module")
@@ -121,14 +123,20 @@ def test_supervisor_publishes_draws_and_records_a_result_on_a_phone(
     assert re.search(r"/console/market/plans/\d+", page.url)
     # On the phone from here on.
     page.set_viewport_size(PHONE)
+    # The supervisor's own seed (a public lottery's numbers, say): its commitment first, the seed at the draw.
+    page.fill("#commitment", sampling.commitment(SEED))
     page.click("#publish")
     page.wait_for_load_state()
-    commitment = page.inner_text("code.hash")
-    assert re.fullmatch(r"[0-9a-f]{64}", commitment)
+    assert page.inner_text("code.hash") == sampling.commitment(SEED)
     _no_overflow(page)
+    page.fill("#seed-input", "1" * 64)  # not the committed seed: refused
     page.click("#draw")
     page.wait_for_load_state()
-    assert page.inner_text("#seed")
+    assert "承诺值" in page.inner_text("#form-error")
+    page.fill("#seed-input", SEED)
+    page.click("#draw")
+    page.wait_for_load_state()
+    assert page.inner_text("#seed") == SEED
     rows = page.locator("#drawn tbody tr")
     assert rows.count() == 4  # 8 stalls at 50 %
     assert "执法" in page.inner_text("#drawn")
