@@ -435,3 +435,44 @@ def test_signed_out_browsers_go_to_sign_in_and_other_roles_are_refused(console: 
     enterprise = console.client_for("enterprise")
     assert enterprise.get("/console/market").status_code == 403
     assert enterprise.get("/console/market/complaints").status_code == 403
+
+
+def test_quotas_are_written_as_people_read_the_strata(console: Console) -> None:
+    _market(console)
+    client = console.client_for("city")
+    page = "/console/market/plans/new"
+    created = _post(
+        client,
+        page,
+        {
+            "name": "按层定量",
+            "region_code": "339900",
+            "org_kinds": ["market_operator", "fuel_station"],
+            "ratio": "10",
+            "quotas": "东城区/集贸市场经营者=2\n加油站/东城区 = 1",
+            "strata_by": "kind_region",
+            "team_size": "1",
+            "lookback_days": "0",
+        },
+        page,
+    )
+    assert created.status_code == 303, created.text[:500]  # type: ignore[attr-defined]
+    plan = created.headers["location"].split("?")[0]  # type: ignore[attr-defined]
+    for step in ("commit", "draw"):
+        assert _post(client, f"{plan}/{step}", {}, plan).status_code == 303  # type: ignore[attr-defined]
+    shown = client.get(plan).text
+    assert "东城区/集贸市场经营者 = 2" in shown and "东城区/加油站 = 1" in shown
+    assert len(set(re.findall(r"/console/market/targets/(\d+)", shown))) == 3 and "339901/" not in shown
+    unknown = _post(
+        client,
+        page,
+        {
+            "name": "x",
+            "region_code": "339900",
+            "org_kinds": ["fuel_station"],
+            "quotas": "加油站 两个",
+            "strata_by": "kind",
+        },
+        page,
+    )
+    assert unknown.status_code == 422 and 'aria-invalid="true"' in unknown.text  # type: ignore[attr-defined]

@@ -44,8 +44,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "item": "目录项（可选：只抽持有该类在用器具的单位）",
         "any_item": "不限",
         "ratio": "抽查比例（%）",
-        "quotas": "或各层抽取数量（每行“分层=数量”，与比例二选一）",
+        "quotas": "或各层抽取数量（每行一层，如“集贸市场经营者=15”或“东城区/加油站=5”；填写后不用比例）",
         "strata_by": "分层方式",
+        "quotas_short": "各层数量",
         "team_size": "每组检查人员数",
         "lookback": "回避期（天，近期检查过同一单位的人员不再派出）",
         "weights_note": "抽取权重由系统按信用等级（A 0.5、B 1、C 2、D 4）乘以（1 + 强检器具超期比例）计算，"
@@ -245,8 +246,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "item": "Catalogue item (optional: only holders of in-service instruments of it)",
         "any_item": "Any",
         "ratio": "Sampling ratio (%)",
-        "quotas": "Or a quota per stratum (one 'stratum=count' a line; ratio or quotas)",
+        "quotas": "Or a quota per stratum (one a line, e.g. 'Market operator=15' or '东城区/Fuel station=5'; "
+        "replaces the ratio)",
         "strata_by": "Strata",
+        "quotas_short": "Quotas",
         "team_size": "Inspectors per team",
         "lookback": "Look-back (days: inspectors recently at the same organisation are not sent)",
         "weights_note": "Weights are the credit grade's (A 0.5, B 1, C 2, D 4) times (1 + share of compulsory "
@@ -542,15 +545,26 @@ def new_plan_form(
     return _page(request, "market_plan_new.html", _plan_form(request, platform, principal, lang, values))
 
 
-def _quotas(text: str) -> dict[str, int]:
+def _quotas(text: str, regions: dict[str, str]) -> dict[str, int]:
+    """``stratum=count`` lines; a stratum is written as people read it (集贸市场经营者, 东城区,
+    东城区/集贸市场经营者, or the codes) and stored as the plan's stratum codes."""
+    names: dict[str, str] = {}
+    for code, pair in ORG_KINDS.items():
+        names.update({pair[0]: code, pair[1].casefold(): code, code: code})
+    for code, name in regions.items():
+        names.update({name: code, code: code})
     out: dict[str, int] = {}
     for line in _lines(text):
-        name, sep, count = line.partition("=")
+        name, sep, count = line.replace("＝", "=").partition("=")
         if not sep or not count.strip().isdigit():
             raise InvalidInput(
                 f"各层数量须写作“分层=数量”：{line} / write each quota as stratum=count", field="quotas"
             )
-        out[name.strip()] = int(count.strip())
+        parts = [part.strip() for part in name.replace("／", "/").split("/")]
+        codes = [names.get(part, names.get(part.casefold(), part)) for part in parts]
+        if len(codes) == 2 and codes[0] in ORG_KINDS:  # kind/region written the other way round
+            codes.reverse()
+        out["/".join(codes)] = int(count.strip())
     return out
 
 
@@ -591,10 +605,8 @@ def create_plan(
             "team_size": int(_float(team_size or "2", "team_size")),
             "lookback_days": int(_float(lookback_days or "365", "lookback_days")),
         }
-        if quotas.strip():
-            data["quotas"] = _quotas(quotas)
-            if ratio.strip() and ratio.strip() != "":
-                data["ratio"] = _float(ratio, "ratio") / 100
+        if quotas.strip():  # quotas, when given, replace the ratio
+            data["quotas"] = _quotas(quotas, _regions(platform, principal, "zh"))
         elif ratio.strip():
             data["ratio"] = _float(ratio, "ratio") / 100
         created = plans.create_plan(platform, principal, data)
@@ -614,6 +626,10 @@ def _plan_page(
     context["plan"] = plan
     context["regions"] = _regions(platform, principal, lang)
     context["targets"] = plans.plan_targets(platform, principal, plan_id) if plan["status"] == "drawn" else []
+    kinds, regions = context["label"]["kind"], context["regions"]
+    context["stratum_name"] = lambda code: "/".join(
+        kinds.get(part) or regions.get(part) or part for part in str(code).split("/")
+    )
     _done(request, context)
     return context
 
