@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from jiliang.domain.access import SYSTEM
-from jiliang.errors import Conflict, InvalidInput, NotAuthorised, NotFound
+from jiliang.errors import Conflict, InvalidInput, NotAuthorised, NotFound, TooManyAttempts
 from jiliang.legal import sampling
 from jiliang.services import organisations, transparency, users
 from jiliang.services.market import cases, complaints, credit, plans, results
 from jiliang.services.platform import Platform
-from jiliang.store.models import AuditEntry, Complaint, LogQueueEntry
+from jiliang.store.models import AuditEntry, Complaint, LogQueueEntry, SignInThrottle
 from tests.factories import COUNTY_A, COUNTY_B, PASSWORD, World, credit_code
 
 
@@ -382,3 +382,89 @@ def test_grades_drive_who_is_due_for_inspection(world: World) -> None:
     assert {d["organisation_id"] for d in credit.due_for_inspection(p, world.as_("county_b"))} <= {
         world.other_enterprise_id
     }
+
+
+# --- what the console pages added (web/market_console.py, web/market_portal.py) --------------------------
+
+
+def test_the_complaint_officer_handles_complaints_and_opens_cases_only_from_them(world: World) -> None:
+    p = world.platform
+    users.create_user(
+        p, SYSTEM, username="officer", password=PASSWORD, role="complaint_officer", jurisdiction="339900"
+    )
+    _, officer = users.login(p, "officer", PASSWORD)
+    sub = complaints.submit(
+        p, {"region_code": COUNTY_A, "subject_name": "东城加油站", "content": "少给油", "reporter": None}
+    )
+    assert complaints.get_complaint(p, officer, sub["id"])["subject_name"] == "东城加油站"
+    with pytest.raises(InvalidInput):  # a registered organisation, but not in the complaint's region
+        complaints.update(p, officer, sub["id"], {"organisation_id": world.other_enterprise_id})
+    linked = complaints.update(p, officer, sub["id"], {"organisation_id": world.enterprise_id})
+    assert linked["organisation_id"] == world.enterprise_id
+    with pytest.raises(Conflict):
+        complaints.update(p, officer, sub["id"], {"organisation_id": world.institution_id})
+    complaints.update(p, officer, sub["id"], {"status": "investigating"})
+    assert complaints.update(p, officer, sub["id"], {"status": "confirmed"})["status"] == "confirmed"
+    case = cases.open_case(
+        p,
+        officer,
+        {"source_type": "complaint", "source_id": str(sub["id"]), "organisation_id": world.enterprise_id},
+    )
+    assert cases.get_case(p, officer, case["id"])["number"] == case["number"]
+    with pytest.raises(NotAuthorised):  # an inspection, a warning: supervisors only
+        cases.open_case(
+            p, officer, {"source_type": "warning", "source_id": "W-1", "organisation_id": world.enterprise_id}
+        )
+    with pytest.raises(NotAuthorised):
+        cases.advance(p, officer, case["id"], {"status": "investigating"})
+    with pytest.raises(NotAuthorised):
+        plans.list_plans(p, officer)
+    with pytest.raises(NotFound):  # another city's complaint officer reaches nothing here
+        complaints.get_complaint(p, world.as_("other_city"), sub["id"])
+    with pytest.raises(NotAuthorised):
+        complaints.get_complaint(p, world.as_("enterprise"), sub["id"])
+
+
+def test_the_public_form_admits_a_few_complaints_per_address_an_hour(world: World) -> None:
+    p = world.platform
+    limit = p.settings.complaint_rate_per_hour
+    for _ in range(limit):
+        complaints.admit_submission(p, "203.0.113.7")
+    with pytest.raises(TooManyAttempts) as refused:
+        complaints.admit_submission(p, "203.0.113.7")
+    assert 0 < refused.value.retry_after_s <= 3600
+    complaints.admit_submission(p, "203.0.113.8")  # another address is counted on its own
+    with p.reading() as s:  # the address itself is not stored, only an HMAC of it
+        keys = [k for (k,) in s.execute(select(SignInThrottle.key))]
+    assert keys and all("203.0.113" not in k for k in keys)
+
+
+def test_drawn_targets_read_with_names_and_stay_inside_the_jurisdiction(world: World) -> None:
+    market = _market(world)
+    _inspectors(world, market)
+    city = world.as_("city")
+    plan = plans.create_plan(
+        world.platform,
+        city,
+        {"name": "页面", "region_code": "339900", "org_kinds": ["market_operator"], "ratio": 0.5},
+    )
+    plans.commit_seed(world.platform, city, plan["id"])
+    plans.draw_plan(world.platform, city, plan["id"])
+    targets = plans.plan_targets(world.platform, city, plan["id"])
+    assert targets and all(t["organisation_name"].startswith("演示市场经营户") for t in targets)
+    assert all(name.startswith(("执法员", "兼职")) for t in targets for name in t["inspectors"])
+    first = targets[0]
+    result = results.record_result(
+        world.platform, city, first["id"], {"inspected_on": "2026-06-15", "conclusion": "pass"}
+    )
+    view = plans.target_view(world.platform, city, first["id"])
+    assert view["results"][0]["conclusion"] == "pass" and view["plan_name"] == "页面"
+    assert results.target_of_result(world.platform, city, result["id"]) == first["id"]
+    other = world.as_("other_city")
+    assert results.target_of_result(world.platform, other, result["id"]) is None
+    for call in (
+        lambda: plans.plan_targets(world.platform, other, plan["id"]),
+        lambda: plans.target_view(world.platform, other, first["id"]),
+    ):
+        with pytest.raises(NotFound):
+            call()

@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     # `jiliang serve` re-derives every leaf from the register and compares it with the log this often
     # (services/reconciliation.py; findings logged at ERROR level); 0 leaves it to cron.
     reconcile_every_minutes: int = Field(default=60, ge=0)
-
+    # Complaints accepted from one client address per hour through the public form (web/market_portal.py).
+    complaint_rate_per_hour: int = Field(default=5, ge=1, le=1000)
     # Console sessions (docs/console.md): server-side rows, the cookie holds only a random token. A session
     # ends after idle minutes without a request, and in any case absolute hours after sign-in.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)

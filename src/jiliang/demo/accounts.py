@@ -20,6 +20,7 @@ ROLE_NAMES = {
     "institution": "检定机构 / verification institution",
     "enterprise": "使用单位 / enterprise",
     "public": "社会公众 / public",
+    "complaint_officer": "举报受理专员 / complaint officer",
 }
 
 

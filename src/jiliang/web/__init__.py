@@ -18,4 +18,6 @@ ROUTERS = [
     "public",
     "enterprise",
     "admin_catalogue",
+    "market_console",
+    "market_portal",
 ]

@@ -84,6 +84,7 @@ ROLE_LABELS: dict[Role, tuple[str, str]] = {
     Role.INSTITUTION: ("检定机构", "Verification institution"),
     Role.ENTERPRISE: ("使用单位", "Enterprise"),
     Role.PUBLIC: ("社会公众", "Public"),
+    Role.COMPLAINT_OFFICER: ("举报受理专员", "Complaint officer"),
 }
 
 # Each role's start page under /console; /console redirects there once that page is mounted.
@@ -92,6 +93,7 @@ HOMES: dict[Role, str] = {
     Role.INSTITUTION: "/console/institution",
     Role.ENTERPRISE: "/console/enterprise",
     Role.ADMINISTRATOR: "/console/admin",
+    Role.COMPLAINT_OFFICER: "/console/market/complaints",
 }
 
 # Each role's menu: (path, Chinese, English). An entry shows only when a page is mounted at its path, so
@@ -114,6 +116,11 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/supervision/followups", "督办", "Follow-ups"),
         ("/", "指标", "Indicators"),
         ("/traceability", "溯源", "Traceability"),
+        ("/console/market", "双随机抽查", "Random inspections"),
+        ("/console/market/net-content", "净含量", "Net content"),
+        ("/console/market/credit", "诚信计量", "Credit"),
+        ("/console/market/cases", "案件", "Cases"),
+        ("/console/market/complaints", "举报", "Complaints"),
     ],
     Role.INSTITUTION: [
         ("/console/institution", "机构首页", "Institution"),
@@ -135,7 +142,16 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/enterprise/certificates", "我的证书", "My certificates"),
         ("/console/enterprise/places", "使用场所", "Places"),
     ],
-    Role.PUBLIC: [("/verify", "证书核验", "Check a certificate"), ("/public", "公开查询", "Public lookups")],
+    Role.PUBLIC: [
+        ("/verify", "证书核验", "Check a certificate"),
+        ("/public", "公开查询", "Public lookups"),
+        ("/public/market", "民生计量", "Market supervision"),
+    ],
+    Role.COMPLAINT_OFFICER: [
+        ("/console/market/complaints", "举报", "Complaints"),
+        ("/console/market/cases", "案件", "Cases"),
+        ("/public/market", "公开页", "Public portal"),
+    ],
 }
 
 

@@ -16,7 +16,13 @@ from jiliang.legal import cases as rules
 from jiliang.legal import credit as credit_rules
 from jiliang.services.common import not_found
 from jiliang.services.market import credit
-from jiliang.services.market.common import now, require_region, require_supervisor, visible_organisation
+from jiliang.services.market.common import (
+    now,
+    require_complaint_handler,
+    require_region,
+    require_supervisor,
+    visible_organisation,
+)
 from jiliang.services.platform import Platform
 from jiliang.store.models import Complaint, EnforcementCase, MarketResult, NetContentInspection
 
@@ -66,8 +72,9 @@ def _source_org(
 
 def open_case(platform: Platform, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
     """立案: ``source_type`` (inspection|net_content|complaint|warning), ``source_id``, optional
-    ``organisation_id``, ``summary``, ``evidence`` (a list of references: documents, photos, log leaves)."""
-    require_supervisor(principal)
+    ``organisation_id``, ``summary``, ``evidence`` (a list of references: documents, photos, log leaves).
+    The complaint officer may open a case from a complaint only; supervisors from any source."""
+    require_complaint_handler(principal)
     try:
         source = rules.CaseSource(str(data.get("source_type")))
     except ValueError:
@@ -75,6 +82,8 @@ def open_case(platform: Platform, principal: Principal, data: dict[str, Any]) ->
             "案件来源须为 inspection、net_content、complaint 或 warning / unknown source_type",
             field="source_type",
         ) from None
+    if source is not rules.CaseSource.COMPLAINT:
+        require_supervisor(principal)
     evidence = data.get("evidence") or []
     if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):
         raise InvalidInput("证据须为字符串列表 / evidence must be a list of strings", field="evidence")
@@ -155,13 +164,13 @@ def _case(s: Session, principal: Principal, case_id: int) -> EnforcementCase:
 
 
 def get_case(platform: Platform, principal: Principal, case_id: int) -> dict[str, Any]:
-    require_supervisor(principal)
+    require_complaint_handler(principal)
     with platform.reading() as s:
         return case_dict(_case(s, principal, case_id), platform.today())
 
 
 def list_cases(platform: Platform, principal: Principal, status: str | None = None) -> list[dict[str, Any]]:
-    require_supervisor(principal)
+    require_complaint_handler(principal)
     with platform.reading() as s:
         stmt = select(EnforcementCase).order_by(EnforcementCase.id.desc())
         if principal.prefix:

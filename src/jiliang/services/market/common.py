@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,8 @@ from jiliang.services.platform import Platform
 from jiliang.store.models import Organisation
 
 SUPERVISING = (Role.SUPERVISOR, Role.ADMINISTRATOR)
+# Who handles complaints and reads cases: the supervisors and the designated complaint officer.
+COMPLAINT_HANDLERS = (Role.SUPERVISOR, Role.ADMINISTRATOR, Role.COMPLAINT_OFFICER)
 
 
 def require_supervisor(principal: Principal) -> None:
@@ -22,6 +25,14 @@ def require_supervisor(principal: Principal) -> None:
         raise NotAuthorised(
             f"角色 {principal.role} 无权执行此操作（需监管人员）/ role {principal.role} may not do this (supervisors"
             " only)",
+            field="role",
+        )
+
+
+def require_complaint_handler(principal: Principal) -> None:
+    if principal.role not in COMPLAINT_HANDLERS:
+        raise NotAuthorised(
+            f"角色 {principal.role} 无权办理举报 / role {principal.role} may not handle complaints",
             field="role",
         )
 
@@ -44,3 +55,14 @@ def require_region(principal: Principal, region_code: str, kind: str, key: objec
 def now(platform: Platform) -> datetime:
     value = platform.now()
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def organisation_names(platform: Platform, principal: Principal, ids: list[int]) -> dict[int, str]:
+    """Names of the organisations among ``ids`` that the caller may see (pages show names, not ids)."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return {}
+    with platform.reading() as s:
+        base: Any = select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
+        stmt = scope.organisations(base, principal)
+        return {int(i): str(n) for i, n in s.execute(stmt)}

@@ -15,30 +15,39 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import logging
+import math
 import os
 import secrets
+from datetime import UTC, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.instruments import required_text
 from jiliang.domain.regions import in_jurisdiction, validate_region_code
-from jiliang.errors import InvalidInput, JiliangError, NotAuthorised
+from jiliang.errors import Conflict, InvalidInput, JiliangError, NotAuthorised, TooManyAttempts
 from jiliang.legal import cases as rules
 from jiliang.legal import credit as credit_rules
 from jiliang.services.common import not_found
 from jiliang.services.market import credit
-from jiliang.services.market.common import now, require_region, require_supervisor, visible_organisation
+from jiliang.services.market.common import (
+    now,
+    require_complaint_handler,
+    require_region,
+    visible_organisation,
+)
 from jiliang.services.platform import Platform
 from jiliang.settings import Settings
 from jiliang.store import audit
-from jiliang.store.models import AuditEntry, Complaint, Organisation, Region
+from jiliang.store.models import AuditEntry, Complaint, Organisation, Region, SignInThrottle
 
 log = logging.getLogger(__name__)
 DEV_KEY = "development-only-complaint-key"
@@ -184,13 +193,19 @@ def _complaint(s: Session, principal: Principal, complaint_id: int) -> Complaint
 
 
 def list_complaints(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
-    if principal.role not in (Role.SUPERVISOR, Role.ADMINISTRATOR, Role.COMPLAINT_OFFICER):
-        require_supervisor(principal)
+    require_complaint_handler(principal)
     with platform.reading() as s:
         stmt = select(Complaint).order_by(Complaint.id.desc())
         if principal.prefix:
             stmt = stmt.where(Complaint.region_code.like(principal.prefix + "%"))
         return [complaint_dict(r) for r in s.scalars(stmt)]
+
+
+def get_complaint(platform: Platform, principal: Principal, complaint_id: int) -> dict[str, Any]:
+    """One complaint in the caller's jurisdiction, without the reporter's identity (``reveal_reporter``)."""
+    require_complaint_handler(principal)
+    with platform.reading() as s:
+        return complaint_dict(_complaint(s, principal, complaint_id))
 
 
 def reveal_reporter(
@@ -228,10 +243,26 @@ def update(
 ) -> dict[str, Any]:
     """Move a complaint (received → investigating → confirmed/unfounded → closed), with the resolution
     the reporter will see and a reward note. A confirmed complaint about a registered organisation is a
-    credit event."""
-    require_supervisor(principal)
+    credit event. Supervisors and the complaint officer handle complaints. ``organisation_id`` links a
+    complaint that named no registered organisation (the public form names a business in words) to the
+    registry, once, inside the complaint's region."""
+    require_complaint_handler(principal)
     with platform.unit_of_work(principal) as s:
         row = _complaint(s, principal, complaint_id)
+        link = data.get("organisation_id")
+        if link is not None:
+            if row.organisation_id is not None and row.organisation_id != link:
+                raise Conflict(
+                    "该举报已关联被举报单位 / the complaint is already linked to an organisation",
+                    field="organisation_id",
+                )
+            org = visible_organisation(s, principal, int(link))
+            if not in_jurisdiction(org.region_code, row.region_code):
+                raise InvalidInput(
+                    "被举报单位不在举报的区划内 / the organisation is outside the complaint's region",
+                    field="organisation_id",
+                )
+            row.organisation_id = org.id
         if "status" in data:
             try:
                 wanted = rules.ComplaintStatus(data["status"])
@@ -256,3 +287,54 @@ def update(
         row.updated_at = now(platform)
         s.flush()
         return complaint_dict(row)
+
+
+# --- the public form's rate limit ---------------------------------------------------------------------
+
+RATE_WINDOW = timedelta(hours=1)
+
+
+def _rate_key(platform: Platform, address: str) -> str:
+    # An HMAC of the address under the platform secret: the table never holds a reporter's address.
+    mac = hmac.new(platform.settings.secret_key.encode(), b"complaint\0" + address.encode(), hashlib.sha256)
+    return "complaint:" + mac.hexdigest()[:48]
+
+
+def admit_submission(platform: Platform, address: str) -> None:
+    """Count one complaint from ``address`` (the public form's client) and refuse it (429) beyond
+    ``settings.complaint_rate_per_hour`` within an hour. Kept in the sign-in throttle table, so every
+    worker of the platform shares the count."""
+    limit = platform.settings.complaint_rate_per_hour
+    key = _rate_key(platform, address)
+    at = now(platform)
+    for attempt in (1, 2):
+        try:
+            with platform.unit_of_work() as s:
+                row = s.get(SignInThrottle, key, with_for_update=True)
+                if row is None:
+                    s.add(SignInThrottle(key=key, failures=1, first_failure_at=at, last_failure_at=at))
+                    return
+                first = (
+                    row.first_failure_at
+                    if row.first_failure_at.tzinfo
+                    else row.first_failure_at.replace(tzinfo=UTC)
+                )
+                if at - first >= RATE_WINDOW:
+                    row.failures, row.first_failure_at, row.locked_until = 1, at, None
+                elif row.failures >= limit:
+                    wait = max(1, math.ceil((first + RATE_WINDOW - at).total_seconds()))
+                    minutes = math.ceil(wait / 60)
+                    raise TooManyAttempts(
+                        f"提交过于频繁，请 {minutes} 分钟后再试 / too many complaints from this address; "
+                        f"try again in {minutes} minutes",
+                        retry_after_s=wait,
+                        field="content",
+                    )
+                else:
+                    row.failures += 1
+                row.last_failure_at = at
+                return
+        except IntegrityError:
+            # Two first submissions from one address at once: the other inserted the row; count again.
+            if attempt == 2:
+                raise

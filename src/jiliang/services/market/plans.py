@@ -610,3 +610,102 @@ def reassign_inspectors(
             )
         target.inspector_ids = sorted(inspector_ids)
         return {"target_id": target.id, "inspector_ids": target.inspector_ids}
+
+
+def _inspector_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {
+        int(i): str(n)
+        for i, n in session.execute(
+            select(MarketInspector.id, MarketInspector.name).where(MarketInspector.id.in_(sorted(ids)))
+        )
+    }
+
+
+def plan_targets(platform: Platform, principal: Principal, plan_id: int) -> list[dict[str, Any]]:
+    """The drawn list as the console shows it: each target with its organisation's name, its inspectors'
+    names and its latest result (a correction supersedes the earlier one)."""
+    require_supervisor(principal)
+    with platform.reading() as s:
+        plan = _plan(s, principal, plan_id)
+        rows = s.execute(
+            select(MarketTarget, Organisation.name)
+            .join(Organisation, Organisation.id == MarketTarget.organisation_id)
+            .where(MarketTarget.plan_id == plan.id)
+            .order_by(MarketTarget.rank)
+        ).all()
+        names = _inspector_names(s, {int(i) for t, _ in rows for i in t.inspector_ids})
+        latest: dict[int, MarketResult] = {}
+        for r in s.scalars(
+            select(MarketResult)
+            .where(MarketResult.target_id.in_([t.id for t, _ in rows]))
+            .order_by(MarketResult.id)
+        ):
+            latest[r.target_id] = r
+        return [
+            {
+                "id": t.id,
+                "rank": t.rank,
+                "organisation_id": t.organisation_id,
+                "organisation_name": name,
+                "stratum": t.stratum,
+                "weight": t.weight,
+                "inspectors": [names.get(int(i), "—") for i in t.inspector_ids],
+                "status": t.status,
+                "result_id": latest[t.id].id if t.id in latest else None,
+                "conclusion": latest[t.id].conclusion if t.id in latest else None,
+            }
+            for t, name in rows
+        ]
+
+
+def target_view(platform: Platform, principal: Principal, target_id: int) -> dict[str, Any]:
+    """One drawn target for the field page: its plan, organisation, inspectors, and its results (latest
+    last). A target of a plan outside the caller's jurisdiction is not found."""
+    require_supervisor(principal)
+    with platform.reading() as s:
+        target = s.get(MarketTarget, target_id)
+        if target is None:
+            raise not_found("抽查对象 target", target_id)
+        plan = s.get(MarketPlan, target.plan_id)
+        assert plan is not None
+        require_region(principal, plan.region_code, "抽查对象 target", target_id)
+        org = s.get(Organisation, target.organisation_id)
+        assert org is not None
+        names = _inspector_names(s, {int(i) for i in target.inspector_ids})
+        results = s.scalars(
+            select(MarketResult).where(MarketResult.target_id == target.id).order_by(MarketResult.id)
+        ).all()
+        instruments = s.execute(
+            select(Instrument.id, Instrument.name, Instrument.serial_number)
+            .where(Instrument.owner_id == org.id, Instrument.status == InstrumentStatus.IN_SERVICE.value)
+            .order_by(Instrument.id)
+            .limit(200)
+        ).all()
+        return {
+            "id": target.id,
+            "rank": target.rank,
+            "status": target.status,
+            "plan_id": plan.id,
+            "plan_name": plan.name,
+            "drawn_at": plan.drawn_at,
+            "organisation_id": org.id,
+            "organisation_name": org.name,
+            "organisation_kind": org.kind,
+            "region_code": org.region_code,
+            "inspectors": [names.get(int(i), "—") for i in target.inspector_ids],
+            "results": [
+                {
+                    "id": r.id,
+                    "inspected_on": r.inspected_on,
+                    "findings": r.findings,
+                    "instruments": r.instruments,
+                    "conclusion": r.conclusion,
+                    "supersedes_id": r.supersedes_id,
+                    "recorded_at": r.recorded_at,
+                }
+                for r in results
+            ],
+            "instruments": [{"id": i, "name": n, "serial_number": sn} for i, n, sn in instruments],
+        }

@@ -18,12 +18,19 @@ from jiliang.domain.access import Principal
 from jiliang.errors import Conflict, InvalidInput
 from jiliang.legal import credit as rules
 from jiliang.legal import net_content
-from jiliang.services import transparency
+from jiliang.services import scope, transparency
 from jiliang.services.common import not_found
 from jiliang.services.market import credit
 from jiliang.services.market.common import now, require_region, require_supervisor, visible_organisation
 from jiliang.services.platform import Platform
-from jiliang.store.models import Instrument, MarketPlan, MarketResult, MarketTarget, NetContentInspection
+from jiliang.store.models import (
+    Instrument,
+    MarketPlan,
+    MarketResult,
+    MarketTarget,
+    NetContentInspection,
+    Organisation,
+)
 
 CONCLUSIONS = ("pass", "rectify", "fail")  # 合格 / 限期整改 / 不合格
 
@@ -273,3 +280,33 @@ def get_net_content(platform: Platform, principal: Principal, inspection_id: int
             raise not_found("净含量检验 inspection", inspection_id)
         visible_organisation(s, principal, row.organisation_id)
         return net_content_dict(row)
+
+
+def list_net_content(platform: Platform, principal: Principal, limit: int = 100) -> list[dict[str, Any]]:
+    """The latest net-content inspections of organisations in the caller's jurisdiction, with names."""
+    require_supervisor(principal)
+    with platform.reading() as s:
+        visible = scope.organisations(select(Organisation.id), principal).scalar_subquery()
+        rows = s.execute(
+            select(NetContentInspection, Organisation.name)
+            .join(Organisation, Organisation.id == NetContentInspection.organisation_id)
+            .where(NetContentInspection.organisation_id.in_(visible))
+            .order_by(NetContentInspection.id.desc())
+            .limit(limit)
+        ).all()
+        return [{**net_content_dict(r), "organisation_name": name} for r, name in rows]
+
+
+def target_of_result(platform: Platform, principal: Principal, result_id: int) -> int | None:
+    """The target an inspection result belongs to, when the caller may see its plan (else None)."""
+    require_supervisor(principal)
+    with platform.reading() as s:
+        row = s.execute(
+            select(MarketResult.target_id, MarketPlan.region_code)
+            .join(MarketTarget, MarketTarget.id == MarketResult.target_id)
+            .join(MarketPlan, MarketPlan.id == MarketTarget.plan_id)
+            .where(MarketResult.id == result_id)
+        ).first()
+        if row is None or not principal.sees_region(row.region_code):
+            return None
+        return int(row.target_id)
