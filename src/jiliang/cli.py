@@ -316,7 +316,6 @@ def demo(
                     f"{c.superseded} 被 / superseded by {c.replacement}. 核验 / verify: "
                     f"http://{host}:{port}/v/{c.replacement}"
                 )
-<<<<<<< HEAD
             if summary.market is not None:
                 m = summary.market
                 console.print(
@@ -324,24 +323,6 @@ def demo(
                     f"{m.results} 条结果 results; 复核 / re-run: http://{host}:{port}/api/v1/public/market/plans/"
                     f"{m.plan_id}/rerun; 案件 / case {m.case_number}"
                 )
-            table = Table(title="演示账户 / demo accounts (合成数据 / synthetic data)")
-            for col in (
-                "用户名 / username",
-                "密码 / password",
-                "角色 / role",
-                "管辖 / jurisdiction",
-                "单位 / organisation",
-            ):
-                table.add_column(col)
-            for a in summary.accounts:
-                table.add_row(
-                    *(
-                        escape(str(v))
-                        for v in (a.username, a.password, a.role, a.jurisdiction, a.organisation)
-                    )
-                )
-            console.print(table)
-=======
             # One account per block of short lines, never wrapped or cut at any width, and a 0600 file.
             names = {r.code: r.name_zh for r in organisations.list_regions(platform, SYSTEM)}
             lines = account_lines(summary.accounts, f"http://{host}:{port}/login", names)
@@ -349,7 +330,6 @@ def demo(
                 console.print(line, soft_wrap=True, highlight=False, markup=False)
             saved = write_accounts(accounts_file(url, settings.data_dir), lines)
             console.print(f"账户与密码已另存 / accounts saved to {saved} (0600)", soft_wrap=True, markup=False)
->>>>>>> h10a
         rep = indicators.report(platform, SYSTEM, region="339900", by_item=False)
         console.print(_coverage_table(platform, rep.values, rep.as_of, by_item=False))
     if serve_:

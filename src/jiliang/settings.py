@@ -69,12 +69,10 @@ class Settings(BaseSettings):
     # log refuses to create or use its key without one.
     log_origin: str = Field(default="jiliang.example/log", pattern=r"^[^\s+]+$", max_length=200)
     log_key_passphrase: str | None = Field(default=None, min_length=8)
-<<<<<<< HEAD
     # Market supervision (docs/market.md): the key that encrypts complainants' identities at rest
     # (JILIANG_COMPLAINT_KEY, any string of 16+ characters; AES-256-GCM under its SHA-256). Unset outside
     # production, a fixed development key is used with a warning; in production complaints are refused.
     complaint_key: SecretStr | None = None
-=======
     # Console sessions (docs/console.md): server-side rows, the cookie holds only a random token. A session
     # ends after idle minutes without a request, and in any case absolute hours after sign-in.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
@@ -91,7 +89,6 @@ class Settings(BaseSettings):
     # Threads that compute Argon2 hashes, apart from the request threads, so a flood of wrong passwords
     # queues there instead of starving every other request (benchmarks/bench_signin.py).
     argon2_threads: int = Field(default=1, ge=1, le=64)
->>>>>>> h10a
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
