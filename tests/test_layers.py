@@ -20,6 +20,7 @@ FORBIDDEN = {
     "metrology": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "trust"},
     "trust": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "metrology"},
     "commands": {"store", "api", "web", "demo"},
+    "energy": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "trust"},
 }
 # The composition root of the web process mounts both the JSON API and the console's pages.
 EXEMPT = {("api/app.py", "web")}
@@ -88,5 +89,7 @@ def test_interfaces_leave_transactions_to_the_services(layer: str) -> None:
 
 def test_the_session_checker_sees_one(tmp_path: Path) -> None:
     bad = tmp_path / "route.py"
-    bad.write_text("def f(platform):\n    with platform.reading() as s:\n        return s\n", encoding="utf-8")
+    bad.write_text(
+        "def f(platform):\n    with platform.reading() as s:\n        return s\n", encoding="utf-8"
+    )
     assert session_openings(bad) == [2]

@@ -37,6 +37,7 @@ ROUTERS = [
     "traceability",
     "market",
     "market_public",
+    "energy",
 ]
 
 REQUEST_ID = "x-request-id"
