@@ -109,12 +109,18 @@ def _count(world: World, model: type) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-@pytest.fixture
-def plant(world: World, monkeypatch: pytest.MonkeyPatch) -> tuple[World, int, dict[str, int]]:
-    monkeypatch.setattr(type(world.platform), "today", lambda self: TODAY)
+def build_plant(world: World) -> tuple[int, dict[str, int]]:
+    """The enterprise of the test world as a key energy-using unit with its tree (the page tests use it)."""
     ids = _meters(world)
     unit_id = _unit(world)
     topology.upload_file(world.platform, world.as_("enterprise"), unit_id, _csv(_tree(ids)), "csv")
+    return unit_id, ids
+
+
+@pytest.fixture
+def plant(world: World, monkeypatch: pytest.MonkeyPatch) -> tuple[World, int, dict[str, int]]:
+    monkeypatch.setattr(type(world.platform), "today", lambda self: TODAY)
+    unit_id, ids = build_plant(world)
     return world, unit_id, ids
 
 
@@ -212,7 +218,7 @@ def _days(start: date, n: int) -> list[date]:
     return [start + timedelta(days=i) for i in range(n)]
 
 
-def _readings(start: date, n: int, skip: tuple[str, date] | None = None, stuck: str = "") -> str:
+def readings_csv(start: date, n: int, skip: tuple[str, date] | None = None, stuck: str = "") -> str:
     per_day = {"P-EM1": 1000.0, "P-EM2": 600.0, "P-EM3": 380.0, "P-GM1": 100.0, "P-GM2": 99.0}
     kinds = {"P-EM1": ("电力", "kWh"), "P-EM2": ("电力", "kWh"), "P-EM3": ("电力", "kWh")}
     out = ["计量点编号,能源种类,日期,消耗量,单位"]
@@ -231,7 +237,9 @@ def test_a_period_gives_consumption_balance_coal_and_carbon(plant: tuple[World, 
     world, unit_id, _ids = plant
     ent = world.as_("enterprise")
     start, end = date(2026, 10, 1), date(2026, 10, 30)
-    p = readings.upload_readings(world.platform, ent, unit_id, _csv(_readings(start, 30)), "csv", start, end)
+    p = readings.upload_readings(
+        world.platform, ent, unit_id, _csv(readings_csv(start, 30)), "csv", start, end
+    )
     consumption = {(c["node"], c["energy_type"]): c["value"] for c in p["consumption"]}
     assert consumption[("plant", "electricity")] == 30_000 and consumption[("ws2", "natural_gas")] == 2970
     checks = {(b["node"], b["energy_type"]): b for b in p["balance"]}
@@ -266,7 +274,7 @@ def test_a_period_gives_consumption_balance_coal_and_carbon(plant: tuple[World, 
     # an overlapping period is refused; a later one with a gap and a stuck run is flagged
     with pytest.raises(Conflict) as err:
         readings.upload_readings(
-            world.platform, ent, unit_id, _csv(_readings(end, 2)), "csv", end, end + timedelta(days=1)
+            world.platform, ent, unit_id, _csv(readings_csv(end, 2)), "csv", end, end + timedelta(days=1)
         )
     assert err.value.field == "period_start"
     start2, end2 = date(2026, 11, 1), date(2026, 11, 10)
@@ -274,7 +282,7 @@ def test_a_period_gives_consumption_balance_coal_and_carbon(plant: tuple[World, 
         world.platform,
         ent,
         unit_id,
-        _csv(_readings(start2, 10, skip=("P-EM2", date(2026, 11, 4)), stuck="P-EM3")),
+        _csv(readings_csv(start2, 10, skip=("P-EM2", date(2026, 11, 4)), stuck="P-EM3")),
         "csv",
         start2,
         end2,
@@ -359,7 +367,7 @@ def test_coverage_counts_units_whose_boundary_meters_all_report(
     assert view["coverage"]["rate"] == 0 and view["coverage"]["target"]["target"] == 0.9
     start, end = date(2026, 11, 1), date(2026, 11, 30)
     readings.upload_readings(
-        world.platform, world.as_("enterprise"), unit_id, _csv(_readings(start, 30)), "csv", start, end
+        world.platform, world.as_("enterprise"), unit_id, _csv(readings_csv(start, 30)), "csv", start, end
     )
     view = regional.regional_view(world.platform, city)
     assert (view["coverage"]["reporting"], view["coverage"]["units"]) == (1, 1)

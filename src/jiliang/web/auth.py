@@ -113,6 +113,7 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/supervision/followups", "督办", "Follow-ups"),
         ("/", "指标", "Indicators"),
         ("/traceability", "溯源", "Traceability"),
+        ("/console/supervision/energy", "能源计量", "Energy metering"),
     ],
     Role.INSTITUTION: [
         ("/console/institution", "机构首页", "Institution"),
@@ -130,6 +131,7 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/enterprise/upload", "批量上传", "Bulk upload"),
         ("/console/enterprise/bookings", "预约检定", "Book a verification"),
         ("/verify", "证书核验", "Check a certificate"),
+        ("/console/enterprise/energy", "能源计量自查", "Energy self-check"),
     ],
     Role.PUBLIC: [("/verify", "证书核验", "Check a certificate"), ("/public", "公开查询", "Public lookups")],
 }
