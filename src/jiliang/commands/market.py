@@ -10,16 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from jiliang.commands import common
 from jiliang.legal import sampling
 from jiliang.services.market import calculator, credit, plans
-
-
-def _cli() -> Any:
-    """The CLI's helpers, imported when a command runs (cli.py imports this module at its end)."""
-    from jiliang import cli
-
-    return cli
-
 
 app: typer.Typer = typer.Typer(help="民生计量 / market supervision", no_args_is_help=True)
 
@@ -48,7 +41,6 @@ def check(
     fmt: FormatOpt = "table",
 ) -> None:
     """净含量检验（不保存）/ check one lot's net content and print each criterion and the verdict."""
-    cli = _cli()
 
     def read(path: Path) -> list[float | str]:
         out: list[float | str] = []
@@ -61,7 +53,7 @@ def check(
                     out.append(text)
         return out
 
-    with cli._errors():
+    with common.errors():
         report = calculator.check(
             {
                 "nominal": nominal,
@@ -86,13 +78,13 @@ def check(
     for c in report["criteria"]:
         mark = "—" if c["passed"] is None else ("✓" if c["passed"] else "[red]✗[/red]")
         table.add_row(f"{c['title_zh']} / {c['title_en']}", c["required"], c["observed"], mark)
-    cli.console.print(table)
+    common.console.print(table)
     verdict = {
         "pass": "[green]合格 / pass[/green]",
         "fail": "[red]不合格 / fail[/red]",
         "second_sample": "[yellow]须抽第二样本 / draw the second sample[/yellow]",
     }[report["verdict"]]
-    cli.console.print(verdict)
+    common.console.print(verdict)
     if report["verdict"] == "fail":
         raise typer.Exit(1)
 
@@ -102,7 +94,7 @@ def commitment(
     seed: Annotated[str, typer.Argument(help="64 位十六进制种子 / the seed, 64 hex digits")],
 ) -> None:
     """计算种子的承诺值 / print the SHA-256 commitment to publish before the draw."""
-    with _cli()._errors():
+    with common.errors():
         sys.stdout.write(sampling.commitment(seed) + "\n")
 
 
@@ -111,13 +103,12 @@ def rerun(
     published: Annotated[Path, typer.Argument(help="公布的计划 JSON / the published plan JSON")],
 ) -> None:
     """离线复核一次公开抽取 / re-run a published draw from its JSON (no database); exit 3 on a mismatch."""
-    cli = _cli()
-    with cli._errors():
+    with common.errors():
         out = plans.rerun_published(json.loads(published.read_text(encoding="utf-8")))
     if out["matches"]:
-        cli.console.print(f"[green]一致 / the list matches: {len(out['drawn'])} drawn[/green]")
+        common.console.print(f"[green]一致 / the list matches: {len(out['drawn'])} drawn[/green]")
         return
-    cli.console.print(f"[red]不一致 / mismatch: drawn {out['drawn']} but listed {out['listed']}[/red]")
+    common.console.print(f"[red]不一致 / mismatch: drawn {out['drawn']} but listed {out['listed']}[/red]")
     raise typer.Exit(3)
 
 
@@ -134,12 +125,11 @@ def plan_create(
     user: UserOpt = None,
 ) -> None:
     """新建抽查计划 / create a draft random-inspection plan."""
-    cli = _cli()
-    with cli._errors():
-        platform = cli._open(cli._state(ctx).settings)
+    with common.errors():
+        platform = common.open_platform(common.state(ctx).settings)
         out = plans.create_plan(
             platform,
-            cli._principal(platform, user),
+            common.principal(platform, user),
             {
                 "name": name,
                 "region_code": region,
@@ -163,10 +153,9 @@ def plan_commit(
     user: UserOpt = None,
 ) -> None:
     """冻结名录并公布种子承诺值 / freeze the population and publish the seed commitment."""
-    cli = _cli()
-    with cli._errors():
-        platform = cli._open(cli._state(ctx).settings)
-        _json(plans.commit_seed(platform, cli._principal(platform, user), plan_id, commitment=commitment_hex))
+    with common.errors():
+        platform = common.open_platform(common.state(ctx).settings)
+        _json(plans.commit_seed(platform, common.principal(platform, user), plan_id, commitment=commitment_hex))
 
 
 @app.command("plan-draw")
@@ -177,28 +166,25 @@ def plan_draw(
     user: UserOpt = None,
 ) -> None:
     """公开种子并抽取（仅一次）/ reveal the seed and draw, once."""
-    cli = _cli()
-    with cli._errors():
-        platform = cli._open(cli._state(ctx).settings)
-        _json(plans.draw_plan(platform, cli._principal(platform, user), plan_id, seed=seed))
+    with common.errors():
+        platform = common.open_platform(common.state(ctx).settings)
+        _json(plans.draw_plan(platform, common.principal(platform, user), plan_id, seed=seed))
 
 
 @app.command("plan-show")
 def plan_show(ctx: typer.Context, plan_id: int) -> None:
     """公布的计划（可用 rerun 复核）/ the published plan as the portal shows it (feed it to rerun)."""
-    cli = _cli()
-    with cli._errors():
-        platform = cli._open(cli._state(ctx).settings)
+    with common.errors():
+        platform = common.open_platform(common.state(ctx).settings)
         _json(plans.published(platform, plan_id))
 
 
 @app.command("grade")
 def grade(ctx: typer.Context, organisation_id: int, user: UserOpt = None, fmt: FormatOpt = "table") -> None:
     """单位的信用等级及逐项说明 / an organisation's credit grade with every point explained."""
-    cli = _cli()
-    with cli._errors():
-        platform = cli._open(cli._state(ctx).settings)
-        out = credit.organisation_grade(platform, cli._principal(platform, user), organisation_id)
+    with common.errors():
+        platform = common.open_platform(common.state(ctx).settings)
+        out = credit.organisation_grade(platform, common.principal(platform, user), organisation_id)
     if fmt == "json":
         _json(out)
         return
@@ -213,4 +199,4 @@ def grade(ctx: typer.Context, organisation_id: int, user: UserOpt = None, fmt: F
             f"{line['counted']:+g}",
             line["reason_zh"],
         )
-    cli.console.print(table)
+    common.console.print(table)
