@@ -35,7 +35,7 @@ def _csv(text: str) -> io.BytesIO:
     return io.BytesIO(text.encode("utf-8"))
 
 
-def _meters(world: World) -> dict[str, int]:
+def file_meters(world: World) -> dict[str, int]:
     """The unit's energy meters in the registry: serial → id; EM-3 overdue, GM-3 class 2.5 (worse than 表4)."""
     spec = {
         "EM-1": ("20.01", "0.5S", date(2027, 6, 30)),
@@ -85,7 +85,7 @@ def _unit(world: World) -> int:
     )
 
 
-def _tree(ids: dict[str, int]) -> str:
+def tree_csv(ids: dict[str, int]) -> str:
     """The plant of test_energy.py: boundary, two workshops, one machine (compressor, 250 kW, unmetered)."""
     return HEADER + "\n".join(
         [
@@ -111,9 +111,9 @@ def _count(world: World, model: type) -> int:
 
 def build_plant(world: World) -> tuple[int, dict[str, int]]:
     """The enterprise of the test world as a key energy-using unit with its tree (the page tests use it)."""
-    ids = _meters(world)
+    ids = file_meters(world)
     unit_id = _unit(world)
-    topology.upload_file(world.platform, world.as_("enterprise"), unit_id, _csv(_tree(ids)), "csv")
+    topology.upload_file(world.platform, world.as_("enterprise"), unit_id, _csv(tree_csv(ids)), "csv")
     return unit_id, ids
 
 
@@ -195,7 +195,7 @@ def test_a_bad_tree_is_refused_with_row_and_field_nothing_stored(
 ) -> None:
     world, unit_id, ids = plant
     before = (_count(world, EnergyTopology), _count(world, EnergyNode))
-    text = _tree(ids) + "\n" + line.replace("{EM-1}", str(ids["EM-1"])).replace("{EM-4}", str(ids["EM-4"]))
+    text = tree_csv(ids) + "\n" + line.replace("{EM-1}", str(ids["EM-1"])).replace("{EM-4}", str(ids["EM-4"]))
     with pytest.raises(ImportRefused) as err:
         topology.upload_file(world.platform, world.as_("enterprise"), unit_id, _csv(text), "csv")
     assert [(p.row, p.field.split(".")[-1]) for p in err.value.problems][:1] == [(row, field)]
@@ -206,7 +206,7 @@ def test_a_cycle_between_two_nodes_is_refused_naming_the_row(
     plant: tuple[World, int, dict[str, int]],
 ) -> None:
     world, unit_id, ids = plant
-    text = _tree(ids).replace(
+    text = tree_csv(ids).replace(
         "节点,ws1,一车间,主要次级用能单位,plant", "节点,ws1,一车间,主要次级用能单位,ws9"
     ) + ("\n节点,ws9,九车间,主要次级用能单位,ws1,电力,20,,,")
     with pytest.raises(ImportRefused) as err:

@@ -136,7 +136,11 @@ def get_period(period_id: int, platform: PlatformDep, principal: PrincipalDep) -
 
 @router.get("/regional", summary="区域概况 / The regional view")
 def regional_view(
-    platform: PlatformDep, principal: PrincipalDep, on: Annotated[date | None, Query()] = None
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    on: Annotated[
+        date | None, Query(description="统计日期，默认今天 / the day asked about, default today")
+    ] = None,
 ) -> Json:
     return regional.regional_view(platform, principal, on)
 
