@@ -372,3 +372,6 @@ def test_coverage_counts_units_whose_boundary_meters_all_report(
     view = regional.regional_view(world.platform, city)
     assert (view["coverage"]["reporting"], view["coverage"]["units"]) == (1, 1)
     assert view["counties"][0]["region_code"] == COUNTY_A
+    assert view["sectors"] == [
+        {"sector": "化工", "units": 1, "reviewed": 0, "compliant": 0, "non_compliant": 0, "reporting": 1}
+    ]

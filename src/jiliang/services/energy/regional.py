@@ -1,4 +1,5 @@
-"""The supervisor's regional view of key energy-using units: reviewed, compliant and non-compliant by county,
+"""The supervisor's regional view of key energy-using units: reviewed, compliant and non-compliant by county
+and by sector,
 the equipping rates summed over the latest reviews, and the online-monitoring coverage against its target.
 
 Online-monitoring coverage (能耗在线监测覆盖率) = key units whose boundary meters are all reporting ÷ key
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from jiliang.domain.access import Principal
 from jiliang.domain.regions import in_jurisdiction, validate_region_code
+from jiliang.energy.rules import Level
 from jiliang.errors import InvalidInput
 from jiliang.services.common import not_found
 from jiliang.services.energy.common import SUPERVISING, require_supervisor, scoped_units
@@ -33,6 +35,7 @@ from jiliang.store.models import (
 )
 
 COVERAGE_INDICATOR = "energy_monitoring_coverage"
+LEVEL_ORDER = {lv.value: i for i, lv in enumerate(Level)}
 REPORTING_DAYS = 62
 
 
@@ -87,6 +90,7 @@ def regional_view(platform: Platform, principal: Principal, on: date | None = No
         regions = {r.code: r for r in s.scalars(select(Region))}
         reporting = _reporting(s, [u.id for u, _ in units], day)
         counties: dict[str, dict[str, Any]] = {}
+        sectors: dict[str, dict[str, Any]] = {}
         rates: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
         rows: list[dict[str, Any]] = []
         for unit, name in units:
@@ -105,17 +109,30 @@ def regional_view(platform: Platform, principal: Principal, on: date | None = No
                     "reporting": 0,
                 },
             )
-            county["units"] += 1
+            sector = sectors.setdefault(
+                unit.sector,
+                {
+                    "sector": unit.sector,
+                    "units": 0,
+                    "reviewed": 0,
+                    "compliant": 0,
+                    "non_compliant": 0,
+                    "reporting": 0,
+                },
+            )
             review = reviews.get(unit.id)
+            for group in (county, sector):
+                group["units"] += 1
+                if review is not None:
+                    group["reviewed"] += 1
+                    group["compliant" if review.compliant else "non_compliant"] += 1
+                if unit.id in reporting:
+                    group["reporting"] += 1
             if review is not None:
-                county["reviewed"] += 1
-                county["compliant" if review.compliant else "non_compliant"] += 1
                 for r in review.rates:
                     if r["required"]:
                         rates[(r["energy_type"], r["level"])][0] += r["installed"]
                         rates[(r["energy_type"], r["level"])][1] += r["required"]
-            if unit.id in reporting:
-                county["reporting"] += 1
             rows.append(
                 {
                     "id": unit.id,
@@ -134,6 +151,7 @@ def regional_view(platform: Platform, principal: Principal, on: date | None = No
             "as_of": day.isoformat(),
             "units": rows,
             "counties": list(counties.values()),
+            "sectors": sorted(sectors.values(), key=lambda g: g["sector"]),
             "rates": [
                 {
                     "energy_type": et,
@@ -142,7 +160,7 @@ def regional_view(platform: Platform, principal: Principal, on: date | None = No
                     "required": v[1],
                     "percent": 100.0 * v[0] / v[1] if v[1] else None,
                 }
-                for (et, lvl), v in sorted(rates.items())
+                for (et, lvl), v in sorted(rates.items(), key=lambda kv: (kv[0][0], LEVEL_ORDER[kv[0][1]]))
             ],
             "coverage": {
                 "units": total,
