@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from jiliang.services.energy import reviews
+from jiliang.services.energy import readings, reviews
 from tests.console_support import Console, form_token
 from tests.test_energy_services import TODAY, build_plant, readings_csv
 
@@ -86,3 +86,15 @@ def test_enterprise_self_check_and_upload(console: Console, plant: int) -> None:
     assert stored.status_code == 303
     page = ent.get(stored.headers["location"]).text
     assert "不平衡（预警）" in page and "主导来源" in page and "<svg" in page
+    period = readings.list_periods(console.world.platform, console.world.as_("enterprise"), plant)[0]["id"]
+    assert "主导来源" in ent.get(f"/console/enterprise/energy/periods/{period}").text
+    city = console.client_for("city")
+    assert city.get(f"/console/supervision/energy/periods/{period}").status_code == 200
+    assert (
+        console.client_for("other_city").get(f"/console/supervision/energy/periods/{period}").status_code
+        == 404
+    )
+    assert (
+        console.client_for("other_enterprise").get(f"/console/enterprise/energy/periods/{period}").status_code
+        == 404
+    )

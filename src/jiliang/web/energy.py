@@ -333,6 +333,14 @@ def review_pdf(platform: PlatformDep, principal: ConsoleUser, review_id: Id) -> 
     return _pdf(platform, principal, review_id)
 
 
+@router.get(SUPERVISION + "/periods/{period_id}", response_class=HTMLResponse)
+def period_page(
+    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, period_id: Id
+) -> HTMLResponse:
+    require_role(principal, Role.SUPERVISOR)
+    return _period(request, platform, principal, lang, period_id, SUPERVISION)
+
+
 # --- enterprise ----------------------------------------------------------------------------------------
 
 
@@ -401,6 +409,14 @@ def enterprise_pdf(platform: PlatformDep, principal: ConsoleUser, review_id: Id)
     return _pdf(platform, principal, review_id)
 
 
+@router.get(ENTERPRISE + "/periods/{period_id}", response_class=HTMLResponse)
+def enterprise_period(
+    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, period_id: Id
+) -> HTMLResponse:
+    require_role(principal, Role.ENTERPRISE)
+    return _period(request, platform, principal, lang, period_id, ENTERPRISE)
+
+
 # --- shared --------------------------------------------------------------------------------------------
 
 
@@ -424,6 +440,7 @@ def _unit(
     uploaded = request.query_params.get("uploaded", "")
     context.update(
         unit=unit,
+        node_names={n["key"]: n["name"] for n in unit["nodes"]},
         base=base,
         enterprise=base == ENTERPRISE,
         history=history,
@@ -460,6 +477,23 @@ def _review(
         else (f"{context['kind_label']} report · {review['organisation']}")
     )
     return _page(request, "energy_review.html", context)
+
+
+def _period(
+    request: Request, platform: Platform, principal: Principal, lang: str, period_id: int, base: str
+) -> HTMLResponse:
+    period = readings.get_period(platform, principal, period_id)
+    unit = units.get_unit(platform, principal, period["unit_id"])
+    context = _context(request, principal, lang, "period")
+    context.update(
+        unit=unit,
+        node_names={n["key"]: n["name"] for n in unit["nodes"]},
+        period=period,
+        base=base,
+        back=f"{SUPERVISION}/units/{unit['id']}" if base == SUPERVISION else ENTERPRISE,
+    )
+    context["title"] = f"{unit['organisation']} · {context['t']['period']} {period['period_start']}"
+    return _page(request, "energy_period.html", context)
 
 
 def _pdf(platform: Platform, principal: Principal, review_id: int) -> Response:
