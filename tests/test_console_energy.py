@@ -90,6 +90,14 @@ def test_enterprise_self_check_and_upload(console: Console, plant: int) -> None:
     assert "主导来源" in ent.get(f"/console/enterprise/energy/periods/{period}").text
     city = console.client_for("city")
     assert city.get(f"/console/supervision/energy/periods/{period}").status_code == 200
+    pdf = city.get(f"/console/supervision/energy/periods/{period}/carbon.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert (
+        console.client_for("other_city")
+        .get(f"/console/supervision/energy/periods/{period}/carbon.pdf")
+        .status_code
+        == 404
+    )
     assert (
         console.client_for("other_city").get(f"/console/supervision/energy/periods/{period}").status_code
         == 404

@@ -271,6 +271,11 @@ def test_a_period_gives_consumption_balance_coal_and_carbon(plant: tuple[World, 
     assert any("P-EM1" in b["label"] for b in c["budget"])
     assert abs(c["mc_total"] - c["total"]) < 3 * c["mc_u"] / math.sqrt(c["mc_trials"]) * 10
     assert c["mc_u"] == pytest.approx(c["u"], rel=0.05)
+    # the carbon report names the dominant input first among its budget lines
+    lines = [text for _style, text in report.carbon_lines("东城加油站", p)]
+    assert any(line.endswith(c["dominant"]) for line in lines) and report.carbon_pdf(
+        "东城加油站", p
+    ).startswith(b"%PDF")
     # an overlapping period is refused; a later one with a gap and a stuck run is flagged
     with pytest.raises(Conflict) as err:
         readings.upload_readings(

@@ -87,6 +87,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "none": "无",
         "report": "审查报告",
         "report_pdf": "下载 PDF",
+        "carbon_pdf": "碳排放报告 PDF",
         "reviews": "审查与自查记录",
         "date": "日期",
         "kind": "类型",
@@ -205,6 +206,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "none": "None",
         "report": "Review report",
         "report_pdf": "Download PDF",
+        "carbon_pdf": "Carbon report PDF",
         "reviews": "Reviews and self-checks",
         "date": "Date",
         "kind": "Kind",
@@ -341,6 +343,12 @@ def period_page(
     return _period(request, platform, principal, lang, period_id, SUPERVISION)
 
 
+@router.get(SUPERVISION + "/periods/{period_id}/carbon.pdf")
+def carbon_pdf(platform: PlatformDep, principal: ConsoleUser, period_id: Id) -> Response:
+    require_role(principal, Role.SUPERVISOR)
+    return _carbon_pdf(platform, principal, period_id)
+
+
 # --- enterprise ----------------------------------------------------------------------------------------
 
 
@@ -415,6 +423,12 @@ def enterprise_period(
 ) -> HTMLResponse:
     require_role(principal, Role.ENTERPRISE)
     return _period(request, platform, principal, lang, period_id, ENTERPRISE)
+
+
+@router.get(ENTERPRISE + "/periods/{period_id}/carbon.pdf")
+def enterprise_carbon_pdf(platform: PlatformDep, principal: ConsoleUser, period_id: Id) -> Response:
+    require_role(principal, Role.ENTERPRISE)
+    return _carbon_pdf(platform, principal, period_id)
 
 
 # --- shared --------------------------------------------------------------------------------------------
@@ -502,4 +516,14 @@ def _pdf(platform: Platform, principal: Principal, review_id: int) -> Response:
         report.review_pdf(review),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="energy-review-{review_id}.pdf"'},
+    )
+
+
+def _carbon_pdf(platform: Platform, principal: Principal, period_id: int) -> Response:
+    period = readings.get_period(platform, principal, period_id)
+    unit = units.get_unit(platform, principal, period["unit_id"])
+    return Response(
+        report.carbon_pdf(unit["organisation"], period),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="carbon-{period_id}.pdf"'},
     )
