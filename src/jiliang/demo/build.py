@@ -122,6 +122,8 @@ def build_demo(
     progress("market", 1, 1)
     progress("energy", 0, 1)
     summary.energy = build_energy(platform, password)
+    summary.instruments += summary.energy.instruments
+    summary.records += summary.energy.records
     summary.accounts.append(
         DemoAccount(
             "energy-unit",

@@ -93,6 +93,8 @@ class EnergyDemo:
     account_password: str
     account_region: str
     account_organisation: str
+    instruments: int = 0  # the plants' meters, filed in the registry
+    records: int = 0  # their verification records
 
 
 def build_energy(platform: Platform, password: str | None = None) -> EnergyDemo:
@@ -101,6 +103,7 @@ def build_energy(platform: Platform, password: str | None = None) -> EnergyDemo:
     month_start = month_end.replace(day=1)
     supervisor = Principal(user_id=None, username="demo", role=Role.SUPERVISOR, jurisdiction=CITY)
     unit_ids: list[int] = []
+    meters = [0, 0]
     n_reviews = n_periods = 0
     for k, plant in enumerate(PLANTS):
         region = CITY[:4] + plant.suffix
@@ -125,7 +128,7 @@ def build_energy(platform: Platform, password: str | None = None) -> EnergyDemo:
             )["id"]
         )
         unit_ids.append(unit_id)
-        ids = _meters(platform, org.id, region, k, plant, today)
+        ids = _meters(platform, org.id, region, k, plant, today, meters)
         rows = [
             {
                 "kind": "node",
@@ -180,11 +183,21 @@ def build_energy(platform: Platform, password: str | None = None) -> EnergyDemo:
     )
     ent = users.principal_by_username(platform, "energy-unit")
     reviews.run_review(platform, ent, imbalance_unit, kind="self_check")
-    return EnergyDemo(len(unit_ids), n_reviews + 1, n_periods, imbalance_unit, secret, region, PLANTS[1].name)
+    return EnergyDemo(
+        len(unit_ids),
+        n_reviews + 1,
+        n_periods,
+        imbalance_unit,
+        secret,
+        region,
+        PLANTS[1].name,
+        meters[0],
+        meters[1],
+    )
 
 
 def _meters(
-    platform: Platform, org_id: int, region: str, k: int, plant: Plant, today: date
+    platform: Platform, org_id: int, region: str, k: int, plant: Plant, today: date, count: list[int]
 ) -> dict[str, int]:
     ids: dict[str, int] = {}
     valid: dict[int, int] = {}
@@ -212,6 +225,7 @@ def _meters(
             },
         )
         ids[point] = inst.id
+        count[0] += 1
         valid[inst.id] = int(change.get("valid_days", 200))
     items = catalogue_service.catalogue(platform)
     for n, (inst_id, offset) in enumerate(valid.items()):
@@ -246,6 +260,7 @@ def _meters(
                 "document_no": f"NY{k + 1}-{n + 1:03d}",
             },
         )
+        count[1] += 1
     return ids
 
 
