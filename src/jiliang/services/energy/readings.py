@@ -54,6 +54,7 @@ from jiliang.store.models import (
     EnergyPeriod,
     EnergyPoint,
     EnergyReading,
+    EnergyUnit,
     Instrument,
 )
 
@@ -104,6 +105,8 @@ def upload_readings(
     problems = Problems(limit=200)
     with platform.unit_of_work(principal) as s:
         unit = visible_unit(s, principal, unit_id)
+        # one upload per unit at a time (PostgreSQL row lock), so two overlapping periods cannot both pass
+        s.execute(select(EnergyUnit.id).where(EnergyUnit.id == unit.id).with_for_update())
         topo = current_topology(s, unit.id)
         if topo is None:
             raise InvalidInput("该单位尚未上传计量网络 / the unit has no metering tree yet", field="topology")
