@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import shutil
 from collections.abc import Iterator
-from datetime import date
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 from jiliang.domain.access import SYSTEM
 from jiliang.services.energy import readings, regional, reviews
 from jiliang.services.platform import Platform
+from jiliang.store.models import Instrument
 from tests.console_support import CHROMIUM_ARGS, PHONE, browser_sign_in, screenshots, serving, world_platform
 from tests.factories import World
 from tests.test_energy_services import build_plant, readings_csv
@@ -33,8 +34,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     principals = {n: users.principal_by_username(platform, n) for n in names}
     orgs = {"enterprise": principals["enterprise"].organisation_id}
     world = World(platform, orgs["enterprise"] or 0, 0, 0, 0, {}, principals)
-    unit_id, _ids = build_plant(world)
-    start, end = date(2026, 10, 1), date(2026, 10, 30)
+    unit_id, ids = build_plant(world)
+    today = platform.today()  # the tests' fixed clock (2026-06-15)
+    with platform.unit_of_work(SYSTEM) as s:  # EM-3's verification ran out two weeks ago
+        row = s.get(Instrument, ids["EM-3"])
+        assert row is not None
+        row.valid_until = today - timedelta(days=14)
+    start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    end = start + timedelta(days=29)
     readings.upload_readings(
         platform,
         principals["enterprise"],
