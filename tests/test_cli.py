@@ -47,8 +47,8 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     assert saved.stat().st_mode & 0o777 == 0o600
     text = saved.read_text(encoding="utf-8")
     printed = re.findall(r"密码 / password: +(\S+)", out)
-    # the accounts of every role (two cities) and the market sample's complaint officer
-    assert len(printed) == 10 and printed == re.findall(r"密码 / password: +(\S+)", text)
+    # 9 accounts, the complaint officer (demo/market.py) and energy-unit (demo/energy.py)
+    assert len(printed) == 11 and printed == re.findall(r"密码 / password: +(\S+)", text)
     platform = open_platform(f"sqlite:///{path}")
     for username, password in zip(re.findall(r"用户名 / username: (\S+)", out), printed, strict=True):
         assert users.login(platform, username, password)[1].username == username

@@ -152,7 +152,8 @@ def test_bulk_state_agrees_with_refresh_instrument(platform: Platform) -> None:
             checked += 1
         changed = [r for r in s.dirty if isinstance(r, VerificationRecord) and s.is_modified(r)]
         assert changed == []  # every effective_until was already right
-        assert checked == SMALL.instruments + 4  # rounding of shares gives 304
+        # rounding of shares gives 304; the key energy-using units' meters (demo/energy.py) add 26
+        assert checked == SMALL.instruments + 4 + 26
         s.rollback()
 
 
@@ -259,3 +260,34 @@ def test_the_demo_city_has_a_published_draw_anyone_can_rerun(platform: Platform)
     assert plans.rerun(platform, market.plan_id)["matches"]
     status = complaints.status(platform, market.receipt_code)
     assert status["status"] == "confirmed" and status["case_opened"]
+
+
+def test_the_demo_has_key_energy_using_units(platform: Platform) -> None:
+    """Issue 13's demo: some units non-compliant, one with an imbalance, one with an overdue boundary meter
+    that dominates its carbon budget; the city's coverage against its target."""
+    from jiliang.services.energy import readings, regional, reviews
+
+    build_demo(platform, SMALL, password=PASSWORD, snapshots=False)
+    _, city = users.login(platform, "city", PASSWORD)
+    view = regional.regional_view(platform, city)
+    assert [u["compliant"] for u in view["units"]].count(False) == 2
+    assert view["coverage"]["units"] == 4 and view["coverage"]["reporting"] == 3
+    assert view["coverage"]["target"]["target"] == 0.9
+    warnings = []
+    for u in view["units"]:
+        for period in readings.list_periods(platform, city, u["id"]):
+            warnings += [
+                (u["organisation"], b["node"]) for b in period["balance"] if b["status"] == "imbalance"
+            ]
+            if u["organisation"] == "南溪水泥有限公司":
+                assert period["carbon"]["dominant"].startswith("G-01")  # the overdue boundary gas meter
+    assert warnings == [("演示市西山化工有限公司", "plant")]
+    overdue = reviews.get_review(
+        platform, city, next(u["review_id"] for u in view["units"] if u["organisation"] == "南溪水泥有限公司")
+    )
+    assert any(f["code"] == "not_verified" and f["meter"] == "G-01" for f in overdue["shortfalls"])
+    _, ent = users.login(platform, "energy-unit", PASSWORD)
+    assert [r["kind"] for r in reviews.list_reviews(platform, ent, view["units"][1]["id"])] == [
+        "self_check",
+        "review",
+    ]

@@ -20,6 +20,7 @@ FORBIDDEN = {
     "metrology": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "trust"},
     "trust": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "metrology"},
     "commands": {"store", "api", "web", "demo", "cli"},
+    "energy": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "trust"},
 }
 # The composition root of the web process mounts both the JSON API and the console's pages.
 EXEMPT = {("api/app.py", "web")}

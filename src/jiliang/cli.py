@@ -313,6 +313,12 @@ def demo(
                     markup=False,
                 )
                 console.print(f"  http://{host}:{port}/public/places/{pl.code}", soft_wrap=True, markup=False)
+            if summary.energy is not None:
+                e = summary.energy
+                console.print(
+                    f"重点用能单位 / key energy-using units: {e.units} 家, {e.reviews} 次审查 reviews, "
+                    f"{e.periods} 个报告期 periods; http://{host}:{port}/console/supervision/energy"
+                )
             # One account per block of short lines, never wrapped or cut at any width, and a 0600 file.
             names = {r.code: r.name_zh for r in organisations.list_regions(platform, SYSTEM)}
             lines = account_lines(summary.accounts, f"http://{host}:{port}/login", names)

@@ -85,6 +85,7 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
     bases[("POST", "/api/v1/certificates")] = {"record_id": 1, "number": "FUZZ-1"}
     bases[("POST", "/api/v1/certificates/1/withdraw")] = {"reason": "fuzz"}
     bases.update(_market_bodies())
+    bases.update(_energy_bodies())
     return bases
 
 
@@ -120,6 +121,18 @@ def _market_bodies() -> dict[tuple[str, str], dict[str, Any]]:
             "subject_name": "x",
             "content": "y",
         },
+    }
+
+
+def _energy_bodies() -> dict[tuple[str, str], dict[str, Any]]:
+    e = "/api/v1/energy"
+    return {
+        ("POST", f"{e}/units"): {"organisation_id": 1, "energy_types": ["electricity"], "annual_tce": 20000},
+        ("POST", f"{e}/units/1/topology/rows"): {
+            "rows": [{"kind": "节点", "key": "p", "level": "boundary", "energy_type": "电力", "demand": 5}]
+        },
+        ("POST", f"{e}/units/1/reviews"): {"kind": "review"},
+        ("PUT", f"{e}/targets"): {"region_code": "339900", "year": 2026, "target": 0.9},
     }
 
 

@@ -41,6 +41,7 @@ ROUTERS = [
     "supervision",
     "catalogue_versions",
     "public",
+    "energy",
 ]
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from jiliang.demo import bulk, city
 from jiliang.demo import traceability as trace_demo
 from jiliang.demo.certificates import DemoCertificates, issue_demo_certificates
+from jiliang.demo.energy import EnergyDemo, build_energy
 from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
 from jiliang.demo.market import MarketDemo, build_market
 from jiliang.demo.places import DemoPlace, build_places
@@ -62,6 +63,7 @@ class DemoSummary:
     log_size: int = 0
     certificates: DemoCertificates | None = None
     market: MarketDemo | None = None  # the market-supervision sample (demo/market.py)
+    energy: EnergyDemo | None = None  # key energy-using units (demo/energy.py)
     seconds: float = 0.0
     accounts: list[DemoAccount] = field(default_factory=list)
     places: list[DemoPlace] = field(default_factory=list)  # named places of use (一站一码)
@@ -121,6 +123,20 @@ def build_demo(
         summary.accounts.append(_complaint_officer(platform, password))
     progress("market", 1, 1)
     summary.places = build_places(platform)
+    progress("energy", 0, 1)
+    summary.energy = build_energy(platform, password)
+    summary.instruments += summary.energy.instruments
+    summary.records += summary.energy.records
+    summary.accounts.append(
+        DemoAccount(
+            "energy-unit",
+            summary.energy.account_password,
+            "enterprise",
+            summary.energy.account_region,
+            summary.energy.account_organisation,
+        )
+    )
+    progress("energy", 1, 1)
     # Every record is a leaf of the transparency log; the demo ends with a signed tree head over them,
     # and over the demo's certificates: issued, one withdrawn, one superseded by a corrected one.
     progress("log", 0, 1)

@@ -78,3 +78,15 @@ def to_standard_coal(
             method = "当量值 calorific value"
     value = _in_unit(amount, unit, coefficient.unit, "unit")
     return Converted(coefficient.energy_type, amount, unit, value * factor, factor, coefficient.unit, method)
+
+
+def convert(amount: float, unit: str, target: str, field: str = "unit") -> float:
+    """``amount`` in ``unit`` expressed in ``target``; refused (naming ``field``) when the two do not measure
+    the same kind of quantity (a gas volume given for electricity)."""
+    return _in_unit(amount, unit, target, field)
+
+
+def canonical_unit(et: EnergyType, coefficients: dict[EnergyType, Coefficient]) -> str | None:
+    """The unit the coefficient table states an energy in (kWh, m3, kg, MJ, t), which readings convert to."""
+    c = coefficients.get(et)
+    return c.unit if c else None

@@ -769,3 +769,163 @@ class Booking(Base, Audited):
     reply: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+# --- energy metering and carbon (issue 13; migration 0015; docs/energy.md) ----------------------------
+
+
+class EnergyUnit(Base, Audited):
+    """A key energy-using unit (重点用能单位): an organisation of the registry, its energies, the threshold."""
+
+    __tablename__ = "energy_units"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), unique=True)
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
+    sector: Mapped[str] = mapped_column(String(100), default="")
+    energy_types: Mapped[list[str]] = mapped_column(JSON)
+    annual_tce: Mapped[float] = mapped_column(Float)
+    threshold_tce: Mapped[float] = mapped_column(Float)
+    rule_set: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EnergyTopology(Base, Audited):
+    """One uploaded version of a unit's metering tree; the newest is the unit's current tree."""
+
+    __tablename__ = "energy_topologies"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("energy_units.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    nodes: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str] = mapped_column(String(100), default="")
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EnergyNode(Base, Audited):
+    """A node of the tree on one of GB 17167's three levels, with its demand and supply points per energy."""
+
+    __tablename__ = "energy_nodes"
+    __table_args__ = (UniqueConstraint("topology_id", "key", name="uq_energy_nodes_topology_key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    topology_id: Mapped[int] = mapped_column(ForeignKey("energy_topologies.id"), index=True)
+    key: Mapped[str] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(12))
+    parent_key: Mapped[str | None] = mapped_column(String(50))
+    demand: Mapped[dict[str, float]] = mapped_column(JSON)
+    supply_points: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class EnergyPoint(Base, Audited):
+    """A metering point at a node: one registry instrument measuring one energy in one unit."""
+
+    __tablename__ = "energy_points"
+    __table_args__ = (
+        UniqueConstraint("topology_id", "key", name="uq_energy_points_topology_key"),
+        UniqueConstraint("topology_id", "instrument_id", name="uq_energy_points_topology_instrument"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    topology_id: Mapped[int] = mapped_column(ForeignKey("energy_topologies.id"), index=True)
+    key: Mapped[str] = mapped_column(String(50))
+    node_key: Mapped[str] = mapped_column(String(50))
+    energy_type: Mapped[str] = mapped_column(String(20))
+    meter_kind: Mapped[str] = mapped_column(String(30))
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), index=True)
+    unit: Mapped[str] = mapped_column(String(20))
+
+
+class EnergyReview(Base, Audited):
+    """A GB 17167 review (or the unit's self-check, 自查) of one topology on one date, as computed."""
+
+    __tablename__ = "energy_reviews"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("energy_units.id"), index=True)
+    topology_id: Mapped[int] = mapped_column(ForeignKey("energy_topologies.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # review | self_check
+    review_date: Mapped[date] = mapped_column(Date)
+    rule_set: Mapped[str] = mapped_column(String(40))
+    compliant: Mapped[bool] = mapped_column(Boolean)
+    rates: Mapped[list[Any]] = mapped_column(JSON)
+    meters: Mapped[list[Any]] = mapped_column(JSON)
+    provisional_rules: Mapped[int] = mapped_column(Integer)
+    run_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EnergyShortfall(Base, Audited):
+    """One shortfall of a review with the clause it breaks."""
+
+    __tablename__ = "energy_shortfalls"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("energy_reviews.id"), index=True)
+    code: Mapped[str] = mapped_column(String(30))
+    clause: Mapped[str] = mapped_column(String(60))
+    message_zh: Mapped[str] = mapped_column(String(500))
+    message_en: Mapped[str] = mapped_column(String(500))
+    node_key: Mapped[str] = mapped_column(String(50), default="")
+    energy_type: Mapped[str] = mapped_column(String(20), default="")
+    meter: Mapped[str] = mapped_column(String(50), default="")
+
+
+class EnergyPeriod(Base, Audited):
+    """A reported period of a unit (one upload of readings) with what was computed from it."""
+
+    __tablename__ = "energy_periods"
+    __table_args__ = (Index("ix_energy_periods_unit_start", "unit_id", "period_start"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("energy_units.id"))
+    topology_id: Mapped[int] = mapped_column(ForeignKey("energy_topologies.id"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    quality: Mapped[list[Any]] = mapped_column(JSON)  # per point: days reported, gaps, stuck runs
+    coal: Mapped[dict[str, Any]] = mapped_column(JSON)  # standard coal, both electricity methods
+    carbon: Mapped[dict[str, Any]] = mapped_column(JSON)  # emissions, GUM and Monte Carlo, the budget
+    uploaded_by: Mapped[str] = mapped_column(String(100), default="")
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EnergyReading(Base):
+    """A day's consumption at a metering point, in the point's unit (append-only, high volume: not audited
+    row by row; the period's row and its sha256 are)."""
+
+    __tablename__ = "energy_readings"
+    __table_args__ = (UniqueConstraint("period_id", "point_id", "day", name="uq_energy_readings_point_day"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("energy_periods.id"))
+    point_id: Mapped[int] = mapped_column(ForeignKey("energy_points.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+
+
+class EnergyConsumption(Base, Audited):
+    """Consumption of a node and energy over a period (the sum of its points), with its quality flags."""
+
+    __tablename__ = "energy_consumption"
+    __table_args__ = (Index("ix_energy_consumption_period", "period_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("energy_periods.id"))
+    node_key: Mapped[str] = mapped_column(String(50))
+    energy_type: Mapped[str] = mapped_column(String(20))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))
+    flags: Mapped[list[str]] = mapped_column(JSON)
+
+
+class EnergyBalanceCheck(Base, Audited):
+    """A parent node against its children for one energy and period; ``status`` imbalance is a warning."""
+
+    __tablename__ = "energy_balance_checks"
+    __table_args__ = (Index("ix_energy_balance_checks_period", "period_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("energy_periods.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("energy_units.id"), index=True)
+    node_key: Mapped[str] = mapped_column(String(50))
+    energy_type: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(12))  # balanced | imbalance | not_checked
+    parent: Mapped[float | None] = mapped_column(Float)
+    children: Mapped[float | None] = mapped_column(Float)
+    difference: Mapped[float | None] = mapped_column(Float)
+    tolerance: Mapped[float | None] = mapped_column(Float)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -20,4 +20,5 @@ ROUTERS = [
     "admin_catalogue",
     "market_console",
     "market_portal",
+    "energy",
 ]

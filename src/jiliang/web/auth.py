@@ -121,6 +121,7 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/market/credit", "诚信计量", "Credit"),
         ("/console/market/cases", "案件", "Cases"),
         ("/console/market/complaints", "举报", "Complaints"),
+        ("/console/supervision/energy", "能源计量", "Energy metering"),
     ],
     Role.INSTITUTION: [
         ("/console/institution", "机构首页", "Institution"),
@@ -141,6 +142,7 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/enterprise/due", "下月到期", "Due next month"),
         ("/console/enterprise/certificates", "我的证书", "My certificates"),
         ("/console/enterprise/places", "使用场所", "Places"),
+        ("/console/enterprise/energy", "能源计量自查", "Energy self-check"),
     ],
     Role.PUBLIC: [
         ("/verify", "证书核验", "Check a certificate"),
