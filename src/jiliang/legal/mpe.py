@@ -106,7 +106,7 @@ def _dec(text: str) -> Decimal | None:
 def rows() -> tuple[MpeRow, ...]:
     path = resources.files("jiliang") / "data" / "mpe" / "mpe-rules.csv"
     out = []
-    with path.open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             lower, upper = _dec(r["mpe_lower"]), _dec(r["mpe_upper"])
             assert lower is not None and upper is not None, r
