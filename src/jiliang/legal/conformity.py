@@ -81,7 +81,9 @@ class Judgement:
 def error_of(nominal: Decimal, indications: Sequence[Decimal]) -> Decimal:
     """Indication minus conventional true value, the indications averaged (示值误差, JJF 1001-2011)."""
     if not indications:
-        raise InvalidInput("每个检定点至少一个示值 / each test point needs an indication", field="indications")
+        raise InvalidInput(
+            "每个检定点至少一个示值 / each test point needs an indication", field="indications"
+        )
     mean = sum(indications, Decimal(0)) / len(indications)
     return mean - nominal
 

@@ -1,0 +1,169 @@
+"""Verification with measurement data, signed off by three people, on both databases."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from jiliang.domain.access import SYSTEM
+from jiliang.errors import Conflict, InvalidInput, NotAuthorised, NotFound
+from jiliang.services import certificates, instruments
+from jiliang.services import measured_verifications as mv
+from jiliang.store.models import AuditEntry, VerificationRecord
+from tests.factories import World
+from tests.measured_support import make_staff, scale, scale_raw
+
+
+def test_a_scale_verified_with_data_is_signed_off_in_turn_and_then_certified(world: World) -> None:
+    staff = make_staff(world)
+    inst = scale(world)
+    p = world.platform
+    row = mv.record(p, staff.verifier, scale_raw(inst.id))
+    assert (row.state, row.conclusion, row.record_id) == ("recorded", "pass", None)
+    view = mv.get(p, staff.verifier, row.id)
+    measured = [x for x in view.points if x.kind == "measured"]
+    # m = 1500 e → ±1 e = ±0.01 kg; the mean of the readings minus the load is the error
+    assert [(x.mpe_upper, x.error) for x in measured] == [
+        ("0.005", "0.0025"),
+        ("0.010", "0.005"),
+        ("0.015", "0.010"),
+    ]
+    assert all(x.passed for x in view.points)
+    # no record and no certificate before approval: the instrument is untouched
+    assert instruments.get_instrument(p, SYSTEM, inst.id).last_verified_on is None
+    with pytest.raises(NotAuthorised):
+        mv.check(p, staff.verifier, row.id)  # the verifier may not check their own work
+    with pytest.raises(Conflict):
+        mv.approve(p, staff.approver, row.id)  # not yet checked
+    mv.check(p, staff.checker, row.id)
+    with pytest.raises(NotAuthorised):
+        mv.approve(p, staff.checker, row.id)  # the checker is no approver
+    done = mv.approve(p, staff.approver, row.id)
+    assert done.state == "approved" and done.record_id is not None
+    view = mv.get(p, staff.verifier, row.id)
+    assert [(x.duty, x.name, x.qualification_no) for x in view.persons] == [
+        ("verifier", "张检定", "JD-330001"),
+        ("checker", "李核验", "JD-330002"),
+        ("approver", "王批准", "JD-330003"),
+    ]
+    got = instruments.get_instrument(p, SYSTEM, inst.id)
+    assert got.last_conclusion == "pass" and got.due_on is not None and view.due_on == got.due_on
+    cert = certificates.issue(p, staff.verifier, done.record_id)
+    assert cert.number == "JD-2026-0001"
+    # every step is in the audit trail under the person's name
+    with p.reading() as s:
+        actors = set(s.scalars(select(AuditEntry.actor_name).where(AuditEntry.object_type == "measured_verifications")))
+    assert actors == {"verifier", "checker", "approver"}
+
+
+def test_the_conclusion_follows_from_the_data_not_from_the_verifier(world: World) -> None:
+    staff = make_staff(world)
+    inst = scale(world)
+    raw = scale_raw(inst.id, readings=("15.011",))  # error 11 g > 10 g
+    raw["conclusion"] = "pass"  # ignored: there is no such field to set
+    row = mv.record(world.platform, staff.verifier, raw)
+    assert row.conclusion == "fail"
+    mv.check(world.platform, staff.checker, row.id)
+    mv.approve(world.platform, staff.approver, row.id)
+    with world.platform.reading() as s:
+        rec = s.scalars(select(VerificationRecord)).one()
+    assert rec.conclusion == "fail" and rec.due_on is None
+
+
+def test_guarded_acceptance_refuses_a_point_inside_the_guard_band(world: World) -> None:
+    staff = make_staff(world)
+    inst = scale(world)
+    raw = scale_raw(inst.id, readings=("15.009",))  # 9 g of ±10 g, U = 2 g → accept zone ±8 g
+    assert mv.record(world.platform, staff.verifier, raw).conclusion == "pass"
+    raw = {**scale_raw(inst.id, doc="JD-2026-0002", readings=("15.009",)), "decision_rule": "guarded"}
+    assert mv.record(world.platform, staff.verifier, raw).conclusion == "fail"
+
+
+def test_an_inspection_judged_failed_fails_the_verification(world: World) -> None:
+    staff = make_staff(world)
+    inst = scale(world)
+    raw = scale_raw(inst.id)
+    raw["inspections"] = [{"label": "封印完好", "passed": False}]
+    assert mv.record(world.platform, staff.verifier, raw).conclusion == "fail"
+
+
+def test_refusals_name_their_field(world: World) -> None:
+    staff = make_staff(world)
+    inst = scale(world)
+    p = world.platform
+    for change, field in (
+        ({"points": []}, "points"),
+        ({"scale_interval": ""}, "points[1].scale_interval"),
+        ({"stage": "yearly"}, "stage"),
+        ({"decision_rule": "lenient"}, "decision_rule"),
+        ({"accuracy_class": "V"}, "accuracy_class"),
+    ):
+        with pytest.raises(InvalidInput) as exc:
+            mv.record(p, staff.verifier, {**scale_raw(inst.id), **change})
+        assert exc.value.field == field, change
+    bad_point = scale_raw(inst.id)
+    bad_point["points"][0]["indications"] = "2.0x"
+    with pytest.raises(InvalidInput) as exc:
+        mv.record(p, staff.verifier, bad_point)
+    assert exc.value.field == "points[1].indications"
+    mv.record(p, staff.verifier, scale_raw(inst.id))
+    with pytest.raises(Conflict):
+        mv.record(p, staff.verifier, scale_raw(inst.id))  # document number used
+
+
+def test_only_registered_signatories_sign(world: World) -> None:
+    inst = scale(world)
+    with pytest.raises(NotAuthorised) as exc:
+        mv.record(world.platform, world.as_("institution"), scale_raw(inst.id))
+    assert exc.value.field == "signatory"
+    staff = make_staff(world)
+    # an institution registers only its own users
+    with pytest.raises(NotFound):
+        mv.register_signatory(
+            world.platform, world.as_("other_institution"), {"username": "checker", "qualification_no": "X"}
+        )
+    assert {s.name for s in mv.list_signatories(world.platform, staff.verifier)} == {"张检定", "李核验", "王批准"}
+    assert mv.list_signatories(world.platform, world.as_("other_institution")) == []
+
+
+def test_a_return_closes_the_verification_with_its_reason(world: World) -> None:
+    staff = make_staff(world)
+    inst = scale(world)
+    row = mv.record(world.platform, staff.verifier, scale_raw(inst.id))
+    with pytest.raises(InvalidInput):
+        mv.check(world.platform, staff.checker, row.id, accept=False)
+    back = mv.check(world.platform, staff.checker, row.id, accept=False, reason="第 2 点示值抄录有误")
+    assert back.state == "returned" and back.record_id is None
+    with pytest.raises(Conflict):
+        mv.approve(world.platform, staff.approver, row.id)
+    assert [v.id for v in mv.queue(world.platform, staff.verifier, ["returned"])] == [row.id]
+
+
+def test_another_institution_or_region_reaches_nothing(world: World) -> None:
+    staff = make_staff(world)
+    inst = scale(world)
+    row = mv.record(world.platform, staff.verifier, scale_raw(inst.id))
+    for who in ("other_institution", "county_b", "enterprise", "public"):
+        with pytest.raises(NotFound):
+            mv.get(world.platform, world.as_(who), row.id)
+    with pytest.raises(NotFound):
+        mv.check(world.platform, world.as_("other_institution"), row.id)
+    assert mv.get(world.platform, world.as_("city"), row.id).id == row.id  # the supervisor of the region
+    assert mv.queue(world.platform, world.as_("other_institution")) == []
+
+
+def test_generic_items_take_the_mpe_per_point(world: World) -> None:
+    staff = make_staff(world)
+    inst = scale(world)
+    ev = mv.evaluate(
+        "15.01",
+        "1.6",
+        {"points": [{"nominal": "1.0", "unit": "MPa", "indications": "1.01", "mpe_upper": "0.016"}]},
+    )
+    assert ev.rule == "generic" and ev.points[0].mpe.lower == Decimal("-0.016") and ev.judgement.passed
+    with pytest.raises(InvalidInput) as exc:
+        mv.evaluate("15.01", "1.6", {"points": [{"nominal": "1.0", "indications": "1.01"}]})
+    assert exc.value.field == "points[1].mpe_upper"
+    assert mv.preview(world.platform, staff.verifier, scale_raw(inst.id)).conclusion.value == "pass"
