@@ -40,7 +40,9 @@ def make_staff(world: World) -> Staff:
             organisation_id=world.institution_id,
             display_name=name,
         )
-        mv.register_signatory(world.platform, SYSTEM, {"username": username, "qualification_no": qual, **flags})
+        mv.register_signatory(
+            world.platform, SYSTEM, {"username": username, "qualification_no": qual, **flags}
+        )
         out[username] = users.login(world.platform, username, PASSWORD)[1]
     return Staff(**out)
 
@@ -50,7 +52,9 @@ def scale(world: World, serial: str = "S-1") -> Instrument:
     return file(world, serial, item_code=SCALE, measuring_range="(0.1–30) kg", accuracy_class="Ⅲ")
 
 
-def scale_raw(inst_id: int, doc: str = "JD-2026-0001", readings: tuple[str, ...] = ("15.005",)) -> dict[str, Any]:
+def scale_raw(
+    inst_id: int, doc: str = "JD-2026-0001", readings: tuple[str, ...] = ("15.005",)
+) -> dict[str, Any]:
     """A class III 30 kg price scale, e = 10 g, verified at three loads (MPE ±5 g, ±10 g, ±15 g)."""
     return {
         "instrument_id": inst_id,

@@ -54,7 +54,9 @@ def test_a_scale_verified_with_data_is_signed_off_in_turn_and_then_certified(wor
     assert cert.number == "JD-2026-0001"
     # every step is in the audit trail under the person's name
     with p.reading() as s:
-        actors = set(s.scalars(select(AuditEntry.actor_name).where(AuditEntry.object_type == "measured_verifications")))
+        actors = set(
+            s.scalars(select(AuditEntry.actor_name).where(AuditEntry.object_type == "measured_verifications"))
+        )
     assert actors == {"verifier", "checker", "approver"}
 
 
@@ -124,7 +126,11 @@ def test_only_registered_signatories_sign(world: World) -> None:
         mv.register_signatory(
             world.platform, world.as_("other_institution"), {"username": "checker", "qualification_no": "X"}
         )
-    assert {s.name for s in mv.list_signatories(world.platform, staff.verifier)} == {"张检定", "李核验", "王批准"}
+    assert {s.name for s in mv.list_signatories(world.platform, staff.verifier)} == {
+        "张检定",
+        "李核验",
+        "王批准",
+    }
     assert mv.list_signatories(world.platform, world.as_("other_institution")) == []
 
 
