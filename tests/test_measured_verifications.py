@@ -173,3 +173,32 @@ def test_generic_items_take_the_mpe_per_point(world: World) -> None:
         mv.evaluate("15.01", "1.6", {"points": [{"nominal": "1.0", "indications": "1.01"}]})
     assert exc.value.field == "points[1].mpe_upper"
     assert mv.preview(world.platform, staff.verifier, scale_raw(inst.id)).conclusion.value == "pass"
+
+
+def test_the_certificate_carries_the_test_points_as_dsi_values_and_the_three_people(world: World) -> None:
+    from jiliang.trust import dcc
+
+    staff = make_staff(world)
+    inst = scale(world)
+    p = world.platform
+    row = mv.record(p, staff.verifier, scale_raw(inst.id))
+    mv.check(p, staff.checker, row.id)
+    done = mv.approve(p, staff.approver, row.id)
+    assert done.record_id is not None
+    cert = certificates.issue(p, staff.verifier, done.record_id)
+    parsed = dcc.parse(cert.document)  # validates against the DCC 3.2.0 schema
+    results = [r for r in parsed.measurement_results[0].results if r.ref_type == "jiliang_testPoint"]
+    assert len(results) == 3
+    second = {q.ref_type: q for q in results[1].quantities}
+    error = second["basic_measurementError"].values[0]
+    assert (error.value, error.unit) == (Decimal("0.005"), "\\kilogram")
+    assert error.uncertainty is not None and error.uncertainty.uncertainty == Decimal("0.002")
+    assert second["basic_measurementError"].conformity == ("pass",)
+    assert second["jiliang_maximumPermissibleError"].values[0].value == Decimal("0.010")
+    assert [(r.name, r.main_signer) for r in parsed.resp_persons] == [
+        ("张检定", False),
+        ("李核验", False),
+        ("王批准", True),
+    ]
+    assert "JD-330003" in (parsed.resp_persons[2].role or "")
+    assert parsed.conformity == "pass"
