@@ -202,3 +202,48 @@ def test_the_certificate_carries_the_test_points_as_dsi_values_and_the_three_peo
     ]
     assert "JD-330003" in (parsed.resp_persons[2].role or "")
     assert parsed.conformity == "pass"
+
+
+def _certified(world: World, readings: tuple[str, ...] = ("15.005",)) -> tuple[str, str]:
+    staff = make_staff(world)
+    inst = scale(world)
+    p = world.platform
+    row = mv.record(p, staff.verifier, scale_raw(inst.id, readings=readings))
+    mv.check(p, staff.checker, row.id)
+    done = mv.approve(p, staff.approver, row.id)
+    assert done.record_id is not None
+    due = mv.get(p, staff.verifier, row.id).due_on
+    return certificates.issue(p, staff.verifier, done.record_id).number, due.isoformat() if due else ""
+
+
+def test_the_rendered_certificate_and_the_check_page_show_values_validity_people_in_local_time(
+    world: World,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from jiliang.api.app import create_app
+
+    number, due = _certified(world)
+    html = certificates.render(world.platform, SYSTEM, number, "html").decode()
+    assert "检定证书" in html and "校准证书" not in html and "数字计量证书" not in html
+    for text in ("有效期至", due, "张检定", "李核验", "王批准", "JD-330003", "15.005 kg", "±0.010 kg"):
+        assert text in html, text
+    assert certificates.render(world.platform, SYSTEM, number, "pdf").startswith(b"%PDF")
+    with TestClient(create_app(world.platform)) as client:
+        page = client.get(f"/v/{number}").text
+        api = client.get(f"/api/v1/certificates/{number}").json()
+    for text in ("检定证书", "合格", "有效期至", due, "王批准", "0.005 kg", "±0.010 kg", "北京时间"):
+        assert text in page, text
+    assert "UTC" not in page
+    # FIXED_NOW 2026-06-15 02:00 UTC is 10:00 in Shanghai
+    assert "2026-06-15 10:00" in page
+    assert api["kind"] == "verification" and api["valid_until"] == due
+    assert [p["name"] for p in api["persons"]] == ["张检定", "李核验", "王批准"]
+    assert api["points"][1]["error"] == "0.005 kg"
+
+
+def test_a_failed_verification_is_a_notice_of_failure_without_validity(world: World) -> None:
+    number, due = _certified(world, readings=("15.020",))
+    assert due == ""
+    html = certificates.render(world.platform, SYSTEM, number, "html").decode()
+    assert "检定结果通知书" in html and "有效期至" not in html and "不合格" in html

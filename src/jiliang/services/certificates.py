@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -299,6 +299,31 @@ class PublicStatus:
     superseded_by: str | None
     check: CheckReport | None  # the registry's own copy checked against the log
     pending: bool  # issued but not yet sequenced into the log
+    # what the document says, read from the registry's copy: verification or calibration, the conclusion,
+    # valid until, who signed it off and the measured values (None when the copy cannot be read)
+    summary: rendering.Summary | None = None
+
+    @property
+    def kind(self) -> str | None:
+        return self.summary.kind if self.summary else None
+
+    @property
+    def conclusion(self) -> str | None:
+        return self.summary.conclusion if self.summary else None
+
+    @property
+    def valid_until(self) -> date | None:
+        return self.summary.valid_until if self.summary else None
+
+    @property
+    def persons(self) -> tuple[rendering.Signer, ...]:
+        return self.summary.persons if self.summary else ()
+
+    @property
+    def points(self) -> tuple[rendering.PointRow, ...]:
+        return self.summary.points if self.summary else ()
+
+    performed: date | None = None  # the date of the verification or calibration
 
 
 def public_status(platform: Platform, number: str) -> PublicStatus:
@@ -315,6 +340,14 @@ def public_status(platform: Platform, number: str) -> PublicStatus:
             )
         except NotLogged:
             pending = True
+        summary, performed = None, None
+        try:
+            parsed = dcc.parse(cert.document)
+            summary, performed = rendering.summary(parsed), parsed.core.begin_performance
+        except (
+            InvalidInput
+        ):  # an imported document that no longer reads: the page says what the registry holds
+            pass
         return PublicStatus(
             number=cert.number,
             status=cert.status,
@@ -326,6 +359,8 @@ def public_status(platform: Platform, number: str) -> PublicStatus:
             superseded_by=successor,
             check=check,
             pending=pending,
+            summary=summary,
+            performed=performed,
         )
 
 

@@ -92,9 +92,7 @@ def record_in(
             VerificationRecord.document_no == document_no,
         )
     ):
-        raise Conflict(
-            f"证书编号 {document_no} 已使用 / document number already used", field="document_no"
-        )
+        raise Conflict(f"证书编号 {document_no} 已使用 / document number already used", field="document_no")
     supersedes = _superseded(s, raw.get("supersedes_id"), inst.id, institution_id, principal)
     record = VerificationRecord(
         instrument_id=inst.id,
