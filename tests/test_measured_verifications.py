@@ -247,3 +247,44 @@ def test_a_failed_verification_is_a_notice_of_failure_without_validity(world: Wo
     assert due == ""
     html = certificates.render(world.platform, SYSTEM, number, "html").decode()
     assert "检定结果通知书" in html and "有效期至" not in html and "不合格" in html
+
+
+def test_the_api_records_signs_off_and_refuses_another_institution(world: World) -> None:
+    from fastapi.testclient import TestClient
+
+    from jiliang.api.app import create_app
+    from jiliang.services import users
+    from tests.factories import PASSWORD
+
+    make_staff(world)
+    inst = scale(world)
+    tokens = {
+        who: users.login(world.platform, who, PASSWORD)[0] for who in ("verifier", "checker", "approver")
+    }
+    tokens["other_institution"] = world.tokens["other_institution"]
+
+    def auth(who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[who]}"}
+
+    base = "/api/v1/measured-verifications"
+    body = scale_raw(inst.id)
+    with TestClient(create_app(world.platform)) as c:
+        trial = c.post(f"{base}/evaluate", json=body, headers=auth("verifier"))
+        assert trial.status_code == 200 and trial.json()["conclusion"] == "pass"
+        assert trial.json()["points"][1]["mpe_upper"] == "0.010"
+        made = c.post(base, json=body, headers=auth("verifier"))
+        assert made.status_code == 201, made.text
+        vid = made.json()["id"]
+        assert c.get(f"{base}/{vid}", headers=auth("other_institution")).status_code == 404
+        assert c.post(f"{base}/{vid}/check", json={}, headers=auth("verifier")).status_code == 403
+        assert c.post(f"{base}/{vid}/check", json={}, headers=auth("checker")).status_code == 200
+        done = c.post(f"{base}/{vid}/approve", json={}, headers=auth("approver")).json()
+        assert done["state"] == "approved" and [p["duty"] for p in done["persons"]] == [
+            "verifier",
+            "checker",
+            "approver",
+        ]
+        people = c.get(f"{base}/signatories", headers=auth("verifier")).json()
+        assert {p["qualification_no"] for p in people} == {"JD-330001", "JD-330002", "JD-330003"}
+        bad = c.post(base, json={**body, "document_no": "X-2", "points": []}, headers=auth("verifier"))
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "points"

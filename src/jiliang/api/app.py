@@ -34,6 +34,7 @@ ROUTERS = [
     "trust",
     "dcc",
     "traceability",
+    "measured_verifications",
 ]
 
 REQUEST_ID = "x-request-id"
