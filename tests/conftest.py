@@ -118,3 +118,6 @@ def web_client(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.setattr(app_module, "ROUTERS", present)
     with TestClient(app_module.create_app(platform)) as c:
         yield c
+
+# The console's fixtures (a signed-in client per role), for every page test: tests/console_support.py.
+from tests.console_support import console, signed_in_client  # noqa: E402, F401

@@ -112,3 +112,13 @@ class InvalidDistribution(InvalidInput):
     """A probability distribution for an input quantity is refused: unknown kind, missing or bad key."""
 
     code = "invalid"
+
+
+class TooManyAttempts(AuthenticationFailed):
+    """Sign-in refused by the throttle (backoff or temporary lockout) before any password is checked."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after_s: int, field: str | None = "username") -> None:
+        super().__init__(message, field=field, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s

@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     # log refuses to create or use its key without one.
     log_origin: str = Field(default="jiliang.example/log", pattern=r"^[^\s+]+$", max_length=200)
     log_key_passphrase: str | None = Field(default=None, min_length=8)
+    # Console sessions (docs/console.md): server-side rows, the cookie holds only a random token. A session
+    # ends after idle minutes without a request, and in any case absolute hours after sign-in.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
+    # Sign-in throttling (OWASP Authentication Cheat Sheet): after backoff_after failures each further try
+    # waits 2^(n - backoff_after) s (capped), and lockout_failures within window minutes lock the account
+    # name (or the client address, at address_failures) for lockout_minutes. Unknown names alike.
+    signin_backoff_after: int = Field(default=3, ge=1)
+    signin_backoff_max_s: int = Field(default=60, ge=1)
+    signin_lockout_failures: int = Field(default=10, ge=2)
+    signin_address_failures: int = Field(default=50, ge=2)
+    signin_window_minutes: int = Field(default=15, ge=1)
+    signin_lockout_minutes: int = Field(default=15, ge=1)
+    # Threads that compute Argon2 hashes, apart from the request threads, so a flood of wrong passwords
+    # queues there instead of starving every other request (benchmarks/bench_signin.py).
+    argon2_threads: int = Field(default=1, ge=1, le=64)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

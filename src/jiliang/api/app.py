@@ -15,6 +15,7 @@ from jiliang import __version__
 from jiliang.api import errors
 from jiliang.services.platform import Platform, request_id_var
 from jiliang.web import ROUTERS as PAGE_ROUTERS
+from jiliang.web import auth as web_auth
 from jiliang.web.common import static_files
 
 # Each module in jiliang.api.routers exposes `router`; listed explicitly so that the order is stable.
@@ -78,6 +79,7 @@ def create_app(platform: Platform) -> FastAPI:
     app.mount("/static", static_files, name="static")
     for name in PAGE_ROUTERS:
         app.include_router(importlib.import_module(f"jiliang.web.{name}").router)
+    web_auth.install(app)  # the console's sign-in redirects, CSRF refusals and HTML error pages
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

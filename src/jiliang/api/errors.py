@@ -17,6 +17,7 @@ from jiliang.errors import (
     NotAuthorised,
     NotFound,
     PayloadTooLarge,
+    TooManyAttempts,
 )
 
 STATUS: list[tuple[type[JiliangError], int]] = [
@@ -25,6 +26,7 @@ STATUS: list[tuple[type[JiliangError], int]] = [
     (Conflict, 409),
     (InvalidInput, 422),
     (NotFound, 404),
+    (TooManyAttempts, 429),
     (AuthenticationFailed, 401),
     (NotAuthorised, 403),
 ]
@@ -43,6 +45,8 @@ def install(app: FastAPI) -> None:
             body["error"]["problem_count"] = exc.problem_count
             body["error"]["problems"] = [p.__dict__ for p in exc.problems]
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationFailed) else None
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(status_code=status_of(exc), content=jsonable_encoder(body), headers=headers)
 
     @app.exception_handler(RequestValidationError)

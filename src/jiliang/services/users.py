@@ -6,32 +6,17 @@ import hashlib
 import secrets
 from datetime import UTC, timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+import anyio.to_thread
 from sqlalchemy import select
 
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.instruments import required_text
 from jiliang.domain.regions import NATIONAL, in_jurisdiction, validate_region_code
 from jiliang.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound
+from jiliang.services import passwords, signin
 from jiliang.services.common import require_role
 from jiliang.services.platform import Platform
 from jiliang.store.models import ApiToken, Organisation, Region, User
-
-_HASHERS: dict[tuple[int, int], tuple[PasswordHasher, str]] = {}
-
-
-def _hasher(platform: Platform) -> PasswordHasher:
-    return _hasher_and_dummy(platform)[0]
-
-
-def _hasher_and_dummy(platform: Platform) -> tuple[PasswordHasher, str]:
-    """Argon2id with the configured cost, and a dummy hash so unknown users cost as much as known ones."""
-    key = (platform.settings.argon2_memory_kib, platform.settings.argon2_time_cost)
-    if key not in _HASHERS:
-        hasher = PasswordHasher(memory_cost=key[0], time_cost=key[1])
-        _HASHERS[key] = (hasher, hasher.hash("timing-equaliser"))
-    return _HASHERS[key]
 
 
 def _role(value: str) -> Role:
@@ -81,7 +66,7 @@ def create_user(
         user = User(
             username=name,
             display_name=display_name or name,
-            password_hash=_hasher(platform).hash(password),
+            password_hash=passwords.hash_password(platform, password),
             role=role_.value,
             jurisdiction=jurisdiction,
             organisation_id=organisation_id,
@@ -101,31 +86,36 @@ def principal_of(user: User) -> Principal:
     )
 
 
-def login(platform: Platform, username: str, password: str) -> tuple[str, Principal]:
-    """Check the password and issue a bearer token; only the token's SHA-256 is stored."""
-    with platform.unit_of_work() as s:
-        user = s.scalar(select(User).where(User.username == username, User.active))
-        hasher, dummy = _hasher_and_dummy(platform)
-        try:
-            hasher.verify(user.password_hash if user else dummy, password)
-        except (VerificationError, InvalidHashError):
-            user = None
-        if user is None:
-            raise AuthenticationFailed("用户名或密码错误 / wrong username or password", field="password")
-        token = secrets.token_urlsafe(32)
-        now = platform.now()
+def login(platform: Platform, username: str, password: str, address: str = "") -> tuple[str, Principal]:
+    """Check the password (throttled, ``services/signin.py``) and issue a bearer token (only its SHA-256 is
+    stored)."""
+    account = signin.check_password(platform, username, password, address)
+    return _issue_token(platform, account.principal), account.principal
+
+
+async def login_async(
+    platform: Platform, username: str, password: str, address: str = ""
+) -> tuple[str, Principal]:
+    """``login`` for the API's async route: Argon2 runs on its own pool, not on a request thread."""
+    account = await signin.check_password_async(platform, username, password, address)
+    token = await anyio.to_thread.run_sync(_issue_token, platform, account.principal)
+    return token, account.principal
+
+
+def _issue_token(platform: Platform, principal: Principal) -> str:
+    token = secrets.token_urlsafe(32)
+    now = platform.now()
+    with platform.unit_of_work(principal) as s:
         s.add(
             ApiToken(
-                user_id=user.id,
+                user_id=principal.user_id,
                 token_hash=_digest(token),
                 created_at=now,
                 expires_at=now + timedelta(hours=platform.settings.token_ttl_hours),
                 revoked=False,
             )
         )
-        if hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hasher.hash(password)
-        return token, principal_of(user)
+    return token
 
 
 def _digest(token: str) -> str:

@@ -552,3 +552,33 @@ class VerificationTestPoint(Base, Audited):
     uncertainty: Mapped[str] = mapped_column(String(40), default="")
     coverage_factor: Mapped[str] = mapped_column(String(10), default="")
     passed: Mapped[bool] = mapped_column(Boolean)
+
+
+class ConsoleSession(Base):
+    """A signed-in browser: the cookie carries a random token, only its SHA-256 is stored (docs/console.md).
+
+    Not audited row by row (one per sign-in, touched while in use); signing in and out are in the audit
+    trail through the services that call them.
+    """
+
+    __tablename__ = "console_sessions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    client_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins per account name or client address (``account:<name>``, ``address:<ip>``)."""
+
+    __tablename__ = "sign_in_throttles"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from jiliang.api.deps import PlatformDep, PrincipalDep, TokenDep
 from jiliang.api.schemas.auth import LoginIn, PrincipalOut, TokenOut, UserIn, UserOut
@@ -12,9 +12,15 @@ from jiliang.services import users
 router = APIRouter(prefix="/api/v1", tags=["auth 认证"], responses=ERRORS)
 
 
-@router.post("/auth/login", summary="登录，取得令牌 / Log in and get a bearer token")
-def login(body: LoginIn, platform: PlatformDep) -> TokenOut:
-    token, principal = users.login(platform, body.username, body.password)
+@router.post(
+    "/auth/login",
+    summary="登录，取得令牌 / Log in and get a bearer token",
+    description="失败过多时暂时锁定（429，Retry-After）/ throttled: too many failures answer 429 with Retry-After",
+)
+async def login(body: LoginIn, platform: PlatformDep, request: Request) -> TokenOut:
+    # async: the password check awaits the Argon2 pool without holding one of the request threads
+    address = request.client.host if request.client else ""
+    token, principal = await users.login_async(platform, body.username, body.password, address)
     return TokenOut(
         access_token=token, **PrincipalOut.model_validate(principal).model_dump(), token_type="bearer"
     )

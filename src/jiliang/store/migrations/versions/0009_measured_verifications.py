@@ -1,7 +1,7 @@
 """verification with measurement data: test points, three signatories (检定员 / 核验员 / 批准人)
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-07 21:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"  # chained after h10a's console sessions when merged; the integrator re-chains
 branch_labels = None
 depends_on = None
 
