@@ -35,6 +35,7 @@ from jiliang.services.common import not_found, require_role
 from jiliang.services.platform import Platform
 from jiliang.services.standards import is_authorised
 from jiliang.store.models import (
+    Certificate,
     Instrument,
     MeasuredVerification,
     Organisation,
@@ -567,6 +568,7 @@ class VerificationView:
     points: tuple[VerificationTestPoint, ...]  # measured points, then inspection items
     record_id: int | None
     due_on: date | None
+    certificate_number: str | None  # the valid certificate issued for the approved record, if any
 
 
 def _visible(principal: Principal, row: MeasuredVerification, inst: Instrument) -> bool:
@@ -626,6 +628,11 @@ def view_in(s: Session, row: MeasuredVerification) -> VerificationView:
         points=points,
         record_id=row.record_id,
         due_on=rec.due_on if rec else None,
+        certificate_number=s.scalar(
+            select(Certificate.number).where(Certificate.record_id == row.record_id, Certificate.status == "valid")
+        )
+        if row.record_id
+        else None,
     )
 
 

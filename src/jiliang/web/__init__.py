@@ -4,4 +4,4 @@ Pages call the same service functions as the JSON API (``jiliang.api``), which s
 ``ROUTERS`` lists the page modules in the order ``api/app.py`` mounts them.
 """
 
-ROUTERS = ["verify", "uncertainty", "comparison", "traceability", "indicators", "account"]
+ROUTERS = ["verify", "uncertainty", "comparison", "traceability", "indicators", "account", "institution"]
