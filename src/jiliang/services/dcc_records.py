@@ -377,7 +377,7 @@ def _signatories(data: VerificationView) -> tuple[RespPerson, ...]:
     return tuple(
         RespPerson(
             p.name,
-            role=f"{DUTIES[p.duty]}；资格证号 / qualification no. {p.qualification_no}",
+            role=f"{DUTIES[p.duty]}（证号 / no. {p.qualification_no}）",
             main_signer=p.duty == "approver",
         )
         for p in data.persons
