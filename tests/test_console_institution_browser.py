@@ -122,7 +122,17 @@ def test_record_sign_off_issue_and_check_the_certificate(
     page = context.new_page()
     page.goto(f"{base}/v/JD-2026-0815")
     text = page.inner_text("main")
-    for expected in ("检定证书", "合格", "有效期至", "张检定", "李核验", "王批准", "0.005 kg", "±0.010 kg", "北京时间"):
+    for expected in (
+        "检定证书",
+        "合格",
+        "有效期至",
+        "张检定",
+        "李核验",
+        "王批准",
+        "0.005 kg",
+        "±0.010 kg",
+        "北京时间",
+    ):
         assert expected in text, expected
     assert "UTC" not in text
     screenshots(page, "certificate-check")

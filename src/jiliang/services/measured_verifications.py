@@ -629,7 +629,9 @@ def view_in(s: Session, row: MeasuredVerification) -> VerificationView:
         record_id=row.record_id,
         due_on=rec.due_on if rec else None,
         certificate_number=s.scalar(
-            select(Certificate.number).where(Certificate.record_id == row.record_id, Certificate.status == "valid")
+            select(Certificate.number).where(
+                Certificate.record_id == row.record_id, Certificate.status == "valid"
+            )
         )
         if row.record_id
         else None,
