@@ -22,7 +22,6 @@ from jiliang.store.models import AuditEntry
 
 runner = CliRunner()
 ENV = {"JILIANG_ARGON2_MEMORY_KIB": "1024", "JILIANG_ARGON2_TIME_COST": "1", "COLUMNS": "200"}
-PASSWORD = "demo-password-123"
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -37,11 +36,22 @@ def open_platform(url: str) -> Platform:
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("cli") / "demo.db"
-    code, out, err = run(
-        "demo", "--no-serve", "--instruments", "1500", "--db", str(path), "--password", PASSWORD
+    # An 80-column terminal and generated passwords: each must be printed whole (issue 10).
+    result = runner.invoke(
+        app, ["demo", "--no-serve", "--instruments", "1500", "--db", str(path)], env={**ENV, "COLUMNS": "80"}
     )
+    code, out, err = result.exit_code, result.stdout, result.stderr
     assert code == 0, out + err
-    assert "演示市已建成 / demo city built" in out and "fuel-station" in out and PASSWORD in out
+    assert "演示市已建成 / demo city built" in out and "fuel-station" in out
+    saved = path.with_name("demo.accounts.txt")
+    assert saved.stat().st_mode & 0o777 == 0o600
+    text = saved.read_text(encoding="utf-8")
+    printed = re.findall(r"密码 / password: +(\S+)", out)
+    assert len(printed) == 9 and printed == re.findall(r"密码 / password: +(\S+)", text)
+    platform = open_platform(f"sqlite:///{path}")
+    for username, password in zip(re.findall(r"用户名 / username: (\S+)", out), printed, strict=True):
+        assert users.login(platform, username, password)[1].username == username
+    platform.close()
     return f"sqlite:///{path}"
 
 
@@ -65,9 +75,10 @@ def test_init_generates_and_prints_a_password_when_none_is_given(tmp_path: Path)
     users.login(open_platform(url), "root", password.group(1))
 
 
-def test_demo_reuses_an_existing_city(demo_db: str) -> None:
+def test_demo_reuses_an_existing_city(demo_db: str) -> None:  # and says where its passwords are
     code, out, _ = run("demo", "--no-serve", "--db", demo_db)
     assert code == 0 and "reusing" in out and "演示市" in out
+    assert "demo.accounts.txt" in out
 
 
 def test_report_coverage_as_json_matches_the_service(demo_db: str) -> None:

@@ -265,6 +265,7 @@ def demo(
 ) -> None:
     """建立合成的演示市并启动服务 / build the synthetic demo city and serve it."""
     from jiliang.demo import DemoConfig, build_demo, demo_exists
+    from jiliang.demo.accounts import account_lines, accounts_file, write_accounts
 
     url = _demo_url(db)
     if rebuild and "://" not in db:
@@ -274,9 +275,13 @@ def demo(
     with _errors():
         platform = _open(settings)
         if demo_exists(platform):
+            saved = accounts_file(url, settings.data_dir)
+            where = f"见 / see {saved}" if saved.exists() else "见首次建库输出 / printed when it was built"
             console.print(
                 f"演示库已存在，直接使用 / reusing the demo database {url} "
-                "(账户密码见首次建库输出；--rebuild 重建 / passwords were printed when it was built; --rebuild)"
+                f"(账户密码{where}；--rebuild 重建)",
+                soft_wrap=True,
+                markup=False,
             )
         else:
             config = DemoConfig(instruments=instruments, seed=seed, cities=cities)
@@ -309,18 +314,13 @@ def demo(
                     f"{c.superseded} 被 / superseded by {c.replacement}. 核验 / verify: "
                     f"http://{host}:{port}/v/{c.replacement}"
                 )
-            table = Table(title="演示账户 / demo accounts (合成数据 / synthetic data)")
-            for col in (
-                "用户名 / username",
-                "密码 / password",
-                "角色 / role",
-                "管辖 / jurisdiction",
-                "单位 / organisation",
-            ):
-                table.add_column(col)
-            for a in summary.accounts:
-                table.add_row(a.username, a.password, a.role, a.jurisdiction, a.organisation)
-            console.print(table)
+            # One account per block of short lines, never wrapped or cut at any width, and a 0600 file.
+            names = {r.code: r.name_zh for r in organisations.list_regions(platform, SYSTEM)}
+            lines = account_lines(summary.accounts, f"http://{host}:{port}/login", names)
+            for line in lines:
+                console.print(line, soft_wrap=True, highlight=False, markup=False)
+            saved = write_accounts(accounts_file(url, settings.data_dir), lines)
+            console.print(f"账户与密码已另存 / accounts saved to {saved} (0600)", soft_wrap=True, markup=False)
         rep = indicators.report(platform, SYSTEM, region="339900", by_item=False)
         console.print(_coverage_table(platform, rep.values, rep.as_of, by_item=False))
     if serve_:

@@ -68,14 +68,12 @@ def refusal(state: ThrottleState | None, policy: ThrottlePolicy, now: datetime) 
     return Refusal(ready, locked=False) if now < ready else None
 
 
-def after_failure(
-    state: ThrottleState | None, policy: ThrottlePolicy, now: datetime, limit: int | None = None
-) -> ThrottleState:
-    """The state after one more failure; at ``limit`` failures (default the policy's) it locks."""
+def after_failure(state: ThrottleState | None, policy: ThrottlePolicy, now: datetime) -> ThrottleState:
+    """The state after one more failure; at the policy's ``lockout_failures`` it locks."""
     live = current(state, policy, now)
     if live is not None and live.locked_until is not None:
         return replace(live, failures=live.failures + 1, last_failure_at=now)
     failures = 1 if live is None else live.failures + 1
     first = now if live is None else live.first_failure_at
-    locked = now + policy.lockout if failures >= (limit or policy.lockout_failures) else None
+    locked = now + policy.lockout if failures >= policy.lockout_failures else None
     return ThrottleState(failures, first, now, locked)

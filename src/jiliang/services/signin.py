@@ -42,12 +42,15 @@ class Account:
     principal: Principal
 
 
-def policy(platform: Platform) -> rules.ThrottlePolicy:
+def policy(platform: Platform, *, address: bool = False) -> rules.ThrottlePolicy:
+    """The account names' policy, or (``address``) the client addresses': no backoff, a higher limit,
+    because many people may sign in from behind one address (an office's NAT)."""
     s = platform.settings
+    limit = s.signin_address_failures if address else s.signin_lockout_failures
     return rules.ThrottlePolicy(
-        backoff_after=s.signin_backoff_after,
+        backoff_after=limit if address else s.signin_backoff_after,
         backoff_max_s=s.signin_backoff_max_s,
-        lockout_failures=s.signin_lockout_failures,
+        lockout_failures=limit,
         window=timedelta(minutes=s.signin_window_minutes),
         lockout=timedelta(minutes=s.signin_lockout_minutes),
     )
@@ -119,8 +122,10 @@ def _prepare(
             if user is not None
             else None
         )
-    pol = policy(platform)
-    for key in (account_key(username), address_key(address)):
+    for key, pol in (
+        (account_key(username), policy(platform)),
+        (address_key(address), policy(platform, address=True)),
+    ):
         refusal = rules.refusal(_state(rows.get(key)), pol, now)
         if refusal is not None:
             _record_failure(platform, username, address)
@@ -128,12 +133,12 @@ def _prepare(
     return account, None
 
 
-def _bump(session: Session, platform: Platform, key: str, limit: int) -> bool:
+def _bump(session: Session, platform: Platform, key: str, pol: rules.ThrottlePolicy) -> bool:
     """One more failure on ``key``; True when this one locked it."""
     now = platform.now()
     row = session.get(SignInThrottle, key, with_for_update=platform.postgres)
-    before = rules.current(_state(row), policy(platform), now)
-    after = rules.after_failure(_state(row), policy(platform), now, limit)
+    before = rules.current(_state(row), pol, now)
+    after = rules.after_failure(_state(row), pol, now)
     if row is None:
         session.execute(
             insert(SignInThrottle).values(
@@ -159,11 +164,11 @@ def _record_failure(platform: Platform, username: str, address: str) -> None:
             with platform.unit_of_work() as s:
                 locked = [
                     key
-                    for key, limit in (
-                        (account_key(username), s_.signin_lockout_failures),
-                        (address_key(address), s_.signin_address_failures),
+                    for key, pol in (
+                        (account_key(username), policy(platform)),
+                        (address_key(address), policy(platform, address=True)),
                     )
-                    if _bump(s, platform, key, limit)
+                    if _bump(s, platform, key, pol)
                 ]
                 for key in locked:
                     kind, _, value = key.partition(":")
