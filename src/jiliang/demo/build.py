@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from jiliang.demo import bulk, city
+from jiliang.demo import bulk, city, verification_data
 from jiliang.demo import traceability as trace_demo
 from jiliang.demo.certificates import DemoCertificates, issue_demo_certificates
 from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
@@ -111,6 +111,7 @@ def build_demo(
     for t in st.targets:
         indicators.set_target(platform, SYSTEM, **t)
     summary.accounts = _accounts(platform, st, org_ids, password)
+    summary.records += verification_data.build(platform)  # with data, signed off by three people
     # Every record is a leaf of the transparency log; the demo ends with a signed tree head over them,
     # and over the demo's certificates: issued, one withdrawn, one superseded by a corrected one.
     progress("log", 0, 1)
