@@ -105,6 +105,9 @@ def test_record_sign_off_issue_and_check_the_certificate(
     for who, button in (("checker", "核验通过"), ("approver", "批准")):
         context, page, errors = _as(browser, base, who)
         page.goto(f"{base}/console/institution")
+        assert page.locator("h1").count() == 1
+        if who == "checker":
+            screenshots(page, "institution-home")
         page.click("text=JD-2026-0815")
         page.click(f"button:has-text('{button}')")
         page.wait_for_load_state()
@@ -149,5 +152,12 @@ def test_record_sign_off_issue_and_check_the_certificate(
     screenshots(page, "certificate")
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for path, name in (("certificates", "institution-certificates"), ("standards", "institution-standards")):
+        page.goto(f"{base}/console/institution/{path}")
+        assert page.locator("h1").count() == 1
+        screenshots(page, name)
+        page.set_viewport_size(PHONE)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    assert "JD-2026-0815" in page.goto(f"{base}/console/institution/certificates").text()
     context.close()
     assert detail_url
