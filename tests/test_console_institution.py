@@ -172,3 +172,46 @@ def test_pages_are_english_on_request(console: Console) -> None:
     make_staff(console.world)
     v = console.client_for("verifier")
     assert "Institution workspace" in v.get("/console/institution?lang=en").text
+
+
+def test_an_institution_registers_its_own_account_as_signatory_only(console: Console) -> None:
+    from jiliang.domain.access import SYSTEM
+    from jiliang.services import users
+    from tests.factories import CITY, PASSWORD
+
+    users.create_user(
+        console.world.platform,
+        SYSTEM,
+        username="new-verifier",
+        password=PASSWORD,
+        role="institution",
+        jurisdiction=CITY,
+        organisation_id=console.world.institution_id,
+    )
+    c = console.client_as("institution")
+    token = form_token(c, "/console/institution/standards")
+    form = {
+        "csrf_token": token,
+        "username": "new-verifier",
+        "name": "赵检定",
+        "qualification_no": "JD-9",
+        "may_verify": "1",
+    }
+    answer = c.post("/console/institution/signatories", data=form, follow_redirects=False)
+    assert answer.status_code == 303
+    assert "JD-9" in c.get("/console/institution/standards").text
+    stranger = console.client_for("other_institution")
+    refused = stranger.post(
+        "/console/institution/signatories",
+        data={**form, "csrf_token": form_token(stranger, "/console/institution/standards")},
+    )
+    assert refused.status_code == 404
+
+
+def test_a_form_for_an_instrument_outside_the_area_is_not_found(console: Console) -> None:
+    make_staff(console.world)
+    inst = scale(console.world)
+    stranger = console.client_for("other_institution")
+    token = form_token(stranger, "/console/institution")
+    answer = stranger.post("/console/institution/verifications/new", data=_form(inst.id, token, "submit"))
+    assert answer.status_code == 404

@@ -357,8 +357,8 @@ def record(platform: Platform, principal: Principal, raw: dict[str, Any]) -> Mea
     document_no = required_text(raw.get("document_no"), "document_no", 100)
     remarks = optional_text(raw.get("remarks"), "remarks", 2000)
     with platform.unit_of_work(principal) as s:
+        inst = _instrument(s, principal, raw.get("instrument_id"))  # outside the area: not found, first
         verifier = _signatory(s, principal, "may_verify", today)
-        inst = _instrument(s, principal, raw.get("instrument_id"))
         institution_id = principal.organisation_id
         if not is_authorised(s, institution_id, inst.item_code, inst.region_code, verified_on):
             raise NotAuthorised(

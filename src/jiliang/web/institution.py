@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.datastructures import FormData
 
 from jiliang.api.deps import PlatformDep
-from jiliang.errors import Conflict, JiliangError
+from jiliang.errors import Conflict, JiliangError, NotFound
 from jiliang.legal import conformity, mpe
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import certificates, institution_work, instruments
@@ -128,6 +128,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "items": "可检目录项",
         "authorisations": "授权项目",
         "signatories": "签字人员",
+        "add_signatory": "登记或修改签字人员（本机构账户）",
+        "username": "账户用户名",
+        "name_on_cert": "证书上的姓名",
+        "save": "保存",
         "duties": "职责",
         "open": "打开",
         "prev": "上一页",
@@ -242,6 +246,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "items": "Catalogue items",
         "authorisations": "Authorisations",
         "signatories": "Signatories",
+        "add_signatory": "Register or change a signatory (an account of this institution)",
+        "username": "Account user name",
+        "name_on_cert": "Name on certificates",
+        "save": "Save",
         "duties": "Duties",
         "open": "Open",
         "prev": "Previous",
@@ -420,6 +428,8 @@ async def new_submit(request: Request, platform: PlatformDep, principal: Console
             )
         ctx["evaluation"] = await run_in_threadpool(mv.preview, platform, principal, raw)
     except JiliangError as exc:
+        if isinstance(exc, NotFound):
+            raise
         return refused(request, "console/institution_new.html", ctx, exc)
     return templates.TemplateResponse(request, "console/institution_new.html", ctx)
 
@@ -478,6 +488,8 @@ def _step(
     try:
         run()
     except JiliangError as exc:
+        if isinstance(exc, NotFound):
+            raise
         ctx = _context(request, principal, lang, "detail_title")
         ctx["v"] = mv.get(platform, principal, verification_id)
         ctx["me"] = principal.user_id
@@ -596,10 +608,37 @@ async def withdraw(
     return RedirectResponse(f"/console/institution/certificates?lang={lang}", status_code=303)
 
 
-@router.get("/standards", response_class=HTMLResponse)
-def standards(request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang) -> HTMLResponse:
+def _standards_context(request: Request, platform: Any, principal: Any, lang: str) -> dict[str, Any]:
     ctx = _context(request, principal, lang, "standards_title")
     ctx["standards"] = institution_work.my_standards(platform, principal)
     ctx["authorisations"] = institution_work.my_authorisations(platform, principal)
     ctx["signatories"] = mv.list_signatories(platform, principal)
+    return ctx
+
+
+@router.get("/standards", response_class=HTMLResponse)
+def standards(request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang) -> HTMLResponse:
+    ctx = _standards_context(request, platform, principal, lang)
     return templates.TemplateResponse(request, "console/institution_standards.html", ctx)
+
+
+@router.post("/signatories", dependencies=[CsrfForm])
+async def register_signatory(
+    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang
+) -> Response:
+    """Register one of the institution's own accounts as a signatory (or change its duties)."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    raw = {k: str(form.get(k) or "").strip() for k in ("username", "name", "qualification_no", "valid_until")}
+    for duty in ("may_verify", "may_check", "may_approve"):
+        raw[duty] = "true" if form.get(duty) else "false"
+    try:
+        await run_in_threadpool(mv.register_signatory, platform, principal, raw)
+    except JiliangError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        ctx = await run_in_threadpool(_standards_context, request, platform, principal, lang)
+        ctx["raw"] = raw
+        return refused(request, "console/institution_standards.html", ctx, exc)
+    return RedirectResponse(f"/console/institution/standards?lang={lang}#h-sig", status_code=303)
