@@ -56,6 +56,8 @@ def create_app(platform: Platform) -> FastAPI:
         title="jiliang 计量 API",
         version=__version__,
         description="智慧计量监管服务平台 / smart metrology supervision and service platform",
+        docs_url=None,  # /docs and /redoc are served by jiliang.web.docs from vendored assets (offline)
+        redoc_url=None,
     )
     app.state.platform = platform
     errors.install(app)

@@ -349,3 +349,33 @@ def expiring_standards(
         stmt = stmt.where(MeasurementStandard.region_code.like(prefix + "%"))
     with platform.reading() as s:
         return list(s.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """A plan target as people read it: the region by name, the indicator, the fraction, its source."""
+
+    region_code: str
+    region_name: str
+    year: int
+    indicator: Indicator
+    target: float
+    source: str
+
+
+def list_targets(platform: Platform, principal: Principal, year: int) -> list[TargetRow]:
+    """The plan targets of ``year`` for the regions inside the caller's jurisdiction."""
+    require_role(principal, Role.SUPERVISOR)
+    stmt = (
+        select(IndicatorTarget, Region.name_zh)
+        .join(Region, Region.code == IndicatorTarget.region_code)
+        .where(IndicatorTarget.year == year)
+        .order_by(IndicatorTarget.region_code, IndicatorTarget.indicator)
+    )
+    if principal.prefix:
+        stmt = stmt.where(IndicatorTarget.region_code.like(principal.prefix + "%"))
+    with platform.reading() as s:
+        return [
+            TargetRow(t.region_code, name, t.year, Indicator(t.indicator), t.target, t.source)
+            for t, name in s.execute(stmt)
+        ]

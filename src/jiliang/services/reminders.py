@@ -14,19 +14,20 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
 
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.instruments import InstrumentStatus
-from jiliang.errors import InvalidInput, NotAuthorised
+from jiliang.errors import InvalidInput, NotAuthorised, NotFound
 from jiliang.services import scope
 from jiliang.services.common import Page, paginate, require_role
 from jiliang.services.platform import Platform
-from jiliang.store.models import Instrument, Organisation, OutboxMessage, Webhook
+from jiliang.store import audit
+from jiliang.store.models import AuditEntry, Instrument, Organisation, OutboxMessage, Webhook
 
 TOPIC_DUE = "verification.due"
 
@@ -254,3 +255,149 @@ def deliver_pending(
         if own:
             http.close()
     return result
+
+
+# --- the outbox's state, for administrators (the console's /console/admin/webhooks) ----------------------
+
+
+@dataclass(frozen=True)
+class WebhookRow:
+    """A receiver with its organisation by name and its messages by state."""
+
+    id: int
+    organisation_name: str
+    url: str
+    active: bool
+    pending: int
+    delivered: int
+    dead: int
+    last_error: str
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    organisation_name: str
+    topic: str
+    created_at: datetime
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    dead: bool
+    last_error: str
+    summary: str  # what the message is about, from its payload (instrument name and serial, due date)
+
+
+@dataclass(frozen=True)
+class OutboxState:
+    pending: int  # waiting for their first or next attempt
+    retrying: int  # pending after at least one failed attempt
+    delivered: int
+    dead: int
+    oldest_pending_at: datetime | None
+    webhooks: list[WebhookRow]
+    problems: list[OutboxRow]  # the latest dead or failing messages
+
+
+def _summary(payload: dict[str, Any]) -> str:
+    parts = [str(payload.get(k, "")) for k in ("name", "serial_number") if payload.get(k)]
+    if payload.get("due_on"):
+        parts.append(f"到期 / due {payload['due_on']}")
+    return " · ".join(parts)
+
+
+def outbox_state(platform: Platform, principal: Principal, problems: int = 20) -> OutboxState:
+    """Counts of the outbox by state, each webhook's share, and the latest messages in trouble."""
+    require_role(principal, Role.ADMINISTRATOR)
+    pending_clause = OutboxMessage.delivered_at.is_(None) & OutboxMessage.dead.is_(False)
+    with platform.reading() as s:
+        pending, retrying, delivered, dead, oldest = s.execute(
+            select(
+                func.count().filter(pending_clause),
+                func.count().filter(pending_clause & (OutboxMessage.attempts > 0)),
+                func.count().filter(OutboxMessage.delivered_at.is_not(None)),
+                func.count().filter(OutboxMessage.dead.is_(True)),
+                func.min(OutboxMessage.created_at).filter(pending_clause),
+            )
+        ).one()
+        per_hook = {
+            hook_id: (p, d, x)
+            for hook_id, p, d, x in s.execute(
+                select(
+                    OutboxMessage.webhook_id,
+                    func.count().filter(pending_clause),
+                    func.count().filter(OutboxMessage.delivered_at.is_not(None)),
+                    func.count().filter(OutboxMessage.dead.is_(True)),
+                ).group_by(OutboxMessage.webhook_id)
+            )
+        }
+        last_errors = {
+            hook_id: error
+            for hook_id, error in s.execute(
+                select(OutboxMessage.webhook_id, OutboxMessage.last_error)
+                .where(OutboxMessage.last_error != "")
+                .order_by(OutboxMessage.id)
+            )
+        }
+        hooks = [
+            WebhookRow(
+                h.id, name, h.url, h.active, *per_hook.get(h.id, (0, 0, 0)), last_errors.get(h.id, "")
+            )
+            for h, name in s.execute(
+                select(Webhook, Organisation.name)
+                .join(Organisation, Organisation.id == Webhook.organisation_id)
+                .order_by(Webhook.id)
+            )
+        ]
+        trouble = [
+            OutboxRow(
+                m.id, name, m.topic, m.created_at, m.attempts, m.next_attempt_at, m.delivered_at, m.dead,
+                m.last_error, _summary(m.payload),
+            )
+            for m, name in s.execute(
+                select(OutboxMessage, Organisation.name)
+                .join(Webhook, Webhook.id == OutboxMessage.webhook_id)
+                .join(Organisation, Organisation.id == Webhook.organisation_id)
+                .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.last_error != "")
+                .order_by(OutboxMessage.dead.desc(), OutboxMessage.id.desc())
+                .limit(problems)
+            )
+        ]
+    return OutboxState(pending, retrying, delivered, dead, oldest, hooks, trouble)
+
+
+def set_webhook_active(platform: Platform, principal: Principal, webhook_id: int, active: bool) -> None:
+    """Pause or resume a receiver: a paused one gets no new reminders queued (its queued ones stay)."""
+    require_role(principal, Role.ADMINISTRATOR)
+    with platform.unit_of_work(principal) as s:
+        hook = s.get(Webhook, webhook_id)
+        if hook is None:
+            raise NotFound(f"推送地址 {webhook_id} 不存在 / webhook {webhook_id} not found", field="id")
+        hook.active = active
+
+
+def retry_dead(platform: Platform, principal: Principal, message_id: int | None = None) -> int:
+    """Send dead messages again (one, or all): attempts restart, the sender picks them up on its next pass."""
+    require_role(principal, Role.ADMINISTRATOR)
+    with platform.unit_of_work(principal) as s:
+        stmt = select(OutboxMessage).where(OutboxMessage.dead.is_(True))
+        if message_id is not None:
+            stmt = stmt.where(OutboxMessage.id == message_id)
+        messages = list(s.scalars(stmt))
+        if message_id is not None and not messages:
+            raise NotFound(f"消息 {message_id} 不存在或未失败 / no dead message {message_id}", field="id")
+        now = platform.now()
+        for msg in messages:
+            msg.dead, msg.attempts, msg.next_attempt_at = False, 0, now
+        if messages:
+            s.execute(
+                insert(AuditEntry).values(
+                    **audit.entry(
+                        "retry",
+                        "outbox",
+                        str(message_id) if message_id is not None else "all",
+                        summary=f"重新发送 {len(messages)} 条失败消息 / {len(messages)} dead message(s) sent again",
+                    )
+                )
+            )
+    return len(messages)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -128,7 +128,8 @@ def _prepare(
     ):
         refusal = rules.refusal(_state(rows.get(key)), pol, now)
         if refusal is not None:
-            _record_failure(platform, username, address)
+            if not refusal.locked:  # a try during the backoff counts towards the lockout; during the
+                _record_failure(platform, username, address)  # lockout it changes nothing: no write
             return account, _message(refusal, now)
     return account, None
 
@@ -136,7 +137,7 @@ def _prepare(
 def _bump(session: Session, platform: Platform, key: str, pol: rules.ThrottlePolicy) -> bool:
     """One more failure on ``key``; True when this one locked it."""
     now = platform.now()
-    row = session.get(SignInThrottle, key, with_for_update=platform.postgres)
+    row = session.get(SignInThrottle, key)
     before = rules.current(_state(row), pol, now)
     after = rules.after_failure(_state(row), pol, now)
     if row is None:
@@ -162,6 +163,14 @@ def _record_failure(platform: Platform, username: str, address: str) -> None:
     for attempt in range(2):  # a concurrent first failure on the same key may insert it first
         try:
             with platform.unit_of_work() as s:
+                # Write first: on SQLite a transaction that reads and then writes cannot wait for the
+                # write lock (it fails at once with "database is locked"); one that starts with a write
+                # waits up to the busy timeout. On PostgreSQL this locks the rows like SELECT FOR UPDATE.
+                s.execute(
+                    update(SignInThrottle)
+                    .where(SignInThrottle.key.in_([account_key(username), address_key(address)]))
+                    .values(failures=SignInThrottle.failures)
+                )
                 locked = [
                     key
                     for key, pol in (

@@ -4,4 +4,14 @@ Pages call the same service functions as the JSON API (``jiliang.api``), which s
 ``ROUTERS`` lists the page modules in the order ``api/app.py`` mounts them.
 """
 
-ROUTERS = ["verify", "uncertainty", "comparison", "traceability", "indicators", "account", "institution"]
+ROUTERS = [
+    "verify",
+    "uncertainty",
+    "comparison",
+    "traceability",
+    "indicators",
+    "account",
+    "admin",
+    "docs",
+    "institution",
+]

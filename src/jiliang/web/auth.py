@@ -7,8 +7,9 @@ The contract the console's pages build on (docs/console.md):
 - ``CsrfForm``: put ``dependencies=[CsrfForm]`` on every POST page route; forms carry
   ``<input type="hidden" name="csrf_token" value="{{ csrf_token }}">`` (scripts send ``X-CSRF-Token``).
 - ``Lang``: ``zh`` (default) or ``en`` from ``?lang=``, remembered in a cookie.
-- ``console_context(request, principal, lang)``: ``t`` (base strings), ``lang``, ``user``, ``nav`` (the
-  role's menu), ``csrf_token``, ``version``; pages add their own keys and extend ``console/base.html``.
+- ``console_context(request, principal, lang)``: ``t`` (base strings; pages merge theirs in), ``tb``
+  (the layout's strings, which pages' keys cannot shadow), ``lang``, ``user``, ``nav`` (the role's menu),
+  ``csrf_token``, ``version``; pages add their own keys and extend ``console/base.html``.
 """
 
 from __future__ import annotations
@@ -262,6 +263,7 @@ def console_context(request: Request, principal: Principal, lang: str) -> dict[s
     ]
     return {
         "t": dict(STRINGS[lang]),
+        "tb": STRINGS[lang],  # the layout's own strings, safe from pages' keys merged into ``t``
         "lang": lang,
         "user": {
             "name": found.display_name if found else principal.username,
@@ -284,6 +286,7 @@ def anonymous_context(request: Request, lang: str) -> dict[str, Any]:
     platform: Platform = request.app.state.platform
     return {
         "t": dict(STRINGS[lang]),
+        "tb": STRINGS[lang],
         "lang": lang,
         "user": None,
         "nav": [],
