@@ -229,9 +229,13 @@ def test_the_rendered_certificate_and_the_check_page_show_values_validity_people
     for text in ("有效期至", due, "张检定", "李核验", "王批准", "JD-330003", "15.005 kg", "±0.010 kg"):
         assert text in html, text
     assert certificates.render(world.platform, SYSTEM, number, "pdf").startswith(b"%PDF")
+    document = certificates.get(world.platform, SYSTEM, number).document
     with TestClient(create_app(world.platform)) as client:
         page = client.get(f"/v/{number}").text
         api = client.get(f"/api/v1/certificates/{number}").json()
+        uploaded = client.post("/verify", files={"file": ("c.xml", document, "application/xml")}).text
+    for text in ("检定证书", "有效期至", due, "王批准", "0.005 kg", "±0.010 kg", "北京时间"):
+        assert text in uploaded, text
     for text in ("检定证书", "合格", "有效期至", due, "王批准", "0.005 kg", "±0.010 kg", "北京时间"):
         assert text in page, text
     assert "UTC" not in page

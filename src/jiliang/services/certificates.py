@@ -420,6 +420,8 @@ class UploadCheck:
     registered: Certificate | None
     report: CheckReport
     problem: str | None  # why no full check could be made (unreadable, unknown number, not yet logged)
+    summary: rendering.Summary | None = None  # what the uploaded document says (when it reads)
+    performed: date | None = None
 
 
 def _schema_and_signature(
@@ -442,6 +444,12 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
         return UploadCheck(None, None, report, exc.message)
     number = dcc.unique_identifier(document)
     report.number = number
+    summary, performed = None, None
+    try:
+        parsed = dcc.parse(document)
+        summary, performed = rendering.summary(parsed), parsed.core.begin_performance
+    except InvalidInput:
+        pass
     with platform.reading() as s:
         cert = s.scalar(select(Certificate).where(Certificate.number == number))
         if cert is None or cert.source != "issued":
@@ -453,7 +461,7 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
                 else f"本平台未登记证书 {number} / certificate {number} is not registered on this platform"
             )
             report.add("registry", False, "not_registered", msg)
-            return UploadCheck(number, None, report, msg)
+            return UploadCheck(number, None, report, msg, summary, performed)
         try:
             full = certificate_check.check_certificate(
                 document,
@@ -473,8 +481,8 @@ def verify_upload(platform: Platform, document: bytes) -> UploadCheck:
                 else "与登记的证书不一致 / differs from the registered certificate",
             )
             report.add("inclusion", False, "pending", exc.message)
-            return UploadCheck(number, cert, report, exc.message)
-        return UploadCheck(number, cert, full, None)
+            return UploadCheck(number, cert, report, exc.message, summary, performed)
+        return UploadCheck(number, cert, full, None, summary, performed)
 
 
 def import_dcc(platform: Platform, principal: Principal, document: bytes) -> Certificate:

@@ -143,7 +143,13 @@ async def verify_upload(
     try:
         document = await read_document(request)
         result = await run_in_threadpool(certificates.verify_upload, platform, document)
-        context.update(report=result.report, cert=result.registered, problem=result.problem)
+        context.update(
+            report=result.report,
+            cert=result.registered,
+            problem=result.problem,
+            summary=result.summary,
+            performed=result.performed,
+        )
     except JiliangError as exc:
         context["error"] = exc.message
     return templates.TemplateResponse(request, "verify.html", context)
@@ -159,7 +165,7 @@ def by_number(
     context = _context(lang)
     try:
         st = certificates.public_status(platform, number)
-        context.update(public=st, report=st.check)
+        context.update(public=st, report=st.check, summary=st.summary, performed=st.performed)
     except JiliangError as exc:
         context["error"] = exc.message
         return templates.TemplateResponse(request, "verify.html", context, status_code=404)
