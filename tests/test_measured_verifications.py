@@ -292,3 +292,17 @@ def test_the_api_records_signs_off_and_refuses_another_institution(world: World)
         assert {p["qualification_no"] for p in people} == {"JD-330001", "JD-330002", "JD-330003"}
         bad = c.post(base, json={**body, "document_no": "X-2", "points": []}, headers=auth("verifier"))
         assert bad.status_code == 422 and bad.json()["error"]["field"] == "points"
+
+
+def test_approved_without_a_certificate_waits_to_be_issued(world: World) -> None:
+    staff = make_staff(world)
+    inst = scale(world)
+    p = world.platform
+    row = mv.record(p, staff.verifier, scale_raw(inst.id))
+    mv.check(p, staff.checker, row.id)
+    done = mv.approve(p, staff.approver, row.id)
+    assert [v.id for v in mv.awaiting_certificate(p, staff.verifier)] == [row.id]
+    assert done.record_id is not None
+    certificates.issue(p, staff.verifier, done.record_id)
+    assert mv.awaiting_certificate(p, staff.verifier) == []
+    assert mv.awaiting_certificate(p, world.as_("other_institution")) == []

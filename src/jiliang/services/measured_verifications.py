@@ -653,8 +653,33 @@ def for_record(s: Session, record_id: int) -> VerificationView | None:
     return view_in(s, row) if row is not None else None
 
 
+def awaiting_certificate(
+    platform: Platform, principal: Principal, limit: int = 100
+) -> list[VerificationView]:
+    """Approved verifications whose record has no valid certificate yet, oldest first."""
+    require_role(principal, Role.INSTITUTION)
+    issued = select(Certificate.record_id).where(
+        Certificate.record_id == MeasuredVerification.record_id, Certificate.status == "valid"
+    )
+    stmt = (
+        select(MeasuredVerification)
+        .where(MeasuredVerification.state == APPROVED, ~issued.exists())
+        .order_by(MeasuredVerification.id)
+        .limit(min(limit, 500))
+    )
+    if principal.role is Role.INSTITUTION:
+        stmt = stmt.where(MeasuredVerification.institution_id == (principal.organisation_id or -1))
+    with platform.reading() as s:
+        return [view_in(s, row) for row in s.scalars(stmt)]
+
+
 def queue(
-    platform: Platform, principal: Principal, states: Sequence[str] = (RECORDED, CHECKED), limit: int = 100
+    platform: Platform,
+    principal: Principal,
+    states: Sequence[str] = (RECORDED, CHECKED),
+    limit: int = 100,
+    *,
+    newest_first: bool = False,
 ) -> list[VerificationView]:
     """The institution's verifications in these states, oldest first (the sign-off queue)."""
     require_role(principal, Role.INSTITUTION)
@@ -664,7 +689,7 @@ def queue(
     stmt = (
         select(MeasuredVerification)
         .where(MeasuredVerification.state.in_(list(states)))
-        .order_by(MeasuredVerification.id)
+        .order_by(MeasuredVerification.id.desc() if newest_first else MeasuredVerification.id)
         .limit(min(limit, 500))
     )
     if principal.role is Role.INSTITUTION:

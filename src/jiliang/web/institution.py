@@ -286,12 +286,11 @@ def _context(request: Request, principal: Any, lang: str, title_key: str) -> dic
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang) -> HTMLResponse:
     ctx = _context(request, principal, lang, "home_title")
-    views = mv.queue(platform, principal, [mv.RECORDED, mv.CHECKED, mv.RETURNED, mv.APPROVED])
     ctx["groups"] = [
-        ("to_check", [v for v in views if v.state == mv.RECORDED]),
-        ("to_approve", [v for v in views if v.state == mv.CHECKED]),
-        ("to_issue", [v for v in views if v.state == mv.APPROVED and not v.certificate_number]),
-        ("returned", [v for v in views if v.state == mv.RETURNED][-20:]),
+        ("to_check", mv.queue(platform, principal, [mv.RECORDED])),
+        ("to_approve", mv.queue(platform, principal, [mv.CHECKED])),
+        ("to_issue", mv.awaiting_certificate(platform, principal)),
+        ("returned", mv.queue(platform, principal, [mv.RETURNED], limit=20, newest_first=True)),
     ]
     return templates.TemplateResponse(request, "console/institution_home.html", ctx)
 
