@@ -215,3 +215,14 @@ def test_a_form_for_an_instrument_outside_the_area_is_not_found(console: Console
     token = form_token(stranger, "/console/institution")
     answer = stranger.post("/console/institution/verifications/new", data=_form(inst.id, token, "submit"))
     assert answer.status_code == 404
+
+
+def test_the_form_finds_an_instrument_by_serial_number_in_the_area_only(console: Console) -> None:
+    make_staff(console.world)
+    inst = scale(console.world, "SN-77")
+    v = console.client_for("verifier")
+    page = v.get("/console/institution/verifications/new?serial=SN-77")
+    assert page.status_code == 200 and 'name="p1_nominal"' in page.text and "SN-77" in page.text
+    stranger = console.client_for("other_institution")
+    assert "没有这个出厂编号" in stranger.get("/console/institution/verifications/new?serial=SN-77").text
+    assert inst.id

@@ -138,6 +138,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "next": "下一页",
         "page_of": "共 {total} 条",
         "go": "打开表单",
+        "or_serial": "或出厂编号",
+        "no_match": "您的辖区内没有这个出厂编号的器具。",
         "rule_table": "MPE 规则",
         "evidence_confirmed": "已核实",
         "evidence_provisional": "待核实",
@@ -256,6 +258,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "next": "Next",
         "page_of": "{total} in all",
         "go": "Open the form",
+        "or_serial": "or serial number",
+        "no_match": "No instrument with this serial number in your area.",
         "rule_table": "MPE rule",
         "evidence_confirmed": "confirmed",
         "evidence_provisional": "provisional",
@@ -396,7 +400,15 @@ def new_form(
     principal: ConsoleUser,
     lang: Lang,
     instrument_id: Annotated[int | None, Query()] = None,
+    serial: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
+    matches = None
+    if instrument_id is None and serial and serial.strip():
+        found = instruments.list_instruments(platform, principal, {"serial_number": serial.strip()}, limit=20)
+        if len(found.items) == 1:
+            instrument_id = found.items[0].id
+        else:
+            matches = found.items
     raw: dict[str, Any] = {
         "instrument_id": str(instrument_id or ""),
         "verified_on": platform.today().isoformat(),
@@ -406,9 +418,9 @@ def new_form(
     if instrument_id is not None:
         inst = instruments.get_instrument(platform, principal, instrument_id)  # NotFound outside my area
         raw["accuracy_class"] = inst.accuracy_class
-    return templates.TemplateResponse(
-        request, "console/institution_new.html", _form_context(request, platform, principal, lang, raw)
-    )
+    ctx = _form_context(request, platform, principal, lang, raw)
+    ctx["serial"], ctx["matches"] = serial or "", matches
+    return templates.TemplateResponse(request, "console/institution_new.html", ctx)
 
 
 @router.post("/verifications/new", response_class=HTMLResponse, dependencies=[CsrfForm])
