@@ -302,6 +302,7 @@ class PublicStatus:
     # what the document says, read from the registry's copy: verification or calibration, the conclusion,
     # valid until, who signed it off and the measured values (None when the copy cannot be read)
     summary: rendering.Summary | None = None
+    performed: date | None = None  # the date of the verification or calibration
 
     @property
     def kind(self) -> str | None:
@@ -323,8 +324,6 @@ class PublicStatus:
     def points(self) -> tuple[rendering.PointRow, ...]:
         return self.summary.points if self.summary else ()
 
-    performed: date | None = None  # the date of the verification or calibration
-
 
 def public_status(platform: Platform, number: str) -> PublicStatus:
     with platform.reading() as s:
@@ -344,9 +343,7 @@ def public_status(platform: Platform, number: str) -> PublicStatus:
         try:
             parsed = dcc.parse(cert.document)
             summary, performed = rendering.summary(parsed), parsed.core.begin_performance
-        except (
-            InvalidInput
-        ):  # an imported document that no longer reads: the page says what the registry holds
+        except InvalidInput:  # an imported document that no longer reads: the page shows the register
             pass
         return PublicStatus(
             number=cert.number,
