@@ -306,3 +306,38 @@ def test_approved_without_a_certificate_waits_to_be_issued(world: World) -> None
     certificates.issue(p, staff.verifier, done.record_id)
     assert mv.awaiting_certificate(p, staff.verifier) == []
     assert mv.awaiting_certificate(p, world.as_("other_institution")) == []
+
+
+def test_jjg443_fuel_dispenser_points_by_zone() -> None:
+    """20 L at normal flow (±0.30 % = ±0.060 L) and 5 L at the minimum measured quantity (±0.5 % = ±0.025 L)."""
+    ev = mv.evaluate(
+        "09.01",
+        "0.3",
+        {
+            "stage": "subsequent",
+            "points": [
+                {"nominal": "20", "unit": "L", "indications": "20.04 20.05", "uncertainty": "0.012"},
+                {
+                    "nominal": "5",
+                    "unit": "L",
+                    "zone": "minimum",
+                    "indications": "5.03",
+                    "uncertainty": "0.006",
+                },
+            ],
+        },
+    )
+    first, low = ev.points
+    assert (first.mpe.upper, first.error, first.passed) == (Decimal("0.06"), Decimal("0.045"), True)
+    assert (low.mpe.upper, low.error, low.passed) == (Decimal("0.025"), Decimal("0.03"), False)
+    assert ev.conclusion.value == "fail"
+
+
+def test_sphygmomanometer_in_mmhg_and_u_over_a_third_warns() -> None:
+    ev = mv.evaluate(
+        "16.01",
+        "±3 mmHg",
+        {"points": [{"nominal": "120", "unit": "mmHg", "indications": "122", "uncertainty": "1.5"}]},
+    )
+    assert ev.points[0].mpe.upper == Decimal("3.75") and ev.judgement.passed
+    assert ev.judgement.warnings  # U = 1.5 mmHg is more than a third of 3.75 mmHg
