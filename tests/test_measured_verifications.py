@@ -234,6 +234,9 @@ def test_the_rendered_certificate_and_the_check_page_show_values_validity_people
         page = client.get(f"/v/{number}").text
         api = client.get(f"/api/v1/certificates/{number}").json()
         uploaded = client.post("/verify", files={"file": ("c.xml", document, "application/xml")}).text
+        english = client.get(f"/v/{number}?lang=en").text
+    for text in ("Verification certificate", "Valid until", "Signed off by", "Measured results", "pass"):
+        assert text in english, text
     for text in ("检定证书", "有效期至", due, "王批准", "0.005 kg", "±0.010 kg", "北京时间"):
         assert text in uploaded, text
     for text in ("检定证书", "合格", "有效期至", due, "王批准", "0.005 kg", "±0.010 kg", "北京时间"):
