@@ -76,6 +76,7 @@ def test_create_an_enterprise_account_by_credit_code_then_it_signs_in(
     assert created.status_code == 303
     page = admin.get(created.headers["location"])
     assert "账户已创建" in page.text and "东城加油站" in page.text
+    assert "<strong>admin</strong>" in page.text  # the layout still names the signed-in administrator
     sign_in(console.client(), "station-2", "a long password")
 
 
@@ -139,7 +140,8 @@ def test_a_regional_administrator_reaches_only_accounts_in_their_region(
         client.post(f"/console/admin/users/{outside}/password", data={"csrf_token": token}).status_code == 404
     )
     assert client.get("/console/admin/users/99999999").status_code == 404
-    assert client.get(f"/console/admin/users/{2**70}").status_code == 422
+    too_big = client.get(f"/console/admin/users/{2**70}")
+    assert too_big.status_code == 422 and "user_id" in too_big.text and "<h1" in too_big.text
 
 
 def test_set_a_plan_target_in_percent(console: Console, platform: Platform) -> None:

@@ -234,3 +234,14 @@ def test_console_answers_404_in_html_for_an_unknown_page(console: Console) -> No
     client = console.client_for("city")
     answer = client.get("/console/no-such-page")
     assert answer.status_code == 404
+
+
+def test_signing_out_of_an_ended_session_just_goes_to_sign_in(console: Console, platform: Platform) -> None:
+    client = console.client_for("city")
+    token = form_token(client, "/console")
+    try:
+        platform.now = lambda: FIXED_NOW + timedelta(hours=platform.settings.session_absolute_hours)
+        answer = client.post("/logout", data={"csrf_token": token}, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    finally:
+        platform.now = lambda: FIXED_NOW

@@ -28,16 +28,17 @@ def _world(directory: Path) -> World:
     from jiliang.services import catalogue as catalogue_service
     from jiliang.services import organisations
     from jiliang.settings import Settings
-    from tests.conftest import CHEAP_HASH
+    from tests.conftest import CHEAP_HASH, fixed_now
     from tests.factories import build_world
 
     platform = Platform.open(
-        Settings(
+        now=fixed_now,  # the tests' fixed clock, so the screenshots do not change from run to run
+        settings=Settings(
             environment="test",
             database_url=f"sqlite:///{directory / 'institution.db'}",
             data_dir=directory,
             **CHEAP_HASH,
-        )
+        ),
     )
     organisations.ensure_national(platform)
     catalogue_service.ensure_shipped(platform)

@@ -19,7 +19,7 @@ FORBIDDEN = {
     "web": {"store", "cli", "commands", "demo"},
     "metrology": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "trust"},
     "trust": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "metrology"},
-    "commands": {"store", "api", "web", "demo"},
+    "commands": {"store", "api", "web", "demo", "cli"},
 }
 # The composition root of the web process mounts both the JSON API and the console's pages.
 EXEMPT = {("api/app.py", "web")}
@@ -89,3 +89,19 @@ def test_the_session_checker_sees_one(tmp_path: Path) -> None:
     bad = tmp_path / "route.py"
     bad.write_text("def f(platform):\n    with platform.reading() as s:\n        return s\n", encoding="utf-8")
     assert session_openings(bad) == [2]
+
+
+def test_commands_never_import_the_cli_module() -> None:
+    """cli.py imports the sub-apps; a command importing jiliang.cli back (even lazily, ``from jiliang import
+    cli``) made ``python -m jiliang.cli`` load cli.py twice. Shared helpers live in commands/common.py."""
+    offences = []
+    for path in modules("commands"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "jiliang" and any(
+                a.name == "cli" for a in node.names
+            ):
+                offences.append(f"{path.relative_to(SRC)} imports jiliang.cli")
+            if isinstance(node, ast.ImportFrom) and node.module == "jiliang.cli":
+                offences.append(f"{path.relative_to(SRC)} imports jiliang.cli")
+    assert offences == []

@@ -197,3 +197,31 @@ def test_a_refused_try_is_not_checked(
     )
     assert _api_login(web_client, username, PASSWORD)[0] == 429
     assert checked == []
+
+
+def test_simultaneous_sign_ins_and_guesses_never_fail_with_a_database_error(
+    world: World, platform: Platform
+) -> None:
+    """Issue 16: 8 users signing in at once on SQLite got 30 × 500 (the token insert could not wait for the
+    write lock). Every sign-in step now starts its transaction with a write, so it waits instead."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jiliang.errors import AuthenticationFailed
+    from jiliang.services import users
+
+    def right(name: str) -> str:
+        return users.login(platform, name, PASSWORD, address=f"10.0.0.{len(name)}")[1].username
+
+    def wrong(i: int) -> str:
+        try:
+            users.login(platform, f"nobody-{i}", "guess", address="10.0.1.1")
+        except AuthenticationFailed as exc:  # TooManyAttempts included
+            return exc.code
+        return "signed in"
+
+    names = ["admin", "province", "city", "county_b", "other_city", "enterprise", "institution", "public"]
+    with ThreadPoolExecutor(16) as pool:
+        signed = pool.map(right, names)
+        refused = pool.map(wrong, range(16))
+        assert sorted(signed) == sorted(names)
+        assert set(refused) <= {"unauthenticated", "too_many_attempts"}

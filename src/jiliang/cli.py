@@ -7,7 +7,6 @@ one request id in the audit trail, so a console session can be traced like an AP
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import importlib
 import io
@@ -17,26 +16,36 @@ import secrets
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jiliang.domain.access import SYSTEM, Principal
+from jiliang.commands import certificate as _certificate
+from jiliang.commands import comparison as _comparison
+from jiliang.commands import dcc as _dcc
+from jiliang.commands import keys as _keys
+from jiliang.commands import log as _log
+from jiliang.commands import traceability as _traceability
+from jiliang.commands import uncertainty as _uncertainty
+from jiliang.commands.common import State, console, err  # noqa: F401 (err: kept for older commands)
+from jiliang.commands.common import errors as _errors
+from jiliang.commands.common import open_platform as _open
+from jiliang.commands.common import principal as _principal
+from jiliang.commands.common import progress as _progress
+from jiliang.commands.common import state as _state
+from jiliang.domain.access import SYSTEM
 from jiliang.domain.instruments import parse_date
-from jiliang.errors import ImportRefused, JiliangError
 from jiliang.legal.coverage import ALL_ITEMS, Indicator, IndicatorValue
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import indicators, organisations, reminders, users
 from jiliang.services.platform import Platform, request_id_var
 from jiliang.settings import Settings
+
+# The helpers shared with jiliang.commands keep their old names here too (_errors, _open, _principal,
+# _state, _progress, console, err) for commands written against them; new code imports jiliang.commands.common.
 
 app = typer.Typer(
     help="jiliang 计量 — 智慧计量监管服务平台 / smart metrology supervision platform",
@@ -48,24 +57,10 @@ reminders_app = typer.Typer(help="到期提醒 / due reminders", no_args_is_help
 app.add_typer(report_app, name="report")
 app.add_typer(reminders_app, name="reminders")
 
-console = Console()
-err = Console(stderr=True)
-
 DEFAULT_DEMO_DB = Path("jiliang-data") / "demo.db"
 # Idle keep-alive connections are kept this long (uvicorn closes them after 5 s by default, and a client
 # that sends just then sees a reset: measured as read errors under a paced load).
 KEEP_ALIVE_S = 30
-
-
-@dataclass
-class State:
-    settings: Settings
-    request_id: str
-
-
-def _state(ctx: typer.Context) -> State:
-    state: State = ctx.obj
-    return state
 
 
 @app.callback()
@@ -84,43 +79,6 @@ def main(
     rid = f"cli-{uuid.uuid4().hex[:16]}"
     request_id_var.set(rid)
     ctx.obj = State(settings, rid)
-
-
-@contextlib.contextmanager
-def _errors() -> Iterator[None]:
-    """Print a refusal as the API would answer it (field and reason) and exit non-zero."""
-    try:
-        yield
-    except ImportRefused as exc:
-        err.print(f"[red]{escape(exc.message)}[/red]")
-        for p in exc.problems[:50]:
-            err.print(escape(f"  第 {p.row} 行 / row {p.row} · {p.field}: {p.reason}"))
-        raise typer.Exit(2) from None
-    except JiliangError as exc:
-        where = escape(f" [{exc.field}]") if exc.field else ""
-        err.print(f"[red]错误 / error{where}: {escape(exc.message)}[/red]")
-        raise typer.Exit(2) from None
-
-
-def _open(settings: Settings) -> Platform:
-    platform = Platform.open(settings)
-    organisations.ensure_national(platform)
-    return platform
-
-
-def _principal(platform: Platform, user: str | None) -> Principal:
-    return SYSTEM if not user else users.principal_by_username(platform, user)
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -561,18 +519,8 @@ def reminders_send(
             time.sleep(every)
 
 
-# ---------------------------------------------------------------------------------------------------
-# Sub-commands of each capability live in jiliang.commands.<name>. Each module defines its
-# Typer app before it imports the helpers above, so `python -m jiliang.cli` (which runs this file as
-# __main__ and then imports it again as jiliang.cli) finds the app when the second import reaches here.
-from jiliang.commands import certificate as _certificate  # noqa: E402
-from jiliang.commands import comparison as _comparison  # noqa: E402
-from jiliang.commands import dcc as _dcc  # noqa: E402
-from jiliang.commands import keys as _keys  # noqa: E402
-from jiliang.commands import log as _log  # noqa: E402
-from jiliang.commands import traceability as _traceability  # noqa: E402
-from jiliang.commands import uncertainty as _uncertainty  # noqa: E402
-
+# Sub-commands of each capability live in jiliang.commands.<name>; the helpers they share with this
+# file live in jiliang.commands.common, so neither imports the other.
 app.add_typer(_comparison.app, name="comparison")
 app.add_typer(_uncertainty.app, name="uncertainty")
 app.add_typer(_keys.app, name="keys")

@@ -16,16 +16,19 @@ from cryptography import x509
 from rich.markup import escape
 from rich.table import Table
 
+from jiliang.commands.common import console, err
+from jiliang.commands.common import errors as _errors
+from jiliang.commands.common import open_platform as _open
+from jiliang.commands.common import principal as _principal
+from jiliang.commands.common import state as _state
 from jiliang.services import certificates, signing_keys, transparency
 from jiliang.trust import certificate_check
 from jiliang.trust.certificate_check import CheckReport
 
-# Defined before importing jiliang.cli (see the end of cli.py: `python -m jiliang.cli` imports it twice).
 app: typer.Typer = typer.Typer(
     help="数字计量证书 / digital calibration certificates (DCC)", no_args_is_help=True
 )
 
-from jiliang.cli import _errors, _open, _principal, _state, console, err  # noqa: E402
 
 UserOpt = Annotated[str | None, typer.Option("--user", help="以该账户身份操作 / act as this account")]
 

@@ -7,14 +7,14 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
+from jiliang.commands.common import console
+from jiliang.commands.common import errors as _errors
+from jiliang.commands.common import open_platform as _open
+from jiliang.commands.common import state as _state
 from jiliang.domain.access import SYSTEM
 from jiliang.services import signing_keys
 
-# Defined before importing jiliang.cli: under ``python -m jiliang.cli`` that import runs cli.py a second
-# time, and its last lines read this module's ``app`` while this module is still half-imported.
 app: typer.Typer = typer.Typer(help="签名密钥与证书 / signing keys and certificates", no_args_is_help=True)
-
-from jiliang.cli import _errors, _open, _state, console  # noqa: E402
 
 
 @app.command("issue")

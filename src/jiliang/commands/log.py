@@ -11,6 +11,10 @@ import httpx
 import typer
 from rich.markup import escape
 
+from jiliang.commands.common import console, err
+from jiliang.commands.common import errors as _errors
+from jiliang.commands.common import open_platform as _open
+from jiliang.commands.common import state as _state
 from jiliang.errors import ProofError
 from jiliang.services import transparency, witness
 
@@ -18,9 +22,6 @@ app: typer.Typer = typer.Typer(
     help="透明日志 / the transparency log (RFC 9162 Merkle tree, signed tree heads)", no_args_is_help=True
 )
 
-# After `app`: under `python -m jiliang.cli` this import loads jiliang.cli a second time, which reaches its
-# last lines and asks this (half-loaded) module for `app`.
-from jiliang.cli import _errors, _open, _state, console, err  # noqa: E402
 
 REWRITTEN_EXIT = 3
 

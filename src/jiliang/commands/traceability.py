@@ -11,16 +11,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from jiliang.commands import common
 from jiliang.services import traceability
-
-
-def _cli() -> Any:
-    """The CLI's helpers, imported when a command runs: cli.py imports this module at its end, and a
-    module-level import back would be circular (and break ``python -m jiliang.cli``)."""
-    from jiliang import cli
-
-    return cli
-
 
 app: typer.Typer = typer.Typer(
     help="量值溯源 / traceability chains and impact analysis", no_args_is_help=True
@@ -58,10 +50,9 @@ def chain(
         raise typer.BadParameter(
             "--instrument 或 --standard 二选一 / give one of them", param_hint="--instrument"
         )
-    cli = _cli()
-    with cli._errors():
-        platform = cli._open(cli._state(ctx).settings)
-        principal = cli._principal(platform, user)
+    with common.errors():
+        platform = common.open_platform(common.state(ctx).settings)
+        principal = common.principal(platform, user)
         if instrument is not None:
             found = traceability.instrument_chain(platform, principal, instrument, on)
         else:
@@ -95,10 +86,10 @@ def chain(
                 _num(link.tur),
                 "✓" if link.status == "ok" else f"[red]{link.reason}[/red]",
             )
-        cli.console.print(table)
+        common.console.print(table)
         colour = "green" if found.status == "ok" else "red"
-        cli.console.print(f"[{colour}]{found.reason}[/{colour}]")
-        cli.console.print(
+        common.console.print(f"[{colour}]{found.reason}[/{colour}]")
+        common.console.print(
             f"传播的标准不确定度 / propagated u (k=1, RSS): {_num(found.uncertainty)} {found.unit}; "
             f"最小 TUR / lowest TUR: {_num(found.min_tur)}"
             + (" [yellow]⚠ TUR 偏低 / below the minimum[/yellow]" if found.tur_warning else "")
@@ -120,12 +111,11 @@ def broken(
     user: UserOpt = None,
 ) -> None:
     """按区划和机构列出断链或过期的溯源链 / broken or expired chains by region and institution."""
-    cli = _cli()
-    with cli._errors():
-        platform = cli._open(cli._state(ctx).settings)
+    with common.errors():
+        platform = common.open_platform(common.state(ctx).settings)
         report = traceability.broken_chains(
             platform,
-            cli._principal(platform, user),
+            common.principal(platform, user),
             region_code=region,
             institution_id=institution,
             limit=limit,
@@ -133,7 +123,7 @@ def broken(
         if fmt == "json":
             _json(asdict(report))
             return
-        cli.console.print(
+        common.console.print(
             f"在用器具 / instruments checked {report.checked:,}; 断链 / broken {report.broken:,}; "
             f"未记录标准 / no standard recorded {report.unrecorded:,}; "
             f"TUR 偏低 / low TUR {report.tur_warnings:,} ({report.as_of.isoformat()})"
@@ -157,13 +147,13 @@ def broken(
                 f"{g.tur_warnings:,}",
                 ", ".join(f"{k}: {v}" for k, v in sorted(g.by_reason.items())),
             )
-        cli.console.print(table)
+        common.console.print(table)
         if report.standards:
-            cli.console.print("[bold]今日断链的计量标准 / standards whose chain is broken today[/bold]")
+            common.console.print("[bold]今日断链的计量标准 / standards whose chain is broken today[/bold]")
             for c in report.standards:
-                cli.console.print(f"  {c.subject}: [red]{c.reason}[/red]")
+                common.console.print(f"  {c.subject}: [red]{c.reason}[/red]")
         for item in report.items:
-            cli.console.print(
+            common.console.print(
                 f"  {item.serial_number} ({item.region_code}) {item.document_no} {item.verified_on}: {item.reason}"
             )
 
@@ -184,12 +174,11 @@ def impact(
     user: UserOpt = None,
 ) -> None:
     """标准超差或证书失效时需追回的证书、记录和器具 / what to recall when a standard fails."""
-    cli = _cli()
-    with cli._errors():
-        platform = cli._open(cli._state(ctx).settings)
+    with common.errors():
+        platform = common.open_platform(common.state(ctx).settings)
         report = traceability.impact(
             platform,
-            cli._principal(platform, user),
+            common.principal(platform, user),
             standard,
             on=on or platform.today(),
             reason=reason,
@@ -202,11 +191,11 @@ def impact(
             _json(asdict(report))
             return
         since_text = report.since.isoformat() if report.since else "—"
-        cli.console.print(
+        common.console.print(
             f"[bold]{report.standard_name}[/bold] ({report.reason}, {report.on.isoformat()}); "
             f"自上次合格校准 / since last good calibration {since_text}"
         )
-        cli.console.print(
+        common.console.print(
             f"需追回：校准证书 {len(report.calibrations)} 份、下游标准 {len(report.standards)} 台、"
             f"检定记录 {report.records_total:,} 条、器具 {report.instruments_total:,} 台 / to recall: "
             f"{len(report.calibrations)} calibration certificates, {len(report.standards)} downstream standards, "
@@ -217,11 +206,11 @@ def impact(
             table.add_column(col)
         for c in report.calibrations:
             table.add_row(c.certificate_no, c.calibrated_on.isoformat(), c.standard_name)
-        cli.console.print(table)
+        common.console.print(table)
         shown = report.records[:50]
         for x in shown:
-            cli.console.print(
+            common.console.print(
                 f"  {x.document_no} {x.verified_on} {x.serial_number} ({x.region_code}) {x.conclusion}"
             )
         if len(report.records) > len(shown):
-            cli.console.print(f"  … {len(report.records) - len(shown):,} more (--format csv)")
+            common.console.print(f"  … {len(report.records) - len(shown):,} more (--format csv)")

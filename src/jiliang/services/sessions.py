@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import anyio.to_thread
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal
 from jiliang.errors import AuthenticationFailed, InvalidInput
@@ -61,8 +62,8 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _log(s: object, action: str, principal: Principal, summary: str) -> None:
-    s.execute(  # type: ignore[attr-defined]
+def _log(s: Session, action: str, principal: Principal, summary: str) -> None:
+    s.execute(
         insert(AuditEntry).values(**audit.entry(action, "users", str(principal.user_id), summary=summary))
     )
 
@@ -157,7 +158,7 @@ def resolve(platform: Platform, token: str) -> SignedIn | None:
         region = s.get(Region, user.jurisdiction)
         org = s.get(Organisation, user.organisation_id) if user.organisation_id is not None else None
         signed_in = SignedIn(
-            signin._principal(user),
+            signin.principal_of_user(user),
             user.display_name or user.username,
             sess.id,
             region.name_zh if region else user.jurisdiction,
@@ -184,7 +185,7 @@ def end(platform: Platform, token: str) -> None:
             return
         sess, user = row
         sess.ended_at = platform.now()
-        _log(s, "sign_out", signin._principal(user), "退出控制台 / signed out of the console")
+        _log(s, "sign_out", signin.principal_of_user(user), "退出控制台 / signed out of the console")
 
 
 def end_all(platform: Platform, principal: Principal, user_id: int) -> None:

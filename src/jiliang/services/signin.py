@@ -92,7 +92,7 @@ def _message(refusal: rules.Refusal, now: datetime) -> TooManyAttempts:
     )
 
 
-def _principal(user: User) -> Principal:
+def principal_of_user(user: User) -> Principal:
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -118,7 +118,7 @@ def _prepare(
         }
         user = s.scalar(select(User).where(User.username == username.strip(), User.active))
         account = (
-            Account(user.id, user.username, user.display_name, user.password_hash, _principal(user))
+            Account(user.id, user.username, user.display_name, user.password_hash, principal_of_user(user))
             if user is not None
             else None
         )

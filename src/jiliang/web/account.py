@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -23,6 +24,7 @@ from jiliang.web.auth import (
     anonymous_context,
     clear_session_cookie,
     console_context,
+    csrf_protect,
     mounted_paths,
     role_home,
     safe_next,
@@ -217,9 +219,13 @@ async def login(
     return response
 
 
-@router.post("/logout", dependencies=[CsrfForm])
-def logout(request: Request, platform: PlatformDep, lang: Lang) -> Response:
-    sessions.end(platform, request.cookies.get(SESSION_COOKIE, ""))
+@router.post("/logout")
+async def logout(request: Request, platform: PlatformDep, lang: Lang) -> Response:
+    # A session that already ended (idle, expired) just goes to the sign-in page; a live one needs the
+    # form's token, so that a foreign page cannot sign a user out.
+    if await anyio.to_thread.run_sync(signed_in, request, platform) is not None:
+        await csrf_protect(request, platform)
+        await anyio.to_thread.run_sync(sessions.end, platform, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse(f"/login?lang={lang}", status_code=303)
     clear_session_cookie(response, platform)
     return response

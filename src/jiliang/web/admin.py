@@ -260,7 +260,7 @@ def _user_form(
     if user is not None:
         context["title"] = f"{context['t']['edit']}：{user.display_name or user.username}"
     context.update(
-        user=user,
+        account=user,  # not "user": that is the signed-in administrator, shown in the layout
         values=values or {},
         regions=_regions(request, principal, lang),
         roles=[r.value for r in Role],

@@ -21,6 +21,7 @@ from urllib.parse import quote, urlencode
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jiliang import __version__
@@ -370,6 +371,22 @@ def install(app: FastAPI) -> None:
         return await result if isinstance(result, Awaitable) else result
 
     app.add_exception_handler(JiliangError, _domain)
+
+    validation_handler = app.exception_handlers.get(RequestValidationError)
+
+    async def _validation(request: Request, exc: Exception) -> Response:
+        # A malformed id or query on a console page (a tampered URL) gets a page, not JSON.
+        if request.url.path.startswith(("/console", "/account")) and isinstance(exc, RequestValidationError):
+            first = exc.errors()[0] if exc.errors() else {}
+            field = ".".join(str(p) for p in first.get("loc", ())[1:]) or "request"
+            t = STRINGS[_lang_of(request)]
+            text = f"字段 {field} 无效 / field {field} is invalid: {first.get('msg', '')}"
+            return await anyio.to_thread.run_sync(error_page, request, 422, t["error"], text)
+        assert validation_handler is not None
+        result = validation_handler(request, exc)
+        return await result if isinstance(result, Awaitable) else result
+
+    app.add_exception_handler(RequestValidationError, _validation)
 
     @app.middleware("http")
     async def _cookies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
