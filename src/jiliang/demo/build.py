@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
@@ -111,12 +111,15 @@ def build_demo(
     for t in st.targets:
         indicators.set_target(platform, SYSTEM, **t)
     summary.accounts = _accounts(platform, st, org_ids, password)
-    summary.records += verification_data.build(platform)  # with data, signed off by three people
+    # with data, signed off by three people; its certificate joins the demo's others
+    with_data, certified = verification_data.build(platform)
+    summary.records += with_data
     # Every record is a leaf of the transparency log; the demo ends with a signed tree head over them,
     # and over the demo's certificates: issued, one withdrawn, one superseded by a corrected one.
     progress("log", 0, 1)
     transparency.sequence_pending(platform)
-    summary.certificates = issue_demo_certificates(platform)
+    issued = issue_demo_certificates(platform)
+    summary.certificates = replace(issued, issued=issued.issued + certified)
     summary.log_size = transparency.sequence_and_publish(platform)[1].size
     progress("log", 1, 1)
     if snapshots:

@@ -40,11 +40,11 @@ def _scale(instrument_id: int, document_no: str, on: str, heaviest: str) -> dict
     }
 
 
-def build(platform: Platform) -> int:
-    """Register the signatories and record the two verifications; returns the verification records added."""
+def build(platform: Platform) -> tuple[int, int]:
+    """Register the signatories and record the two verifications; returns (records, certificates) added."""
     names = {username for username, *_ in SIGNATORIES}
     if not all(users.user_exists(platform, n) for n in names):
-        return 0
+        return 0, 0
     for username, name, qualification, duties in SIGNATORIES:
         mv.register_signatory(
             platform,
@@ -55,7 +55,7 @@ def build(platform: Platform) -> int:
     due = institution_work.due_queue(platform, verifier, within_days=3650, limit=500).items
     scales = [d.id for d in due if d.item_code == SCALE][:2]
     if len(scales) < 2:
-        return 0
+        return 0, 0
     today = platform.today().isoformat()
     done = mv.record(platform, verifier, _scale(scales[0], "JD-DEMO-0001", today, "30.010"))
     mv.check(platform, checker, done.id)
@@ -63,4 +63,4 @@ def build(platform: Platform) -> int:
     assert approved.record_id is not None
     certificates.issue(platform, verifier, approved.record_id)
     mv.record(platform, verifier, _scale(scales[1], "JD-DEMO-0002", today, "30.020"))  # waits for the checker
-    return 1
+    return 1, 1
