@@ -160,3 +160,8 @@ def test_conclusion_needs_every_point_and_every_inspection() -> None:
     assert not judge([good], [True, False], DecisionRule.SIMPLE).passed
     with pytest.raises(InvalidInput):
         judge([], [True], DecisionRule.SIMPLE)
+
+
+def test_the_mean_of_three_readings_is_kept_to_fifteen_significant_digits() -> None:
+    out = judge_point(PointData(D("1"), (D("1.001"), D("1.002"), D("1.002")), TEN_G), DecisionRule.SIMPLE)
+    assert out.error == D("0.00166666666667")  # mean 1.00166666666667

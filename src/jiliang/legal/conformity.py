@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 
 from jiliang.errors import InvalidInput
@@ -84,8 +84,10 @@ def error_of(nominal: Decimal, indications: Sequence[Decimal]) -> Decimal:
         raise InvalidInput(
             "每个检定点至少一个示值 / each test point needs an indication", field="indications"
         )
-    mean = sum(indications, Decimal(0)) / len(indications)
-    return mean - nominal
+    with localcontext() as ctx:
+        ctx.prec = 15  # a mean of three readings is 0.00166…: fifteen significant digits are plenty
+        mean = sum(indications, Decimal(0)) / len(indications)
+        return mean - nominal
 
 
 def judge_point(point: PointData, rule: DecisionRule) -> PointOutcome:

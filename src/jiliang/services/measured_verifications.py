@@ -201,8 +201,14 @@ def _decimal(value: object, field: str, *, required: bool = True) -> Decimal | N
         out = Decimal(str(value).strip())
     except InvalidOperation:
         raise InvalidInput(f"{field} 须为数字：{value!r} / {field} must be a number", field=field) from None
-    if not out.is_finite():
-        raise InvalidInput(f"{field} 须为有限数 / {field} must be finite", field=field)
+    # Digits as a verifier writes them: at most 20 characters, magnitudes within 10^±12 (so that every
+    # stored value, error and MPE stays a short plain decimal).
+    if not out.is_finite() or len(str(value).strip()) > 20 or (out != 0 and not -12 <= out.adjusted() <= 12):
+        raise InvalidInput(
+            f"{field} 须为 20 位以内、量级在 10^±12 之内的有限数 / {field} must be a finite number of at most "
+            "20 characters within 10^±12",
+            field=field,
+        )
     return out
 
 

@@ -196,7 +196,12 @@ def record(body: MeasuredIn, platform: PlatformDep, principal: PrincipalDep) -> 
 def queue(
     platform: PlatformDep,
     principal: PrincipalDep,
-    state: Annotated[list[str] | None, Query(description="recorded | checked | approved | returned")] = None,
+    state: Annotated[
+        list[str] | None,
+        Query(
+            description="状态：recorded 待核验 / checked 待批准 / approved 已批准 / returned 已退回 / state"
+        ),
+    ] = None,
 ) -> list[MeasuredOut]:
     views = mv.queue(platform, principal, state or [mv.RECORDED, mv.CHECKED])
     return [MeasuredOut.model_validate(v) for v in views]
