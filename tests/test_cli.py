@@ -47,8 +47,9 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     assert saved.stat().st_mode & 0o777 == 0o600
     text = saved.read_text(encoding="utf-8")
     printed = re.findall(r"密码 / password: +(\S+)", out)
-    # 9 accounts, the complaint officer (demo/market.py) and energy-unit (demo/energy.py)
-    assert len(printed) == 11 and printed == re.findall(r"密码 / password: +(\S+)", text)
+    # 9 accounts, the complaint officer (demo/market.py), energy-unit (demo/energy.py), and the institute's
+    # checker and approver (the sign-off needs three people)
+    assert len(printed) == 13 and printed == re.findall(r"密码 / password: +(\S+)", text)
     platform = open_platform(f"sqlite:///{path}")
     for username, password in zip(re.findall(r"用户名 / username: (\S+)", out), printed, strict=True):
         assert users.login(platform, username, password)[1].username == username

@@ -484,7 +484,8 @@ def test_html_rendering_is_chinese_first_with_a_qr_code(world: World, records: d
         status="有效 / valid",
         signature_summary=None,
     )
-    assert html.index("数字计量证书") < html.index("Digital calibration certificate")
+    # a verification that passed is a 检定证书 (not a calibration certificate), Chinese first
+    assert html.index("检定证书") < html.index("Verification certificate") and "校准证书" not in html
     assert "演示市计量检定测试院" in html and "合格 / pass" in html
     assert "±0.1 ℃" in html and "k = 2" in html
     assert "<svg" in html and "https://jiliang.example/v/DCC-2026-0001" in html
@@ -517,7 +518,7 @@ def test_pdf_is_a4_with_chinese_font_and_qr(world: World, records: dict[str, int
     dark = sum(sum(row) for row in segno.make("https://jiliang.example/v/1", error="m").matrix_iter(border=0))
     assert page_one.count(b" re f*") == dark
     text = _pdf_text(page_one)
-    assert text.index("数字计量证书") < text.index("Digital calibration certificate")
+    assert text.index("检定证书") < text.index("Verification certificate")
     assert "演示市计量检定测试院" in text and "合格 / pass" in text
 
 
@@ -599,4 +600,5 @@ def test_cli_validate_show_render(tmp_path: Path) -> None:
     html, pdf = tmp_path / "c.html", tmp_path / "c.pdf"
     r = runner.invoke(app, ["dcc", "render", str(EXAMPLE), "--html", str(html), "--pdf", str(pdf)])
     assert r.exit_code == 0, r.output
-    assert "数字计量证书" in html.read_text(encoding="utf-8") and pdf.read_bytes().startswith(b"%PDF")
+    # PTB's example makes no statement of conformity: it is a calibration (校准), not a verification (检定)
+    assert "校准证书" in html.read_text(encoding="utf-8") and pdf.read_bytes().startswith(b"%PDF")

@@ -86,6 +86,21 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
     bases[("POST", "/api/v1/certificates/1/withdraw")] = {"reason": "fuzz"}
     bases.update(_market_bodies())
     bases.update(_energy_bodies())
+    measured = {
+        "instrument_id": 1,
+        "verified_on": "2026-06-01",
+        "document_no": "FUZZ-MV",
+        "scale_interval": "0.01",
+        "points": [{"nominal": "1", "unit": "kg", "indications": "1.001", "uncertainty": "0.001"}],
+    }
+    bases[("POST", "/api/v1/measured-verifications/evaluate")] = measured
+    bases[("POST", "/api/v1/measured-verifications")] = measured
+    bases[("POST", "/api/v1/measured-verifications/1/check")] = {"accept": True, "reason": ""}
+    bases[("POST", "/api/v1/measured-verifications/1/approve")] = {"accept": True, "reason": ""}
+    bases[("POST", "/api/v1/measured-verifications/signatories")] = {
+        "username": "institution",
+        "qualification_no": "Q-1",
+    }
     return bases
 
 

@@ -42,6 +42,7 @@ ROUTERS = [
     "catalogue_versions",
     "public",
     "energy",
+    "measured_verifications",
 ]
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 
-from jiliang.demo import bulk, city
+from jiliang.demo import bulk, city, verification_data
 from jiliang.demo import traceability as trace_demo
 from jiliang.demo.certificates import DemoCertificates, issue_demo_certificates
 from jiliang.demo.energy import EnergyDemo, build_energy
@@ -137,11 +137,15 @@ def build_demo(
         )
     )
     progress("energy", 1, 1)
+    # with data, signed off by three people; its certificate joins the demo's others
+    with_data, certified = verification_data.build(platform)
+    summary.records += with_data
     # Every record is a leaf of the transparency log; the demo ends with a signed tree head over them,
     # and over the demo's certificates: issued, one withdrawn, one superseded by a corrected one.
     progress("log", 0, 1)
     transparency.sequence_pending(platform)
-    summary.certificates = issue_demo_certificates(platform)
+    issued = issue_demo_certificates(platform)
+    summary.certificates = replace(issued, issued=issued.issued + certified)
     summary.log_size = transparency.sequence_and_publish(platform)[1].size
     progress("log", 1, 1)
     if snapshots:

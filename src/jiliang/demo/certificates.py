@@ -26,14 +26,27 @@ def issue_demo_certificates(platform: Platform, count: int = 60) -> DemoCertific
         ids = list(
             s.scalars(
                 select(VerificationRecord.id)
-                .where(VerificationRecord.conclusion == "pass", VerificationRecord.superseded.is_(False))
+                .where(
+                    VerificationRecord.conclusion == "pass",
+                    VerificationRecord.superseded.is_(False),
+                    ~VerificationRecord.id.in_(
+                        select(Certificate.record_id).where(Certificate.record_id.is_not(None))
+                    ),
+                )
                 .order_by(VerificationRecord.verified_on.desc(), VerificationRecord.id.desc())
                 .limit(count)
             )
         )
     certificates.issue_many(platform, SYSTEM, ids)
     with platform.reading() as s:
-        numbers = list(s.scalars(select(Certificate.number).order_by(Certificate.id).limit(2)))
+        numbers = list(
+            s.scalars(
+                select(Certificate.number)
+                .where(Certificate.record_id.in_(ids))
+                .order_by(Certificate.id)
+                .limit(2)
+            )
+        )
         record_of_second = s.scalar(select(Certificate.record_id).where(Certificate.number == numbers[1]))
     withdrawn, superseded = numbers[0], numbers[1]
     certificates.withdraw(

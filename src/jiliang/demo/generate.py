@@ -325,6 +325,21 @@ class CityGenerator:
                 "演示市计量检定测试院",
                 first("legal_verification_institution"),
             ),
+            # the institute's checker (核验员) and approver (批准人): the sign-off needs three people
+            (
+                "institute-checker",
+                "institution",
+                city_code,
+                "李核验",
+                first("legal_verification_institution"),
+            ),
+            (
+                "institute-approver",
+                "institution",
+                city_code,
+                "王批准",
+                first("legal_verification_institution"),
+            ),
             ("power-lab", "institution", city_code, "电力计量中心", power_lab),
             ("fuel-station", "enterprise", first_county, "加油站", first("fuel_station")),
             ("hospital", "enterprise", first_county, "医院", first("hospital")),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from cryptography import x509
@@ -305,6 +305,30 @@ class PublicStatus:
     superseded_by: str | None
     check: CheckReport | None  # the registry's own copy checked against the log
     pending: bool  # issued but not yet sequenced into the log
+    # what the document says, read from the registry's copy: verification or calibration, the conclusion,
+    # valid until, who signed it off and the measured values (None when the copy cannot be read)
+    summary: rendering.Summary | None = None
+    performed: date | None = None  # the date of the verification or calibration
+
+    @property
+    def kind(self) -> str | None:
+        return self.summary.kind if self.summary else None
+
+    @property
+    def conclusion(self) -> str | None:
+        return self.summary.conclusion if self.summary else None
+
+    @property
+    def valid_until(self) -> date | None:
+        return self.summary.valid_until if self.summary else None
+
+    @property
+    def persons(self) -> tuple[rendering.Signer, ...]:
+        return self.summary.persons if self.summary else ()
+
+    @property
+    def points(self) -> tuple[rendering.PointRow, ...]:
+        return self.summary.points if self.summary else ()
 
 
 def public_status(platform: Platform, number: str) -> PublicStatus:
@@ -323,6 +347,12 @@ def public_status(platform: Platform, number: str) -> PublicStatus:
             pending = True
         except MissingFromLog as exc:
             check = _unlogged_report(s, platform, cert, cert.document, "missing_from_log", exc.message)
+        summary, performed = None, None
+        try:
+            parsed = dcc.parse(cert.document)
+            summary, performed = rendering.summary(parsed), parsed.core.begin_performance
+        except InvalidInput:  # an imported document that no longer reads: the page shows the register
+            pass
         return PublicStatus(
             number=cert.number,
             status=cert.status,
@@ -334,6 +364,8 @@ def public_status(platform: Platform, number: str) -> PublicStatus:
             superseded_by=successor,
             check=check,
             pending=pending,
+            summary=summary,
+            performed=performed,
         )
 
 
@@ -410,6 +442,8 @@ class UploadCheck:
     registered: Certificate | None
     report: CheckReport
     problem: str | None  # why no full check could be made (unreadable, unknown number, not yet logged)
+    summary: rendering.Summary | None = None  # what the uploaded document says (when it reads)
+    performed: date | None = None
 
 
 def _schema_and_signature(
@@ -439,6 +473,12 @@ def verify_upload(
         return UploadCheck(None, None, report, exc.message)
     number = dcc.unique_identifier(document)
     report.number = number
+    summary, performed = None, None
+    try:
+        parsed = dcc.parse(document)
+        summary, performed = rendering.summary(parsed), parsed.core.begin_performance
+    except InvalidInput:
+        pass
     with platform.reading() as s:
         cert = s.scalar(select(Certificate).where(Certificate.number == number))
         if cert is None or cert.source != "issued":
@@ -450,7 +490,7 @@ def verify_upload(
                 else f"本平台未登记证书 {number} / certificate {number} is not registered on this platform"
             )
             report.add("registry", False, "not_registered", msg)
-            return UploadCheck(number, None, report, msg)
+            return UploadCheck(number, None, report, msg, summary, performed)
         try:
             full = certificate_check.check_certificate(
                 document,
@@ -462,8 +502,8 @@ def verify_upload(
         except (NotLogged, MissingFromLog) as exc:
             code = "pending" if isinstance(exc, NotLogged) else "missing_from_log"
             report = _unlogged_report(s, platform, cert, document, code, exc.message, version)
-            return UploadCheck(number, cert, report, exc.message)
-        return UploadCheck(number, cert, full, None)
+            return UploadCheck(number, cert, report, exc.message, summary, performed)
+        return UploadCheck(number, cert, full, None, summary, performed)
 
 
 def _unlogged_report(

@@ -1,9 +1,11 @@
 """A verification record as a digital calibration certificate: the registry's fields mapped to DCC elements.
 
-docs/dcc.md lists the mapping field by field. A verification record (检定记录) carries a conclusion, not
-measured values; its certificate then states the conclusion as a statement of conformity and as a result
-with the instrument's maximum permissible error (a D-SI quantity when the registry's text is a number
-with a known unit) or its accuracy class. Numeric results from a calibration can be passed in as
+docs/dcc.md lists the mapping field by field. A verification record (检定记录) carries a conclusion; when it was
+approved from measured data (``services.measured_verifications``) the certificate carries each test point
+(nominal value, indications, error with its expanded uncertainty, MPE, pass/fail) and the three people who
+signed it off, with their qualification numbers. The certificate states the conclusion as a statement of
+conformity and as a result with the instrument's maximum permissible error (a D-SI quantity when the
+registry's text is a number with a known unit) or its accuracy class. Numeric results from a calibration can be passed in as
 ``measured`` and are written as D-SI quantities with their expanded uncertainties.
 """
 
@@ -11,13 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiliang import __version__
 from jiliang.domain.verification import Conclusion
+from jiliang.errors import InvalidInput
+from jiliang.legal.conformity import RULE_LABELS as DECISION_LABELS
+from jiliang.legal.conformity import DecisionRule
+from jiliang.legal.mpe import STAGE_LABELS, Stage
+from jiliang.services import measured_verifications
 from jiliang.services.common import not_found
+from jiliang.services.measured_verifications import VerificationView
 from jiliang.store.models import (
     AuditEntry,
     CatalogueItemRow,
@@ -32,6 +41,7 @@ from jiliang.trust.dcc_model import (
     Contact,
     CoreData,
     DccCertificate,
+    ExpandedUncertainty,
     Identification,
     Item,
     Laboratory,
@@ -77,6 +87,7 @@ def certificate_for_record(
     if owner is None:  # pragma: no cover - foreign key
         raise not_found("organisation", inst.owner_id)
     standard = session.get(MeasurementStandard, record.standard_id) if record.standard_id else None
+    data = measured_verifications.for_record(session, record.id)
     item_row = session.scalars(
         select(CatalogueItemRow).where(
             CatalogueItemRow.version == record.catalogue_version, CatalogueItemRow.item_code == inst.item_code
@@ -123,9 +134,9 @@ def certificate_for_record(
         items=(_item(inst, item_row),),
         laboratory=Laboratory(contact=_contact(session, lab), code=lab.credit_code),
         customer=_contact(session, owner),
-        resp_persons=(_responsible(session, record, lab),),
-        measurement_results=(_results(record, inst, standard, measured),),
-        statements=_statements(session, record),
+        resp_persons=_signatories(data) if data else (_responsible(session, record, lab),),
+        measurement_results=(_results(record, inst, standard, measured, _test_points(data)),),
+        statements=_statements(session, record, data),
     )
 
 
@@ -256,8 +267,9 @@ def _results(
     inst: Instrument,
     standard: MeasurementStandard | None,
     measured: Sequence[Quantity],
+    points: Sequence[Result] = (),
 ) -> MeasurementResult:
-    results: list[Result] = []
+    results: list[Result] = list(points)
     if measured:
         results.append(Result(Text.of("测量结果", "measurement results"), tuple(measured)))
     quantities = [_conclusion_quantity(record)]
@@ -296,7 +308,9 @@ def _results(
     )
 
 
-def _statements(session: Session, record: VerificationRecord) -> tuple[Statement, ...]:
+def _statements(
+    session: Session, record: VerificationRecord, data: VerificationView | None = None
+) -> tuple[Statement, ...]:
     norms = (record.regulation,) if record.regulation.strip() else ()
     passed = record.conclusion == Conclusion.PASS.value
     basis = f"（{record.regulation}）" if norms else ""
@@ -331,6 +345,130 @@ def _statements(session: Session, record: VerificationRecord) -> tuple[Statement
                 ref_type="jiliang_supersedes",
             )
         )
+    if data is not None:
+        stage_zh, stage_en = STAGE_LABELS[Stage(data.stage)]
+        rule_zh, rule_en = DECISION_LABELS[DecisionRule(data.decision_rule)]
+        out.append(
+            Statement(
+                declaration=Text.of(f"检定类别：{stage_zh}", f"kind of verification: {stage_en}"),
+                ref_type="jiliang_verificationStage",
+            )
+        )
+        out.append(
+            Statement(
+                declaration=Text.of(f"判定规则：{rule_zh}", f"decision rule: {rule_en}"),
+                ref_type="basic_decisionRule jiliang_decisionRule",
+            )
+        )
     if record.remarks.strip():
         out.append(Statement(declaration=Text.plain(record.remarks.strip()), ref_type="jiliang_remarks"))
     return tuple(out)
+
+
+DUTIES = {
+    "verifier": "检定员 / verifier",
+    "checker": "核验员 / checker",
+    "approver": "批准人 / approver",
+}
+
+
+def _signatories(data: VerificationView) -> tuple[RespPerson, ...]:
+    """The three people who signed the verification off, each with their qualification number."""
+    return tuple(
+        RespPerson(
+            p.name,
+            role=f"{DUTIES[p.duty]}（证号 / no. {p.qualification_no}）",
+            main_signer=p.duty == "approver",
+        )
+        for p in data.persons
+    )
+
+
+# U is stated with its coverage factor; k = 2 is read as a coverage probability of about 95 % (JJF 1059.1).
+COVERAGE_PROBABILITY = Decimal("0.95")
+
+
+def _value(
+    value: str, unit: str, name: Text, ref: str, uncertainty: ExpandedUncertainty | None = None
+) -> Quantity:
+    """A D-SI value where the unit has a D-SI form; otherwise the number and unit as text (mmHg)."""
+    try:
+        dsi_unit = dsi.to_dsi(unit or "1")
+    except InvalidInput:
+        shown = f"{value} {unit}"
+        if uncertainty is not None:
+            shown += f"，U = {uncertainty.uncertainty} {unit}（k = {uncertainty.coverage_factor}）"
+        return Quantity(name, text=Text.plain(shown), ref_type=ref)
+    return Quantity(name, (RealQuantity(Decimal(value), dsi_unit, uncertainty),), ref_type=ref)
+
+
+def _test_points(data: VerificationView | None) -> tuple[Result, ...]:
+    """One result per test point (nominal value, indications, error with U, MPE, pass/fail), then the
+    inspection items as judged. refTypes in docs/dcc.md."""
+    if data is None:
+        return ()
+    out: list[Result] = []
+    inspections: list[Quantity] = []
+    for p in data.points:
+        verdict = (Conclusion.PASS.value if p.passed else Conclusion.FAIL.value,)
+        if p.kind == "inspection":
+            inspections.append(
+                Quantity(
+                    Text.plain(p.label),
+                    text=CONCLUSION_TEXT[verdict[0]],
+                    ref_type="jiliang_inspection",
+                    conformity=verdict,
+                )
+            )
+            continue
+        unc = (
+            ExpandedUncertainty(
+                Decimal(p.uncertainty), Decimal(p.coverage_factor or "2"), COVERAGE_PROBABILITY
+            )
+            if p.uncertainty
+            else None
+        )
+        error = _value(
+            p.error, p.unit, Text.of("示值误差", "error of indication"), "basic_measurementError", unc
+        )
+        error = Quantity(error.name, error.values, error.text, error.ref_type, conformity=verdict)
+        quantities = [
+            _value(p.nominal, p.unit, Text.of("标准值", "conventional true value"), "jiliang_nominalValue"),
+            *(
+                _value(x, p.unit, Text.of(f"示值 {i}", f"indication {i}"), "jiliang_indication")
+                for i, x in enumerate(p.indications.split(), start=1)
+            ),
+            error,
+        ]
+        if Decimal(p.mpe_lower) == -Decimal(p.mpe_upper):
+            quantities.append(
+                _value(p.mpe_upper, p.unit, Text.of("最大允许误差", "maximum permissible error"), MPE_REF)
+            )
+        else:
+            quantities += [
+                _value(
+                    p.mpe_lower, p.unit, Text.of("最大允许误差下限", "MPE, lower limit"), "jiliang_mpeLower"
+                ),
+                _value(
+                    p.mpe_upper, p.unit, Text.of("最大允许误差上限", "MPE, upper limit"), "jiliang_mpeUpper"
+                ),
+            ]
+        label = f"：{p.label}" if p.label else ""
+        out.append(
+            Result(
+                Text.of(f"检定点 {p.seq}{label}", f"test point {p.seq}{label}"),
+                tuple(quantities),
+                texts=(Text.plain(p.mpe_basis),) if p.mpe_basis else (),
+                ref_type="jiliang_testPoint",
+            )
+        )
+    if inspections:
+        out.append(
+            Result(
+                Text.of("检查项目", "inspection items"), tuple(inspections), ref_type="jiliang_inspections"
+            )
+        )
+    return tuple(out)
+
+
+MPE_REF = "jiliang_maximumPermissibleError"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
-from jiliang.domain.catalogue import due_date
+from jiliang.domain.catalogue import CatalogueItem, due_date
 from jiliang.domain.instruments import (
     InstrumentStatus,
     document_number,
@@ -45,61 +45,78 @@ def record_verification(platform: Platform, principal: Principal, raw: dict[str,
     items = catalogue_service.catalogue(platform)
     version = catalogue_service.active_version(platform)
     with platform.unit_of_work(principal) as s:
-        inst = s.get(Instrument, _int(raw.get("instrument_id"), "instrument_id"))
-        if inst is None:
-            raise not_found("instrument", raw.get("instrument_id"))
-        item = items[inst.item_code]
-        if not is_authorised(s, institution_id, inst.item_code, inst.region_code, verified_on):
-            if principal.role is Role.INSTITUTION and not principal.sees_region(inst.region_code):
-                raise not_found("instrument", inst.id)
-            raise NotAuthorised(
-                f"机构未获 {inst.item_code}（{item.level2_zh}）在 {inst.region_code} 的授权 / the institution is not "
-                "authorised for this item in this region on that date",
-                field="institution_id",
-            )
-        if inst.status == InstrumentStatus.SCRAPPED.value:
-            raise Conflict("器具已报废 / the instrument is scrapped", field="instrument_id")
-        standard_id = _standard(s, raw.get("standard_id"), institution_id, inst.item_code, verified_on)
-        rule = item.rule_for(inst.nominal_size)
-        if rule.form is None:
-            raise InvalidInput(
-                f"{item.level2_zh} 仅实施型式批准，不实施强制检定 / {item.level2_en} is under pattern "
-                "approval only",
-                field="instrument_id",
-            )
-        if s.scalar(
-            select(VerificationRecord.id).where(
-                VerificationRecord.institution_id == institution_id,
-                VerificationRecord.document_no == document_no,
-            )
-        ):
-            raise Conflict(
-                f"证书编号 {document_no} 已使用 / document number already used", field="document_no"
-            )
-        supersedes = _superseded(s, raw.get("supersedes_id"), inst.id, institution_id, principal)
-        record = VerificationRecord(
-            instrument_id=inst.id,
-            institution_id=institution_id,
-            standard_id=standard_id,
-            verified_on=verified_on,
-            conclusion=conclusion.value,
-            document_no=document_no,
-            due_on=due_date(rule, verified_on, inst.first_used_on) if conclusion is Conclusion.PASS else None,
-            catalogue_version=version,
-            rule_form=rule.form.value,
-            regulation=rule.regulation,
-            supersedes_id=supersedes.id if supersedes else None,
-            superseded=False,
-            remarks=optional_text(raw.get("remarks"), "remarks", 2000),
-            recorded_at=platform.now(),
+        return record_in(
+            s, platform, principal, raw, verified_on, conclusion, document_no, institution_id, items, version
         )
-        s.add(record)
-        if supersedes is not None:
-            supersedes.superseded = True
-        s.flush()
-        refresh_instrument(s, inst)
-        # The log's leaf is written in this transaction: the record and its leaf commit together.
-        transparency.enqueue(s, "verification_recorded", leaf_body(record))
+
+
+def record_in(
+    s: Session,
+    platform: Platform,
+    principal: Principal,
+    raw: dict[str, Any],
+    verified_on: date,
+    conclusion: Conclusion,
+    document_no: str,
+    institution_id: int,
+    items: dict[str, CatalogueItem],
+    version: str,
+) -> VerificationRecord:
+    """The record written in the caller's transaction (``record_verification``, or the approval of a
+    measured verification in ``services.measured_verifications``)."""
+    inst = s.get(Instrument, _int(raw.get("instrument_id"), "instrument_id"))
+    if inst is None:
+        raise not_found("instrument", raw.get("instrument_id"))
+    item = items[inst.item_code]
+    if not is_authorised(s, institution_id, inst.item_code, inst.region_code, verified_on):
+        if principal.role is Role.INSTITUTION and not principal.sees_region(inst.region_code):
+            raise not_found("instrument", inst.id)
+        raise NotAuthorised(
+            f"机构未获 {inst.item_code}（{item.level2_zh}）在 {inst.region_code} 的授权 / the institution is not "
+            "authorised for this item in this region on that date",
+            field="institution_id",
+        )
+    if inst.status == InstrumentStatus.SCRAPPED.value:
+        raise Conflict("器具已报废 / the instrument is scrapped", field="instrument_id")
+    standard_id = _standard(s, raw.get("standard_id"), institution_id, inst.item_code, verified_on)
+    rule = item.rule_for(inst.nominal_size)
+    if rule.form is None:
+        raise InvalidInput(
+            f"{item.level2_zh} 仅实施型式批准，不实施强制检定 / {item.level2_en} is under pattern "
+            "approval only",
+            field="instrument_id",
+        )
+    if s.scalar(
+        select(VerificationRecord.id).where(
+            VerificationRecord.institution_id == institution_id,
+            VerificationRecord.document_no == document_no,
+        )
+    ):
+        raise Conflict(f"证书编号 {document_no} 已使用 / document number already used", field="document_no")
+    supersedes = _superseded(s, raw.get("supersedes_id"), inst.id, institution_id, principal)
+    record = VerificationRecord(
+        instrument_id=inst.id,
+        institution_id=institution_id,
+        standard_id=standard_id,
+        verified_on=verified_on,
+        conclusion=conclusion.value,
+        document_no=document_no,
+        due_on=due_date(rule, verified_on, inst.first_used_on) if conclusion is Conclusion.PASS else None,
+        catalogue_version=version,
+        rule_form=rule.form.value,
+        regulation=rule.regulation,
+        supersedes_id=supersedes.id if supersedes else None,
+        superseded=False,
+        remarks=optional_text(raw.get("remarks"), "remarks", 2000),
+        recorded_at=platform.now(),
+    )
+    s.add(record)
+    if supersedes is not None:
+        supersedes.superseded = True
+    s.flush()
+    refresh_instrument(s, inst)
+    # The log's leaf is written in this transaction: the record and its leaf commit together.
+    transparency.enqueue(s, "verification_recorded", leaf_body(record))
     return record
 
 

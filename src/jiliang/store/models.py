@@ -688,6 +688,86 @@ class FollowUp(Base, Audited):
     note: Mapped[str] = mapped_column(Text, default="")
     reminders_queued: Mapped[int] = mapped_column(Integer, default=0)
 
+# --- verification with measurement data and three signatories (migration 0009) -----------------------
+
+
+class Signatory(Base, Audited):
+    """A person of an institution who signs verifications: 检定员 / 核验员 / 批准人, with the qualification
+    number (检定员证 or 注册计量师 registration) printed on the certificate."""
+
+    __tablename__ = "signatories"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    qualification_no: Mapped[str] = mapped_column(String(60))
+    may_verify: Mapped[bool] = mapped_column(Boolean, default=True)
+    may_check: Mapped[bool] = mapped_column(Boolean, default=False)
+    may_approve: Mapped[bool] = mapped_column(Boolean, default=False)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MeasuredVerification(Base, Audited):
+    """A verification as measured (检定原始记录), signed off in turn: recorded → checked → approved.
+
+    Only an approved one becomes a ``VerificationRecord`` (``record_id``), and only a record can carry a
+    certificate. Decimal values are kept as the digits recorded (text), as the certificate writes them.
+    """
+
+    __tablename__ = "measured_verifications"
+    __table_args__ = (
+        UniqueConstraint("institution_id", "document_no", name="uq_measured_verifications_document"),
+        Index("ix_measured_verifications_queue", "institution_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), index=True)
+    standard_id: Mapped[int | None] = mapped_column(ForeignKey("measurement_standards.id"))
+    verified_on: Mapped[date] = mapped_column(Date)
+    document_no: Mapped[str] = mapped_column(String(100))
+    stage: Mapped[str] = mapped_column(String(12))  # initial | subsequent | in_service
+    accuracy_class: Mapped[str] = mapped_column(String(50), default="")
+    scale_interval: Mapped[str] = mapped_column(String(40), default="")
+    mpe_rule: Mapped[str] = mapped_column(String(30))
+    decision_rule: Mapped[str] = mapped_column(String(10))
+    conclusion: Mapped[str] = mapped_column(String(4))  # computed from the data: pass | fail
+    warnings: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(10))  # recorded | checked | approved | returned
+    remarks: Mapped[str] = mapped_column(Text, default="")
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    verifier_id: Mapped[int] = mapped_column(ForeignKey("signatories.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    checker_id: Mapped[int | None] = mapped_column(ForeignKey("signatories.id"))
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("signatories.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("verification_records.id"), unique=True)
+
+
+class VerificationTestPoint(Base, Audited):
+    """One test point (检定点) of a measured verification, or one inspection item judged by the verifier."""
+
+    __tablename__ = "verification_test_points"
+    __table_args__ = (UniqueConstraint("verification_id", "seq", name="uq_verification_test_points_seq"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    verification_id: Mapped[int] = mapped_column(ForeignKey("measured_verifications.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))  # measured | inspection
+    label: Mapped[str] = mapped_column(String(200), default="")
+    zone: Mapped[str] = mapped_column(String(20), default="")
+    unit: Mapped[str] = mapped_column(String(20), default="")
+    nominal: Mapped[str] = mapped_column(String(40), default="")
+    indications: Mapped[str] = mapped_column(String(400), default="")  # space-separated
+    error: Mapped[str] = mapped_column(String(40), default="")
+    mpe_lower: Mapped[str] = mapped_column(String(40), default="")
+    mpe_upper: Mapped[str] = mapped_column(String(40), default="")
+    mpe_basis: Mapped[str] = mapped_column(String(200), default="")
+    mpe_evidence: Mapped[str] = mapped_column(String(12), default="")  # confirmed | provisional | given
+    uncertainty: Mapped[str] = mapped_column(String(40), default="")
+    coverage_factor: Mapped[str] = mapped_column(String(10), default="")
+    passed: Mapped[bool] = mapped_column(Boolean)
+
 
 class ConsoleSession(Base):
     """A signed-in browser: the cookie carries a random token, only its SHA-256 is stored (docs/console.md).

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 import segno
@@ -65,6 +67,133 @@ def quantity(q: Quantity) -> str:
     return text(q.text)
 
 
+@dataclass(frozen=True)
+class PointRow:
+    """One test point as a reader sees it in the table of a verification certificate."""
+
+    label: str
+    nominal: str
+    indications: str
+    error: str
+    uncertainty: str
+    mpe: str
+    verdict: str  # pass | fail | ""
+
+
+@dataclass(frozen=True)
+class Signer:
+    role: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a reader looks for first: which document, the conclusion, until when, who signed, the values."""
+
+    kind: str  # verification | failure_notice | calibration
+    title_zh: str
+    title_en: str
+    conclusion: str | None
+    valid_until: date | None
+    persons: tuple[Signer, ...]
+    points: tuple[PointRow, ...]
+    inspections: tuple[tuple[str, str], ...]  # (item, pass|fail)
+
+    @property
+    def verb_zh(self) -> str:
+        """检定 for a verification (a conformity decision under a regulation), 校准 for a calibration."""
+        return "校准" if self.kind == "calibration" else "检定"
+
+    @property
+    def verb_en(self) -> str:
+        return "calibration" if self.kind == "calibration" else "verification"
+
+
+TITLES = {
+    "verification": ("检定证书", "Verification certificate"),
+    "failure_notice": ("检定结果通知书", "Notice of verification result (failed)"),
+    "calibration": ("校准证书", "Calibration certificate"),
+}
+TEST_POINT, INSPECTIONS = "jiliang_testPoint", "jiliang_inspections"
+
+
+def _refs(q: Quantity) -> set[str]:
+    return set((q.ref_type or "").split())
+
+
+def _point(name: str, quantities: tuple[Quantity, ...]) -> PointRow:
+    by: dict[str, list[Quantity]] = {}
+    for q in quantities:
+        for ref in _refs(q) or {""}:
+            by.setdefault(ref, []).append(q)
+
+    def plain(ref: str) -> str:
+        return "；".join(_bare(q) for q in by.get(ref, []))
+
+    error_q = next(iter(by.get("basic_measurementError", [])), None)
+    uncertainty = ""
+    if error_q is not None and error_q.values and error_q.values[0].uncertainty is not None:
+        u = error_q.values[0].uncertainty
+        uncertainty = f"{u.uncertainty} {dsi.symbol(error_q.values[0].unit)}（k = {u.coverage_factor}）"
+    if MPE in by:
+        mpe = "±" + plain(MPE)
+    elif "jiliang_mpeLower" in by:
+        mpe = f"{plain('jiliang_mpeLower')} … +{plain('jiliang_mpeUpper')}"
+    else:
+        mpe = ""
+    verdict = error_q.conformity[0] if error_q is not None and error_q.conformity else ""
+    return PointRow(
+        label=name,
+        nominal=plain("jiliang_nominalValue"),
+        indications=plain("jiliang_indication"),
+        error=_bare(error_q) if error_q is not None else "",
+        uncertainty=uncertainty,
+        mpe=mpe,
+        verdict=verdict,
+    )
+
+
+def _bare(q: Quantity) -> str:
+    """The value and unit without its uncertainty (shown in its own column)."""
+    if q.values:
+        return "；".join(f"{v.value} {dsi.symbol(v.unit)}".strip() for v in q.values)
+    shown = text(q.text)
+    return shown.split("，U =")[0]
+
+
+def _is_verification(cert: DccCertificate) -> bool:
+    """A legal verification (检定) — issued here from a verification record, or judged against a verification
+    regulation (JJG …) — as opposed to a calibration (校准), which may also state conformity."""
+    if cert.identification("jiliang_recordId") is not None:
+        return True
+    return any(n.strip().upper().startswith("JJG") for s in cert.statements for n in s.norms)
+
+
+def summary(cert: DccCertificate) -> Summary:
+    conformity = cert.conformity
+    if _is_verification(cert):
+        kind = "failure_notice" if conformity == "fail" else "verification"
+    else:
+        kind = "calibration"
+    title_zh, title_en = TITLES[kind]
+    valid_until = next(
+        (s.date for s in cert.statements if s.date and "basic_recalibration" in (s.ref_type or "").split()),
+        None,
+    )
+    persons = tuple(Signer(p.role or "", p.name) for p in cert.resp_persons)
+    points: list[PointRow] = []
+    inspections: list[tuple[str, str]] = []
+    for mr in cert.measurement_results:
+        for r in mr.results:
+            if r.ref_type == TEST_POINT:
+                points.append(_point(text(r.name), r.quantities))
+            elif r.ref_type == INSPECTIONS:
+                inspections += [(text(q.name), q.conformity[0] if q.conformity else "") for q in r.quantities]
+    return Summary(
+        kind, title_zh, title_en, conformity, valid_until, persons, tuple(points), tuple(inspections)
+    )
+
+
 def place(contact: Contact) -> str:
     loc = contact.location
     if loc is None:
@@ -80,7 +209,14 @@ def _env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(text=text, quantity=quantity, place=place, conformity=conformity_text)
+    env.globals.update(
+        text=text,
+        quantity=quantity,
+        place=place,
+        conformity=conformity_text,
+        TEST_POINT=TEST_POINT,
+        INSPECTIONS=INSPECTIONS,
+    )
     env.filters["conformity_text"] = conformity_text
     return env
 
@@ -100,6 +236,7 @@ def render_html(cert: DccCertificate, *, verify_url: str, status: str, signature
             status=status,
             signature_summary=signature_summary,
             qr=qr_svg(verify_url),
+            summary=summary(cert),
         )
     )
 
@@ -107,8 +244,15 @@ def render_html(cert: DccCertificate, *, verify_url: str, status: str, signature
 def _lines(cert: DccCertificate, status: str, signature_summary: str | None) -> Iterator[tuple[str, str]]:
     """(style, line) pairs of the printed certificate, in reading order."""
     core = cert.core
-    yield "title", "数字计量证书 Digital calibration certificate"
-    yield "body", f"证书编号 Certificate no.: {core.unique_identifier}    DCC {cert.schema_version}"
+    sm = summary(cert)
+    yield "title", f"{sm.title_zh} {sm.title_en}"
+    yield "body", f"证书编号 Certificate no.: {core.unique_identifier}    数字证书 DCC {cert.schema_version}"
+    if sm.conclusion:
+        yield "body", f"{sm.verb_zh}结论 Conclusion: {conformity_text(sm.conclusion)}"
+    if sm.valid_until:
+        yield "body", f"有效期至 Valid until: {sm.valid_until}"
+    for person in sm.persons:
+        yield "body", f"{person.role}: {person.name}"
     yield "body", f"状态 Status: {status}"
     yield "body", f"签名 Signature: {signature_summary or '未签名 / unsigned'}"
     yield "head", "基本信息 Administrative data"
@@ -121,7 +265,7 @@ def _lines(cert: DccCertificate, status: str, signature_summary: str | None) -> 
     dates = str(core.begin_performance)
     if core.end_performance != core.begin_performance:
         dates += f" – {core.end_performance}"
-    yield "body", f"检定/校准日期 Performance date: {dates}"
+    yield "body", f"{sm.verb_zh}日期 Date of {sm.verb_en}: {dates}"
     if core.issue_date:
         yield "body", f"签发日期 Issue date: {core.issue_date}"
     for i in core.identifications:
@@ -142,6 +286,14 @@ def _lines(cert: DccCertificate, status: str, signature_summary: str | None) -> 
         if s.date:
             line += f"  {s.date}"
         yield "body", line
+    if sm.points:
+        yield "head", "检定点数据 Test points (标准值 / 示值 / 示值误差 / U / 最大允许误差 / 结论)"
+        for p in sm.points:
+            yield (
+                "body",
+                f"{p.label}: {p.nominal} | {p.indications} | {p.error} | {p.uncertainty or '—'} | {p.mpe} | "
+                f"{conformity_text(p.verdict) if p.verdict else ''}",
+            )
     yield "head", "测量结果 Measurement results"
     for mr in cert.measurement_results:
         yield "body", text(mr.name)
@@ -151,6 +303,8 @@ def _lines(cert: DccCertificate, status: str, signature_summary: str | None) -> 
                 "  标准 Standard: " + text(e.name) + "".join(f"（{i.value}）" for i in e.identifications),
             )
         for r in mr.results:
+            if r.ref_type == TEST_POINT:
+                continue  # in the table above
             yield "body", f"  {text(r.name)}"
             for t in r.texts:
                 yield "body", f"    {text(t)}"
@@ -188,7 +342,7 @@ def render_pdf(cert: DccCertificate, *, verify_url: str, status: str, signature_
         pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4, invariant=True)
-    c.setTitle(f"数字计量证书 {cert.core.unique_identifier}")
+    c.setTitle(f"{summary(cert).title_zh} {cert.core.unique_identifier}")
     width, height = A4
     margin = 18 * mm
     qr_size = 32 * mm

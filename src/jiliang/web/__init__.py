@@ -21,4 +21,5 @@ ROUTERS = [
     "market_console",
     "market_portal",
     "energy",
+    "institution",
 ]

@@ -51,6 +51,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "definitions": "核验方法见 docs/certificates.md",
         "by_number": "按证书编号查询",
         "look_up": "查询",
+        "kind_verification": "检定证书",
+        "kind_failure_notice": "检定结果通知书",
+        "kind_calibration": "校准证书",
+        "kind": "证书类别",
+        "conclusion": "检定结论",
+        "conclusion_calibration": "符合性",
+        "pass": "合格",
+        "fail": "不合格",
+        "performed_verification": "检定日期",
+        "performed_calibration": "校准日期",
+        "valid_until": "有效期至",
+        "signed": "签字人员",
+        "points": "检定数据",
+        "point": "检定点",
+        "nominal": "标准值",
+        "indication": "示值",
+        "error_col": "示值误差",
+        "u": "扩展不确定度 U",
+        "mpe": "最大允许误差",
+        "result": "结论",
+        "local": "北京时间",
     },
     "en": {
         "title": "Verify a digital calibration certificate",
@@ -82,6 +103,27 @@ STRINGS: dict[str, dict[str, str]] = {
         "definitions": "How it checks: docs/certificates.md",
         "by_number": "Look up by certificate number",
         "look_up": "Look up",
+        "kind_verification": "Verification certificate",
+        "kind_failure_notice": "Notice of verification result (failed)",
+        "kind_calibration": "Calibration certificate",
+        "kind": "Document",
+        "conclusion": "Conclusion",
+        "conclusion_calibration": "Conformity",
+        "pass": "pass",
+        "fail": "fail",
+        "performed_verification": "Verified on",
+        "performed_calibration": "Calibrated on",
+        "valid_until": "Valid until",
+        "signed": "Signed off by",
+        "points": "Measured results",
+        "point": "Point",
+        "nominal": "Reference value",
+        "indication": "Indication",
+        "error_col": "Error",
+        "u": "Expanded uncertainty U",
+        "mpe": "MPE",
+        "result": "Result",
+        "local": "China Standard Time",
     },
 }
 
@@ -105,7 +147,13 @@ async def verify_upload(
     try:
         document = await read_document(request)
         result = await run_in_threadpool(certificates.verify_upload, platform, document)
-        context.update(report=result.report, cert=result.registered, problem=result.problem)
+        context.update(
+            report=result.report,
+            cert=result.registered,
+            problem=result.problem,
+            summary=result.summary,
+            performed=result.performed,
+        )
     except JiliangError as exc:
         context["error"] = exc.message
     return templates.TemplateResponse(request, "verify.html", context)
@@ -121,7 +169,7 @@ def by_number(
     context = _context(lang)
     try:
         st = certificates.public_status(platform, number)
-        context.update(public=st, report=st.check)
+        context.update(public=st, report=st.check, summary=st.summary, performed=st.performed)
     except JiliangError as exc:
         context["error"] = exc.message
         return templates.TemplateResponse(request, "verify.html", context, status_code=404)

@@ -6,7 +6,7 @@ those who may see the instrument. An uploaded DCC arrives as the raw XML body or
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -74,6 +74,21 @@ class CheckOut(Out):
     steps: list[StepOut]
 
 
+class SignerOut(Out):
+    role: str = Field(description="检定员 / 核验员 / 批准人，含资格证号 / duty and qualification number")
+    name: str
+
+
+class PointOut(Out):
+    label: str
+    nominal: str = Field(description="标准值 / conventional true value")
+    indications: str = Field(description="示值 / indications")
+    error: str = Field(description="示值误差 / error of indication")
+    uncertainty: str = Field(description="扩展不确定度 U（k）/ expanded uncertainty")
+    mpe: str = Field(description="最大允许误差 / maximum permissible error")
+    verdict: str = Field(description="pass | fail")
+
+
 class PublicOut(Out):
     number: str
     status: str
@@ -85,6 +100,15 @@ class PublicOut(Out):
     superseded_by: str | None
     pending: bool = Field(description="尚未记入日志 / not yet under a signed tree head")
     check: CheckOut | None
+    kind: str | None = Field(
+        default=None,
+        description="verification（检定证书）| failure_notice（检定结果通知书）| calibration（校准证书）",
+    )
+    conclusion: str | None = Field(default=None, description="pass | fail")
+    performed: date | None = Field(default=None, description="检定/校准日期 / date of the work")
+    valid_until: date | None = Field(default=None, description="有效期至 / valid until")
+    persons: list[SignerOut] = Field(default_factory=list, description="签字人员 / who signed it off")
+    points: list[PointOut] = Field(default_factory=list, description="检定点数据 / measured test points")
 
 
 def check_out(report: CheckReport) -> CheckOut:

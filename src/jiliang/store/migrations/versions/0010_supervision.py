@@ -1,7 +1,7 @@
 """supervision: follow-ups (督办) and the indexes of the supervisor's searches
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07 21:00:00
 
 The searches look up an instrument by its serial number (出厂编号) alone, and a verification record by
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
