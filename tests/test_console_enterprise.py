@@ -203,3 +203,50 @@ def test_every_enterprise_page_renders_in_english_too(console: Console) -> None:
         assert page.status_code == 200, path
         assert page.text.count("<h1>") == 1 and 'lang="en"' in page.text, path
     assert "trade settlement" in client.get("/console/enterprise/instruments/new?lang=en").text
+
+
+def test_the_institution_answers_a_booking_from_its_queue(console: Console) -> None:
+    world = console.world
+    authorise_all(world, [FUEL])
+    inst = instruments.file_instrument(
+        world.platform, world.as_("enterprise"), instrument_raw("K-2", item_code=FUEL)
+    )
+    owner = console.client_for("enterprise")
+    token = form_token(owner, "/console/enterprise/bookings")
+    booked = owner.post(
+        "/console/enterprise/bookings",
+        data={
+            "csrf_token": token,
+            "instrument_id": str(inst.id),
+            "institution_id": str(world.institution_id),
+            "preferred_on": "2026-06-20",
+            "note": "上午",
+        },
+    )
+    assert booked.status_code in (200, 303)
+    lab = console.client_for("institution")
+    queue = lab.get("/console/institution/queue")
+    assert (
+        queue.status_code == 200
+        and "预约检定" in queue.text
+        and "K-2" in queue.text
+        and "待答复" in queue.text
+    )
+    booking_id = int(re.search(r"/console/institution/bookings/(\d+)", queue.text).group(1))  # type: ignore[union-attr]
+    token = form_token(lab, "/console/institution/queue")
+    answered = lab.post(
+        f"/console/institution/bookings/{booking_id}",
+        data={"csrf_token": token, "decision": "accept", "reply": "6月20日上午"},
+        follow_redirects=True,
+    )
+    assert answered.status_code == 200 and "已接受" in answered.text and "6月20日上午" in answered.text
+    again = lab.post(
+        f"/console/institution/bookings/{booking_id}", data={"csrf_token": token, "decision": "decline"}
+    )
+    assert again.status_code == 409 or "已答复" in again.text  # answered once only
+    assert (
+        lab.post(
+            "/console/institution/bookings/999999", data={"csrf_token": token, "decision": "accept"}
+        ).status_code
+        == 404
+    )

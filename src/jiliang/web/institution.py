@@ -17,8 +17,8 @@ from starlette.datastructures import FormData
 from jiliang.api.deps import PlatformDep
 from jiliang.errors import Conflict, JiliangError, NotFound
 from jiliang.legal import conformity, mpe
+from jiliang.services import bookings, certificates, institution_work, instruments
 from jiliang.services import catalogue as catalogue_service
-from jiliang.services import certificates, institution_work, instruments
 from jiliang.services import measured_verifications as mv
 from jiliang.web.auth import ConsoleUser, CsrfForm, Lang, console_context
 from jiliang.web.common import refused, templates
@@ -53,6 +53,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "overdue": "超期天数",
         "never": "从未检定",
         "record_this": "录入检定",
+        "bookings_title": "预约检定",
+        "bookings_intro": "使用单位向本机构提出的预约（待答复与已接受），按希望日期排列。",
+        "preferred_on": "希望日期",
+        "contact": "联系人及电话",
+        "booking_note": "备注",
+        "booking_status": "状态",
+        "accept": "接受",
+        "decline": "婉拒",
+        "reply": "答复",
+        "b_requested": "待答复",
+        "b_accepted": "已接受",
+        "b_declined": "已婉拒",
+        "b_cancelled": "已取消",
+        "b_done": "已检定",
         "verified_on": "检定日期",
         "document_no": "证书编号",
         "stage": "检定类别",
@@ -173,6 +187,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "overdue": "Days overdue",
         "never": "never verified",
         "record_this": "Record",
+        "bookings_title": "Bookings",
+        "bookings_intro": "Verifications owners booked with this institution (awaiting an answer or accepted), by "
+        "preferred day.",
+        "preferred_on": "Preferred day",
+        "contact": "Contact",
+        "booking_note": "Note",
+        "booking_status": "State",
+        "accept": "Accept",
+        "decline": "Decline",
+        "reply": "Reply",
+        "b_requested": "awaiting an answer",
+        "b_accepted": "accepted",
+        "b_declined": "declined",
+        "b_cancelled": "cancelled",
+        "b_done": "verified",
         "verified_on": "Verified on",
         "document_no": "Certificate number",
         "stage": "Kind of verification",
@@ -578,7 +607,32 @@ def queue(
 ) -> HTMLResponse:
     ctx = _context(request, principal, lang, "queue_title")
     ctx["page"] = institution_work.due_queue(platform, principal, offset=offset, limit=50)
+    ctx["bookings"] = bookings.bookings_for_institution(platform, principal, status="open", limit=50)
     return templates.TemplateResponse(request, "console/institution_queue.html", ctx)
+
+
+@router.post("/bookings/{booking_id}", dependencies=[CsrfForm])
+async def answer_booking(
+    request: Request, booking_id: int, platform: PlatformDep, principal: ConsoleUser, lang: Lang
+) -> Response:
+    """Accept or decline a booking (services.bookings.respond_booking); another institution's is not found."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    accept = form.get("decision") == "accept"
+    reply = str(form.get("reply") or "")
+    try:
+        await run_in_threadpool(
+            bookings.respond_booking, platform, principal, booking_id, accept=accept, reply=reply
+        )
+    except JiliangError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        ctx = _context(request, principal, lang, "queue_title")
+        ctx["page"] = institution_work.due_queue(platform, principal, offset=0, limit=50)
+        ctx["bookings"] = bookings.bookings_for_institution(platform, principal, status="open", limit=50)
+        return refused(request, "console/institution_queue.html", ctx, exc)
+    return RedirectResponse(f"/console/institution/queue?lang={lang}#bookings", status_code=303)
 
 
 @router.get("/certificates", response_class=HTMLResponse)
