@@ -36,6 +36,7 @@ ROUTERS = [
     "traceability",
     "market",
     "market_public",
+    "telemetry",
 ]
 
 REQUEST_ID = "x-request-id"
