@@ -596,6 +596,7 @@ from jiliang.commands import dcc as _dcc  # noqa: E402
 from jiliang.commands import keys as _keys  # noqa: E402
 from jiliang.commands import log as _log  # noqa: E402
 from jiliang.commands import market as _market  # noqa: E402
+from jiliang.commands import telemetry as _telemetry  # noqa: E402
 from jiliang.commands import traceability as _traceability  # noqa: E402
 from jiliang.commands import uncertainty as _uncertainty  # noqa: E402
 
@@ -607,6 +608,7 @@ app.add_typer(_traceability.app, name="traceability")
 app.add_typer(_log.app, name="log")
 app.add_typer(_certificate.app, name="certificate")
 app.add_typer(_market.app, name="market")
+app.add_typer(_telemetry.app, name="telemetry")
 
 
 if __name__ == "__main__":  # pragma: no cover
