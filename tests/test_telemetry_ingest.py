@@ -215,3 +215,34 @@ def test_the_broker_files_let_a_device_write_only_its_own_topic(world: World) ->
     lines = files.password_file.splitlines()
     assert [line.split(":")[0] for line in lines] == ["ingester", "FD0009"]
     assert all(line.split(":", 1)[1].startswith("$7$") for line in lines)
+
+
+def test_a_silent_meter_goes_offline_once_and_its_next_reading_clears_it(world: World) -> None:
+    inst = instruments.file_instrument(
+        world.platform, world.as_("enterprise"), instrument_raw("EM-OFF", item_code=FUEL)
+    )
+    devices.register_device(
+        world.platform,
+        world.as_("city"),
+        instrument_id=inst.id,
+        device_id="EM0001",
+        instrument_type="electricity_meter",
+    )
+
+    def reading(i: int, at: Any) -> Message:
+        body = {
+            "schema": "electricity_meter/1",
+            "device_id": "EM0001",
+            "message_id": str(i),
+            "device_time": at.isoformat(),
+            "values": {"energy_kwh": 100.0 + i},
+        }
+        return Message(json.dumps(body).encode(), FIXED_NOW, "mqtt", device_id="EM0001")
+
+    ingest.ingest(world.platform, [reading(1, FIXED_NOW - timedelta(hours=2))])
+    assert ingest.check_offline(world.platform) == 1  # two hours silent: more than 4 x 15 min
+    assert ingest.check_offline(world.platform) == 0  # still offline: not raised again
+    ingest.ingest(world.platform, [reading(2, FIXED_NOW - timedelta(minutes=1))])
+    ws = queries.list_warnings(world.platform, world.as_("city"), device_id="EM0001")
+    offline = [w for w in ws if w["condition"] == "offline"]
+    assert len(offline) == 1 and offline[0]["status"] == "cleared"
