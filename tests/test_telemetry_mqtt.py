@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -199,3 +200,46 @@ def test_killing_the_ingester_mid_stream_loses_nothing_and_counts_nothing_twice(
         )
     # The per-device counter advances only for readings that were new: redeliveries did not bump it.
     assert counted == per_id == dict.fromkeys(ids, per_device)
+
+
+def test_two_ingesters_of_one_shared_subscription_split_the_stream_and_store_it_once(world: World) -> None:
+    run = uuid.uuid4().hex[:8]
+    root, group = f"jiliang-test-{run}/v1", f"g{run}"
+    clients = [f"ingester-{run}-a", f"ingester-{run}-b"]
+    ids = [f"FDS{run}{k}" for k in range(2)]
+    for k, device_id in enumerate(ids):
+        inst = instruments.file_instrument(
+            world.platform, world.as_("enterprise"), instrument_raw(f"S-{run}-{k}", item_code="09.01")
+        )
+        devices.register_device(
+            world.platform,
+            world.as_("city"),
+            instrument_id=inst.id,
+            device_id=device_id,
+            instrument_type="fuel_dispenser",
+        )
+    for client_id in clients:
+        session(client_id, group, root)
+    start = datetime.now(UTC) - timedelta(hours=2)
+    messages = [
+        (broker.readings_topic(COUNTY_A, "fuel_dispenser", d, root), payload(d, i, start))
+        for i in range(100)
+        for d in ids
+    ]
+    publish(messages + messages[::5])  # 200 readings, 40 duplicates
+    url = world.platform.settings.database_url
+    procs = [start_ingester(url, root, c, group) for c in clients]
+    outputs = []
+    try:
+        final = wait_for(world, 200)
+        time.sleep(1.0)
+        final = stored(world)
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            out, _ = p.communicate(timeout=30)
+            outputs.append(out.decode())
+    handled = [int(re.search(r"messages (\d+)", o).group(1)) for o in outputs]  # type: ignore[union-attr]
+    assert final == 200
+    assert sum(handled) == 240 and min(handled) > 0, outputs  # each message to one of them; both worked
