@@ -83,6 +83,11 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
     bases[("POST", "/api/v1/certificates")] = {"record_id": 1, "number": "FUZZ-1"}
     bases[("POST", "/api/v1/certificates/1/withdraw")] = {"reason": "fuzz"}
     bases.update(_market_bodies())
+    bases[("POST", "/api/v1/telemetry/devices")] = {
+        "instrument_id": 1,
+        "device_id": "FUZZ-1",
+        "instrument_type": "fuel_dispenser",
+    }
     return bases
 
 

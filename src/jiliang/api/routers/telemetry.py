@@ -57,8 +57,10 @@ def post_readings(
 def list_warnings(
     platform: PlatformDep,
     principal: PrincipalDep,
-    status: Annotated[str | None, Query(pattern="^(active|cleared)$")] = None,
-    device_id: str | None = None,
+    status: Annotated[
+        str | None, Query(pattern="^(active|cleared)$", description="状态 / status: active | cleared")
+    ] = None,
+    device_id: Annotated[str | None, Query(description="设备标识 / device id")] = None,
 ) -> list[Json]:
     return queries.list_warnings(platform, principal, status=status, device_id=device_id)
 
