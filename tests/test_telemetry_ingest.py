@@ -17,7 +17,7 @@ from jiliang.errors import AuthenticationFailed, Conflict, NotAuthorised, NotFou
 from jiliang.services import instruments
 from jiliang.services.telemetry import broker, credentials, devices, ingest, queries
 from jiliang.services.telemetry.ingest import Message
-from jiliang.store.models import TelemetryDevice, TelemetryReading
+from jiliang.store.models import AuditEntry, TelemetryDevice, TelemetryReading
 from tests.conftest import FIXED_NOW
 from tests.factories import COUNTY_A, World, instrument_raw
 
@@ -246,3 +246,21 @@ def test_a_silent_meter_goes_offline_once_and_its_next_reading_clears_it(world: 
     ws = queries.list_warnings(world.platform, world.as_("city"), device_id="EM0001")
     offline = [w for w in ws if w["condition"] == "offline"]
     assert len(offline) == 1 and offline[0]["status"] == "cleared"
+
+
+def test_registration_is_audited_without_the_secret_and_ingestion_adds_no_device_audit_noise(
+    world: World,
+) -> None:
+    new_device(world, "FD-A1", "FD0010")
+    ingest.ingest(
+        world.platform,
+        [
+            mqtt(tx("FD0010", i, i, volume=10 + i, total=sum(range(11, 11 + i))), "FD0010")
+            for i in range(1, 4)
+        ],
+    )
+    with world.platform.reading() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.object_type == "telemetry_devices")).all()
+    assert [(e.action, e.actor_name) for e in entries] == [("create", "city")]
+    after = entries[0].after or {}
+    assert after["device_id"] == "FD0010" and "secret_hash" not in after and "detector_state" not in after
