@@ -208,9 +208,11 @@ def test_the_broker_files_let_a_device_write_only_its_own_topic(world: World) ->
     assert files.acl_file.splitlines()[3:] == [
         "user ingester",
         "topic read jiliang/v1/+/+/+/readings",
+        "topic read jiliang/v1/+/+/+/status",
         "",
         "user FD0009",
         f"topic write jiliang/v1/{COUNTY_A}/fuel_dispenser/FD0009/readings",
+        f"topic write jiliang/v1/{COUNTY_A}/fuel_dispenser/FD0009/status",
     ]
     lines = files.password_file.splitlines()
     assert [line.split(":")[0] for line in lines] == ["ingester", "FD0009"]
@@ -264,3 +266,17 @@ def test_registration_is_audited_without_the_secret_and_ingestion_adds_no_device
     assert [(e.action, e.actor_name) for e in entries] == [("create", "city")]
     after = entries[0].after or {}
     assert after["device_id"] == "FD0010" and "secret_hash" not in after and "detector_state" not in after
+
+
+def test_birth_and_death_raise_offline_at_once_and_clear_it(world: World) -> None:
+    new_device(world, "FD-P1", "FD0011")
+    assert ingest.presence(world.platform, [("FD0011", b"offline", FIXED_NOW)]) == (1, 0)
+    assert ingest.presence(world.platform, [("FD0011", b"offline", FIXED_NOW)]) == (0, 0)  # redelivered
+    assert ingest.presence(world.platform, [("FD0011", b"online", FIXED_NOW)]) == (0, 1)
+    assert ingest.presence(
+        world.platform, [("FD0011", b"asleep", FIXED_NOW), ("nobody", b"online", FIXED_NOW)]
+    ) == (0, 0)
+    ws = queries.list_warnings(world.platform, world.as_("city"), device_id="FD0011")
+    assert [(w["condition"], w["status"]) for w in ws] == [("offline", "cleared")]
+    counts = queries.quarantine_counts(world.platform, world.as_("city"))
+    assert sorted((c["field"], c["count"]) for c in counts) == [("status", 1), ("status", 1)]

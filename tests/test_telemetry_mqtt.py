@@ -243,3 +243,86 @@ def test_two_ingesters_of_one_shared_subscription_split_the_stream_and_store_it_
     handled = [int(re.search(r"messages (\d+)", o).group(1)) for o in outputs]  # type: ignore[union-attr]
     assert final == 200
     assert sum(handled) == 240 and min(handled) > 0, outputs  # each message to one of them; both worked
+
+
+DEVICE = """
+import sys, time
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+topic = sys.argv[1]
+c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=sys.argv[2], protocol=mqtt.MQTTv5)
+c.will_set(topic, b"offline", qos=1, retain=True)
+c.connect("127.0.0.1", 1883)
+c.loop_start()
+c.publish(topic, b"online", qos=1, retain=True).wait_for_publish(10)
+print("online", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_device_that_dies_is_offline_at_once_by_its_will_and_online_again_by_its_birth(
+    world: World,
+) -> None:
+    import threading
+
+    from jiliang.services.telemetry import queries
+    from jiliang.services.telemetry.ingester import MqttIngester
+
+    run = uuid.uuid4().hex[:8]
+    root, device_id = f"jiliang-test-{run}/v1", f"FDW{run}"
+    inst = instruments.file_instrument(
+        world.platform, world.as_("enterprise"), instrument_raw(f"W-{run}", item_code="09.01")
+    )
+    devices.register_device(
+        world.platform,
+        world.as_("city"),
+        instrument_id=inst.id,
+        device_id=device_id,
+        instrument_type="fuel_dispenser",
+    )
+    worker = MqttIngester(
+        world.platform,
+        client_id=f"ingester-{run}",
+        group=f"g{run}",
+        root=root,
+        batch_size=10,
+        session_expiry_s=60,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    topic = broker.status_topic(COUNTY_A, "fuel_dispenser", device_id, root)
+
+    def states() -> list[tuple[str, str]]:
+        ws = queries.list_warnings(world.platform, world.as_("city"), device_id=device_id)
+        return [(w["condition"], w["status"]) for w in ws]
+
+    def until(expected: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        deadline = time.monotonic() + 30
+        while states() != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return states()
+
+    try:
+        assert worker.subscribed.wait(10)
+        dev = subprocess.Popen([sys.executable, "-c", DEVICE, topic, f"dev-{run}"], stdout=subprocess.PIPE)
+        assert dev.stdout is not None and dev.stdout.readline().strip() == b"online"
+        dev.send_signal(
+            signal.SIGKILL
+        )  # the connection drops without a DISCONNECT: the broker sends the will
+        dev.wait(10)
+        assert until([("offline", "active")]) == [("offline", "active")]
+        dev = subprocess.Popen([sys.executable, "-c", DEVICE, topic, f"dev-{run}"], stdout=subprocess.PIPE)
+        assert dev.stdout is not None and dev.stdout.readline().strip() == b"online"
+        assert until([("offline", "cleared")]) == [("offline", "cleared")]
+        dev.kill()
+        dev.wait(10)
+    finally:
+        stop.set()
+        thread.join(10)
+        cleanup = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"clean-{run}", protocol=mqtt.MQTTv5)
+        cleanup.connect(HOST, PORT)
+        cleanup.loop_start()
+        cleanup.publish(topic, b"", qos=1, retain=True).wait_for_publish(10)  # remove the retained status
+        cleanup.disconnect()
+        cleanup.loop_stop()

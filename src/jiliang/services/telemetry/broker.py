@@ -1,7 +1,7 @@
 """Mosquitto's password and ACL files, generated from the device registry (docs/telemetry.md, "Broker").
 
-Topic scheme: ``<root>/<region code>/<instrument type>/<device id>/readings`` (root ``jiliang/v1``).
-Each device may write only its own readings topic — it can publish only as itself; the ingester account
+Topic scheme: ``<root>/<region code>/<instrument type>/<device id>/readings`` (root ``jiliang/v1``), and
+``…/status`` for birth and death. Each device may write only its own two topics — it can publish only as itself; the ingester account
 may read all of them (through the shared subscription ``$share/<group>/<root>/+/+/+/readings``). Mosquitto
 loads the files with ``password_file`` and ``acl_file`` in its configuration and re-reads them on SIGHUP.
 """
@@ -25,8 +25,14 @@ def readings_topic(region_code: str, instrument_type: str, device_id: str, root:
     return f"{root}/{region_code}/{instrument_type}/{device_id}/readings"
 
 
-def subscription(group: str, root: str = ROOT) -> str:
-    return f"$share/{group}/{root}/+/+/+/readings"
+def status_topic(region_code: str, instrument_type: str, device_id: str, root: str = ROOT) -> str:
+    """Birth and death: the device publishes ``online`` (retained) when it connects and sets ``offline``
+    as its MQTT will, so the broker announces a lost connection at once (``ingest.presence``)."""
+    return f"{root}/{region_code}/{instrument_type}/{device_id}/status"
+
+
+def subscription(group: str, root: str = ROOT, kind: str = "readings") -> str:
+    return f"$share/{group}/{root}/+/+/+/{kind}"
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,16 @@ def render(
         "",
         f"user {ingester_user}",
         f"topic read {root}/+/+/+/readings",
+        f"topic read {root}/+/+/+/status",
         "",
     ]
     for device_id, region, kind, _ in devices:
-        acl += [f"user {device_id}", f"topic write {readings_topic(region, kind, device_id, root)}", ""]
+        acl += [
+            f"user {device_id}",
+            f"topic write {readings_topic(region, kind, device_id, root)}",
+            f"topic write {status_topic(region, kind, device_id, root)}",
+            "",
+        ]
     return BrokerFiles("\n".join(passwords) + "\n", "\n".join(acl))
 
 

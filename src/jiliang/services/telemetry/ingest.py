@@ -272,6 +272,57 @@ def ingest(platform: Platform, messages: Sequence[Message], limits: Limits = DEF
     return result
 
 
+def presence(platform: Platform, updates: Sequence[tuple[str, bytes, datetime]]) -> tuple[int, int]:
+    """Birth and death messages (``broker.status_topic``): ``offline`` — the device's MQTT will, sent by
+    the broker when the connection is lost — raises ``liveness:offline`` at once; ``online`` clears it.
+    Idempotent (a redelivered status changes nothing); another payload is quarantined. Returns
+    (raised, cleared)."""
+    result = IngestResult()
+    with platform.unit_of_work(INGESTER) as s:
+        for device_id, body, at in updates:
+            status = body.decode("utf-8", "replace").strip().lower()
+            device = s.scalars(select(TelemetryDevice).where(TelemetryDevice.device_id == device_id)).first()
+            if device is None or status not in ("online", "offline"):
+                reason = (
+                    "未登记的设备 / unknown device"
+                    if device is None
+                    else "须为 online 或 offline / online | offline"
+                )
+                s.add(
+                    TelemetryQuarantine(
+                        received_at=utc(at),
+                        source="mqtt",
+                        device_id=device_id or None,
+                        field="status",
+                        reason=reason,
+                        payload=_text(body),
+                    )
+                )
+                continue
+            state = detectors.State.from_dict(device.detector_state)
+            active = "liveness:offline" in state.active
+            if (status == "offline") == active:
+                continue
+            transition = "raised" if status == "offline" else "cleared"
+            if transition == "raised":
+                state.active["liveness:offline"] = "warning"
+            else:
+                state.active.pop("liveness:offline")
+            device.detector_state = state.to_dict()
+            finding = detectors.Finding(
+                device_id,
+                "liveness",
+                "offline",
+                transition,
+                "warning",
+                at,
+                "",
+                {"status": status, "source": "status topic (birth / will)"},
+            )
+            _apply_findings(s, device, [finding], result)
+    return result.raised, result.cleared
+
+
 def check_offline(platform: Platform) -> int:
     """Raise ``offline`` for scheduled devices silent too long (run by a timer); returns how many."""
     raised = 0

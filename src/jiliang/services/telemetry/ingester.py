@@ -13,6 +13,7 @@ The protocol:
    keeps this ingester's session (its subscription and its unacknowledged messages) while it is down;
 2. subscribe ``$share/<group>/<root>/+/+/+/readings`` at QoS 1: several ingesters with the same group
    share the load, each message going to one of them;
+   and ``…/status`` (birth and death: ``ingest.presence``);
 3. collect messages up to ``batch_size`` or ``max_wait_s``; the device identity of each is the topic's
    (which the broker's ACL lets only that device write: ``broker.py``);
 4. ``ingest.ingest`` the batch in one transaction; after it commits, ``ack`` every message of the batch.
@@ -57,12 +58,12 @@ class Stats:
     started: float = field(default_factory=time.monotonic)
 
 
-def device_of(topic: str, root: str) -> str:
-    """The device id in ``<root>/<region>/<type>/<device>/readings``; "" when the topic is not one."""
+def device_of(topic: str, root: str, kind: str = "readings") -> str:
+    """The device id in ``<root>/<region>/<type>/<device>/<kind>``; "" when the topic is not one."""
     if not topic.startswith(root + "/"):
         return ""
     parts = topic[len(root) + 1 :].split("/")
-    return parts[2] if len(parts) == 4 and parts[3] == "readings" else ""
+    return parts[2] if len(parts) == 4 and parts[3] == kind else ""
 
 
 class MqttIngester:
@@ -106,7 +107,12 @@ class MqttIngester:
         if reason.is_failure:
             log.error("MQTT connect refused: %s", reason)
             return
-        client.subscribe(broker.subscription(self.group, self.root), qos=1)
+        client.subscribe(
+            [
+                (broker.subscription(self.group, self.root), 1),
+                (broker.subscription(self.group, self.root, "status"), 1),
+            ]
+        )
 
     def _on_subscribe(self, _c: mqtt.Client, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
         if all(not r.is_failure for r in reasons):
@@ -144,13 +150,19 @@ class MqttIngester:
         """Ingest one batch, retrying from memory while the database is away; ack after the commit.
         Returns False when stopped before the batch could be committed (left unacked: redelivered)."""
         now = datetime.now(UTC)
+        statuses = [m for m in batch if m.topic.endswith("/status")]
         messages = [
-            ingest.Message(m.payload, now, "mqtt", device_id=device_of(m.topic, self.root)) for m in batch
+            ingest.Message(m.payload, now, "mqtt", device_id=device_of(m.topic, self.root))
+            for m in batch
+            if not m.topic.endswith("/status")
         ]
+        updates = [(device_of(m.topic, self.root, "status"), bytes(m.payload), now) for m in statuses]
         delay = 0.5
         while True:
             try:
                 result = ingest.ingest(self.platform, messages)
+                if updates:
+                    ingest.presence(self.platform, updates)
                 break
             except Exception:  # a database outage: keep the batch, do not ack, try again
                 log.exception("ingest failed; retrying the batch of %d in %.1f s", len(batch), delay)
