@@ -21,6 +21,7 @@ FORBIDDEN = {
     "trust": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "metrology"},
     "commands": {"store", "api", "web", "demo", "cli"},
     "energy": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "trust"},
+    "telemetry": {"store", "services", "api", "web", "cli", "commands", "demo", "legal", "trust"},
 }
 # The composition root of the web process mounts both the JSON API and the console's pages.
 EXEMPT = {("api/app.py", "web")}
@@ -30,6 +31,7 @@ THIRD_PARTY_FORBIDDEN = {
     "metrology": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
     "trust": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
     "energy": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg"},
+    "telemetry": {"sqlalchemy", "fastapi", "httpx", "typer", "rich", "alembic", "psycopg", "paho"},
 }
 
 

@@ -32,6 +32,7 @@ from jiliang.commands import dcc as _dcc
 from jiliang.commands import keys as _keys
 from jiliang.commands import log as _log
 from jiliang.commands import market as _market
+from jiliang.commands import telemetry as _telemetry
 from jiliang.commands import traceability as _traceability
 from jiliang.commands import uncertainty as _uncertainty
 from jiliang.commands.common import State, console, err  # noqa: F401 (err: kept for older commands)
@@ -579,6 +580,7 @@ app.add_typer(_log.app, name="log")
 app.add_typer(_certificate.app, name="certificate")
 app.add_typer(_market.app, name="market")
 app.add_typer(_catalogue.app, name="catalogue")
+app.add_typer(_telemetry.app, name="telemetry")
 
 
 if __name__ == "__main__":  # pragma: no cover

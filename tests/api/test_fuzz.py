@@ -101,6 +101,11 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
         "username": "institution",
         "qualification_no": "Q-1",
     }
+    bases[("POST", "/api/v1/telemetry/devices")] = {
+        "instrument_id": 1,
+        "device_id": "FUZZ-1",
+        "instrument_type": "fuel_dispenser",
+    }
     return bases
 
 

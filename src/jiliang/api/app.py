@@ -43,6 +43,7 @@ ROUTERS = [
     "public",
     "energy",
     "measured_verifications",
+    "telemetry",
 ]
 
 

@@ -1009,3 +1009,80 @@ class EnergyBalanceCheck(Base, Audited):
     difference: Mapped[float | None] = mapped_column(Float)
     tolerance: Mapped[float | None] = mapped_column(Float)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# --- remote supervision (issue 11; migration 0016; docs/telemetry.md) ---------------------------------
+
+
+class TelemetryDevice(Base, Audited):
+    """A registry instrument's remote identity: the id it publishes as, its type and its credential.
+
+    ``secret_hash`` is in Mosquitto's PBKDF2-SHA512 format, so the same hash authenticates the HTTP
+    endpoint and goes into the broker's password file; ``detector_state`` is the detectors' memory."""
+
+    __tablename__ = "telemetry_devices"
+    __audit_exclude__ = frozenset({"secret_hash", "detector_state", "last_seen_at", "readings_count"})
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64), unique=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"), unique=True)
+    instrument_type: Mapped[str] = mapped_column(String(40))
+    region_code: Mapped[str] = mapped_column(String(6), ForeignKey("regions.code"), index=True)
+    gateway_id: Mapped[int | None] = mapped_column(ForeignKey("telemetry_devices.id"))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    profile: Mapped[dict[str, Any]] = mapped_column(JSON)
+    detector_state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    readings_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TelemetryReading(Base):
+    """One reading, stored once: (device, message id) is unique, so a redelivery is a no-op. High-volume
+    and append-only, so not audited row by row."""
+
+    __tablename__ = "telemetry_readings"
+    __table_args__ = (
+        UniqueConstraint("device_pk", "message_id", name="uq_telemetry_readings_device_message"),
+        Index("ix_telemetry_readings_device_time", "device_pk", "device_time"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    device_pk: Mapped[int] = mapped_column(ForeignKey("telemetry_devices.id"))
+    message_id: Mapped[str] = mapped_column(String(64))
+    device_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    schema: Mapped[str] = mapped_column(String(60))
+    values: Mapped[dict[str, float]] = mapped_column(JSON)
+    events: Mapped[list[str]] = mapped_column(JSON)
+
+
+class TelemetryQuarantine(Base):
+    """A payload refused at ingestion, with the field and the reason (bad input is kept, not dropped)."""
+
+    __tablename__ = "telemetry_quarantine"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    source: Mapped[str] = mapped_column(String(10))
+    device_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    field: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[str] = mapped_column(Text)
+
+
+class TelemetryWarning(Base, Audited):
+    """A warning (预警): one condition of one device, raised once and cleared when it ends."""
+
+    __tablename__ = "telemetry_warnings"
+    __table_args__ = (Index("ix_telemetry_warnings_device_status", "device_pk", "status"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    device_pk: Mapped[int] = mapped_column(ForeignKey("telemetry_devices.id"))
+    detector: Mapped[str] = mapped_column(String(20))
+    condition: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))  # active | cleared
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    raised_message_id: Mapped[str] = mapped_column(String(64))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cleared_message_id: Mapped[str | None] = mapped_column(String(64))
+    clear_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
