@@ -324,3 +324,11 @@ def test_impossible_values_are_refused() -> None:
         nc.inspect(ruleset="JJF1070-2023", nominal="500 g", unit=None, lot_size=1, measurements=["1j g"])
     with pytest.raises(InvalidInput):
         nc.inspect(ruleset="JJF1070-2023", nominal=500, unit="))(", lot_size=1, measurements=[1])
+
+
+@pytest.mark.parametrize("unit", ["*", "I", "(g"])
+def test_a_declared_unit_that_is_not_a_unit_is_refused_naming_the_field(unit: str) -> None:
+    """Found by the API fuzzer: pint's own errors on bad unit text reached the client as a 500."""
+    with pytest.raises(InvalidInput) as err:
+        nc.parse_values(["498.2 g", "501 g"], unit, field_name="measurements")
+    assert err.value.field == "measurements"

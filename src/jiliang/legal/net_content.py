@@ -331,6 +331,14 @@ _KIND_ZH = {
 }
 
 
+def _unit(text: str, field_name: str) -> Any:
+    """A unit from text, or a refusal naming the field (pint raises several unrelated classes on bad text)."""
+    try:
+        return _ureg().Unit(text)
+    except Exception as exc:
+        raise InvalidInput(f"单位无法识别：{text!r} / unknown unit {text!r}", field=field_name) from exc
+
+
 def parse_values(
     values: Sequence[float | str], unit: str | None, *, field_name: str, default_unit: str | None = None
 ) -> tuple[FloatArray, str]:
@@ -371,7 +379,7 @@ def parse_values(
                 field=field_name,
             )
         (only,) = units
-        if unit is not None and only and _ureg().Unit(unit) != _ureg().Unit(only):
+        if unit is not None and only and _unit(unit, field_name) != _unit(only, field_name):
             raise InvalidInput(
                 f"{field_name} 的单位 {only} 与声明的 {unit} 不同 / {field_name} is in {only}, not the declared {unit}",
                 field=field_name,
