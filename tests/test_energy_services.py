@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from jiliang.domain.access import SYSTEM
 from jiliang.energy import carbon, report
 from jiliang.errors import Conflict, ImportRefused, InvalidInput, NotAuthorised, NotFound
-from jiliang.services import instruments
+from jiliang.services import indicators, instruments
 from jiliang.services.energy import readings, regional, reviews, topology, units
 from jiliang.store.models import (
     EnergyBalanceCheck,
@@ -370,6 +370,9 @@ def test_coverage_counts_units_whose_boundary_meters_all_report(
     regional.set_coverage_target(world.platform, city, "339900", 2026, 0.9, "演示目标")
     view = regional.regional_view(world.platform, city)
     assert view["coverage"]["rate"] == 0 and view["coverage"]["target"]["target"] == 0.9
+    # a plan target like the registry's (the administrator's targets page lists it; it once answered 500)
+    listed = {t.indicator.value: t.target for t in indicators.list_targets(world.platform, city, 2026)}
+    assert listed["energy_monitoring_coverage"] == 0.9
     start, end = date(2026, 11, 1), date(2026, 11, 30)
     readings.upload_readings(
         world.platform, world.as_("enterprise"), unit_id, _csv(readings_csv(start, 30)), "csv", start, end

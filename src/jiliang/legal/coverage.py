@@ -19,6 +19,8 @@ class Indicator(StrEnum):
     VERIFICATION_COVERAGE = "verification_coverage"  # 强检计量器具检定覆盖率
     STANDARD_COVERAGE = "standard_coverage"  # 强检项目建标覆盖率
     OVERDUE = "overdue"  # 超期未检数量
+    # 重点用能单位能耗在线监测覆盖率: key energy-using units with every boundary meter reporting (services/energy)
+    ENERGY_MONITORING_COVERAGE = "energy_monitoring_coverage"
 
 
 ALL_ITEMS = ""

@@ -35,7 +35,11 @@ from jiliang.store.models import (
     VerificationRecord,
 )
 
-RATE_INDICATORS = (Indicator.VERIFICATION_COVERAGE, Indicator.STANDARD_COVERAGE)
+RATE_INDICATORS = (
+    Indicator.VERIFICATION_COVERAGE,
+    Indicator.STANDARD_COVERAGE,
+    Indicator.ENERGY_MONITORING_COVERAGE,
+)
 
 
 def _root(principal: Principal, region: str | None) -> str:

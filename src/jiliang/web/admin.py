@@ -178,6 +178,10 @@ STRINGS: dict[str, dict[str, str]] = {
 INDICATOR_LABELS = {
     Indicator.VERIFICATION_COVERAGE: ("强检计量器具检定覆盖率", "Compulsory verification coverage"),
     Indicator.STANDARD_COVERAGE: ("强检项目建标覆盖率", "Standards coverage of compulsory items"),
+    Indicator.ENERGY_MONITORING_COVERAGE: (
+        "重点用能单位能耗在线监测覆盖率",
+        "Key energy-using units monitored online",
+    ),
 }
 
 

@@ -20,6 +20,7 @@ from jiliang.domain.access import Principal
 from jiliang.domain.regions import in_jurisdiction, validate_region_code
 from jiliang.energy.rules import Level
 from jiliang.errors import InvalidInput
+from jiliang.legal.coverage import Indicator
 from jiliang.services.common import not_found
 from jiliang.services.energy.common import SUPERVISING, require_supervisor, scoped_units
 from jiliang.services.energy.reviews import latest_reviews
@@ -34,7 +35,7 @@ from jiliang.store.models import (
     Region,
 )
 
-COVERAGE_INDICATOR = "energy_monitoring_coverage"
+COVERAGE_INDICATOR = Indicator.ENERGY_MONITORING_COVERAGE.value  # a plan target like the others
 LEVEL_ORDER = {lv.value: i for i, lv in enumerate(Level)}
 REPORTING_DAYS = 62
 
