@@ -55,7 +55,7 @@ def test_sign_in_wrong_then_right_then_out(served: tuple[str, Platform], browser
 
     page.fill("#password", "correct horse battery")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/console")
+    page.wait_for_url(f"{base}/console/supervision?lang=zh")  # /console sends each role to its home
     assert page.locator("h1").count() == 1
     assert "计量监管人员" in page.inner_text("header")
     cookie = next(c for c in context.cookies() if c["name"] == "jl_session")
