@@ -17,6 +17,8 @@ def test_form_offers_every_shipped_example(web_client: TestClient) -> None:
     assert "测量不确定度评定" in page.text
     for title in example_titles("zh").values():  # Chinese titles on the Chinese page
         assert title in page.text
+    # every shipped example has a Chinese title (none falls back to the file's English one)
+    assert set(example_titles("zh").values()).isdisjoint(uncertainty.example_models().values())
     assert "End gauge calibration" not in page.text.split("</select>")[0]  # the file itself keeps its title
     english = web_client.get("/uncertainty", params={"lang": "en"}).text
     for title in uncertainty.example_models().values():
@@ -90,3 +92,11 @@ def test_intermediate_budget_on_the_page(web_client: TestClient) -> None:
     assert page.status_code == 200, page.text
     assert "Budget against intermediate results · c" in page.text and "intermediate-budget" in page.text
     assert "unrounded u_c" in page.text  # which u_c the expanded uncertainty used
+
+
+def test_budget_chart_labels_carry_two_significant_digits_not_float_noise() -> None:
+    """The calculator's bars were labelled 0.0000166752077705000002 (issue 10): JJF 1059.1's two digits."""
+    answer = uncertainty.evaluate_text(uncertainty.example_text("gum_h1"))
+    values = [d["value"] for chart in answer["charts"].values() for d in chart["series"][0]["data"]]
+    assert values and all(v == float(f"{v:.2g}") for v in values)
+    assert 1.7e-05 in values  # u(dtheta) contribution to l, 1.6675207770500002e-05 before

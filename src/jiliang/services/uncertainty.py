@@ -109,6 +109,12 @@ def evaluate_path(path: Path, *, trials: int | None = None, seed: int | None = N
     return evaluate_text(read_path(path), trials=trials, seed=seed)
 
 
+def _shown(value: float, digits: int = 2) -> float:
+    """A number as a chart shows it: uncertainties to two significant digits (JJF 1059.1), no float noise
+    such as 1.6675207770500002e-05 in a bar's label; the engine's own result keeps every digit."""
+    return float(f"{value:.{digits}g}")
+
+
 def histogram_chart(output: Mapping[str, Any], validation: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """An ECharts option: the Monte Carlo histogram of one output as bars at the bin centres, with the
     coverage interval (and the GUM interval when validated against it) as vertical mark lines."""
@@ -117,12 +123,12 @@ def histogram_chart(output: Mapping[str, Any], validation: Mapping[str, Any] | N
     centres = [(a + b) / 2 for a, b in pairwise(edges)]
     unit = output["unit"]
     lines: list[dict[str, Any]] = [
-        {"xAxis": x, "name": f"MC {output['p']:g}", "lineStyle": {"color": "#c23531"}}
+        {"xAxis": _shown(x, 6), "name": f"MC {output['p']:g}", "lineStyle": {"color": "#c23531"}}
         for x in output["interval"]
     ]
     if validation is not None:
         lines += [
-            {"xAxis": x, "name": "GUM", "lineStyle": {"color": "#2f4554", "type": "dashed"}}
+            {"xAxis": _shown(x, 6), "name": "GUM", "lineStyle": {"color": "#2f4554", "type": "dashed"}}
             for x in validation["gum_interval"]
         ]
     return {
@@ -159,7 +165,7 @@ def budget_chart(output: Mapping[str, Any]) -> dict[str, Any]:
                 "name": "u_i(y)",
                 # extra keys on a data item are kept by ECharts and reach tooltip/label formatters
                 "data": [
-                    {"name": b["input"], "value": b["contribution"], "share": round(100 * b["share"], 2)}
+                    {"name": b["input"], "value": _shown(b["contribution"]), "share": round(100 * b["share"], 2)}
                     for b in rows
                 ],
                 "label": {"show": True, "position": "right", "formatter": "{c}"},
