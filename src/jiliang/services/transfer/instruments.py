@@ -104,18 +104,14 @@ class _Job:
     ) -> None:
         self.session = session
         self.principal = principal
-        self.items = items
-        self.today = today
         self.problems = problems
         self.bulk = Bulk(session)
         self.max_before = self.bulk.max_id(Instrument.id)
-        self.enterprise = principal.role is Role.ENTERPRISE
-        self.own_code = self._own_code() if self.enterprise else None
+        enterprise = principal.role is Role.ENTERPRISE
+        self.checks = _Checks(principal, items, today, problems, self._own_code() if enterprise else None)
+        self.validate = self.checks.validate
         self.regions = set(session.scalars(select(Region.code)))
         self.owners: dict[str, int | None] = {}  # credit code → id, None when not visible to the caller
-        self.codes: dict[str, str | InvalidInput] = {}  # the domain's verdict on each distinct code
-        self.compulsory: dict[tuple[str, str], bool] = {}
-        self.inside: dict[str, bool] = {}  # region code → within the caller's jurisdiction
         self.written = RowsOfIds()
 
     def _own_code(self) -> str:
@@ -126,7 +122,108 @@ class _Job:
             raise InvalidInput("账户未关联单位 / the account has no organisation", field="owner_credit_code")
         return code
 
-    # -- per row, in Python ------------------------------------------------------------------------
+    # -- per chunk, against the database (write-behind thread) --------------------------------------
+
+    def write(self, chunk: list[tuple[Any, ...]]) -> None:
+        if not chunk:
+            return
+        codes = {row[1] for row in chunk}
+        self._resolve_owners(codes - self.owners.keys())
+        owners = self.owners
+        if (
+            not self.problems
+            and all(owners[code] is not None for code in codes)
+            and {row[2 + _REGION] for row in chunk} <= self.regions
+        ):
+            # The usual case, a clean chunk: checked per distinct owner and region, written at once; the
+            # unique index is the duplicate check (a clash, within the chunk too, undoes the chunk and
+            # sends it through the row by row checks below). While this thread works in Python the
+            # database idles, so no per-row work here that a set can do.
+            rows_out = [(*row[2:], owners[row[1]]) for row in chunk]
+            try:
+                ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out, guarded=True)
+            except UniqueClash:
+                pass
+            else:
+                self.written.add(ids, [row[0] for row in chunk])
+                return
+        self._write_checked(chunk)
+
+    def _write_checked(self, chunk: list[tuple[Any, ...]]) -> None:
+        """Row by row: every owner, region and duplicate problem of the chunk, named by row."""
+        add = self.problems.add
+        first_of: dict[tuple[str, str, str], int] = {}
+        candidates = []
+        for row in chunk:
+            row_no, code = row[0], row[1]
+            owner_id = self.owners[code]
+            ok = True
+            if owner_id is None:
+                add(row_no, "owner_credit_code", f"使用单位 {code} 不存在 / owner {code} not found", code)
+                ok = False
+            region = row[2 + _REGION]
+            if region not in self.regions:
+                add(row_no, "region_code", f"行政区划 {region} 不存在 / region not found", region)
+                ok = False
+            key = (row[2 + _MANUFACTURER], row[2 + _MODEL], row[2 + _SERIAL])
+            first = first_of.setdefault(key, row_no)
+            if first != row_no:
+                _duplicate_in_file(add, row_no, first, key[2])
+                ok = False
+            if ok:
+                candidates.append((row, owner_id, key))
+        # Some row clashes or fails (or the file is already refused): find which, and keep writing the
+        # others so that later rows of the file are still checked against them.
+        existing = self.bulk.existing(Instrument.__table__, IDENTITY, [key for _, _, key in candidates])
+        rows_out, row_nos = [], []
+        for row, owner_id, key in candidates:
+            found = existing.get(key)
+            if found is None:
+                rows_out.append((*row[2:], owner_id))
+                row_nos.append(row[0])
+            elif found <= self.max_before:
+                # The same words whether the clash is in the caller's jurisdiction or not (docs/security.md).
+                add(row[0], "serial_number", SERIAL_NEEDS_REVIEW, key[2])
+            else:
+                _duplicate_in_file(add, row[0], self.written.row_of(found), key[2])
+        ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out)
+        self.written.add(ids, row_nos)
+
+    def _resolve_owners(self, codes: set[str]) -> None:
+        """Owners the caller may file for: the same scope rule as services.instruments.resolve_owner."""
+        pending = sorted(codes)
+        for i in range(0, len(pending), KEY_BATCH):
+            batch = pending[i : i + KEY_BATCH]
+            query: Any = select(Organisation.credit_code, Organisation.id)
+            stmt = scope.organisations(
+                query.where(Organisation.credit_code.in_(batch)),
+                self.principal,
+            )
+            found = {code: id_ for code, id_ in self.session.execute(stmt)}
+            for code in batch:
+                self.owners[code] = found.get(code)
+
+
+class _Checks:
+    """The per-row checks: pure, so that a large file can be checked in a worker process (``worker.py``)."""
+
+    def __init__(
+        self,
+        principal: Principal,
+        items: dict[str, CatalogueItem],
+        today: date,
+        problems: Problems,
+        own_code: str | None,
+    ) -> None:
+        self.principal = principal
+        self.items = items
+        self.today = today
+        self.problems = problems
+        self.enterprise = principal.role is Role.ENTERPRISE
+        self.own_code = own_code
+        self.codes: dict[str, str | InvalidInput] = {}  # the domain's verdict on each distinct code
+        self.compulsory: dict[tuple[str, str], bool] = {}
+        self.inside: dict[str, bool] = {}  # region code → within the caller's jurisdiction
 
     def validate(self, row_no: int, raw: dict[str, str]) -> tuple[Any, ...] | None:
         use = raw.get("use")
@@ -211,87 +308,6 @@ class _Job:
             )
             return None
         return verdict
-
-    # -- per chunk, against the database (write-behind thread) --------------------------------------
-
-    def write(self, chunk: list[tuple[Any, ...]]) -> None:
-        if not chunk:
-            return
-        codes = {row[1] for row in chunk}
-        self._resolve_owners(codes - self.owners.keys())
-        owners = self.owners
-        if (
-            not self.problems
-            and all(owners[code] is not None for code in codes)
-            and {row[2 + _REGION] for row in chunk} <= self.regions
-        ):
-            # The usual case, a clean chunk: checked per distinct owner and region, written at once; the
-            # unique index is the duplicate check (a clash, within the chunk too, undoes the chunk and
-            # sends it through the row by row checks below). While this thread works in Python the
-            # database idles, so no per-row work here that a set can do.
-            rows_out = [(*row[2:], owners[row[1]]) for row in chunk]
-            try:
-                ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out, guarded=True)
-            except UniqueClash:
-                pass
-            else:
-                self.written.add(ids, [row[0] for row in chunk])
-                return
-        self._write_checked(chunk)
-
-    def _write_checked(self, chunk: list[tuple[Any, ...]]) -> None:
-        """Row by row: every owner, region and duplicate problem of the chunk, named by row."""
-        add = self.problems.add
-        first_of: dict[tuple[str, str, str], int] = {}
-        candidates = []
-        for row in chunk:
-            row_no, code = row[0], row[1]
-            owner_id = self.owners[code]
-            ok = True
-            if owner_id is None:
-                add(row_no, "owner_credit_code", f"使用单位 {code} 不存在 / owner {code} not found", code)
-                ok = False
-            region = row[2 + _REGION]
-            if region not in self.regions:
-                add(row_no, "region_code", f"行政区划 {region} 不存在 / region not found", region)
-                ok = False
-            key = (row[2 + _MANUFACTURER], row[2 + _MODEL], row[2 + _SERIAL])
-            first = first_of.setdefault(key, row_no)
-            if first != row_no:
-                _duplicate_in_file(add, row_no, first, key[2])
-                ok = False
-            if ok:
-                candidates.append((row, owner_id, key))
-        # Some row clashes or fails (or the file is already refused): find which, and keep writing the
-        # others so that later rows of the file are still checked against them.
-        existing = self.bulk.existing(Instrument.__table__, IDENTITY, [key for _, _, key in candidates])
-        rows_out, row_nos = [], []
-        for row, owner_id, key in candidates:
-            found = existing.get(key)
-            if found is None:
-                rows_out.append((*row[2:], owner_id))
-                row_nos.append(row[0])
-            elif found <= self.max_before:
-                # The same words whether the clash is in the caller's jurisdiction or not (docs/security.md).
-                add(row[0], "serial_number", SERIAL_NEEDS_REVIEW, key[2])
-            else:
-                _duplicate_in_file(add, row[0], self.written.row_of(found), key[2])
-        ids = self.bulk.insert(Instrument.__table__, WRITTEN, rows_out)
-        self.written.add(ids, row_nos)
-
-    def _resolve_owners(self, codes: set[str]) -> None:
-        """Owners the caller may file for: the same scope rule as services.instruments.resolve_owner."""
-        pending = sorted(codes)
-        for i in range(0, len(pending), KEY_BATCH):
-            batch = pending[i : i + KEY_BATCH]
-            query: Any = select(Organisation.credit_code, Organisation.id)
-            stmt = scope.organisations(
-                query.where(Organisation.credit_code.in_(batch)),
-                self.principal,
-            )
-            found = {code: id_ for code, id_ in self.session.execute(stmt)}
-            for code in batch:
-                self.owners[code] = found.get(code)
 
 
 def _duplicate_in_file(add: Callable[..., None], row_no: int, first: int | None, serial: str) -> None:

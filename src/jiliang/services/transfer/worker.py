@@ -1,0 +1,163 @@
+"""Checking a large file in a second process while this one writes it (issue 16: use both cores).
+
+In one process the reading and checking of rows (Python) and the writing of chunks share one
+interpreter lock, so an import used about one core whatever the machine had. For a file of at least
+``settings.import_worker_min_bytes`` the upload is first copied, metered and hashed, into a temporary
+file; a worker process then reads it (``reading.open_sheet``, the same code) and checks every row with
+the job's own per-row checks (its ``checks`` object, pure and so picklable), and sends the staged rows
+back chunk by chunk with the problems it found in them. This process keeps the transaction: it adds the
+worker's problems to the import's report in row order, as the single-process path would, and writes each
+chunk behind a thread. Any error in the worker, or here, ends the worker and rolls the import back.
+
+What is checked, in what order, and the report are the same on both paths (tests/test_transfer.py runs
+the same files through both).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import multiprocessing
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from jiliang.errors import ImportRefused
+from jiliang.services.transfer.columns import Column
+from jiliang.services.transfer.reading import Metered, Problems, open_sheet
+
+COPY_BLOCK = 1 << 20
+
+
+@dataclass
+class ProblemLog(Problems):
+    """Stands for ``Problems`` in the worker: keeps every problem, in order, until the next chunk goes."""
+
+    found: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+
+    def _add(self, row: int, field_: str, reason: str, value: object) -> None:
+        self.count += 1
+        self.found.append((row, field_, reason, None if value is None else str(value)[:200]))
+
+    def take(self) -> list[tuple[int, str, str, str | None]]:
+        found, self.found = self.found, []
+        return found
+
+
+def wanted(source: BinaryIO, min_bytes: int | None) -> bool:
+    """Whether a file is large enough for a worker (a seekable one; a small file is not worth a process)."""
+    if min_bytes is None or (os.cpu_count() or 1) < 2:
+        return False
+    try:
+        if not source.seekable():
+            return False
+        here = source.tell()
+        size = source.seek(0, os.SEEK_END) - here
+        source.seek(here)
+    except (AttributeError, OSError, ValueError):
+        return False
+    return size >= min_bytes
+
+
+class Spooled:
+    """The upload copied into a named temporary file the worker can open, metered and hashed on the way."""
+
+    def __init__(self, source: BinaryIO, max_bytes: int) -> None:
+        self.metered = Metered(source, max_bytes)
+        handle, self.path = tempfile.mkstemp(prefix="jiliang-import-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                while block := self.metered.read(COPY_BLOCK):
+                    out.write(block)
+        except BaseException:
+            os.unlink(self.path)
+            raise
+
+    @property
+    def sha256(self) -> str:
+        return self.metered.sha256.hexdigest()
+
+    def open(self) -> BinaryIO:
+        return open(self.path, "rb")
+
+    def close(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+class Checking:
+    """The worker process; iterate it for ``(rows_read, staged chunk, problems found in it)``."""
+
+    def __init__(self, spooled: Spooled, fmt: str, columns: tuple[Column, ...], checks: Any, chunk_rows: int):
+        shipped = copy.copy(checks)
+        shipped.problems = None  # replaced by a ProblemLog there; the caller's holds a lock
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe(duplex=False)
+        self._process = context.Process(
+            target=_work,
+            args=(child, spooled.path, fmt, columns, shipped, chunk_rows),
+            name="jiliang-import-checker",
+            daemon=True,
+        )
+        self._process.start()
+        child.close()
+        self.rows_read = 0
+
+    def __iter__(self) -> Iterator[tuple[int, list[tuple[Any, ...]], list[tuple[int, str, str, str | None]]]]:
+        while True:
+            try:
+                message = self._conn.recv()
+            except EOFError:
+                raise RuntimeError(
+                    "导入检查进程意外退出 / the import's checking process ended unexpectedly"
+                ) from None
+            kind = message[0]
+            if kind == "refused":
+                _, problems, count, rows_read = message
+                raise ImportRefused(problems=problems, problem_count=count, rows_read=rows_read)
+            if kind == "failed":
+                raise RuntimeError(f"导入检查进程出错 / the import's checking process failed:\n{message[1]}")
+            _, self.rows_read, chunk, found = message
+            yield self.rows_read, chunk, found
+            if kind == "done":
+                return
+
+    def close(self) -> None:
+        self._conn.close()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+
+
+def _work(conn: Any, path: str, fmt: str, columns: tuple[Column, ...], checks: Any, chunk_rows: int) -> None:
+    """The worker: read and check the whole file, send chunks (``rows``), then ``done``."""
+    log = ProblemLog(limit=1)
+    checks.problems = log
+    try:
+        with open(path, "rb") as f:
+            # The caller has read the header already and found it sound: no problem is added here.
+            sheet = open_sheet(f, fmt, columns, log, sys.maxsize)
+            validate = checks.validate
+            rows_read = 0
+            chunk: list[tuple[Any, ...]] = []
+            for row_no, raw in sheet.rows:
+                rows_read += 1
+                if raw is not None:
+                    staged = validate(row_no, raw)
+                    if staged is not None:
+                        chunk.append(staged)
+                if rows_read % chunk_rows == 0:
+                    conn.send(("rows", rows_read, chunk, log.take()))
+                    chunk = []
+            conn.send(("done", rows_read, chunk, log.take()))
+    except ImportRefused as exc:
+        conn.send(("refused", exc.problems, exc.problem_count, exc.rows_read))
+    except BaseException:
+        conn.send(("failed", traceback.format_exc()))
+    finally:
+        conn.close()
