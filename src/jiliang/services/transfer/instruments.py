@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
-from jiliang.domain.catalogue import CatalogueItem, is_compulsory
+from jiliang.domain.catalogue import CatalogueItem, Use, is_compulsory
 from jiliang.domain.credit_code import validate_credit_code
 from jiliang.domain.filing import parse_instrument
 from jiliang.domain.instruments import InstrumentStatus, required_text
@@ -222,7 +222,7 @@ class _Checks:
         self.enterprise = principal.role is Role.ENTERPRISE
         self.own_code = own_code
         self.codes: dict[str, str | InvalidInput] = {}  # the domain's verdict on each distinct code
-        self.compulsory: dict[tuple[str, str], bool] = {}
+        self.compulsory: dict[tuple[str, Use], bool] = {}
         self.inside: dict[str, bool] = {}  # region code → within the caller's jurisdiction
 
     def validate(self, row_no: int, raw: dict[str, str]) -> tuple[Any, ...] | None:
@@ -244,7 +244,7 @@ class _Checks:
                 row_no, "region_code", not_found("region", draft.region_code).message, draft.region_code
             )
             return None
-        key = (draft.item_code, draft.use.value)
+        key = (draft.item_code, draft.use)
         compulsory = self.compulsory.get(key)
         if compulsory is None:
             item = self.items[draft.item_code]
@@ -264,8 +264,8 @@ class _Checks:
             draft.nominal_size,
             draft.location,
             draft.region_code,
-            draft.use.value,
-            InstrumentStatus.IN_SERVICE.value,
+            _USE_VALUES[draft.use],
+            _IN_SERVICE,
             draft.filed_on,
             draft.filed_on,
             draft.first_used_on,
@@ -308,6 +308,11 @@ class _Checks:
             )
             return None
         return verdict
+
+
+# Enum members' ``.value`` is a descriptor call (about 0.7 µs each): read once, not per row.
+_USE_VALUES = {use: use.value for use in Use}
+_IN_SERVICE = InstrumentStatus.IN_SERVICE.value
 
 
 def _duplicate_in_file(add: Callable[..., None], row_no: int, first: int | None, serial: str) -> None:

@@ -426,23 +426,16 @@ class _Checks:
         add = self.problems.add
         ok = True
         values: list[Any] = [row_no]
-        for field in IDENTITY:
+        for field, max_len in _IDENTITY_LENGTHS:
             try:
-                values.append(required_text(raw.get(field), field, 200 if field == "manufacturer" else 100))
+                values.append(required_text(raw.get(field), field, max_len))
             except InvalidInput as exc:
                 add(row_no, field, exc.message, raw.get(field))
                 ok = False
-        checks: list[tuple[str, Callable[[], Any]]] = [
-            ("institution_credit_code", lambda: self._institution(raw.get("institution_credit_code", ""))),
-            ("standard_certificate_no", lambda: optional_text(raw.get("standard_certificate_no"), "standard_certificate_no", 100)),
-            ("verified_on", lambda: not_in_future(parse_date(raw.get("verified_on"), "verified_on"), self.today, "verified_on")),
-            ("conclusion", lambda: parse_conclusion(raw.get("conclusion"))),
-            ("document_no", lambda: document_number(raw.get("document_no"), "document_no")),
-            ("remarks", lambda: optional_text(raw.get("remarks"), "remarks", 2000)),
-        ]  # fmt: skip
-        for field, check in checks:
+        # The checks in record_verification's order, one function per field (no closures built per row).
+        for field, check in _FIELD_CHECKS:
             try:
-                values.append(check())
+                values.append(check(self, raw))
             except InvalidInput as exc:
                 add(row_no, exc.field or field, exc.message, raw.get(field))
                 ok = False
@@ -469,6 +462,16 @@ class _Checks:
             code = self.codes[value] = validate_credit_code(value, "institution_credit_code")
         return code
 
+
+_IDENTITY_LENGTHS = (("manufacturer", 200), ("model", 100), ("serial_number", 100))
+_FIELD_CHECKS: tuple[tuple[str, Callable[[_Checks, dict[str, str]], Any]], ...] = (
+    ("institution_credit_code", lambda c, raw: c._institution(raw.get("institution_credit_code", ""))),
+    ("standard_certificate_no", lambda c, raw: optional_text(raw.get("standard_certificate_no"), "standard_certificate_no", 100)),
+    ("verified_on", lambda c, raw: not_in_future(parse_date(raw.get("verified_on"), "verified_on"), c.today, "verified_on")),
+    ("conclusion", lambda c, raw: parse_conclusion(raw.get("conclusion"))),
+    ("document_no", lambda c, raw: document_number(raw.get("document_no"), "document_no")),
+    ("remarks", lambda c, raw: optional_text(raw.get("remarks"), "remarks", 2000)),
+)  # fmt: skip
 
 _NOT_FOUND = "器具不存在或不在您的管辖范围内 / instrument not found (manufacturer, model, serial number)"
 

@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import multiprocessing
 import os
+import pickle
+import subprocess
 import sys
 import tempfile
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO
 
+import jiliang
 from jiliang.errors import ImportRefused
 from jiliang.services.transfer.columns import Column
 from jiliang.services.transfer.reading import Metered, Problems, open_sheet
@@ -90,27 +93,40 @@ class Spooled:
 
 
 class Checking:
-    """The worker process; iterate it for ``(rows_read, staged chunk, problems found in it)``."""
+    """The worker process; iterate it for ``(rows_read, staged chunk, problems found in it)``.
+
+    A fresh interpreter (``python -m jiliang.services.transfer.worker``) rather than multiprocessing:
+    a spawned child would re-run the caller's main module, and forking a server with threads and open
+    connections is unsafe. Arguments go in on its stdin and messages come back on its stdout, pickled;
+    the pipe's buffer holds the worker back when this process writes more slowly than it checks.
+    """
 
     def __init__(self, spooled: Spooled, fmt: str, columns: tuple[Column, ...], checks: Any, chunk_rows: int):
         shipped = copy.copy(checks)
         shipped.problems = None  # replaced by a ProblemLog there; the caller's holds a lock
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe(duplex=False)
-        self._process = context.Process(
-            target=_work,
-            args=(child, spooled.path, fmt, columns, shipped, chunk_rows),
-            name="jiliang-import-checker",
-            daemon=True,
+        env = dict(os.environ)
+        package_root = str(Path(jiliang.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "jiliang.services.transfer.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
         )
-        self._process.start()
-        child.close()
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._out = self._process.stdout
+        try:
+            pickle.dump((spooled.path, fmt, columns, shipped, chunk_rows), self._process.stdin, protocol=5)
+            self._process.stdin.close()
+        except BaseException:
+            self.close()
+            raise
         self.rows_read = 0
 
     def __iter__(self) -> Iterator[tuple[int, list[tuple[Any, ...]], list[tuple[int, str, str, str | None]]]]:
         while True:
             try:
-                message = self._conn.recv()
+                message = pickle.load(self._out)
             except EOFError:
                 raise RuntimeError(
                     "导入检查进程意外退出 / the import's checking process ended unexpectedly"
@@ -127,15 +143,21 @@ class Checking:
                 return
 
     def close(self) -> None:
-        self._conn.close()
-        self._process.join(timeout=5)
-        if self._process.is_alive():
-            self._process.terminate()
-            self._process.join()
+        if self._process.poll() is None:
+            self._process.kill()  # done already, or this side failed: nothing it holds is needed
+        self._process.wait()
+        self._out.close()
 
 
-def _work(conn: Any, path: str, fmt: str, columns: tuple[Column, ...], checks: Any, chunk_rows: int) -> None:
+def _work(
+    out: BinaryIO, path: str, fmt: str, columns: tuple[Column, ...], checks: Any, chunk_rows: int
+) -> None:
     """The worker: read and check the whole file, send chunks (``rows``), then ``done``."""
+
+    def send(message: tuple[Any, ...]) -> None:
+        pickle.dump(message, out, protocol=5)
+        out.flush()
+
     log = ProblemLog(limit=1)
     checks.problems = log
     try:
@@ -152,12 +174,21 @@ def _work(conn: Any, path: str, fmt: str, columns: tuple[Column, ...], checks: A
                     if staged is not None:
                         chunk.append(staged)
                 if rows_read % chunk_rows == 0:
-                    conn.send(("rows", rows_read, chunk, log.take()))
+                    send(("rows", rows_read, chunk, log.take()))
                     chunk = []
-            conn.send(("done", rows_read, chunk, log.take()))
+            send(("done", rows_read, chunk, log.take()))
     except ImportRefused as exc:
-        conn.send(("refused", exc.problems, exc.problem_count, exc.rows_read))
+        send(("refused", exc.problems, exc.problem_count, exc.rows_read))
+    except BrokenPipeError:
+        pass  # the importing process has given up
     except BaseException:
-        conn.send(("failed", traceback.format_exc()))
-    finally:
-        conn.close()
+        send(("failed", traceback.format_exc()))
+
+
+if __name__ == "__main__":
+    # Messages own the real stdout; anything else printed goes to stderr.
+    messages = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    _work(messages, *pickle.load(sys.stdin.buffer))
+    messages.close()
