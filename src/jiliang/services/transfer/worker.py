@@ -95,7 +95,7 @@ class Spooled:
 class Checking:
     """The worker process; iterate it for ``(rows_read, staged chunk, problems found in it)``.
 
-    A fresh interpreter (``python -m jiliang.services.transfer.worker``) rather than multiprocessing:
+    A fresh interpreter (``python -c "…worker import main; main()"``) rather than multiprocessing:
     a spawned child would re-run the caller's main module, and forking a server with threads and open
     connections is unsafe. Arguments go in on its stdin and messages come back on its stdout, pickled;
     the pipe's buffer holds the worker back when this process writes more slowly than it checks.
@@ -108,7 +108,7 @@ class Checking:
         package_root = str(Path(jiliang.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "jiliang.services.transfer.worker"],
+            [sys.executable, "-c", "from jiliang.services.transfer.worker import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -185,10 +185,10 @@ def _work(
         send(("failed", traceback.format_exc()))
 
 
-if __name__ == "__main__":
-    # Messages own the real stdout; anything else printed goes to stderr.
+def main() -> None:
+    """The worker process's entry: its arguments pickled on stdin, messages pickled on stdout."""
     messages = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
+    os.dup2(2, 1)  # anything else printed goes to stderr, not into the messages
     sys.stdout = sys.stderr
     _work(messages, *pickle.load(sys.stdin.buffer))
     messages.close()
