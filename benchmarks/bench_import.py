@@ -1,15 +1,21 @@
-"""Bulk import speed: the streaming importer against a per-row baseline, on SQLite and PostgreSQL.
+"""Bulk import speed against the physical limit of each database, measured in the same run.
 
-    python benchmarks/bench_import.py --rows 1000000 [--kind instruments|verifications]
+    python benchmarks/bench_import.py [--rows 200000] [--kind instruments|verifications|both]
         [--baseline-rows 20000] [--postgres-url postgresql://postgres@127.0.0.1/jiliang_bench]
 
-Generates a deterministic CSV (Chinese headers, as an office writes them) for owners spread over a
-province's region tree, imports it into a fresh SQLite file and, when a PostgreSQL URL is given (flag or
-JILIANG_BENCH_POSTGRES_URL; the database's public schema is DROPPED), into PostgreSQL. In the same run a
-sample of ``--baseline-rows`` goes in one row at a time through the single-record service
-(services.instruments.file_instrument / services.verifications.record_verification), the straightforward
-way; the ratio of the two rates is printed, with each import's peak RSS (each import runs in a child
-process so that its peak is its own).
+One run imports ``--rows`` instruments and then ``--rows`` verification records for them, on SQLite and
+(when a URL is given) PostgreSQL, and after each import writes the same rows, already validated, into a
+clone of the table with the same indexes and foreign keys the fastest way the database offers
+(PostgreSQL: binary ``COPY … FROM STDIN`` through psycopg; SQLite: the sqlite3 CLI's ``.import``, or
+``executemany`` of pre-built tuples where it cannot be used — the output says which). It prints each
+rate, the ratio importer / limit and ``os.getloadavg()`` before and after. Province scale:
+``--rows 1000000``.
+
+The CSVs are deterministic (Chinese headers, as an office writes them), for owners spread over a
+province's region tree; SQLite is a fresh file, PostgreSQL the database given (flag or
+JILIANG_BENCH_POSTGRES_URL; its public schema is DROPPED). Each import runs in a child process so that
+its peak RSS is its own. With ``--baseline-rows`` a sample also goes in one row at a time through the
+single-record service (services.instruments.file_instrument / services.verifications.record_verification).
 """
 
 from __future__ import annotations
@@ -239,66 +245,221 @@ def _baseline_child(url: str, kind: str, start_row: int, count: int, conn: Any) 
     conn.send((elapsed, count, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def in_child(target: Callable[..., None], *args: Any) -> tuple[float, int, float]:
+def in_child(target: Callable[..., None], *args: Any) -> Any:
     ctx = multiprocessing.get_context("spawn")
     parent, child = ctx.Pipe()
     proc = ctx.Process(target=target, args=(*args, child))
     proc.start()
     result = parent.recv()
     proc.join()
-    return result  # type: ignore[no-any-return]
+    return result
 
 
-def run_backend(name: str, url: str, kind: str, rows: int, baseline_rows: int, work: Path) -> None:
-    print(f"\n== {name}: {kind}, {rows:,} rows ==", flush=True)
-    build_world(url)
-    if kind == "verifications":
-        # The instruments the records are for, filed by the bulk importer itself (not timed).
-        path = work / "setup-instruments.csv"
-        write_csv(path, [c.zh for c in INSTRUMENT_COLUMNS], instrument_rows(0, rows + baseline_rows))
-        elapsed, written, _ = in_child(_bulk_child, url, "instruments", str(path))
-        print(f"setup: {written:,} instruments in {elapsed:.1f} s", flush=True)
-        path.unlink()
-        header, gen = [c.zh for c in VERIFICATION_COLUMNS], verification_rows
+# -- the physical limit: the same rows, already validated, into a table with the same indexes ----------
+
+LIMIT_TABLE = "bench_limit"
+
+
+def _written_columns(kind: str) -> tuple[str, ...]:
+    from jiliang.services.transfer import instruments, verifications
+
+    return ("id", *(instruments.WRITTEN if kind == "instruments" else verifications.WRITTEN))
+
+
+def _table(kind: str) -> str:
+    return "instruments" if kind == "instruments" else "verification_records"
+
+
+def _pg_limit_child(url: str, kind: str, conn: Any) -> None:
+    """Binary ``COPY … FROM STDIN`` (psycopg) of the rows the importer wrote into a clone of the table.
+
+    The clone has the table's columns, defaults, indexes (unique ones included) and foreign keys. The
+    rows are read back from the imported table as a binary COPY stream beforehand (not timed), so the
+    timed part is the server's work plus handing it bytes: the strictest limit this client can reach.
+    """
+    import psycopg
+
+    table, cols = _table(kind), ", ".join(_written_columns(kind))
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as pg:
+        pg.execute(f"DROP TABLE IF EXISTS {LIMIT_TABLE}")
+        pg.execute(f"CREATE TABLE {LIMIT_TABLE} (LIKE {table} INCLUDING ALL)")
+        for name, definition in pg.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f'",
+            (table,),
+        ).fetchall():
+            pg.execute(f"ALTER TABLE {LIMIT_TABLE} ADD CONSTRAINT limit_{name} {definition}")
+        pg.commit()
+        data = bytearray()
+        with pg.cursor().copy(
+            f"COPY (SELECT {cols} FROM {table} ORDER BY id) TO STDOUT (FORMAT BINARY)"
+        ) as cp:
+            for block in cp:
+                data += block
+        pg.commit()
+        n = pg.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+        pg.commit()
+        view = memoryview(data)
+        started = time.perf_counter()
+        with pg.cursor().copy(f"COPY {LIMIT_TABLE} ({cols}) FROM STDIN (FORMAT BINARY)") as cp:
+            for i in range(0, len(view), 1 << 20):
+                cp.write(view[i : i + (1 << 20)])
+        pg.commit()
+        elapsed = time.perf_counter() - started
+        pg.execute(f"DROP TABLE {LIMIT_TABLE}")
+        pg.commit()
+    conn.send(("binary COPY FROM STDIN (psycopg)", elapsed, n))
+
+
+def _sqlite_clone(db: Any, table: str) -> None:
+    """``LIMIT_TABLE``: the table's own CREATE statement (keys, foreign keys) and its indexes, renamed."""
+    import re
+
+    db.execute(f"DROP TABLE IF EXISTS {LIMIT_TABLE}")
+    (create,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).fetchone()
+    db.execute(re.sub(rf"^CREATE TABLE \"?{table}\"?", f"CREATE TABLE {LIMIT_TABLE}", create))
+    for (sql,) in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,)
+    ).fetchall():
+        sql = re.sub(r"INDEX (\w+) ON \w+", rf"INDEX {LIMIT_TABLE}_\1 ON {LIMIT_TABLE}", sql)
+        db.execute(sql)
+    db.commit()
+
+
+def _sqlite_limit_child(path: str, kind: str, work: str, conn: Any) -> None:
+    """The rows the importer wrote, into a clone of the table (same keys, foreign keys and indexes).
+
+    The sqlite3 CLI's ``.import`` unless a NULL sits in a column under a foreign key or a unique index
+    (it reads an empty field as '', which those would refuse); otherwise ``executemany`` of the pre-built tuples in one
+    transaction. Either way with the pragmas jiliang's own connections use (WAL, synchronous=NORMAL,
+    foreign keys on, 64 MiB cache).
+    """
+    import shutil
+    import sqlite3
+    import subprocess
+
+    table = _table(kind)
+    cols = _written_columns(kind)
+    pragmas = "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(pragmas)
+    rows = db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+    names = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+    keyed = {r[3] for r in db.execute(f"PRAGMA foreign_key_list({table})")}
+    for index in db.execute(f"PRAGMA index_list({table})").fetchall():
+        if index[2]:  # unique
+            keyed |= {r[2] for r in db.execute(f"PRAGMA index_info({index[1]})")}
+    positions = [names.index(c) for c in keyed]
+    has_null = any(r[i] is None for r in rows for i in positions)
+    _sqlite_clone(db, table)
+    cli = shutil.which("sqlite3")
+    if cli and not has_null:
+        csv_path = Path(work) / "limit.csv"
+        with csv_path.open("w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows(rows)
+        db.close()
+        script = f"{pragmas}\n.mode csv\n.import {csv_path} {LIMIT_TABLE}\n"
+        started = time.perf_counter()
+        subprocess.run([cli, path], input=script, text=True, check=True, capture_output=True)
+        elapsed = time.perf_counter() - started
+        csv_path.unlink()
+        method = "sqlite3 CLI .import"
+        db = sqlite3.connect(path, isolation_level=None)
     else:
-        header, gen = [c.zh for c in INSTRUMENT_COLUMNS], instrument_rows
-    path = work / f"{kind}.csv"
-    write_csv(path, header, gen(0, rows))
-    size = path.stat().st_size
-    elapsed, written, peak = in_child(_bulk_child, url, kind, str(path))
-    assert written == rows, (written, rows)
-    path.unlink()
-    bulk_rate = written / elapsed
-    print(
-        f"bulk     {written:>10,} rows  {elapsed:8.1f} s  {bulk_rate:>10,.0f} rows/s  peak RSS {peak:,.0f} MiB"
-        f"  (file {size / 2**20:,.0f} MiB)",
-        flush=True,
-    )
-    b_elapsed, b_count, b_peak = in_child(_baseline_child, url, kind, rows, baseline_rows)
-    base_rate = b_count / b_elapsed
-    print(
-        f"baseline {b_count:>10,} rows  {b_elapsed:8.1f} s  {base_rate:>10,.0f} rows/s  peak RSS {b_peak:,.0f} MiB",
-        flush=True,
-    )
-    print(f"ratio bulk / per-row baseline: {bulk_rate / base_rate:,.1f}×", flush=True)
+        marks = ", ".join("?" * len(rows[0])) if rows else ""
+        started = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(f"INSERT INTO {LIMIT_TABLE} VALUES ({marks})", rows)
+        db.execute("COMMIT")
+        elapsed = time.perf_counter() - started
+        method = "executemany of pre-built tuples" + (" (NULLs under keys: .import cannot)" if cli else "")
+    (n,) = db.execute(f"SELECT count(*) FROM {LIMIT_TABLE}").fetchone()
+    assert n == len(rows), (n, len(rows))
+    db.execute(f"DROP TABLE {LIMIT_TABLE}")
+    db.close()
+    del cols
+    conn.send((method, elapsed, n))
+
+
+def load() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def run_backend(
+    name: str, url: str, kinds: list[str], rows: int, baseline_rows: int, work: Path
+) -> list[tuple[str, str, float, str, float, str, str]]:
+    """Import ``rows`` instruments, then ``rows`` verification records for them; each import followed by its
+    physical limit, measured on the same machine a moment later. Returns the summary lines."""
+    print(f"\n== {name}: {rows:,} rows ==", flush=True)
+    build_world(url)
+    out = []
+    for kind in ("instruments", "verifications"):
+        before = load()
+        header, gen = (
+            ([c.zh for c in INSTRUMENT_COLUMNS], instrument_rows)
+            if kind == "instruments"
+            else ([c.zh for c in VERIFICATION_COLUMNS], verification_rows)
+        )
+        path = work / f"{kind}.csv"
+        write_csv(path, header, gen(0, rows))
+        size = path.stat().st_size
+        elapsed, written, peak = in_child(_bulk_child, url, kind, str(path))
+        assert written == rows, (written, rows)
+        path.unlink()
+        rate = written / elapsed
+        print(
+            f"{kind:<13} import {written:>9,} rows {elapsed:7.1f} s {rate:>9,.0f} rows/s  peak RSS {peak:,.0f} MiB"
+            f"  (file {size / 2**20:,.0f} MiB)",
+            flush=True,
+        )
+        if kind not in kinds:
+            continue  # only the setup for the verification records
+        if url.startswith("postgresql"):
+            method, l_elapsed, n = in_child(_pg_limit_child, url, kind)
+        else:
+            method, l_elapsed, n = in_child(
+                _sqlite_limit_child, url.removeprefix("sqlite:///"), kind, str(work)
+            )
+        limit = n / l_elapsed
+        after = load()
+        print(
+            f"{kind:<13} limit  {n:>9,} rows {l_elapsed:7.1f} s {limit:>9,.0f} rows/s  ({method})"
+            f"  ratio {rate / limit:.2f}  load {before} → {after}",
+            flush=True,
+        )
+        out.append((name, kind, rate, method, limit, before, after))
+    if baseline_rows:
+        for kind in kinds:
+            b_elapsed, b_count, b_peak = in_child(_baseline_child, url, kind, rows, baseline_rows)
+            base_rate = b_count / b_elapsed
+            print(
+                f"{kind:<13} per-row baseline {b_count:,} rows {b_elapsed:.1f} s {base_rate:,.0f} rows/s"
+                f"  peak RSS {b_peak:,.0f} MiB",
+                flush=True,
+            )
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--baseline-rows", type=int, default=20_000)
-    parser.add_argument("--kind", choices=["instruments", "verifications"], default="instruments")
+    parser.add_argument("--rows", type=int, default=200_000, help="rows per import (province scale: 1000000)")
+    parser.add_argument("--baseline-rows", type=int, default=0, help="also file this many one at a time")
+    parser.add_argument("--kind", choices=["instruments", "verifications", "both"], default="both")
     parser.add_argument("--postgres-url", default=os.environ.get("JILIANG_BENCH_POSTGRES_URL"))
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args(argv)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s)")
+    kinds = ["instruments", "verifications"] if args.kind == "both" else [args.kind]
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPU(s), load {load()}")
+    lines = []
     with tempfile.TemporaryDirectory(prefix="jiliang-bench-") as tmp:
         work = Path(tmp)
         if args.only != "postgresql":
-            run_backend(
-                "SQLite", f"sqlite:///{work / 'bench.db'}", args.kind, args.rows, args.baseline_rows, work
+            lines += run_backend(
+                "SQLite", f"sqlite:///{work / 'bench.db'}", kinds, args.rows, args.baseline_rows, work
             )
         if args.only != "sqlite":
             if not args.postgres_url:
@@ -309,9 +470,16 @@ def main(argv: list[str] | None = None) -> None:
                 except Exception as exc:
                     print(f"\nPostgreSQL skipped: cannot connect ({exc.__class__.__name__}: {exc})")
                 else:
-                    run_backend(
-                        "PostgreSQL", args.postgres_url, args.kind, args.rows, args.baseline_rows, work
+                    lines += run_backend(
+                        "PostgreSQL", args.postgres_url, kinds, args.rows, args.baseline_rows, work
                     )
+    print(
+        f"\n{args.rows:,} rows | importer rows/s | limit rows/s | ratio | load before → after | limit measured by"
+    )
+    for name, kind, rate, method, limit, before, after in lines:
+        print(
+            f"{kind} → {name} | {rate:,.0f} | {limit:,.0f} | {rate / limit:.2f} | {before} → {after} | {method}"
+        )
 
 
 if __name__ == "__main__":

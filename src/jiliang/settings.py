@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, ge=1024)
     import_chunk_rows: int = Field(default=20_000, ge=100)
     import_max_reported_problems: int = Field(default=1000, ge=1)
+    # Files at least this large are read and checked in a worker process while this one writes (issue 16).
+    # Off by default: on the shared 2-core machine it measured slower (docs/benchmarks.md); for a machine
+    # with an idle core. The worker's start costs about 0.9 s of CPU.
+    import_worker_min_bytes: int | None = Field(default=None, ge=0)
     page_size_max: int = Field(default=1000, ge=10)
     webhook_timeout_s: float = Field(default=5.0, gt=0)
     webhook_max_attempts: int = Field(default=12, ge=1)

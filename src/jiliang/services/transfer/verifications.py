@@ -147,7 +147,6 @@ class _Job:
         self.bulk = Bulk(session)
         self.max_before = self.bulk.max_id(VerificationRecord.id)
         self.institutions: dict[str, int | None] = {}
-        self.codes: dict[str, str] = {}  # a file names the same few codes on every row: check each once
         self.own: tuple[str, int] | None = None
         if principal.role is Role.INSTITUTION:
             code = session.scalar(
@@ -159,6 +158,8 @@ class _Job:
                 )
             self.own = (code, principal.organisation_id)
             self.institutions[code] = principal.organisation_id
+        self.checks = _Checks(today, problems, self.own)
+        self.validate = self.checks.validate
         self.authorisations = self._authorisations()
         self.authorised: dict[tuple[int, str, str, date], bool] = {}
         self.standards: dict[str, tuple[int, int, bool, date, date, frozenset[str]] | None] = {}
@@ -179,55 +180,6 @@ class _Job:
         for inst, item, region, start, end in self.session.execute(stmt):
             out[(inst, item)].append((region, start, end))
         return out
-
-    # -- per row, in Python ------------------------------------------------------------------------
-
-    def validate(self, row_no: int, raw: dict[str, str]) -> tuple[Any, ...] | None:
-        add = self.problems.add
-        ok = True
-        values: list[Any] = [row_no]
-        for field in IDENTITY:
-            try:
-                values.append(required_text(raw.get(field), field, 200 if field == "manufacturer" else 100))
-            except InvalidInput as exc:
-                add(row_no, field, exc.message, raw.get(field))
-                ok = False
-        checks: list[tuple[str, Callable[[], Any]]] = [
-            ("institution_credit_code", lambda: self._institution(raw.get("institution_credit_code", ""))),
-            ("standard_certificate_no", lambda: optional_text(raw.get("standard_certificate_no"), "standard_certificate_no", 100)),
-            ("verified_on", lambda: not_in_future(parse_date(raw.get("verified_on"), "verified_on"), self.today, "verified_on")),
-            ("conclusion", lambda: parse_conclusion(raw.get("conclusion"))),
-            ("document_no", lambda: document_number(raw.get("document_no"), "document_no")),
-            ("remarks", lambda: optional_text(raw.get("remarks"), "remarks", 2000)),
-        ]  # fmt: skip
-        for field, check in checks:
-            try:
-                values.append(check())
-            except InvalidInput as exc:
-                add(row_no, exc.field or field, exc.message, raw.get(field))
-                ok = False
-        return tuple(values) if ok else None
-
-    def _institution(self, value: str) -> int | str:
-        """An institution records only as itself (as record_verification); others name one by code."""
-        if self.own is not None:
-            if not value.strip():
-                return self.own[1]
-            code = self._credit_code(value)
-            if code != self.own[0]:
-                raise InvalidInput(
-                    "只能以本机构名义记录检定 / record only as your own institution",
-                    field="institution_credit_code",
-                )
-            return self.own[1]
-        return self._credit_code(required_text(value, "institution_credit_code", 18))
-        # resolved to an id per chunk, in the thread that owns the connection
-
-    def _credit_code(self, value: str) -> str:
-        code = self.codes.get(value)
-        if code is None:  # an invalid code raises here on every row that names it
-            code = self.codes[value] = validate_credit_code(value, "institution_credit_code")
-        return code
 
     # -- per chunk, against the database (write-behind thread) --------------------------------------
 
@@ -460,6 +412,66 @@ class _Job:
             return None
         return sid
 
+
+class _Checks:
+    """The per-row checks: pure, so that a large file can be checked in a worker process (``worker.py``)."""
+
+    def __init__(self, today: date, problems: Problems, own: tuple[str, int] | None) -> None:
+        self.today = today
+        self.problems = problems
+        self.own = own
+        self.codes: dict[str, str] = {}  # a file names the same few codes on every row: check each once
+
+    def validate(self, row_no: int, raw: dict[str, str]) -> tuple[Any, ...] | None:
+        add = self.problems.add
+        ok = True
+        values: list[Any] = [row_no]
+        for field, max_len in _IDENTITY_LENGTHS:
+            try:
+                values.append(required_text(raw.get(field), field, max_len))
+            except InvalidInput as exc:
+                add(row_no, field, exc.message, raw.get(field))
+                ok = False
+        # The checks in record_verification's order, one function per field (no closures built per row).
+        for field, check in _FIELD_CHECKS:
+            try:
+                values.append(check(self, raw))
+            except InvalidInput as exc:
+                add(row_no, exc.field or field, exc.message, raw.get(field))
+                ok = False
+        return tuple(values) if ok else None
+
+    def _institution(self, value: str) -> int | str:
+        """An institution records only as itself (as record_verification); others name one by code."""
+        if self.own is not None:
+            if not value.strip():
+                return self.own[1]
+            code = self._credit_code(value)
+            if code != self.own[0]:
+                raise InvalidInput(
+                    "只能以本机构名义记录检定 / record only as your own institution",
+                    field="institution_credit_code",
+                )
+            return self.own[1]
+        return self._credit_code(required_text(value, "institution_credit_code", 18))
+        # resolved to an id per chunk, in the thread that owns the connection
+
+    def _credit_code(self, value: str) -> str:
+        code = self.codes.get(value)
+        if code is None:  # an invalid code raises here on every row that names it
+            code = self.codes[value] = validate_credit_code(value, "institution_credit_code")
+        return code
+
+
+_IDENTITY_LENGTHS = (("manufacturer", 200), ("model", 100), ("serial_number", 100))
+_FIELD_CHECKS: tuple[tuple[str, Callable[[_Checks, dict[str, str]], Any]], ...] = (
+    ("institution_credit_code", lambda c, raw: c._institution(raw.get("institution_credit_code", ""))),
+    ("standard_certificate_no", lambda c, raw: optional_text(raw.get("standard_certificate_no"), "standard_certificate_no", 100)),
+    ("verified_on", lambda c, raw: not_in_future(parse_date(raw.get("verified_on"), "verified_on"), c.today, "verified_on")),
+    ("conclusion", lambda c, raw: parse_conclusion(raw.get("conclusion"))),
+    ("document_no", lambda c, raw: document_number(raw.get("document_no"), "document_no")),
+    ("remarks", lambda c, raw: optional_text(raw.get("remarks"), "remarks", 2000)),
+)  # fmt: skip
 
 _NOT_FOUND = "器具不存在或不在您的管辖范围内 / instrument not found (manufacturer, model, serial number)"
 
