@@ -769,3 +769,29 @@ class Booking(Base, Audited):
     reply: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# 0017: derived counts of the compulsory instruments, kept by triggers on ``instruments`` (never written
+# by the services), read by services.indicators for today's coverage and overdue counts.
+class InstrumentTotal(Base):
+    __tablename__ = "instrument_totals"
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class InstrumentTally(Base):
+    __tablename__ = "instrument_tallies"
+    __table_args__ = (Index("ix_instrument_tallies_expiry", "valid_until", "status"),)
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    valid_until: Mapped[date] = mapped_column(Date, primary_key=True)  # 0001-01-01: never verified
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class InstrumentTallyState(Base):
+    __tablename__ = "instrument_tally_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    latest_filed_on: Mapped[date | None] = mapped_column(Date)
