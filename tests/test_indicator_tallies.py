@@ -2,8 +2,9 @@
 
 After every kind of write — filing, verification, correction, failure, status change, editing, bulk
 imports of instruments and of records — and after random sequences of them (hypothesis), on SQLite and
-PostgreSQL: the tally tables equal a fresh GROUP BY of the instruments, and ``indicators.report`` gives
-the same numbers from the tallies as from the scan, with each coverage option.
+PostgreSQL: the tally tables equal a fresh GROUP BY of the instruments, ``indicators.report`` gives
+the same numbers from the tallies as from the scan, and ``indicators.due_count`` the same total as the
+due list, with each coverage option.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from jiliang.domain.access import SYSTEM
 from jiliang.errors import JiliangError
 from jiliang.services import indicators, instruments
 from jiliang.services.platform import Platform
+from jiliang.services.supervision import search
 from jiliang.services.transfer import import_instruments, import_verifications
 from jiliang.services.transfer.columns import INSTRUMENT_COLUMNS, VERIFICATION_COLUMNS
 from jiliang.store.models import Instrument, InstrumentTally, InstrumentTotal, VerificationRecord
@@ -73,6 +75,15 @@ def assert_agree(platform: Platform) -> None:
                 fast = indicators.report(platform, SYSTEM, region=PROVINCE, on=on)
                 scanned = indicators.report(platform, SYSTEM, region=PROVINCE, on=on, use_tallies=False)
                 assert _values(fast) == _values(scanned), (count_suspended, grace, on)
+                for region, days in ((PROVINCE, 30), (COUNTY_A, 30), (COUNTY_B, 200)):
+                    listed = search.search_instruments(
+                        platform,
+                        SYSTEM,
+                        {"region_code": region, "on": on.isoformat(), "state": "due", "within_days": days},
+                        limit=1,
+                    )
+                    due = indicators.due_count(platform, region, on, days)
+                    assert due == (listed.total if indicators._tallies_answer(platform, on) else None)
                 for region in (COUNTY_A, COUNTY_B):
                     one = indicators.report(platform, SYSTEM, region=region, on=on)
                     assert _values(one) == _values(

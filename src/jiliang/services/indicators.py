@@ -103,6 +103,33 @@ def _tally_rows(platform: Platform, prefix: str, on: date) -> list[tuple[str, st
     return rows
 
 
+def due_count(platform: Platform, root: str, on: date, within_days: int) -> int | None:
+    """How many counted, covered instruments fall due by ``on + within_days``, from the tallies; None
+    when they cannot answer (a past date). The same count as the due list
+    (``search.search_instruments(state="due")``): a covered instrument's ``valid_until`` is its due date
+    (``domain.verification.valid_until``; a pass without a due date is valid until ``NEVER_DUE``)."""
+    if not _tallies_answer(platform, on):
+        return None
+    definition = platform.settings.coverage
+    statuses = _counted_statuses(definition.count_suspended)
+    cutoff = on - timedelta(days=definition.grace_days)
+    t = InstrumentTally
+    stmt = select(t.item_code, func.sum(t.n)).where(
+        t.status.in_(statuses), t.valid_until > cutoff, t.valid_until <= on + timedelta(days=within_days)
+    )
+    prefix = jurisdiction_prefix(root)
+    if prefix:
+        stmt = stmt.where(t.region_code.like(prefix + "%"))
+    items = catalogue_service.catalogue(platform)
+    with platform.reading() as s:
+        rows = list(s.execute(stmt.group_by(t.item_code)))
+    return sum(
+        int(n)
+        for item_code, n in rows
+        if (item := items.get(item_code)) is not None and item.effective_from <= on
+    )
+
+
 def coverage_counts(
     platform: Platform, root: str, on: date, *, use_tallies: bool = True
 ) -> tuple[list[Count], list[Count]]:
