@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from jiliang.domain.access import SYSTEM
 from jiliang.errors import JiliangError
-from jiliang.services import indicators, instruments
+from jiliang.services import indicators, instruments, tallies
 from jiliang.services.platform import Platform
 from jiliang.services.supervision import search
 from jiliang.services.transfer import import_instruments, import_verifications
@@ -284,3 +284,31 @@ def test_random_sequences_of_writes_keep_the_tallies(fuel_and_water: World, ops:
         except JiliangError:
             pass  # refused writes change nothing; the invariant must hold all the same
     assert_agree(p)
+
+
+def test_folding_old_expiries_changes_no_number(fuel_and_water: World) -> None:
+    w = fuel_and_water
+    p = w.platform
+    items = [file(w, f"C-{i}") for i in range(4)]
+    for inst, on in zip(items, ("2024-01-10", "2024-06-01", "2025-02-01", "2026-03-01"), strict=True):
+        verify(w, inst.id, on)  # the first three have expired by 2026-06-15
+    assert_agree(p)
+    before = indicators.report(p, SYSTEM, region=PROVINCE)
+    assert tallies.compact(p) == 3
+    assert tallies.compact(p) == 0  # once a day is enough
+    with p.reading() as s:
+        dates = set(s.scalars(select(InstrumentTally.valid_until)))
+    assert dates == {NEVER, date(2026, 9, 1)}  # fuel dispensers: every 6 months
+    assert _values(indicators.report(p, SYSTEM, region=PROVINCE)) == _values(before)
+    # writes after the fold still agree (a row of a folded date goes negative, the folded row keeps it)
+    verify(w, items[0].id, "2026-06-01")
+    instruments.change_status(p, w.as_("enterprise"), items[1].id, "scrapped", "2026-06-01")
+    assert _values(indicators.report(p, SYSTEM, region=PROVINCE)) == _values(
+        indicators.report(p, SYSTEM, region=PROVINCE, use_tallies=False)
+    )
+    # a larger grace than the fold allowed for cannot use the tallies
+    p.settings.coverage.grace_days = 30
+    try:
+        assert not indicators._tallies_answer(p, p.today())
+    finally:
+        p.settings.coverage.grace_days = 0

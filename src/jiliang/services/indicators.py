@@ -66,9 +66,15 @@ def _tallies_answer(platform: Platform, on: date) -> bool:
     no instrument filed after ``on`` (filing refuses a future date, so only a hand-made row could be)."""
     if on < platform.today():
         return False
+    cutoff = on - timedelta(days=platform.settings.coverage.grace_days)
     with platform.reading() as s:
-        latest = s.scalar(select(InstrumentTallyState.latest_filed_on).where(InstrumentTallyState.id == 1))
-    return latest is None or latest <= on
+        state = s.get(InstrumentTallyState, 1)
+    if state is None:
+        return True
+    # expiries before ``folded_before`` are kept as "expired long ago" (services.tallies.compact)
+    return (state.latest_filed_on is None or state.latest_filed_on <= on) and (
+        state.folded_before is None or state.folded_before <= cutoff
+    )
 
 
 def _counted_statuses(count_suspended: bool) -> list[str]:

@@ -120,7 +120,6 @@ class Instrument(Base, Audited):
         Index("ix_instruments_owner_due", "owner_id", "due_on"),
         Index("ix_instruments_due", "due_on"),
         Index("ix_instruments_serial_number", "serial_number"),  # 0010: search by 出厂编号 alone
-
         # 0007: one index for each list filter (tests/test_query_plans.py)
         Index("ix_instruments_serial", "serial_number"),
         Index("ix_instruments_item", "item_code"),
@@ -661,6 +660,7 @@ class EnforcementCase(Base, Audited):
     evidence: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
+
 # --- supervision (issue 10, migration 0010) ---------------------------------------------------------
 
 
@@ -783,7 +783,9 @@ class InstrumentTotal(Base):
 
 class InstrumentTally(Base):
     __tablename__ = "instrument_tallies"
-    __table_args__ = (Index("ix_instrument_tallies_expiry", "valid_until", "status"),)
+    __table_args__ = (
+        Index("ix_instrument_tallies_expiry", "status", "valid_until", "region_code", "item_code", "n"),
+    )
     region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
     item_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     status: Mapped[str] = mapped_column(String(12), primary_key=True)
@@ -795,3 +797,4 @@ class InstrumentTallyState(Base):
     __tablename__ = "instrument_tally_state"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     latest_filed_on: Mapped[date | None] = mapped_column(Date)
+    folded_before: Mapped[date | None] = mapped_column(Date)

@@ -130,11 +130,18 @@ def upgrade() -> None:
             "region_code", "item_code", "status", "valid_until", name=op.f("pk_instrument_tallies")
         ),
     )
-    op.create_index("ix_instrument_tallies_expiry", "instrument_tallies", ["valid_until", "status"])
+    # covering: the expired and the due-soon sums read this index alone
+    op.create_index(
+        "ix_instrument_tallies_expiry",
+        "instrument_tallies",
+        ["status", "valid_until", "region_code", "item_code", "n"],
+    )
     op.create_table(
         "instrument_tally_state",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("latest_filed_on", sa.Date(), nullable=True),
+        # expiry dates before this day are folded into 0001-01-01 (services.tallies.compact)
+        sa.Column("folded_before", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_instrument_tally_state")),
     )
     bind = op.get_bind()
