@@ -150,6 +150,12 @@ def through_client(platform: Platform, username: str, repeat: int) -> None:
 
     report_line("GET /console/supervision (TestClient)", get, repeat)
 
+    def alerts() -> None:
+        r = client.get("/console/supervision/alerts")
+        assert r.status_code == 200, r.status_code
+
+    report_line("GET /console/supervision/alerts (TestClient)", alerts, repeat)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(

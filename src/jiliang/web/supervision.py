@@ -642,12 +642,7 @@ def alerts_page(
     regions = [board.tree, *board.tree.children]
     rows = []
     for node in regions:
-        due = search.search_instruments(
-            platform,
-            user,
-            {"region_code": node.code, "state": "due", "within_days": dashboard.DUE_WITHIN_DAYS},
-            limit=1,
-        ).total
+        due = dashboard.due_soon_count(platform, user, node.code, board.on)
         expiring = search.search_standards(
             platform, user, {"region_code": node.code, "expiring_within": days}, limit=1
         ).total

@@ -97,7 +97,7 @@ def counties(tree: RegionNode) -> list[RegionNode]:
     return out
 
 
-def _due_soon(platform: Platform, principal: Principal, root: str, day: date) -> int:
+def due_soon_count(platform: Platform, principal: Principal, root: str, day: date) -> int:
     """The due list's total: from the tallies today (a region-scoped caller sees the region's whole
     subtree), else counted from the list itself."""
     if principal.role not in (Role.PUBLIC, Role.ENTERPRISE):
@@ -117,7 +117,7 @@ def dashboard(
 
         raise InvalidInput("日期不能晚于今天 / the date cannot be after today", field="on")
     tree = region_tree(platform, principal, region=region, on=day)
-    due_soon = _due_soon(platform, principal, tree.code, day)
+    due_soon = due_soon_count(platform, principal, tree.code, day)
     expiring_days = platform.settings.coverage.expiring_within_days
     expiring = search.search_standards(
         platform,
