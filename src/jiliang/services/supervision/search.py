@@ -90,8 +90,13 @@ def _order(sort: str | None, keys: dict[str, Any], default: str, tiebreak: Any) 
         raise InvalidInput(
             f"排序字段无效 / sort must be one of {sorted(keys)} (prefix - for descending)", field="sort"
         )
-    # NULLs (never verified: no due date) first when ascending, on both databases alike
-    ordered = column.desc().nulls_last() if key.startswith("-") else column.asc().nulls_first()
+    # NULLs (never verified: no due date) first when ascending, on both databases alike; a column that
+    # cannot be NULL is ordered plainly, so that its index serves the order (PostgreSQL's indexes are
+    # NULLS LAST; SQLite sorted the whole province for "ORDER BY id NULLS FIRST")
+    if not getattr(column.expression, "nullable", True):
+        ordered = column.desc() if key.startswith("-") else column.asc()
+    else:
+        ordered = column.desc().nulls_last() if key.startswith("-") else column.asc().nulls_first()
     return [ordered, tiebreak]
 
 
