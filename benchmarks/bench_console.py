@@ -34,6 +34,7 @@ from jiliang.domain.access import Principal, Role
 from jiliang.services import indicators
 from jiliang.services.platform import Platform
 from jiliang.services.supervision import dashboard, followup, history, search
+from jiliang.web.supervision import COUNT_LIMIT
 
 TARGET_MS = 300.0
 
@@ -89,20 +90,21 @@ def pages(
 ) -> dict[str, Callable[[], Any]]:
     deep = max(0, total - 60)
     deep_records = max(0, records - 60)
+    bounded = {"limit": 50, "count_limit": COUNT_LIMIT}  # as the list pages count (web/supervision.py)
     return {
         "dashboard (province)": lambda: dashboard.dashboard(platform, who),
-        "instruments, page 1": lambda: search.search_instruments(platform, who, {}, limit=50),
+        "instruments, page 1": lambda: search.search_instruments(platform, who, {}, **bounded),
         f"instruments, offset {deep:,}": lambda: search.search_instruments(
-            platform, who, {}, offset=deep, limit=50
+            platform, who, {}, offset=deep, **bounded
         ),
         "instruments, overdue, page 1": lambda: search.search_instruments(
-            platform, who, {"state": "overdue"}, limit=50
+            platform, who, {"state": "overdue"}, **bounded
         ),
         "instruments, due in 30 days, page 1": lambda: search.search_instruments(
-            platform, who, {"state": "due", "within_days": 30}, limit=50
+            platform, who, {"state": "due", "within_days": 30}, **bounded
         ),
         "instruments, search by name": lambda: search.search_instruments(
-            platform, who, {"q": "加油机"}, limit=50
+            platform, who, {"q": "加油机"}, **bounded
         ),
         "instrument detail (row, records, certs, history)": lambda: (
             search.instrument_row(platform, who, ids["instrument"]),
@@ -118,9 +120,9 @@ def pages(
             ),
         ),
         "standards, page 1": lambda: search.search_standards(platform, who, {}, limit=50),
-        "verification records, page 1": lambda: search.search_records(platform, who, {}, limit=50),
+        "verification records, page 1": lambda: search.search_records(platform, who, {}, **bounded),
         f"verification records, offset {deep_records:,}": lambda: search.search_records(
-            platform, who, {}, offset=deep_records, limit=50
+            platform, who, {}, offset=deep_records, **bounded
         ),
         "verification record detail": lambda: search.record_row(platform, who, ids["record"]),
         "certificates, page 1": lambda: search.search_certificates(platform, who, {}, limit=50),
