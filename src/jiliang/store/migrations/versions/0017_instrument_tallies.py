@@ -76,37 +76,50 @@ def _sqlite_triggers() -> list[str]:
     ]
 
 
-def _postgres_triggers() -> list[str]:
+def _pg_apply(rows: str) -> str:
+    """PL/pgSQL applying the signed rows ``rows`` (a SELECT of key columns, valid_until, filed_on, d)."""
     never = f"DATE '{NEVER}'"
-    add_new = ";\n    ".join(_add("NEW", "+", never))
-    sub_old = ";\n    ".join(_add("OLD", "-", never))
+    return f"""
+    INSERT INTO instrument_totals ({_KEY}, n)
+      SELECT {_KEY}, SUM(d) FROM ({rows}) c WHERE compulsory GROUP BY {_KEY} HAVING SUM(d) <> 0
+      ON CONFLICT ({_KEY}) DO UPDATE SET n = instrument_totals.n + EXCLUDED.n;
+    INSERT INTO instrument_tallies ({_TALLY_KEY}, n)
+      SELECT region_code, item_code, status, COALESCE(valid_until, {never}), SUM(d) FROM ({rows}) c
+      WHERE compulsory GROUP BY region_code, item_code, status, COALESCE(valid_until, {never})
+      HAVING SUM(d) <> 0
+      ON CONFLICT ({_TALLY_KEY}) DO UPDATE SET n = instrument_tallies.n + EXCLUDED.n;
+    INSERT INTO instrument_tally_state (id, latest_filed_on)
+      SELECT 1, MAX(filed_on) FROM ({rows}) c WHERE d > 0 HAVING COUNT(*) > 0
+      ON CONFLICT (id) DO UPDATE SET latest_filed_on = EXCLUDED.latest_filed_on
+      WHERE instrument_tally_state.latest_filed_on IS NULL
+         OR instrument_tally_state.latest_filed_on < EXCLUDED.latest_filed_on;"""
+
+
+def _postgres_triggers() -> list[str]:
+    """Statement-level triggers over transition tables: one aggregated upsert per statement (a COPY of
+    a bulk import included), not one per row."""
+    cols = "region_code, item_code, status, compulsory, valid_until, filed_on"
+    new = f"SELECT {cols}, 1 AS d FROM new_rows"
+    old = f"SELECT {cols}, -1 AS d FROM old_rows"
     function = f"""
 CREATE FUNCTION instruments_tally() RETURNS trigger AS $$
 BEGIN
-  IF TG_OP = 'UPDATE' AND NOT ({_CHANGED}) THEN
-    IF OLD.filed_on IS DISTINCT FROM NEW.filed_on THEN
-      {_filed()};
-    END IF;
-    RETURN NULL;
-  END IF;
-  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.compulsory THEN
-    {sub_old};
-  END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    IF NEW.compulsory THEN
-      {add_new};
-    END IF;
-    IF TG_OP = 'INSERT' OR OLD.filed_on IS DISTINCT FROM NEW.filed_on THEN
-      {_filed()};
-    END IF;
+  IF TG_OP = 'INSERT' THEN {_pg_apply(new)}
+  ELSIF TG_OP = 'DELETE' THEN {_pg_apply(old)}
+  ELSE {_pg_apply(old + " UNION ALL " + new)}
   END IF;
   RETURN NULL;
 END
 $$ LANGUAGE plpgsql"""
     return [
         function,
-        "CREATE TRIGGER instruments_tally AFTER INSERT OR UPDATE OR DELETE ON instruments "
-        "FOR EACH ROW EXECUTE FUNCTION instruments_tally()",
+        "CREATE TRIGGER instruments_tally_insert AFTER INSERT ON instruments "
+        "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION instruments_tally()",
+        "CREATE TRIGGER instruments_tally_update AFTER UPDATE ON instruments "
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION instruments_tally()",
+        "CREATE TRIGGER instruments_tally_delete AFTER DELETE ON instruments "
+        "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION instruments_tally()",
     ]
 
 
@@ -167,7 +180,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
-        op.execute("DROP TRIGGER instruments_tally ON instruments")
+        for name in ("insert", "update", "delete"):
+            op.execute(f"DROP TRIGGER instruments_tally_{name} ON instruments")
         op.execute("DROP FUNCTION instruments_tally()")
     else:
         for name in (
