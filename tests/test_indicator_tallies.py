@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from jiliang.domain.access import SYSTEM
-from jiliang.errors import JiliangError
+from jiliang.errors import ImportRefused, JiliangError
 from jiliang.services import indicators, instruments, tallies
 from jiliang.services.platform import Platform
 from jiliang.services.supervision import search
@@ -177,6 +177,9 @@ def test_every_kind_of_write_keeps_the_tallies_and_the_indicators_agree(fuel_and
     instruments.change_status(p, w.as_("enterprise"), b.id, "scrapped", "2026-05-03")
     assert_agree(p)
     _bulk_instruments(w, ["B-1", "B-2", "B-3"])  # bulk import of instruments
+    assert_agree(p)
+    with pytest.raises(ImportRefused):  # a clash with the registry undoes the chunk (and its tallies)
+        _bulk_instruments(w, ["B-9", "B-1"])
     assert_agree(p)
     _bulk_verifications(w, ["B-1", "B-2"], "2026-02-02")  # bulk import of records
     _bulk_verifications(w, ["B-3"], "2026-02-03", "不合格")

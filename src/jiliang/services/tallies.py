@@ -11,7 +11,9 @@ remembered, and a cutoff before it (a larger ``grace_days``) falls back to scann
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, text
 
@@ -72,3 +74,45 @@ class TallyCompactor(Periodic):
 
     def run_once(self) -> None:
         compact(self.platform)
+
+
+_KEY = "region_code, item_code, status"
+_SQLITE_DELTA = (
+    f"INSERT INTO instrument_totals ({_KEY}, n) SELECT {_KEY}, COUNT(*) FROM instruments "
+    f"WHERE id BETWEEN ? AND ? AND compulsory GROUP BY {_KEY} "
+    f"ON CONFLICT ({_KEY}) DO UPDATE SET n = instrument_totals.n + excluded.n",
+    f"INSERT INTO instrument_tallies ({_KEY}, valid_until, n) SELECT {_KEY}, "
+    "COALESCE(valid_until, '0001-01-01'), COUNT(*) FROM instruments WHERE id BETWEEN ? AND ? AND compulsory "
+    f"GROUP BY {_KEY}, COALESCE(valid_until, '0001-01-01') "
+    f"ON CONFLICT ({_KEY}, valid_until) DO UPDATE SET n = instrument_tallies.n + excluded.n",
+    "INSERT INTO instrument_tally_state (id, latest_filed_on) SELECT 1, MAX(filed_on) FROM instruments "
+    "WHERE id BETWEEN ? AND ? GROUP BY 1 ON CONFLICT (id) DO UPDATE SET latest_filed_on = "
+    "excluded.latest_filed_on WHERE instrument_tally_state.latest_filed_on IS NULL "
+    "OR instrument_tally_state.latest_filed_on < excluded.latest_filed_on",
+)
+
+
+def sqlite_insert_instruments(connection: Any, insert: Callable[[], range]) -> range:
+    """Run a bulk ``insert`` of instrument rows on SQLite with the tally triggers set aside, then add the
+    inserted id range to the tallies in three grouped statements. SQLite has no statement-level
+    triggers, and its row triggers cut the bulk import from about 30,000 to 5,000 rows/s; its DDL is
+    transactional, so no other connection ever sees the triggers missing, and a rollback (of the
+    transaction or the caller's savepoint) restores them with the rows."""
+    triggers = list(
+        connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'instruments' "
+            "AND name LIKE 'instruments_tally_%' AND name NOT LIKE 'instruments_tally_%update%' "
+            "AND name NOT LIKE 'instruments_tally_delete'"
+        )
+    )
+    for name, _ in triggers:
+        connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    try:
+        ids = insert()
+        if len(ids) and triggers:
+            for statement in _SQLITE_DELTA:
+                connection.exec_driver_sql(statement, (ids[0], ids[-1]))
+    finally:
+        for _, sql in triggers:
+            connection.exec_driver_sql(sql)
+    return ids
