@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from jiliang.demo import build_demo
 from jiliang.domain.access import SYSTEM
 from jiliang.errors import ImportRefused, JiliangError
 from jiliang.services import indicators, instruments, tallies
@@ -315,3 +316,16 @@ def test_folding_old_expiries_changes_no_number(fuel_and_water: World) -> None:
         assert not indicators._tallies_answer(p, p.today())
     finally:
         p.settings.coverage.grace_days = 0
+
+
+def test_a_bulk_demo_build_keeps_the_tallies(platform: Platform) -> None:
+    """The demo generator's Core inserts (set-aside triggers on SQLite, statement triggers on PostgreSQL)
+    and its status changes through the services leave tallies that equal the registry."""
+    from tests.test_demo import PASSWORD, SMALL
+
+    build_demo(platform, SMALL, password=PASSWORD, snapshots=False)
+    _tables(platform)
+    fast = indicators.report(platform, SYSTEM, region=PROVINCE)
+    assert fast.values and _values(fast) == _values(
+        indicators.report(platform, SYSTEM, region=PROVINCE, use_tallies=False)
+    )
