@@ -160,3 +160,29 @@ def test_signed_out_and_other_roles(console: Console, ids: dict[str, int]) -> No
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next=")
     enterprise = console.client_for("enterprise")
     assert enterprise.get(BASE).status_code in (403, 404)
+
+
+def test_a_bounded_count_says_at_least_and_still_pages(
+    console: Console,  # noqa: F811
+    city: World,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The instrument and record lists count only up to a limit past the page, and say "N+" beyond it."""
+    p, sup = city.platform, city.as_("city")
+    exact = search.search_instruments(p, sup, {}, limit=2)
+    assert exact.total >= 4 and not exact.total_at_least
+    bounded = search.search_instruments(p, sup, {}, limit=2, count_limit=1)
+    assert (bounded.total, bounded.total_at_least) == (1, True)
+    assert [r.id for r in bounded.items] == [r.id for r in exact.items]
+    deeper = search.search_instruments(p, sup, {}, offset=2, limit=2, count_limit=1)
+    assert (deeper.total, deeper.total_at_least) == (3, True)  # counted up to offset + count_limit
+    whole = search.search_instruments(p, sup, {}, limit=2, count_limit=exact.total)
+    assert (whole.total, whole.total_at_least) == (exact.total, False)
+    records = search.search_records(p, sup, {}, limit=1, count_limit=1)
+    assert records.total_at_least == (search.search_records(p, sup, {}, limit=1).total > 1)
+
+    from jiliang.web import supervision as pages
+
+    monkeypatch.setattr(pages, "COUNT_LIMIT", 1)
+    page = console.client_for("city").get(f"{BASE}/instruments").text
+    assert "共 1+ 条" in page

@@ -173,6 +173,10 @@ def _serve(platform: Platform, host: str, port: int, workers: int = 1, log_every
     if every:
         ReconcileTimer(Platform.open(platform.settings, migrate=False), every * 60).start()
         console.print(f"每 {every} 分钟对账一次 / the register is reconciled with the log every {every} min")
+    from jiliang.services.tallies import TallyCompactor, compact
+
+    compact(platform)  # then daily: keeps today's indicators a small GROUP BY (docs/indicators.md)
+    TallyCompactor(Platform.open(platform.settings, migrate=False)).start()
     if workers > 1:
         # each worker process opens its own platform from the environment (jiliang.api.asgi)
         os.environ["JILIANG_DATABASE_URL"] = platform.settings.database_url

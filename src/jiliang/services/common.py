@@ -21,6 +21,9 @@ class Page(Generic[T]):
     total: int
     offset: int
     limit: int
+    # True when ``total`` is a lower bound: the list was counted only up to a limit (a list page at
+    # city scale shows "10,000+" rather than counting a million rows on every view)
+    total_at_least: bool = False
 
 
 def paginate(session: Session, stmt: Select[Any], offset: int, limit: int, max_limit: int) -> Page[Any]:

@@ -29,6 +29,9 @@ from jiliang.store.models import (
     IndicatorSnapshot,
     IndicatorTarget,
     Instrument,
+    InstrumentTally,
+    InstrumentTallyState,
+    InstrumentTotal,
     MeasurementStandard,
     Region,
     StandardItem,
@@ -62,10 +65,108 @@ def _in_service_as_of(on: date, fast: bool, count_suspended: bool) -> Any:
     return ~and_(Instrument.status.in_(retired), Instrument.status_since <= on)
 
 
-def coverage_counts(platform: Platform, root: str, on: date) -> tuple[list[Count], list[Count]]:
-    """Per (region, item): (covered, in-service compulsory) and (overdue, in-service compulsory)."""
+def _tallies_answer(platform: Platform, on: date) -> bool:
+    """Whether the trigger-kept tallies (migration 0017) give the counts of ``on``: today or later, and
+    no instrument filed after ``on`` (filing refuses a future date, so only a hand-made row could be)."""
+    if on < platform.today():
+        return False
+    cutoff = on - timedelta(days=platform.settings.coverage.grace_days)
+    with platform.reading() as s:
+        state = s.get(InstrumentTallyState, 1)
+    if state is None:
+        return True
+    # expiries before ``folded_before`` are kept as "expired long ago" (services.tallies.compact)
+    return (state.latest_filed_on is None or state.latest_filed_on <= on) and (
+        state.folded_before is None or state.folded_before <= cutoff
+    )
+
+
+def _counted_statuses(count_suspended: bool) -> list[str]:
+    statuses = [InstrumentStatus.IN_SERVICE.value]
+    if count_suspended:
+        statuses.append(InstrumentStatus.SUSPENDED.value)
+    return statuses
+
+
+def _tally_rows(platform: Platform, prefix: str, on: date) -> list[tuple[str, str, int, int]]:
+    """(region, item, covered, counted) from the tallies: totals minus those expired by the cutoff."""
     definition = platform.settings.coverage
+    statuses = _counted_statuses(definition.count_suspended)
+    cutoff = on - timedelta(days=definition.grace_days)
+    totals = select(
+        InstrumentTotal.region_code, InstrumentTotal.item_code, func.sum(InstrumentTotal.n)
+    ).where(InstrumentTotal.status.in_(statuses))
+    expired = select(
+        InstrumentTally.region_code, InstrumentTally.item_code, func.sum(InstrumentTally.n)
+    ).where(InstrumentTally.status.in_(statuses), InstrumentTally.valid_until <= cutoff)
+    if prefix:
+        totals = totals.where(InstrumentTotal.region_code.like(prefix + "%"))
+        expired = expired.where(InstrumentTally.region_code.like(prefix + "%"))
+    totals = totals.group_by(InstrumentTotal.region_code, InstrumentTotal.item_code)
+    expired = expired.group_by(InstrumentTally.region_code, InstrumentTally.item_code)
+    with platform.reading() as s:
+        gone = {(r, i): int(n) for r, i, n in s.execute(expired)}
+        rows = []
+        for region_code, item_code, n in s.execute(totals):
+            if n:  # a (region, item) whose last instrument left keeps a zero row; a scan has no group
+                rows.append((region_code, item_code, int(n) - gone.get((region_code, item_code), 0), int(n)))
+    return rows
+
+
+def due_count(platform: Platform, root: str, on: date, within_days: int) -> int | None:
+    """How many counted, covered instruments fall due by ``on + within_days``, from the tallies; None
+    when they cannot answer (a past date). The same count as the due list
+    (``search.search_instruments(state="due")``): a covered instrument's ``valid_until`` is its due date
+    (``domain.verification.valid_until``; a pass without a due date is valid until ``NEVER_DUE``)."""
+    if not _tallies_answer(platform, on):
+        return None
+    definition = platform.settings.coverage
+    statuses = _counted_statuses(definition.count_suspended)
+    cutoff = on - timedelta(days=definition.grace_days)
+    t = InstrumentTally
+    stmt = select(t.item_code, func.sum(t.n)).where(
+        t.status.in_(statuses), t.valid_until > cutoff, t.valid_until <= on + timedelta(days=within_days)
+    )
     prefix = jurisdiction_prefix(root)
+    if prefix:
+        stmt = stmt.where(t.region_code.like(prefix + "%"))
+    items = catalogue_service.catalogue(platform)
+    with platform.reading() as s:
+        rows = list(s.execute(stmt.group_by(t.item_code)))
+    return sum(
+        int(n)
+        for item_code, n in rows
+        if (item := items.get(item_code)) is not None and item.effective_from <= on
+    )
+
+
+def coverage_counts(
+    platform: Platform, root: str, on: date, *, use_tallies: bool = True
+) -> tuple[list[Count], list[Count]]:
+    """Per (region, item): (covered, in-service compulsory) and (overdue, in-service compulsory).
+
+    Today (or later) the counts come from the tallies that triggers keep (a GROUP BY over a few thousand
+    rows); on a past date, or with ``use_tallies=False``, from the instruments and the verification
+    records in force on the date. Both give the same numbers (tests/test_indicator_tallies.py)."""
+    prefix = jurisdiction_prefix(root)
+    if use_tallies and _tallies_answer(platform, on):
+        rows = _tally_rows(platform, prefix, on)
+    else:
+        rows = _scanned_rows(platform, prefix, on)
+    items = catalogue_service.catalogue(platform)
+    cov, over = [], []
+    for region_code, item_code, n_cov, n in rows:
+        item = items.get(item_code)
+        if item is None or item.effective_from > on:
+            continue
+        cov.append(Count(region_code, item_code, n_cov, n))
+        over.append(Count(region_code, item_code, n - n_cov, n))
+    return cov, over
+
+
+def _scanned_rows(platform: Platform, prefix: str, on: date) -> list[tuple[str, str, int, int]]:
+    """(region, item, covered, counted) from the instruments (and, before today, their records)."""
+    definition = platform.settings.coverage
     fast = (
         on >= platform.today()
     )  # no record lies in the future, so the denormalised state is the state on `on`
@@ -105,25 +206,24 @@ def coverage_counts(platform: Platform, root: str, on: date) -> tuple[list[Count
         .where(*base, in_service)
         .group_by(Instrument.region_code, Instrument.item_code)
     )
-    items = catalogue_service.catalogue(platform)
-    cov, over = [], []
     with platform.reading() as s:
-        for row in s.execute(stmt):
-            region_code, item_code, n, n_cov = row
-            item = items.get(item_code)
-            if item is None or item.effective_from > on:
-                continue
-            cov.append(Count(region_code, item_code, int(n_cov or 0), int(n)))
-            over.append(Count(region_code, item_code, int(n) - int(n_cov or 0), int(n)))
-    return cov, over
+        return [(reg, item, int(n_cov or 0), int(n)) for reg, item, n, n_cov in s.execute(stmt)]
 
 
 def _standard_sets(
-    platform: Platform, root: str, on: date
+    platform: Platform, root: str, on: date, *, use_tallies: bool = True
 ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     prefix = jurisdiction_prefix(root)
     in_use: dict[str, set[str]] = {}
-    with platform.reading() as s:
+    stmt: Any
+    if use_tallies and _tallies_answer(platform, on):
+        t = InstrumentTotal
+        stmt = select(t.region_code, t.item_code).where(
+            t.status == InstrumentStatus.IN_SERVICE.value, t.n > 0
+        )
+        if prefix:
+            stmt = stmt.where(t.region_code.like(prefix + "%"))
+    else:
         stmt = (
             select(Instrument.region_code, Instrument.item_code)
             .where(
@@ -135,6 +235,7 @@ def _standard_sets(
         )
         if prefix:
             stmt = stmt.where(Instrument.region_code.like(prefix + "%"))
+    with platform.reading() as s:
         for region, item in s.execute(stmt):
             in_use.setdefault(region, set()).add(item)
         std_stmt = (
@@ -189,17 +290,21 @@ def report(
     region: str | None = None,
     on: date | None = None,
     by_item: bool = True,
+    use_tallies: bool = True,
 ) -> IndicatorReport:
-    """Every indicator for ``region`` and every region and item beneath it, on ``on`` (default today)."""
+    """Every indicator for ``region`` and every region and item beneath it, on ``on`` (default today).
+
+    ``use_tallies=False`` computes today's counts by scanning the instruments, as before migration 0017
+    (the agreement tests and the benchmark compare both)."""
     root = _root(principal, region)
     on = on or platform.today()
-    cov, over = coverage_counts(platform, root, on)
+    cov, over = coverage_counts(platform, root, on, use_tallies=use_tallies)
     values: list[IndicatorValue] = []
     for indicator, counts in ((Indicator.VERIFICATION_COVERAGE, cov), (Indicator.OVERDUE, over)):
         for (reg, item), (num, den) in roll_up(counts, root).items():
             if by_item or item == ALL_ITEMS:
                 values.append(IndicatorValue(indicator, reg, item, num, den))
-    in_use, with_std = _standard_sets(platform, root, on)
+    in_use, with_std = _standard_sets(platform, root, on, use_tallies=use_tallies)
     for reg, (num, den) in standard_coverage(
         in_use, with_std, root, standards_from_ancestors=platform.settings.coverage.standards_from_ancestors
     ).items():

@@ -120,7 +120,6 @@ class Instrument(Base, Audited):
         Index("ix_instruments_owner_due", "owner_id", "due_on"),
         Index("ix_instruments_due", "due_on"),
         Index("ix_instruments_serial_number", "serial_number"),  # 0010: search by 出厂编号 alone
-
         # 0007: one index for each list filter (tests/test_query_plans.py)
         Index("ix_instruments_serial", "serial_number"),
         Index("ix_instruments_item", "item_code"),
@@ -661,6 +660,7 @@ class EnforcementCase(Base, Audited):
     evidence: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
+
 # --- supervision (issue 10, migration 0010) ---------------------------------------------------------
 
 
@@ -1086,3 +1086,32 @@ class TelemetryWarning(Base, Audited):
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cleared_message_id: Mapped[str | None] = mapped_column(String(64))
     clear_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# 0017: derived counts of the compulsory instruments, kept by triggers on ``instruments`` (never written
+# by the services), read by services.indicators for today's coverage and overdue counts.
+class InstrumentTotal(Base):
+    __tablename__ = "instrument_totals"
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class InstrumentTally(Base):
+    __tablename__ = "instrument_tallies"
+    __table_args__ = (
+        Index("ix_instrument_tallies_expiry", "status", "valid_until", "region_code", "item_code", "n"),
+    )
+    region_code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), primary_key=True)
+    valid_until: Mapped[date] = mapped_column(Date, primary_key=True)  # 0001-01-01: never verified
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class InstrumentTallyState(Base):
+    __tablename__ = "instrument_tally_state"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    latest_filed_on: Mapped[date | None] = mapped_column(Date)
+    folded_before: Mapped[date | None] = mapped_column(Date)

@@ -41,6 +41,9 @@ from jiliang.web.common import local_time, percent, significant, templates
 router = APIRouter(prefix="/console/supervision", include_in_schema=False)
 
 PAGE_SIZE = 25
+# the instrument and record lists count their rows up to this many past the page, then show "N+": an
+# exact count of a city's million rows on every view took seconds (docs/benchmarks.md)
+COUNT_LIMIT = 10_000
 
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
@@ -434,7 +437,8 @@ def _pager(request: Request, page: Page[Any], t: dict[str, str]) -> dict[str, An
         params["offset"] = str(page.offset + page.limit)
         next_href = _href(request.url.path, **params)
     last = min(page.offset + page.limit, page.total)
-    summary = t["total"].format(total=page.total, first=page.offset + 1 if page.total else 0, last=last)
+    total = f"{page.total}+" if page.total_at_least else str(page.total)  # counted up to COUNT_LIMIT
+    summary = t["total"].format(total=total, first=page.offset + 1 if page.total else 0, last=last)
     return {"summary": summary, "prev": prev_href, "next": next_href}
 
 
@@ -642,12 +646,7 @@ def alerts_page(
     regions = [board.tree, *board.tree.children]
     rows = []
     for node in regions:
-        due = search.search_instruments(
-            platform,
-            user,
-            {"region_code": node.code, "state": "due", "within_days": dashboard.DUE_WITHIN_DAYS},
-            limit=1,
-        ).total
+        due = dashboard.due_soon_count(platform, user, node.code, board.on)
         expiring = search.search_standards(
             platform, user, {"region_code": node.code, "expiring_within": days}, limit=1
         ).total
@@ -750,7 +749,7 @@ def instruments_page(
         "within_days": within_days if state == "due" else "",
     }
     page = search.search_instruments(
-        platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE
+        platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE, count_limit=COUNT_LIMIT
     )
     items = catalogue_service.catalogue(platform)
     fields = [
@@ -1031,7 +1030,9 @@ def records_page(
         "verified_from": verified_from,
         "verified_to": verified_to,
     }
-    page = search.search_records(platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE)
+    page = search.search_records(
+        platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE, count_limit=COUNT_LIMIT
+    )
     fields = [
         Field("q", t["search"], q, "search", hint=t["q_records"]),
         Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),

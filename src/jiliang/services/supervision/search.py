@@ -58,10 +58,25 @@ def _bounded(platform: Platform, offset: int, limit: int) -> None:
         raise InvalidInput(f"每页条数须在 1–{top} / limit must be 1..{top}", field="limit")
 
 
-def _page(s: Session, stmt: Select[Any], offset: int, limit: int, shape: Callable[[Any], T]) -> Page[T]:
-    total = s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+def _page(
+    s: Session,
+    stmt: Select[Any],
+    offset: int,
+    limit: int,
+    shape: Callable[[Any], T],
+    count_limit: int | None = None,
+) -> Page[T]:
+    """One page and the list's total; with ``count_limit`` the total is counted only up to
+    ``offset + count_limit`` rows and flagged as a lower bound when the list goes on."""
+    counted = stmt.order_by(None)
+    if count_limit is not None:
+        counted = counted.limit(offset + count_limit + 1)
+    total = s.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    at_least = count_limit is not None and total > offset + count_limit
+    if at_least:
+        total = offset + (count_limit or 0)
     rows = [shape(r) for r in s.execute(stmt.offset(offset).limit(limit))]
-    return Page(items=rows, total=total, offset=offset, limit=limit)
+    return Page(items=rows, total=total, offset=offset, limit=limit, total_at_least=at_least)
 
 
 def _text(filters: dict[str, Any], key: str) -> str:
@@ -90,8 +105,13 @@ def _order(sort: str | None, keys: dict[str, Any], default: str, tiebreak: Any) 
         raise InvalidInput(
             f"排序字段无效 / sort must be one of {sorted(keys)} (prefix - for descending)", field="sort"
         )
-    # NULLs (never verified: no due date) first when ascending, on both databases alike
-    ordered = column.desc().nulls_last() if key.startswith("-") else column.asc().nulls_first()
+    # NULLs (never verified: no due date) first when ascending, on both databases alike; a column that
+    # cannot be NULL is ordered plainly, so that its index serves the order (PostgreSQL's indexes are
+    # NULLS LAST; SQLite sorted the whole province for "ORDER BY id NULLS FIRST")
+    if not getattr(column.expression, "nullable", True):
+        ordered = column.desc() if key.startswith("-") else column.asc()
+    else:
+        ordered = column.desc().nulls_last() if key.startswith("-") else column.asc().nulls_first()
     return [ordered, tiebreak]
 
 
@@ -376,11 +396,12 @@ def search_instruments(
     sort: str | None = None,
     offset: int = 0,
     limit: int = 50,
+    count_limit: int | None = None,
 ) -> Page[InstrumentRow]:
     _bounded(platform, offset, limit)
     stmt, shape = instrument_statement(platform, principal, filters, sort)
     with platform.reading() as s:
-        return _page(s, stmt, offset, limit, shape)
+        return _page(s, stmt, offset, limit, shape, count_limit)
 
 
 def instrument_row(platform: Platform, principal: Principal, instrument_id: int) -> InstrumentRow:
@@ -712,11 +733,12 @@ def search_records(
     sort: str | None = None,
     offset: int = 0,
     limit: int = 50,
+    count_limit: int | None = None,
 ) -> Page[RecordRow]:
     _bounded(platform, offset, limit)
     stmt = _record_statement(principal, _check_keys(filters, RECORD_FILTERS), sort)
     with platform.reading() as s:
-        return _page(s, stmt, offset, limit, _record_row)
+        return _page(s, stmt, offset, limit, _record_row, count_limit)
 
 
 def record_row(platform: Platform, principal: Principal, record_id: int) -> RecordRow:

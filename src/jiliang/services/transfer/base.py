@@ -108,11 +108,20 @@ class Bulk:
             return ids
         names = ", ".join(columns)
         marks = ", ".join("?" * len(columns))
-        self.connection.exec_driver_sql(
-            f"INSERT INTO {table.name} ({names}) VALUES ({marks})", _sqlite_rows(table, columns, rows)
-        )
-        last = int(self.connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
-        return range(last - len(rows) + 1, last + 1)
+
+        def insert() -> range:
+            self.connection.exec_driver_sql(
+                f"INSERT INTO {table.name} ({names}) VALUES ({marks})",
+                _sqlite_rows(table, columns, rows),
+            )
+            last = int(self.connection.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+            return range(last - len(rows) + 1, last + 1)
+
+        if table.name == "instruments":  # the tallies of migration 0017, in one grouped step
+            from jiliang.services.tallies import sqlite_insert_instruments
+
+            return sqlite_insert_instruments(self.connection, insert)
+        return insert()
 
     def _copy(self, table_name: str, names: str, rows: Iterable[tuple[Any, ...]]) -> None:
         """Binary COPY: PostgreSQL then parses no dates or numbers from text, a fifth of its work here."""

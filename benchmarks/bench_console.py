@@ -1,0 +1,223 @@
+"""Server time of each supervisor console page at city (1 M) and province (5 M) scale: p50/p99 per page.
+
+    python benchmarks/bench_console.py --instruments 1000000 --db /work/bench/city-1m.db
+    python benchmarks/bench_console.py --instruments 5000000 --db /work/bench/province-5m.db
+
+Builds the demo registry into ``--db`` unless it is there (reused by path). Each page is timed as the
+service calls its router makes, signed in as the province supervisor (the widest jurisdiction); the
+dashboard is also timed through FastAPI's TestClient (sign-in, template, everything). "before" is the
+dashboard with today's indicators computed by scanning the instruments (``use_tallies=False``, what every
+view did before migration 0017); "after" reads the trigger-kept tallies. Issue 10 asks ≤ 300 ms per page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import PASSWORD, add_db_arguments, open_or_build
+
+from jiliang.domain.access import Principal, Role
+from jiliang.services import indicators
+from jiliang.services.platform import Platform
+from jiliang.services.supervision import dashboard, followup, history, search
+from jiliang.web.supervision import COUNT_LIMIT
+
+TARGET_MS = 300.0
+
+
+def load() -> str:
+    return Path("/proc/loadavg").read_text().split()[0] if os.path.exists("/proc/loadavg") else "?"
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float, str]:
+    fn()  # warm the caches (catalogue, SQLite pages) once
+    times = []
+    loads = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+        loads.append(load())
+    times.sort()
+    p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
+    return statistics.median(times), p99, f"{loads[0]}–{loads[-1]}"
+
+
+def report_line(name: str, fn: Callable[[], Any], repeat: int) -> float:
+    p50, p99, loads = timed(fn, repeat)
+    mark = "ok" if p99 <= TARGET_MS else "OVER"
+    print(f"  {name:<46} p50 {p50:8.1f} ms  p99 {p99:8.1f} ms  {mark:<4}  load {loads}", flush=True)
+    return p99
+
+
+def supervisor(platform: Platform) -> tuple[Principal, str]:
+    with platform.engine.connect() as conn:
+        uid, username, jurisdiction = conn.execute(
+            text(
+                "SELECT id, username, jurisdiction FROM users WHERE role = 'supervisor' "
+                "ORDER BY length(rtrim(jurisdiction, '0')), id LIMIT 1"
+            )
+        ).one()
+    return Principal(uid, username, Role.SUPERVISOR, jurisdiction), username
+
+
+def sample_ids(platform: Platform) -> dict[str, int]:
+    with platform.engine.connect() as conn:
+        one = conn.execute(text("SELECT MAX(id) FROM instruments")).scalar_one()
+        rec = conn.execute(text("SELECT MAX(id) FROM verification_records")).scalar_one()
+        inst = conn.execute(
+            text("SELECT id, owner_id FROM instruments WHERE id >= :i LIMIT 1"), {"i": one // 2}
+        ).one()
+        return {"instrument": inst[0], "owner": inst[1], "record": rec // 2}
+
+
+def pages(
+    platform: Platform, who: Principal, ids: dict[str, int], total: int, records: int
+) -> dict[str, Callable[[], Any]]:
+    deep = max(0, total - 60)
+    deep_records = max(0, records - 60)
+    bounded = {"limit": 50, "count_limit": COUNT_LIMIT}  # as the list pages count (web/supervision.py)
+    return {
+        "dashboard (province)": lambda: dashboard.dashboard(platform, who),
+        "instruments, page 1": lambda: search.search_instruments(platform, who, {}, **bounded),
+        f"instruments, offset {deep:,}": lambda: search.search_instruments(
+            platform, who, {}, offset=deep, **bounded
+        ),
+        "instruments, overdue, page 1": lambda: search.search_instruments(
+            platform, who, {"state": "overdue"}, **bounded
+        ),
+        "instruments, due in 30 days, page 1": lambda: search.search_instruments(
+            platform, who, {"state": "due", "within_days": 30}, **bounded
+        ),
+        "instruments, search by name": lambda: search.search_instruments(
+            platform, who, {"q": "加油机"}, **bounded
+        ),
+        "instrument detail (row, records, certs, history)": lambda: (
+            search.instrument_row(platform, who, ids["instrument"]),
+            search.search_records(platform, who, {"instrument_id": ids["instrument"]}, limit=50),
+            search.search_certificates(platform, who, {"instrument_id": ids["instrument"]}, limit=50),
+            history.object_history(platform, who, "instrument", ids["instrument"], limit=50),
+        ),
+        "organisations, page 1": lambda: search.search_organisations(platform, who, {}, limit=50),
+        "organisation detail (row, its overdue)": lambda: (
+            search.organisation_row(platform, who, ids["owner"]),
+            search.search_instruments(
+                platform, who, {"owner_id": ids["owner"], "state": "overdue"}, limit=50
+            ),
+        ),
+        "standards, page 1": lambda: search.search_standards(platform, who, {}, limit=50),
+        "verification records, page 1": lambda: search.search_records(platform, who, {}, **bounded),
+        f"verification records, offset {deep_records:,}": lambda: search.search_records(
+            platform, who, {}, offset=deep_records, **bounded
+        ),
+        "verification record detail": lambda: search.record_row(platform, who, ids["record"]),
+        "certificates, page 1": lambda: search.search_certificates(platform, who, {}, limit=50),
+        "follow-ups (督办), page 1": lambda: followup.list_follow_ups(platform, who, limit=50),
+    }
+
+
+def through_client(platform: Platform, username: str, repeat: int) -> None:
+    from fastapi.testclient import TestClient
+
+    from jiliang.api.app import create_app
+
+    client = TestClient(create_app(platform))
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, "no sign-in form"
+    answer = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1), "next": "/console"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text[:200]
+
+    def get() -> None:
+        r = client.get("/console/supervision")
+        assert r.status_code == 200, r.status_code
+
+    report_line("GET /console/supervision (TestClient)", get, repeat)
+
+    def alerts() -> None:
+        r = client.get("/console/supervision/alerts")
+        assert r.status_code == 200, r.status_code
+
+    report_line("GET /console/supervision/alerts (TestClient)", alerts, repeat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_db_arguments(parser)
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--before-repeat", type=int, default=3, help="repeats of the slow 'before' dashboard")
+    parser.add_argument("--no-client", action="store_true", help="skip the TestClient timing")
+    parser.add_argument("--no-before", action="store_true", help="skip the slow 'before' timings")
+    parser.add_argument("--only", default="", help="time only the pages whose name contains this")
+    args = parser.parse_args()
+    platform = open_or_build(args)
+    with platform.engine.connect() as conn:
+        total = conn.execute(text("SELECT COUNT(*) FROM instruments")).scalar_one()
+        records = conn.execute(text("SELECT COUNT(*) FROM verification_records")).scalar_one()
+    who, username = supervisor(platform)
+    print(
+        f"database: {total:,} instruments, {records:,} verification records ({platform.engine.dialect.name}); "
+        f"signed in as {username} ({who.jurisdiction}); load {load()}; target p99 ≤ {TARGET_MS:.0f} ms",
+        flush=True,
+    )
+    fast = indicators.report(platform, who)
+    slow = indicators.report(platform, who, use_tallies=False)
+    same = [(v.indicator, v.region_code, v.item_code, v.numerator, v.denominator) for v in fast.values] == [
+        (v.indicator, v.region_code, v.item_code, v.numerator, v.denominator) for v in slow.values
+    ]
+    print(f"tallies and scan give the same {len(fast.values):,} indicator values: {same}", flush=True)
+
+    original = indicators.report
+    due_count = indicators.due_count
+    if not args.no_before:
+        print("before (today's indicators scanned on every view, the due count from the due list):")
+        indicators.report = partial(original, use_tallies=False)  # type: ignore[assignment]
+        indicators.due_count = lambda *a, **k: None  # type: ignore[assignment]
+        try:
+            report_line(
+                "indicators.report (province, by item)",
+                lambda: original(platform, who, use_tallies=False),
+                args.before_repeat,
+            )
+            report_line(
+                "dashboard (province)", lambda: dashboard.dashboard(platform, who), args.before_repeat
+            )
+        finally:
+            indicators.report, indicators.due_count = original, due_count  # type: ignore[method-assign]
+
+    print("after:")
+    report_line(
+        "indicators.report (province, by item)", lambda: indicators.report(platform, who), args.repeat
+    )
+    worst = 0.0
+    for name, fn in pages(platform, who, sample_ids(platform), total, records).items():
+        if args.only and args.only not in name:
+            continue
+        worst = max(worst, report_line(name, fn, args.repeat))
+    if not args.no_client:
+        through_client(platform, username, args.repeat)
+    print(f"worst p99 of the service calls: {worst:.1f} ms (target ≤ {TARGET_MS:.0f} ms); load {load()}")
+
+
+if __name__ == "__main__":
+    main()
