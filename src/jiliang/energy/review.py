@@ -283,44 +283,40 @@ def review(topology: Topology, rules: RuleSet) -> Review:
 
 
 def _check_meter(m: Meter, node: Node, rules: RuleSet) -> list[Shortfall]:
+    def shortfall(code: str, clause: str, zh: str, en: str) -> Shortfall:
+        return Shortfall(
+            code,
+            clause,
+            f"{node.name}的计量器具 {m.key} {zh}",
+            f"meter {m.key} at {node.name} {en}",
+            node=node.key,
+            energy_type=m.energy_type,
+            meter=m.key,
+        )
+
     out: list[Shortfall] = []
     rule = rules.accuracy.get((m.meter_kind, m.energy_type))
     if rule is not None and (m.mpe_percent is None or m.mpe_percent > rule.max_mpe_percent + 1e-12):
         stated = "未知" if m.mpe_percent is None else f"±{m.mpe_percent:g} %"
         stated_en = "unknown" if m.mpe_percent is None else f"±{m.mpe_percent:g} %"
+        required = f"{rule.class_label}，{rule.application}"
         out.append(
-            Shortfall(
+            shortfall(
                 "accuracy_insufficient",
                 "GB 17167-2006 表4",
-                f"{node.name}的计量器具 {m.key} 准确度 {stated}，低于要求（{rule.class_label}，{rule.application}）",
-                f"meter {m.key} at {node.name}: accuracy {stated_en} is worse than required ({rule.class_label}, {rule.application})",
-                node=node.key,
-                energy_type=m.energy_type,
-                meter=m.key,
+                f"准确度 {stated}，低于要求（{required}）",
+                f"has accuracy {stated_en}, worse than required ({rule.class_label}, {rule.application})",
             )
         )
     if not m.in_service:
-        out.append(
-            Shortfall(
-                "out_of_service",
-                "GB 17167-2006 5.2",
-                f"{node.name}的计量器具 {m.key} 已停用",
-                f"meter {m.key} at {node.name} is out of service",
-                node=node.key,
-                energy_type=m.energy_type,
-                meter=m.key,
-            )
-        )
+        out.append(shortfall("out_of_service", "GB 17167-2006 5.2", "已停用", "is out of service"))
     elif not m.verified:
         out.append(
-            Shortfall(
+            shortfall(
                 "not_verified",
                 "GB 17167-2006 5.2",
-                f"{node.name}的计量器具 {m.key} 无有效检定或校准",
-                f"meter {m.key} at {node.name} has no valid verification or calibration",
-                node=node.key,
-                energy_type=m.energy_type,
-                meter=m.key,
+                "无有效检定或校准",
+                "has no valid verification or calibration",
             )
         )
     return out
