@@ -404,14 +404,19 @@ def search_instruments(
         return _page(s, stmt, offset, limit, shape, count_limit)
 
 
+def _one(platform: Platform, stmt: Any, shape: Callable[[Any], T], what: str, ident: int) -> T:
+    """The one row of a scoped statement narrowed to an id, shaped; absent or out of reach is not found."""
+    with platform.reading() as s:
+        row = s.execute(stmt).first()
+    if row is None:
+        raise not_found(what, ident)
+    return shape(row)
+
+
 def instrument_row(platform: Platform, principal: Principal, instrument_id: int) -> InstrumentRow:
     """One instrument as the lists show it; outside the caller's reach it is not found."""
     stmt, shape = instrument_statement(platform, principal, {})
-    with platform.reading() as s:
-        row = s.execute(stmt.where(Instrument.id == instrument_id)).first()
-    if row is None:
-        raise not_found("instrument", instrument_id)
-    return shape(row)
+    return _one(platform, stmt.where(Instrument.id == instrument_id), shape, "instrument", instrument_id)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -614,11 +619,8 @@ def _standard_row(on: date) -> Callable[[Any], StandardRow]:
 
 def standard_row(platform: Platform, principal: Principal, standard_id: int) -> StandardRow:
     stmt, on = _standard_statement(platform, principal, {}, None)
-    with platform.reading() as s:
-        row = s.execute(stmt.where(MeasurementStandard.id == standard_id)).first()
-    if row is None:
-        raise not_found("standard", standard_id)
-    return _standard_row(on)(row)
+    where = stmt.where(MeasurementStandard.id == standard_id)
+    return _one(platform, where, _standard_row(on), "standard", standard_id)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -743,11 +745,8 @@ def search_records(
 
 def record_row(platform: Platform, principal: Principal, record_id: int) -> RecordRow:
     stmt = _record_statement(principal, {"include_superseded": True}, None)
-    with platform.reading() as s:
-        row = s.execute(stmt.where(VerificationRecord.id == record_id)).first()
-    if row is None:
-        raise not_found("verification record", record_id)
-    return _record_row(row)
+    where = stmt.where(VerificationRecord.id == record_id)
+    return _one(platform, where, _record_row, "verification record", record_id)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -855,8 +854,5 @@ def search_certificates(
 
 def certificate_row(platform: Platform, principal: Principal, certificate_id: int) -> CertificateRow:
     stmt = _certificate_statement(principal, {}, None)
-    with platform.reading() as s:
-        row = s.execute(stmt.where(Certificate.id == certificate_id)).first()
-    if row is None:
-        raise not_found("certificate", certificate_id)
-    return _certificate_row(row)
+    where = stmt.where(Certificate.id == certificate_id)
+    return _one(platform, where, _certificate_row, "certificate", certificate_id)
