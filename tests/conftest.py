@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 
 from jiliang.api import app as app_module
 from jiliang.domain.access import SYSTEM
@@ -28,7 +28,20 @@ from jiliang.store.migrate import upgrade
 from jiliang.store.models import Base
 
 FIXED_NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
-POSTGRES_URL = os.environ.get("JILIANG_TEST_POSTGRES_URL")
+_BASE_POSTGRES_URL = os.environ.get("JILIANG_TEST_POSTGRES_URL")
+
+
+def _worker_url(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets its own database (``<name>_gw0``, ...), created on first use,
+    so workers never truncate each other's tables."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_url(_BASE_POSTGRES_URL)
 # Still Argon2id, at a cost that keeps a test world's ten logins quick.
 CHEAP_HASH = {"argon2_memory_kib": 1024, "argon2_time_cost": 1}
 
@@ -52,6 +65,15 @@ def postgres_engine() -> Iterator[Engine]:
         pytest.skip(
             "PostgreSQL tests need JILIANG_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1/test)"
         )
+    if POSTGRES_URL != _BASE_POSTGRES_URL:
+        assert _BASE_POSTGRES_URL
+        name = make_url(POSTGRES_URL).database
+        base = make_url(_BASE_POSTGRES_URL).set(drivername="postgresql+psycopg")
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
     engine = make_engine(POSTGRES_URL)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
