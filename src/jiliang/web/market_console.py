@@ -101,6 +101,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "supersedes": "更正了前一条结果",
         "recorded_at": "录入时间",
         "saved": "已保存。",
+        "reassign": "调整检查人员",
+        "reassign_intro": "因病、回避等原因更换检查人员。系统逐一检查回避情形（本单位、已申报的利害关系、"
+        "回避期内检查过该单位），有冲突的会被拒绝并说明原因；调整记入审计日志和透明日志。",
+        "reassign_reason": "调整原因",
+        "reassign_save": "保存调整",
+        "pool_link": "检查人员名录",
         "row": "第 {n} 台",
         "net_content": "定量包装商品净含量检验",
         "net_intro": "按 JJF 1070 逐项判定：短缺量超过 T 的件数、超过 2T 的件数和平均净含量；"
@@ -305,6 +311,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "supersedes": "corrects the previous result",
         "recorded_at": "Recorded",
         "saved": "Saved.",
+        "reassign": "Change the inspectors",
+        "reassign_intro": "Replace inspectors (illness, a conflict…). Each one is checked for a conflict of "
+        "interest (own organisation, a declared relation, a recent pairing) and refused with the reason; the "
+        "change goes to the audit trail and the transparency log.",
+        "reassign_reason": "Reason for the change",
+        "reassign_save": "Save the change",
+        "pool_link": "Inspector pool",
         "row": "Instrument {n}",
         "net_content": "Net content of prepackaged goods",
         "net_intro": "Judged criterion by criterion after JJF 1070: units short by more than T, by more than "
@@ -690,6 +703,9 @@ def _target_page(
     context["rows"] = range(INSTRUMENT_ROWS)
     context["today"] = platform.today().isoformat()
     context["values"] = {}
+    # The reassignment form: the active inspectors of the pool, the drawn team ticked.
+    context["pool"] = [i for i in plans.inspector_pool(platform, principal) if i["active"]]
+    context["reassign_values"] = {"inspector_ids": [str(i) for i in target["inspector_ids"]], "reason": ""}
     _done(request, context)
     return context
 
