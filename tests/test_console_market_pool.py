@@ -156,3 +156,29 @@ def test_public_calculator_reports_each_criterion_without_signing_in(console: Co
     wrong_n = {**data, "measurements": "500 500", "csrf_token": form_token(citizen, page)}
     assert citizen.post(page, data=wrong_n).status_code == 422
     assert organisations is not None and COUNTY_A and OTHER_CITY
+
+
+def test_date_fields_default_to_the_day_in_beijing(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 17:00 UTC on 15 June it is already 16 June in Beijing: forms default to 16 June and accept it,
+    and refuse 17 June as in the future."""
+    from datetime import UTC, date, datetime
+
+    p = console.world.platform
+    monkeypatch.setattr(p, "now", lambda: datetime(2026, 6, 15, 17, 0, tzinfo=UTC))
+    m = _market(console)
+    client = console.client_for("city")
+    pid = _drawn_plan(client)
+    assert p.today() == date(2026, 6, 15) and p.local_today() == date(2026, 6, 16)
+    target = plans.plan_targets(p, console.world.as_("city"), pid)[0]["id"]
+    tpage = f"/console/market/targets/{target}"
+    shown = client.get(tpage).text
+    assert 'max="2026-06-16" value="2026-06-16"' in shown, re.findall(r'id="inspected_on"[^>]*>', shown)
+    for page in ("/console/market/net-content", f"/console/market/credit/{m.stalls[0]}"):
+        assert 'value="2026-06-16"' in client.get(page).text, page
+    future = _post(client, tpage, {"inspected_on": "2026-06-17", "conclusion": "pass"}, tpage)
+    assert future.status_code == 422  # type: ignore[attr-defined]
+    ok = _post(client, tpage, {"inspected_on": "2026-06-16", "conclusion": "pass"}, tpage)
+    assert ok.status_code == 303  # type: ignore[attr-defined]
+    # The other consoles' date fields alike: an enterprise files an instrument, an institution records.
+    enterprise = console.client_for("enterprise")
+    assert 'value="2026-06-16"' in enterprise.get("/console/enterprise/instruments/new").text

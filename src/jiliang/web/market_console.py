@@ -701,7 +701,7 @@ def _target_page(
     context["title"] = target["organisation_name"]
     context["target"] = target
     context["rows"] = range(INSTRUMENT_ROWS)
-    context["today"] = platform.today().isoformat()
+    context["today"] = platform.local_today().isoformat()
     context["values"] = {}
     # The reassignment form: the active inspectors of the pool, the drawn team ticked.
     context["pool"] = [i for i in plans.inspector_pool(platform, principal) if i["active"]]
@@ -782,7 +782,7 @@ def _net_form(
     context["organisations"] = sorted(orgs, key=lambda o: o[1])
     context["rulesets"] = {k: (z if lang == "zh" else e) for k, (z, e) in RULESETS.items()}
     context["values"] = values
-    context["today"] = platform.today().isoformat()
+    context["today"] = platform.local_today().isoformat()
     return context
 
 
@@ -900,7 +900,7 @@ def _grade_page(
     context["title"] = grade["organisation_name"]
     context["grade"] = grade
     context["manual"] = MANUAL_EVENTS
-    context["today"] = platform.today().isoformat()
+    context["today"] = platform.local_today().isoformat()
     _done(request, context)
     return context
 

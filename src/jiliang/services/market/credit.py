@@ -49,7 +49,7 @@ def add_event_in(
         raise InvalidInput(
             f"未知的信用事件类型 {kind} / unknown credit event kind (one of {known})", field="kind"
         ) from None
-    if occurred_on > platform.today():
+    if occurred_on > platform.local_today():
         raise InvalidInput("事件日期晚于今天 / the event date is in the future", field="occurred_on")
     row = CreditEventRow(
         organisation_id=organisation_id,

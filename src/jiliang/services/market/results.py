@@ -97,7 +97,7 @@ def record_result(
         inspected_on = date.fromisoformat(str(data.get("inspected_on")))
     except ValueError:
         raise InvalidInput("检查日期无效 / inspected_on is not a date", field="inspected_on") from None
-    if inspected_on > platform.today():
+    if inspected_on > platform.local_today():
         raise InvalidInput("检查日期晚于今天 / inspected_on is in the future", field="inspected_on")
     with platform.unit_of_work(principal) as s:
         target = s.get(MarketTarget, target_id)
@@ -193,10 +193,10 @@ def record_net_content(platform: Platform, principal: Principal, data: dict[str,
     optional ``measurement_unit``, ``tares``, ``method``, ``drained``, ``target_id``."""
     require_supervisor(principal)
     try:
-        inspected_on = date.fromisoformat(str(data.get("inspected_on") or platform.today().isoformat()))
+        inspected_on = date.fromisoformat(str(data.get("inspected_on") or platform.local_today().isoformat()))
     except ValueError:
         raise InvalidInput("检验日期无效 / inspected_on is not a date", field="inspected_on") from None
-    if inspected_on > platform.today():
+    if inspected_on > platform.local_today():
         raise InvalidInput("检验日期晚于今天 / inspected_on is in the future", field="inspected_on")
     rs = (
         net_content.rule_set(str(data["ruleset"]))
