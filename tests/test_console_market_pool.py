@@ -182,3 +182,38 @@ def test_date_fields_default_to_the_day_in_beijing(console: Console, monkeypatch
     # The other consoles' date fields alike: an enterprise files an instrument, an institution records.
     enterprise = console.client_for("enterprise")
     assert 'value="2026-06-16"' in enterprise.get("/console/enterprise/instruments/new").text
+
+
+def test_the_field_form_takes_any_number_of_instruments_without_javascript(console: Console) -> None:
+    _market(console)
+    client = console.client_for("city")
+    pid = _drawn_plan(client)
+    target = plans.plan_targets(console.world.platform, console.world.as_("city"), pid)[0]["id"]
+    tpage = f"/console/market/targets/{target}"
+    first = client.get(tpage).text
+    assert 'id="row-2"' in first and 'id="row-3"' not in first and 'id="add-row"' in first
+    typed = {"inspected_on": "2026-06-15", "findings": "五台秤", "description_0": "电子秤 1", "error_0": "1"}
+    more = _post(client, tpage, {**typed, "rows": "3", "add_row": "1"}, tpage)
+    assert more.status_code == 200  # type: ignore[attr-defined]
+    assert 'id="row-3"' in more.text and 'value="电子秤 1"' in more.text  # type: ignore[attr-defined]
+    assert "已保存" not in more.text  # type: ignore[attr-defined]  # nothing was saved
+    five = {f"description_{i}": f"电子秤 {i + 1}" for i in range(5)}
+    five.update({f"error_{i}": str(i) for i in range(5)})
+    five.update({f"mpe_{i}": "5" for i in range(5)})
+    five.update({f"unit_{i}": "g" for i in range(5)})
+    saved = _post(client, tpage, {**five, "rows": "5", "inspected_on": "2026-06-15", "conclusion": "pass"}, tpage)
+    assert saved.status_code == 303, saved.text[:300]  # type: ignore[attr-defined]
+    shown = client.get(tpage).text
+    assert all(f"电子秤 {i + 1}" in shown for i in range(5)) and shown.count("✓ 在允许误差内") == 5
+    from jiliang.errors import InvalidInput
+    from jiliang.services.market import results
+
+    too_many = [{"description": "x", "measured_error": "0", "mpe": "1"}] * (results.MAX_INSTRUMENTS + 1)
+    with pytest.raises(InvalidInput) as err:
+        results.record_result(
+            console.world.platform,
+            console.world.as_("city"),
+            target,
+            {"inspected_on": "2026-06-15", "conclusion": "pass", "instruments": too_many, "supersedes_id": None},
+        )
+    assert err.value.field == "instruments"

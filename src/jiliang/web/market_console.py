@@ -30,7 +30,9 @@ from jiliang.web.market_labels import MANUAL_EVENTS, ORG_KINDS, RULESETS, STRATA
 
 router = APIRouter(prefix="/console/market", include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]  # bounded: a 65-bit id is a 422, not an OverflowError
-INSTRUMENT_ROWS = 3  # rows of the field form's instrument table (more through a correction)
+INSTRUMENT_ROWS = 3  # rows the field form starts with; "add a row" posts the form back with one more
+MAX_INSTRUMENT_ROWS = results.MAX_INSTRUMENTS
+_ROW_FIELD = re.compile(r"(?:instrument|description|error|mpe|unit)_(\d{1,4})")
 
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
@@ -108,6 +110,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "reassign_save": "保存调整",
         "pool_link": "检查人员名录",
         "row": "第 {n} 台",
+        "add_row": "再添一台器具",
         "net_content": "定量包装商品净含量检验",
         "net_intro": "按 JJF 1070 逐项判定：短缺量超过 T 的件数、超过 2T 的件数和平均净含量；"
         "也可按欧盟平均数制检验。",
@@ -319,6 +322,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "reassign_save": "Save the change",
         "pool_link": "Inspector pool",
         "row": "Instrument {n}",
+        "add_row": "Add another instrument",
         "net_content": "Net content of prepackaged goods",
         "net_intro": "Judged criterion by criterion after JJF 1070: units short by more than T, by more than "
         "2T, and the mean; or by the EU average system.",
@@ -729,8 +733,23 @@ async def record_result(
 
     instruments: list[dict[str, Any]] = []
     values: dict[str, Any] = {k: text(k) for k in form if k != "csrf_token"}
+    indices = [int(m.group(1)) for k in form if (m := _ROW_FIELD.fullmatch(k))]
+    declared = text("rows", 4)
+    rows = max(INSTRUMENT_ROWS, max(indices, default=-1) + 1, int(declared) if declared.isdigit() else 0)
+    if form.get("add_row"):
+        # No JavaScript needed: the form comes back as typed, with one more instrument row; nothing saved.
+        context = await _run(_target_page, request, platform, principal, lang, target_id)
+        context["values"] = values
+        context["rows"] = range(min(rows + 1, MAX_INSTRUMENT_ROWS))
+        context["focus_row"] = min(rows, MAX_INSTRUMENT_ROWS - 1)
+        return _page(request, "market_target.html", context)
     try:
-        for i in range(INSTRUMENT_ROWS):
+        if rows > MAX_INSTRUMENT_ROWS:
+            raise InvalidInput(
+                f"一次最多录入 {MAX_INSTRUMENT_ROWS} 台器具 / at most {MAX_INSTRUMENT_ROWS} instruments per result",
+                field="instruments",
+            )
+        for i in range(rows):
             error, mpe = text(f"error_{i}", 30).strip(), text(f"mpe_{i}", 30).strip()
             picked, description = text(f"instrument_{i}", 20).strip(), text(f"description_{i}", 200).strip()
             if not (error or mpe or picked or description):
@@ -756,6 +775,7 @@ async def record_result(
     except JiliangError as exc:
         context = await _run(_target_page, request, platform, principal, lang, target_id)
         context["values"] = values
+        context["rows"] = range(min(rows, MAX_INSTRUMENT_ROWS))
         _refuse(context, exc)
         return _page(request, "market_target.html", context, 422)
     return _redirect(f"/console/market/targets/{target_id}?done=1", lang)

@@ -32,6 +32,7 @@ from jiliang.store.models import (
     Organisation,
 )
 
+MAX_INSTRUMENTS = 200  # instruments in one result (a market's scales fit; more is a second result)
 CONCLUSIONS = ("pass", "rectify", "fail")  # 合格 / 限期整改 / 不合格
 
 
@@ -50,6 +51,11 @@ def _number(value: Any, field: str) -> float:
 def _instruments(session: Any, organisation_id: int, items: Any) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise InvalidInput("instruments 须为列表 / instruments must be a list", field="instruments")
+    if len(items) > MAX_INSTRUMENTS:
+        raise InvalidInput(
+            f"一条结果最多 {MAX_INSTRUMENTS} 台器具 / at most {MAX_INSTRUMENTS} instruments in one result",
+            field="instruments",
+        )
     out = []
     for i, item in enumerate(items):
         where = f"instruments[{i}]"
