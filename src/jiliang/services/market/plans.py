@@ -684,14 +684,14 @@ def reassign_inspectors(
                 raise InvalidInput(
                     f"检查人员 {row.name} 已停用 / inspector {row.name} is not active", field="inspector_ids"
                 )
-            if iid in before:  # keeping a member of the drawn team is not a new pairing
-                continue
             try:
                 sampling.check_assignment(
                     sampling.Inspector(row.id, row.organisation_id, row.name),
                     sampling.Target(target.organisation_id, target.organisation_id),
                     relations,
-                    recent,
+                    # Keeping a member of the team is not a new pairing (their own result on this target
+                    # would otherwise count as a recent one); a relation declared since still refuses.
+                    () if iid in before else recent,
                 )
             except InvalidInput as exc:
                 raise InvalidInput(
