@@ -240,3 +240,58 @@ def test_citizen_files_a_complaint_and_follows_it_by_receipt_code(
     assert "王小明" in page.inner_text("#identity")
     screenshots(page, "console-market-complaint")
     officer.close()
+
+
+def test_pool_reassignment_rows_and_the_public_calculator(served: tuple[str, Platform], browser: Any) -> None:
+    """The inspector pool, a drawn target's team changed by hand (a conflict refused by name), a fourth
+    instrument row without JavaScript on a phone, and the public calculator at 1280 and 390 px."""
+    base, platform = served
+    city = users.principal_by_username(platform, "city")
+    plan = plans.create_plan(
+        platform,
+        city,
+        {"name": "人员调整演示", "region_code": "339900", "org_kinds": ["market_operator"], "ratio": 0.25},
+    )
+    plans.commit_seed(platform, city, plan["id"])
+    plans.draw_plan(platform, city, plan["id"])
+    target = plans.plan_targets(platform, city, plan["id"])[0]
+    chen = next(i for i in plans.inspector_pool(platform, city) if i["name"] == "陈执法")
+    if not any(r["organisation_id"] == target["organisation_id"] for r in chen["relations"]):
+        plans.declare_relation(platform, city, chen["id"], target["organisation_id"], "亲属在该摊位经营")
+    page = browser.new_page(viewport=DESKTOP)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    browser_sign_in(page, base, "city")
+    page.goto(f"{base}/console/market/inspectors")
+    assert "陈执法" in page.inner_text("#pool")
+    screenshots(page, "console-market-inspectors")
+    page.goto(f"{base}/console/market/targets/{target['id']}")
+    page.set_viewport_size(PHONE)
+    # 陈执法 declared a relation with this stall: ticking them is refused, naming them.
+    page.check(f"input[name=inspector_ids][value='{chen['id']}']")
+    page.click("#reassign-save")
+    page.wait_for_load_state()
+    assert "陈执法" in page.inner_text("#form-error") and "利害关系" in page.inner_text("#form-error")
+    _no_overflow(page)
+    # A fourth instrument row, as typed so far, without JavaScript.
+    page.goto(f"{base}/console/market/targets/{target['id']}")
+    page.fill("#description_0", "电子秤 A1")
+    page.click("#add-row")
+    page.wait_for_load_state()
+    assert page.locator("#row-3").count() == 1 and page.input_value("#description_0") == "电子秤 A1"
+    _no_overflow(page)
+    screenshots(page, "console-market-target-rows")
+    # The public calculator, signed out.
+    public = browser.new_page(viewport={"width": 1280, "height": 900})
+    public.on("pageerror", lambda e: errors.append(str(e)))
+    public.goto(f"{base}/public/market/net-content")
+    public.fill("#nominal", "500")
+    public.fill("#lot_size", "40")
+    public.fill("#measurements", "501 502 499 500 503 498 501 500 502 484")
+    public.click("#check")
+    public.wait_for_load_state()
+    assert "不合格" in public.inner_text("#verdict") and public.locator("#criteria tbody tr").count() >= 3
+    screenshots(public, "public-net-content")
+    public.set_viewport_size(PHONE)
+    _no_overflow(public)
+    assert not errors

@@ -332,3 +332,56 @@ def test_a_declared_unit_that_is_not_a_unit_is_refused_naming_the_field(unit: st
     with pytest.raises(InvalidInput) as err:
         nc.parse_values(["498.2 g", "501 g"], unit, field_name="measurements")
     assert err.value.field == "measurements"
+
+
+# The EU/UK average system against the text of the Directive and the UK Regulations (legislation.gov.uk):
+# Directive 76/211/EEC Annex II 2.2.1 (double sampling plan) and 2.2.2 (destructive plan), transcribed here
+# row by row; the mean criteria from the UK Weights and Measures (Packaged Goods) Regulations 2006 Sch. 2
+# paragraphs 4.5 and 4.6. Annex I 2.4 gives the TNE table.
+EU_DOUBLE_PLAN = [
+    # lot_min, lot_max, n1, accept1, reject1, n2, accept(aggregate), reject(aggregate), mean n, λ
+    (100, 500, 30, 1, 3, 30, 4, 5, 30, 0.503),
+    (501, 3200, 50, 2, 5, 50, 6, 7, 50, 0.379),
+    (3201, None, 80, 3, 7, 80, 8, 9, 50, 0.379),
+]
+EU_TNE = [(5, 50, 9, None), (50, 100, None, 4.5), (100, 200, 4.5, None), (200, 300, None, 9),
+          (300, 500, 3, None), (500, 1000, None, 15), (1000, 10000, 1.5, None)]
+
+
+def test_eu_plans_are_the_directives_annex_ii_tables() -> None:
+    rs = nc.rule_set("EU-76/211/EEC")
+    for lo, hi, n1, a1, r1, n2, a2, r2, mean_n, lam in EU_DOUBLE_PLAN:
+        for lot in (lo, hi or 10**5):
+            p = rs.plan(lot)
+            assert (p.n1, p.accept1, p.reject1, p.n2, p.accept2, p.reject2) == (n1, a1, r1, n2, a2, r2)
+            assert (p.mean_n, p.lam) == (mean_n, lam)
+            assert p.evidence == "confirmed"
+    d = rs.plan(100, nc.Method.DESTRUCTIVE)
+    assert (d.n1, d.accept1, d.reject1, d.mean_n, d.lam) == (20, 1, 2, 20, 0.640)
+    for lo, hi, pct, absolute in EU_TNE:
+        row = rs.deficiency_row(hi, MASS)
+        assert (row.lo, row.hi, row.percent, row.absolute) == (lo, hi, pct, absolute)
+        assert row.evidence == "confirmed"
+    # Annex I 2.4: percentages rounded up to the next 0.1 g: 3 % of 310 g = 9.3; 9 % of 6 g = 0.54 → 0.6.
+    assert rs.tolerable_deficiency(310, MASS) == pytest.approx(9.3)
+    assert rs.tolerable_deficiency(6, MASS) == pytest.approx(0.6)
+
+
+def test_eu_double_sampling_follows_annex_ii_2_2_1() -> None:
+    """Lot of 400 (100 to 500): first sample 30, accept ≤ 1, reject ≥ 3; between them a second sample of 30
+    and the aggregate of 60 is accepted with ≤ 4 defectives and rejected with ≥ 5 (TNE for 500 g: 15 g)."""
+    good = [503.0, 497.0] * 15  # mean 500, every package within the TNE
+    first = [*good[:28], 484.0, 484.0]  # 2 defectives: between 1 and 3
+    r1 = nc.inspect(ruleset="EU-76/211/EEC", nominal=500, unit="g", lot_size=400, measurements=first)
+    assert r1.short_beyond_t == 2 and r1.verdict is nc.Verdict.SECOND_SAMPLE
+    second_ok = [*good[:28], 484.0, 484.0]  # aggregate 4 defectives in 60: accepted
+    r2 = nc.inspect(ruleset="EU-76/211/EEC", nominal=500, unit="g", lot_size=400, measurements=first + second_ok)
+    assert r2.short_beyond_t == 4 and r2.verdict is nc.Verdict.PASS
+    second_bad = [*good[:27], 484.0, 484.0, 484.0]  # aggregate 5: rejected
+    r3 = nc.inspect(ruleset="EU-76/211/EEC", nominal=500, unit="g", lot_size=400, measurements=first + second_bad)
+    assert r3.short_beyond_t == 5 and r3.verdict is nc.Verdict.FAIL
+    # A first sample with 3 defectives is rejected at once (rejection criterion 3).
+    three = [*good[:27], 484.0, 484.0, 484.0]
+    assert nc.inspect(
+        ruleset="EU-76/211/EEC", nominal=500, unit="g", lot_size=400, measurements=three
+    ).verdict is nc.Verdict.FAIL

@@ -50,6 +50,21 @@ def test_draw_published_and_rerun_by_anyone(api: Api) -> None:
     assert r.status_code == 200 and r.json()["matches"] is True and r.json()["drawn"] == listed
     r = api.post(f"/api/v1/market/plans/{pid}/draw", "city", json={})
     assert r.status_code == 409 and bilingual(r.json()["error"]["message"])
+    # A team changed by hand over the API, with its reason; the same team again is refused.
+    from sqlalchemy import select
+
+    from jiliang.store.models import MarketTarget
+
+    with api.world.platform.reading() as s:
+        target = s.scalars(select(MarketTarget).where(MarketTarget.plan_id == pid)).first()
+        assert target is not None
+        tid, team = target.id, list(target.inspector_ids)
+    pool = [i["id"] for i in api.get("/api/v1/market/inspectors", "city").json()]
+    spare = next(i for i in pool if i not in team)
+    r = api.put(f"/api/v1/market/targets/{tid}/inspectors", "city", json={"inspector_ids": [spare], "reason": "病假"})
+    assert r.status_code == 200 and r.json()["inspector_ids"] == [spare] and r.json()["before"] == sorted(team)
+    r = api.put(f"/api/v1/market/targets/{tid}/inspectors", "city", json={"inspector_ids": [spare]})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "inspector_ids"
 
 
 def test_net_content_check_is_public_and_refuses_precisely(api: Api) -> None:

@@ -70,7 +70,7 @@ SERIAL_NEEDS_REVIEW = (
 def file_instrument(platform: Platform, principal: Principal, raw: dict[str, Any]) -> Instrument:
     require_role(principal, Role.SUPERVISOR, Role.ENTERPRISE)
     items = catalogue_service.catalogue(platform)
-    draft = parse_instrument(raw, items, platform.today())
+    draft = parse_instrument(raw, items, platform.local_today())  # dates as typed (Asia/Shanghai)
     if principal.role is not Role.ENTERPRISE and not in_jurisdiction(
         draft.region_code, principal.jurisdiction
     ):
@@ -209,7 +209,7 @@ def update_instrument(
             )
         }
         merged.update(changes)
-        draft = parse_instrument(merged, items, platform.today())
+        draft = parse_instrument(merged, items, platform.local_today())
         for key in changes:
             value = getattr(draft, key)
             setattr(inst, key, value.value if key == "use" else value)
@@ -231,7 +231,9 @@ def change_status(
             f"状态 {status!r} 无效 / status must be in_service, suspended or scrapped", field="status"
         ) from None
     when = (
-        platform.today() if on in (None, "") else not_in_future(parse_date(on, "on"), platform.today(), "on")
+        platform.local_today()
+        if on in (None, "")
+        else not_in_future(parse_date(on, "on"), platform.local_today(), "on")
     )
     with platform.unit_of_work(principal) as s:
         inst = one_visible(s, _visible(principal, instrument_id), "instrument", instrument_id)

@@ -359,7 +359,9 @@ def record(platform: Platform, principal: Principal, raw: dict[str, Any]) -> Mea
     if principal.role is not Role.INSTITUTION or principal.organisation_id is None:
         raise NotAuthorised("须以检定机构账户记录 / record as an institution's account", field="signatory")
     today = platform.today()
-    verified_on = not_in_future(parse_date(raw.get("verified_on"), "verified_on"), today, "verified_on")
+    verified_on = not_in_future(  # the day as typed (Asia/Shanghai)
+        parse_date(raw.get("verified_on"), "verified_on"), platform.local_today(), "verified_on"
+    )
     document_no = required_text(raw.get("document_no"), "document_no", 100)
     remarks = optional_text(raw.get("remarks"), "remarks", 2000)
     with platform.unit_of_work(principal) as s:

@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy import exc as sa_exc
@@ -26,6 +27,9 @@ from jiliang.store.migrate import upgrade
 request_id_var: ContextVar[str | None] = ContextVar("jiliang_request_id", default=None)
 # The request id a client sent (X-Request-ID), kept apart in the audit trail: never used as the request id.
 client_request_id_var: ContextVar[str] = ContextVar("jiliang_client_request_id", default="")
+
+
+LOCAL_ZONE = ZoneInfo("Asia/Shanghai")  # the day as the platform's people name it (dates typed in forms)
 
 
 def _utc_now() -> datetime:
@@ -62,6 +66,12 @@ class Platform:
 
     def today(self) -> date:
         return self.now().date()
+
+    def local_today(self) -> date:
+        """Today in Asia/Shanghai: what a date field defaults to and the latest day a person may type as
+        'today' (from 16:00 UTC it is one day ahead of ``today()``, the platform's UTC day)."""
+        now = self.now()
+        return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(LOCAL_ZONE).date()
 
     @property
     def postgres(self) -> bool:

@@ -63,6 +63,7 @@ KINDS = frozenset(
         "market_seed_committed",
         "market_draw_published",
         "market_result_recorded",
+        "market_inspectors_reassigned",
     }
 )
 

@@ -37,7 +37,7 @@ from jiliang.store.models import Instrument, MeasurementStandard, StandardItem, 
 def record_verification(platform: Platform, principal: Principal, raw: dict[str, Any]) -> VerificationRecord:
     """Add a result; with ``supersedes_id`` it is a correction that replaces an earlier record."""
     require_role(principal, Role.INSTITUTION)
-    today = platform.today()
+    today = platform.local_today()  # the day as typed (Asia/Shanghai)
     verified_on = not_in_future(parse_date(raw.get("verified_on"), "verified_on"), today, "verified_on")
     conclusion = parse_conclusion(raw.get("conclusion"))
     document_no = document_number(raw.get("document_no"), "document_no")

@@ -19,6 +19,8 @@ ROUTERS = [
     "enterprise",
     "admin_catalogue",
     "market_console",
+    "market_inspectors",
+    "market_calculator",
     "market_portal",
     "energy",
     "institution",

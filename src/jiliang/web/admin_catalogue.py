@@ -240,7 +240,7 @@ def _detail(
                     "new": _value(c.new, lang),
                 }
             )
-    context.update(info=info, base=base, rows=rows, today=platform.today().isoformat())
+    context.update(info=info, base=base, rows=rows, today=platform.local_today().isoformat())
     return context
 
 

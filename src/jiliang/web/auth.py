@@ -117,6 +117,7 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/", "指标", "Indicators"),
         ("/traceability", "溯源", "Traceability"),
         ("/console/market", "双随机抽查", "Random inspections"),
+        ("/console/market/inspectors", "检查人员", "Inspectors"),
         ("/console/market/net-content", "净含量", "Net content"),
         ("/console/market/credit", "诚信计量", "Credit"),
         ("/console/market/cases", "案件", "Cases"),

@@ -427,7 +427,7 @@ def _form_context(
         items=_items(platform, lang),
         regions=[(r.code, r.name_zh if lang == "zh" else (r.name_en or r.name_zh)) for r in regions],
         my_places=places.list_places(platform, principal, limit=200).items,
-        today=platform.today().isoformat(),
+        today=platform.local_today().isoformat(),
         **extra,
     )
 
@@ -558,7 +558,7 @@ def _booking_context(
         choices=[(i.id, f"{i.name} · {i.serial_number}") for i in mine.items],
         bookings=bookings.bookings_for_owner(platform, principal, limit=200).items,
         booking_labels={k: v[0 if lang == "zh" else 1] for k, v in bookings.BOOKING_LABELS.items()},
-        tomorrow=date.fromordinal(platform.today().toordinal() + 1).isoformat(),
+        tomorrow=date.fromordinal(platform.local_today().toordinal() + 1).isoformat(),
     )
     return context
 

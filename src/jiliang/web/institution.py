@@ -440,7 +440,7 @@ def new_form(
             matches = found.items
     raw: dict[str, Any] = {
         "instrument_id": str(instrument_id or ""),
-        "verified_on": platform.today().isoformat(),
+        "verified_on": platform.local_today().isoformat(),
         "stage": "subsequent",
         "decision_rule": "simple",
     }

@@ -30,7 +30,9 @@ from jiliang.web.market_labels import MANUAL_EVENTS, ORG_KINDS, RULESETS, STRATA
 
 router = APIRouter(prefix="/console/market", include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]  # bounded: a 65-bit id is a 422, not an OverflowError
-INSTRUMENT_ROWS = 3  # rows of the field form's instrument table (more through a correction)
+INSTRUMENT_ROWS = 3  # rows the field form starts with; "add a row" posts the form back with one more
+MAX_INSTRUMENT_ROWS = results.MAX_INSTRUMENTS
+_ROW_FIELD = re.compile(r"(?:instrument|description|error|mpe|unit)_(\d{1,4})")
 
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
@@ -101,7 +103,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "supersedes": "更正了前一条结果",
         "recorded_at": "录入时间",
         "saved": "已保存。",
+        "reassign": "调整检查人员",
+        "reassign_intro": "因病、回避等原因更换检查人员。系统逐一检查回避情形（本单位、已申报的利害关系、"
+        "回避期内检查过该单位），有冲突的会被拒绝并说明原因；调整记入审计日志和透明日志。",
+        "reassign_reason": "调整原因",
+        "reassign_save": "保存调整",
+        "pool_link": "检查人员名录",
         "row": "第 {n} 台",
+        "add_row": "再添一台器具",
         "net_content": "定量包装商品净含量检验",
         "net_intro": "按 JJF 1070 逐项判定：短缺量超过 T 的件数、超过 2T 的件数和平均净含量；"
         "也可按欧盟平均数制检验。",
@@ -305,7 +314,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "supersedes": "corrects the previous result",
         "recorded_at": "Recorded",
         "saved": "Saved.",
+        "reassign": "Change the inspectors",
+        "reassign_intro": "Replace inspectors (illness, a conflict…). Each one is checked for a conflict of "
+        "interest (own organisation, a declared relation, a recent pairing) and refused with the reason; the "
+        "change goes to the audit trail and the transparency log.",
+        "reassign_reason": "Reason for the change",
+        "reassign_save": "Save the change",
+        "pool_link": "Inspector pool",
         "row": "Instrument {n}",
+        "add_row": "Add another instrument",
         "net_content": "Net content of prepackaged goods",
         "net_intro": "Judged criterion by criterion after JJF 1070: units short by more than T, by more than "
         "2T, and the mean; or by the EU average system.",
@@ -688,8 +705,11 @@ def _target_page(
     context["title"] = target["organisation_name"]
     context["target"] = target
     context["rows"] = range(INSTRUMENT_ROWS)
-    context["today"] = platform.today().isoformat()
+    context["today"] = platform.local_today().isoformat()
     context["values"] = {}
+    # The reassignment form: the active inspectors of the pool, the drawn team ticked.
+    context["pool"] = [i for i in plans.inspector_pool(platform, principal) if i["active"]]
+    context["reassign_values"] = {"inspector_ids": [str(i) for i in target["inspector_ids"]], "reason": ""}
     _done(request, context)
     return context
 
@@ -713,8 +733,23 @@ async def record_result(
 
     instruments: list[dict[str, Any]] = []
     values: dict[str, Any] = {k: text(k) for k in form if k != "csrf_token"}
+    indices = [int(m.group(1)) for k in form if (m := _ROW_FIELD.fullmatch(k))]
+    declared = text("rows", 4)
+    rows = max(INSTRUMENT_ROWS, max(indices, default=-1) + 1, int(declared) if declared.isdigit() else 0)
+    if form.get("add_row"):
+        # No JavaScript needed: the form comes back as typed, with one more instrument row; nothing saved.
+        context = await _run(_target_page, request, platform, principal, lang, target_id)
+        context["values"] = values
+        context["rows"] = range(min(rows + 1, MAX_INSTRUMENT_ROWS))
+        context["focus_row"] = min(rows, MAX_INSTRUMENT_ROWS - 1)
+        return _page(request, "market_target.html", context)
     try:
-        for i in range(INSTRUMENT_ROWS):
+        if rows > MAX_INSTRUMENT_ROWS:
+            raise InvalidInput(
+                f"一次最多录入 {MAX_INSTRUMENT_ROWS} 台器具 / at most {MAX_INSTRUMENT_ROWS} instruments per result",
+                field="instruments",
+            )
+        for i in range(rows):
             error, mpe = text(f"error_{i}", 30).strip(), text(f"mpe_{i}", 30).strip()
             picked, description = text(f"instrument_{i}", 20).strip(), text(f"description_{i}", 200).strip()
             if not (error or mpe or picked or description):
@@ -740,6 +775,7 @@ async def record_result(
     except JiliangError as exc:
         context = await _run(_target_page, request, platform, principal, lang, target_id)
         context["values"] = values
+        context["rows"] = range(min(rows, MAX_INSTRUMENT_ROWS))
         _refuse(context, exc)
         return _page(request, "market_target.html", context, 422)
     return _redirect(f"/console/market/targets/{target_id}?done=1", lang)
@@ -766,7 +802,7 @@ def _net_form(
     context["organisations"] = sorted(orgs, key=lambda o: o[1])
     context["rulesets"] = {k: (z if lang == "zh" else e) for k, (z, e) in RULESETS.items()}
     context["values"] = values
-    context["today"] = platform.today().isoformat()
+    context["today"] = platform.local_today().isoformat()
     return context
 
 
@@ -884,7 +920,7 @@ def _grade_page(
     context["title"] = grade["organisation_name"]
     context["grade"] = grade
     context["manual"] = MANUAL_EVENTS
-    context["today"] = platform.today().isoformat()
+    context["today"] = platform.local_today().isoformat()
     _done(request, context)
     return context
 

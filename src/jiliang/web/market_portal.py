@@ -74,6 +74,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "none": "暂无公布的计划。",
         "drawn": "已抽取",
         "committed": "已公布承诺值，待抽取",
+        "calculator": "净含量计算器",
+        "calculator_text": "按 JJF 1070-2023、JJF 1070-2005 或欧盟/英国平均数制判定一批定量包装商品的净含量，不保存数据。",
     },
     "en": {
         "portal": "Public metrology services",
@@ -122,6 +124,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "none": "No plan is published yet.",
         "drawn": "drawn",
         "committed": "commitment published, not drawn",
+        "calculator": "Net-content calculator",
+        "calculator_text": "Judge a lot of prepackages by JJF 1070-2023, JJF 1070-2005 or the EU/UK average system; "
+        "nothing is stored.",
     },
 }
 

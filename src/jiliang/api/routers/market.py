@@ -85,7 +85,7 @@ def draw(plan_id: int, body: DrawIn, platform: PlatformDep, principal: Principal
 
 @router.put("/targets/{target_id}/inspectors", summary="调整检查人员（回避检查）/ Reassign inspectors")
 def reassign(target_id: int, body: ReassignIn, platform: PlatformDep, principal: PrincipalDep) -> Json:
-    return plans.reassign_inspectors(platform, principal, target_id, body.inspector_ids)
+    return plans.reassign_inspectors(platform, principal, target_id, body.inspector_ids, body.reason)
 
 
 @router.post("/targets/{target_id}/results", status_code=201, summary="录入检查结果 / Record a result")

@@ -49,6 +49,7 @@ class DrawIn(In):
 
 class ReassignIn(In):
     inspector_ids: list[int]
+    reason: str = Field(default="", max_length=300)
 
 
 class InstrumentCheckIn(In):

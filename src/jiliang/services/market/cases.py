@@ -67,6 +67,17 @@ def _source_org(
         )
     if not source_id.strip():
         raise InvalidInput("须给出预警编号 / give the warning's id", field="source_id")
+    duplicate = s.scalar(
+        select(EnforcementCase.number).where(
+            EnforcementCase.source_type == rules.CaseSource.WARNING.value,
+            EnforcementCase.source_id == source_id.strip()[:64],
+            EnforcementCase.organisation_id == organisation_id,
+        )
+    )
+    if duplicate is not None:
+        raise Conflict(
+            f"该预警已立案（{duplicate}）/ a case is already open for this warning ({duplicate})", field="source_id"
+        )
     return organisation_id
 
 
@@ -110,7 +121,7 @@ def open_case(platform: Platform, principal: Principal, data: dict[str, Any]) ->
             organisation_id=org_id,
             region_code=org.region_code,
             source_type=source.value,
-            source_id=str(data.get("source_id", ""))[:64],
+            source_id=str(data.get("source_id", "")).strip()[:64],
             summary=str(data.get("summary", ""))[:5000],
             status=rules.CaseStatus.FILED.value,
             filed_on=today,
@@ -126,6 +137,31 @@ def open_case(platform: Platform, principal: Principal, data: dict[str, Any]) ->
             assert complaint is not None
             complaint.case_id = case.id
         return case_dict(case, today)
+
+
+def open_case_from_warning(
+    platform: Platform,
+    principal: Principal,
+    *,
+    warning_id: str,
+    organisation_id: int,
+    summary: str = "",
+    evidence: list[str] | None = None,
+) -> dict[str, Any]:
+    """立案 from a remote-supervision warning (issue 11's workflow, or a supervisor): the organisation it
+    is about must be visible to the caller; a second case from the same warning is refused naming the
+    first. The warning's own record stays in its module; the case keeps its id as ``source_id``."""
+    return open_case(
+        platform,
+        principal,
+        {
+            "source_type": rules.CaseSource.WARNING.value,
+            "source_id": str(warning_id),
+            "organisation_id": organisation_id,
+            "summary": summary,
+            "evidence": evidence or [],
+        },
+    )
 
 
 def case_dict(case: EnforcementCase, today: date) -> dict[str, Any]:

@@ -66,3 +66,10 @@ def organisation_names(platform: Platform, principal: Principal, ids: list[int])
         base: Any = select(Organisation.id, Organisation.name).where(Organisation.id.in_(wanted))
         stmt = scope.organisations(base, principal)
         return {int(i): str(n) for i, n in s.execute(stmt)}
+
+
+def organisation_by_credit_code(platform: Platform, principal: Principal, code: str) -> list[Organisation]:
+    """The organisation (none or one) with this unified social credit code that the caller may see."""
+    with platform.reading() as s:
+        stmt = scope.organisations(select(Organisation).where(Organisation.credit_code == code), principal)
+        return list(s.scalars(stmt))

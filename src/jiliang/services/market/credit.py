@@ -49,7 +49,7 @@ def add_event_in(
         raise InvalidInput(
             f"未知的信用事件类型 {kind} / unknown credit event kind (one of {known})", field="kind"
         ) from None
-    if occurred_on > platform.today():
+    if occurred_on > platform.local_today():
         raise InvalidInput("事件日期晚于今天 / the event date is in the future", field="occurred_on")
     row = CreditEventRow(
         organisation_id=organisation_id,
@@ -78,6 +78,108 @@ def add_event(
         row = add_event_in(s, platform, organisation_id, kind, occurred_on, source_type="manual", note=note)
         s.flush()
         return event_dict(row)
+
+
+# --- remote-supervision warnings (issue 11's workflow calls these) ---------------------------------------
+
+WARNING_SOURCE = "warning"
+
+
+def add_warning_event_in(
+    session: Session,
+    platform: Platform,
+    principal: Principal,
+    *,
+    organisation_id: int,
+    warning_id: str,
+    warning_kind: str,
+    occurred_on: date,
+    note: str = "",
+) -> tuple[CreditEventRow, bool]:
+    """Record the credit event of a **verified** remote-supervision warning inside the caller's unit of
+    work (the warning workflow's transaction that confirms the warning), so the event exists exactly when
+    the confirmation does. Kind ``remote_warning``; the policy gives it ``POLICY.points['remote_warning']``
+    (−3 by default), counted for ``validity_days`` (3 years) and no longer after ``repair_days`` (365)
+    without a negative event; the grade's explanation names it ``warning:<id>``.
+
+    ``warning_id`` is the warning's id as its module keeps it, ``warning_kind`` its type (tampering,
+    drift, offline…; kept in the note), ``occurred_on`` the day the warning was raised. A warning already
+    recorded for the organisation is not counted twice: the existing event comes back with ``False``."""
+    require_supervisor(principal)
+    wid = str(warning_id).strip()
+    if not wid or len(wid) > 64:
+        raise InvalidInput("须给出预警编号（至多 64 字符）/ give the warning's id (at most 64 characters)", field="warning_id")
+    wkind = str(warning_kind).strip()
+    if not wkind or len(wkind) > 50:
+        raise InvalidInput("须给出预警类型（至多 50 字符）/ give the warning's kind (at most 50 characters)", field="warning_kind")
+    if not isinstance(occurred_on, date):
+        raise InvalidInput("预警日期须为日期 / occurred_on must be a date", field="occurred_on")
+    visible_organisation(session, principal, organisation_id)
+    existing = session.scalars(
+        select(CreditEventRow).where(
+            CreditEventRow.organisation_id == organisation_id,
+            CreditEventRow.source_type == WARNING_SOURCE,
+            CreditEventRow.source_id == wid,
+        )
+    ).first()
+    if existing is not None:
+        return existing, False
+    text = f"预警类型 kind: {wkind}" + (f"；{note.strip()}" if note.strip() else "")
+    row = add_event_in(
+        session,
+        platform,
+        organisation_id,
+        rules.EventKind.REMOTE_WARNING,
+        occurred_on,
+        source_type=WARNING_SOURCE,
+        source_id=wid,
+        note=text,
+    )
+    session.flush()
+    return row, True
+
+
+def add_warning_event(
+    platform: Platform,
+    principal: Principal,
+    *,
+    organisation_id: int,
+    warning_id: str,
+    warning_kind: str,
+    occurred_on: date,
+    note: str = "",
+) -> dict[str, Any]:
+    """``add_warning_event_in`` in a unit of work of its own; answers the event and ``created``."""
+    with platform.unit_of_work(principal) as s:
+        row, created = add_warning_event_in(
+            s,
+            platform,
+            principal,
+            organisation_id=organisation_id,
+            warning_id=warning_id,
+            warning_kind=warning_kind,
+            occurred_on=occurred_on,
+            note=note,
+        )
+        return {**event_dict(row), "created": created}
+
+
+def withdraw_warning_event(platform: Platform, principal: Principal, organisation_id: int, warning_id: str) -> int:
+    """A warning found false after all: its credit event is deleted (the deletion is in the audit trail)
+    and the grade is as if it never counted. Answers how many events were removed (0 or 1)."""
+    require_supervisor(principal)
+    with platform.unit_of_work(principal) as s:
+        visible_organisation(s, principal, organisation_id)
+        rows = s.scalars(
+            select(CreditEventRow).where(
+                CreditEventRow.organisation_id == organisation_id,
+                CreditEventRow.source_type == WARNING_SOURCE,
+                CreditEventRow.source_id == str(warning_id).strip(),
+            )
+        ).all()
+        for row in rows:
+            s.delete(row)
+        return len(rows)
 
 
 def event_dict(row: CreditEventRow) -> dict[str, Any]:

@@ -104,15 +104,89 @@ def list_inspectors(platform: Platform, principal: Principal) -> list[dict[str, 
         return [inspector_dict(r) for r in s.scalars(stmt)]
 
 
+def _own_inspector(session: Session, principal: Principal, inspector_id: int) -> MarketInspector:
+    """An inspector of the caller's jurisdiction; any other id is not found (never 'not yours')."""
+    row = session.get(MarketInspector, inspector_id)
+    if row is None or not principal.sees_region(row.region_code):
+        raise not_found("检查人员 inspector", inspector_id)
+    return row
+
+
+def inspector_pool(platform: Platform, principal: Principal) -> list[dict[str, Any]]:
+    """The pool as the console shows it: each inspector of the jurisdiction with their organisation's name,
+    their declared relations (organisation, note, date) and their pending assignments."""
+    require_supervisor(principal)
+    with platform.reading() as s:
+        stmt = select(MarketInspector).order_by(MarketInspector.name, MarketInspector.id)
+        if principal.prefix:
+            stmt = stmt.where(MarketInspector.region_code.like(principal.prefix + "%"))
+        rows = list(s.scalars(stmt))
+        ids = [r.id for r in rows]
+        relations: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+        org_ids = {r.organisation_id for r in rows if r.organisation_id is not None}
+        rel_rows = (
+            s.execute(
+                select(MarketInspectorRelation)
+                .where(MarketInspectorRelation.inspector_id.in_(ids))
+                .order_by(MarketInspectorRelation.id)
+            )
+            .scalars()
+            .all()
+            if ids
+            else []
+        )
+        org_ids.update(r.organisation_id for r in rel_rows)
+        names = (
+            dict(s.execute(select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))).all())
+            if org_ids
+            else {}
+        )
+        for r in rel_rows:
+            relations[r.inspector_id].append(
+                {
+                    "id": r.id,
+                    "organisation_id": r.organisation_id,
+                    "organisation_name": names.get(r.organisation_id, "—"),
+                    "note": r.note,
+                    "declared_on": r.declared_on,
+                }
+            )
+        pending: dict[int, int] = {}
+        if ids:
+            for (team,) in s.execute(select(MarketTarget.inspector_ids).where(MarketTarget.status == "pending")):
+                for i in team:
+                    if int(i) in relations:
+                        pending[int(i)] = pending.get(int(i), 0) + 1
+        return [
+            {
+                **inspector_dict(r),
+                "organisation_name": names.get(r.organisation_id) if r.organisation_id else None,
+                "relations": relations[r.id],
+                "pending": pending.get(r.id, 0),
+            }
+            for r in rows
+        ]
+
+
+def set_inspector_active(
+    platform: Platform, principal: Principal, inspector_id: int, active: bool
+) -> dict[str, Any]:
+    """Take an inspector out of the pool (or back in): later draws skip an inactive inspector; the
+    targets already assigned keep their team until reassigned by hand."""
+    require_supervisor(principal)
+    with platform.unit_of_work(principal) as s:
+        row = _own_inspector(s, principal, inspector_id)
+        row.active = bool(active)
+        return inspector_dict(row)
+
+
 def declare_relation(
     platform: Platform, principal: Principal, inspector_id: int, organisation_id: int, note: str = ""
 ) -> dict[str, Any]:
     """Record a declared relation (a conflict of interest) between an inspector and an organisation."""
     require_supervisor(principal)
     with platform.unit_of_work(principal) as s:
-        insp = s.get(MarketInspector, inspector_id)
-        if insp is None or not principal.sees_region(insp.region_code):
-            raise not_found("检查人员 inspector", inspector_id)
+        _own_inspector(s, principal, inspector_id)
         visible_organisation(s, principal, organisation_id)
         exists = s.scalar(
             select(MarketInspectorRelation.id).where(
@@ -579,10 +653,13 @@ def rerun(platform: Platform, plan_id: int) -> dict[str, Any]:
 
 
 def reassign_inspectors(
-    platform: Platform, principal: Principal, target_id: int, inspector_ids: list[int]
+    platform: Platform, principal: Principal, target_id: int, inspector_ids: list[int], reason: str = ""
 ) -> dict[str, Any]:
-    """Replace a target's team by hand (illness, say): each inspector is checked for a conflict of
-    interest (own organisation, declared relation, recent pairing) and refused by name."""
+    """Replace a target's team by hand (illness, say): each inspector must be an active inspector of the
+    caller's jurisdiction and is checked for a conflict of interest (own organisation, declared relation,
+    recent pairing), refused naming the inspector and the conflict. The change is audited (the target row)
+    and, since the draw's leaf published the assignment, logged as the leaf ``market_inspectors_reassigned``
+    with the team before and after, so a team cannot be changed quietly."""
     require_supervisor(principal)
     if not inspector_ids or len(set(inspector_ids)) != len(inspector_ids):
         raise InvalidInput("须给出不重复的检查人员 / give distinct inspectors", field="inspector_ids")
@@ -590,26 +667,55 @@ def reassign_inspectors(
         target = s.get(MarketTarget, target_id)
         if target is None:
             raise not_found("抽查对象 target", target_id)
-        plan = _plan(s, principal, target.plan_id)
+        plan = _plan(s, principal, target.plan_id, for_update=True)
         relations = {
             (a, b)
             for a, b in s.execute(
-                select(MarketInspectorRelation.inspector_id, MarketInspectorRelation.organisation_id)
+                select(MarketInspectorRelation.inspector_id, MarketInspectorRelation.organisation_id).where(
+                    MarketInspectorRelation.organisation_id == target.organisation_id
+                )
             )
         }
         recent = _recent_pairs(s, plan, platform)
+        before = [int(i) for i in target.inspector_ids]
         for iid in inspector_ids:
-            row = s.get(MarketInspector, iid)
-            if row is None or not row.active:
-                raise not_found("检查人员 inspector", iid)
-            sampling.check_assignment(
-                sampling.Inspector(row.id, row.organisation_id, row.name),
-                sampling.Target(target.organisation_id, target.organisation_id),
-                relations,
-                recent,
-            )
-        target.inspector_ids = sorted(inspector_ids)
-        return {"target_id": target.id, "inspector_ids": target.inspector_ids}
+            row = _own_inspector(s, principal, iid)
+            if not row.active:
+                raise InvalidInput(
+                    f"检查人员 {row.name} 已停用 / inspector {row.name} is not active", field="inspector_ids"
+                )
+            try:
+                sampling.check_assignment(
+                    sampling.Inspector(row.id, row.organisation_id, row.name),
+                    sampling.Target(target.organisation_id, target.organisation_id),
+                    relations,
+                    # Keeping a member of the team is not a new pairing (their own result on this target
+                    # would otherwise count as a recent one); a relation declared since still refuses.
+                    () if iid in before else recent,
+                )
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"{row.name}：{exc.message}", field="inspector_id", reason=exc.context.get("reason")
+                ) from None
+        after = sorted(inspector_ids)
+        if after == sorted(before):
+            raise InvalidInput("检查人员没有变化 / the team is unchanged", field="inspector_ids")
+        target.inspector_ids = after
+        at = now(platform)
+        transparency.enqueue(
+            s,
+            "market_inspectors_reassigned",
+            {
+                "plan_id": plan.id,
+                "rank": target.rank,
+                "organisation_id": target.organisation_id,
+                "before": sorted(before),
+                "after": after,
+                "reason": reason.strip()[:300],
+                "at": at.isoformat(),
+            },
+        )
+        return {"target_id": target.id, "inspector_ids": target.inspector_ids, "before": sorted(before)}
 
 
 def _inspector_names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -695,6 +801,7 @@ def target_view(platform: Platform, principal: Principal, target_id: int) -> dic
             "organisation_kind": org.kind,
             "region_code": org.region_code,
             "inspectors": [names.get(int(i), "—") for i in target.inspector_ids],
+            "inspector_ids": [int(i) for i in target.inspector_ids],
             "results": [
                 {
                     "id": r.id,

@@ -32,6 +32,7 @@ from jiliang.store.models import (
     Organisation,
 )
 
+MAX_INSTRUMENTS = 200  # instruments in one result (a market's scales fit; more is a second result)
 CONCLUSIONS = ("pass", "rectify", "fail")  # 合格 / 限期整改 / 不合格
 
 
@@ -50,6 +51,11 @@ def _number(value: Any, field: str) -> float:
 def _instruments(session: Any, organisation_id: int, items: Any) -> list[dict[str, Any]]:
     if not isinstance(items, list):
         raise InvalidInput("instruments 须为列表 / instruments must be a list", field="instruments")
+    if len(items) > MAX_INSTRUMENTS:
+        raise InvalidInput(
+            f"一条结果最多 {MAX_INSTRUMENTS} 台器具 / at most {MAX_INSTRUMENTS} instruments in one result",
+            field="instruments",
+        )
     out = []
     for i, item in enumerate(items):
         where = f"instruments[{i}]"
@@ -97,7 +103,7 @@ def record_result(
         inspected_on = date.fromisoformat(str(data.get("inspected_on")))
     except ValueError:
         raise InvalidInput("检查日期无效 / inspected_on is not a date", field="inspected_on") from None
-    if inspected_on > platform.today():
+    if inspected_on > platform.local_today():
         raise InvalidInput("检查日期晚于今天 / inspected_on is in the future", field="inspected_on")
     with platform.unit_of_work(principal) as s:
         target = s.get(MarketTarget, target_id)
@@ -193,10 +199,10 @@ def record_net_content(platform: Platform, principal: Principal, data: dict[str,
     optional ``measurement_unit``, ``tares``, ``method``, ``drained``, ``target_id``."""
     require_supervisor(principal)
     try:
-        inspected_on = date.fromisoformat(str(data.get("inspected_on") or platform.today().isoformat()))
+        inspected_on = date.fromisoformat(str(data.get("inspected_on") or platform.local_today().isoformat()))
     except ValueError:
         raise InvalidInput("检验日期无效 / inspected_on is not a date", field="inspected_on") from None
-    if inspected_on > platform.today():
+    if inspected_on > platform.local_today():
         raise InvalidInput("检验日期晚于今天 / inspected_on is in the future", field="inspected_on")
     rs = (
         net_content.rule_set(str(data["ruleset"]))
