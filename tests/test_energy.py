@@ -235,3 +235,20 @@ def test_carbon_refuses_what_it_cannot_evaluate() -> None:
     with pytest.raises(InvalidInput) as err:
         carbon.emissions([carbon.Activity("GM-1", E.NATURAL_GAS, -1, mpe_percent=2.0)])
     assert err.value.field == "activities[0].amount"
+
+
+def test_unit_energy_consumption_grades_against_gb21256_rows() -> None:
+    from jiliang.energy import intensity
+
+    # 5 400 000 kgce for 100 000 t of sinter = 54 kgce/t: within the 限定值 55, not the 准入值 50
+    a = intensity.assess("sinter", 100_000, 5_400_000)
+    assert a.value == pytest.approx(54) and a.compliant is True and a.provisional
+    assert {r.grade: ok for r, ok in a.rows} == {"limit": True, "entry": False, "advanced": False}
+    # the converter's limit is negative (recovered energy exceeds use): −12 kgce/t meets −10
+    assert intensity.assess("converter_steel", 1000, -12_000).compliant is True
+    assert intensity.assess("converter_steel", 1000, -9_000).compliant is False
+    for args, field in ((("sinter", 0, 1.0), "output"), (("steel_wool", 1, 1.0), "product")):
+        with pytest.raises(InvalidInput) as err:
+            intensity.assess(*args)  # type: ignore[arg-type]
+        assert err.value.field == field
+    assert all(r.provenance.source for rows in intensity.limits().values() for r in rows)

@@ -174,8 +174,11 @@ class BulkReview:
 
 def _unit_topology(c: Columns, unit: int, nodes: IntArray) -> Topology:
     out_nodes = []
+    by_node: dict[int, list[int]] = {}
+    for i in np.flatnonzero(np.isin(c.ne_node, nodes)).tolist():
+        by_node.setdefault(int(c.ne_node[i]), []).append(i)
     for row in nodes.tolist():
-        nes = np.flatnonzero(c.ne_node == row)
+        nes = by_node.get(row, [])
         parent = int(c.node_parent[row])
         out_nodes.append(
             Node(

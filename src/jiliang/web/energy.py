@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jiliang.api.deps import PlatformDep
 from jiliang.domain.access import Principal, Role
-from jiliang.energy import report
+from jiliang.energy import intensity, report
 from jiliang.energy.rules import ENERGY_LABELS, LEVEL_LABELS, EnergyType, Level
 from jiliang.errors import ImportRefused, InvalidInput, NotFound
 from jiliang.services.common import require_role
@@ -108,6 +108,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "warnings": "不平衡预警",
         "no_periods": "尚无报告期数据。",
         "coal": "折标准煤",
+        "intensity": "单位产品能耗",
+        "intensity_value": "{product}：{value} kgce/t（{node}，{output} t，电力按当量值）",
+        "grade": "指标",
+        "limit_row": "限额 kgce/t",
+        "met_col": "是否达到",
+        "met_yes": "达到",
+        "met_no": "未达到",
+        "provisional_rows": "限额数据为暂定值（标准原文未能核对），不作执法依据",
+        "product": "产品（填写产量时）",
+        "output": "产量（吨）",
+        "no_product": "不报送",
         "calorific": "电力按当量值",
         "equal_value": "电力按等价值（{year} 年供电煤耗）",
         "tce": "吨标准煤",
@@ -227,6 +238,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "warnings": "Imbalance warnings",
         "no_periods": "No reported period yet.",
         "coal": "Standard coal",
+        "intensity": "Unit energy consumption",
+        "intensity_value": "{product}: {value} kgce/t ({node}, {output} t, electricity by calorific value)",
+        "grade": "Indicator",
+        "limit_row": "Limit kgce/t",
+        "met_col": "Met",
+        "met_yes": "met",
+        "met_no": "not met",
+        "provisional_rows": "The limit rows are provisional (the standard's text could not be checked): not for enforcement",
+        "product": "Product (with its output)",
+        "output": "Output (t)",
+        "no_product": "not reported",
         "calorific": "Electricity by calorific value",
         "equal_value": "Electricity by equal value ({year} coal rate of power supply)",
         "tce": "tce",
@@ -384,6 +406,8 @@ def upload_readings(
     file: Annotated[UploadFile, File()],
     period_start: Annotated[date, Form()],
     period_end: Annotated[date, Form()],
+    product: Annotated[str, Form()] = "",
+    output: Annotated[str, Form()] = "",
 ) -> Response:
     require_role(principal, Role.ENTERPRISE)
     unit_id = units.unit_for_organisation(platform, principal)
@@ -391,7 +415,11 @@ def upload_readings(
         raise NotFound("没有重点用能单位 / no energy-using unit", field="id")
     fmt = "xlsx" if (file.filename or "").lower().endswith(".xlsx") else "csv"
     try:
-        readings.upload_readings(platform, principal, unit_id, file.file, fmt, period_start, period_end)
+        amount = _output(output)
+        readings.upload_readings(
+            platform, principal, unit_id, file.file, fmt, period_start, period_end,
+            product=product or None, output=amount,
+        )
     except ImportRefused as exc:
         return _unit(
             request, platform, principal, lang, unit_id, base=ENTERPRISE, refused=exc, status_code=422
@@ -447,6 +475,7 @@ def _unit(
     status_code: int = 200,
 ) -> HTMLResponse:
     context = _context(request, principal, lang, "unit" if base == SUPERVISION else "self_check")
+    context["intensity_products"] = sorted(intensity.limits().items())
     unit = units.get_unit(platform, principal, unit_id)
     history = reviews.list_reviews(platform, principal, unit_id)
     latest = reviews.get_review(platform, principal, history[0]["id"]) if history else None
@@ -527,3 +556,13 @@ def _carbon_pdf(platform: Platform, principal: Principal, period_id: int) -> Res
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="carbon-{period_id}.pdf"'},
     )
+
+
+def _output(text: str) -> float | None:
+    """The output field of the upload form: empty for none, else a number of tonnes."""
+    if not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput("产量须为数值（吨）/ the output must be a number of tonnes", field="output") from None

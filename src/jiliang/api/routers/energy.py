@@ -118,9 +118,13 @@ def upload_readings(
     period_start: Annotated[date, Form()],
     period_end: Annotated[date, Form()],
     format: Annotated[str | None, Form(pattern="^(csv|xlsx)$")] = None,
+    product: Annotated[str | None, Form(description="产品 (单位产品能耗), e.g. sinter, clinker")] = None,
+    output: Annotated[float | None, Form(description="产量 / output of the product, t")] = None,
+    output_node: Annotated[str | None, Form(description="生产该产品的节点 / node making it (default boundary)")] = None,
 ) -> Json:
     return readings.upload_readings(
-        platform, principal, unit_id, file.file, _fmt(file, format), period_start, period_end
+        platform, principal, unit_id, file.file, _fmt(file, format), period_start, period_end,
+        product=product or None, output=output, output_node=output_node or None,
     )
 
 
