@@ -252,3 +252,33 @@ def test_unit_energy_consumption_grades_against_gb21256_rows() -> None:
             intensity.assess(*args)  # type: ignore[arg-type]
         assert err.value.field == field
     assert all(r.provenance.source for rows in intensity.limits().values() for r in rows)
+
+
+def test_data_quality_grade_is_the_worst_criterion() -> None:
+    from jiliang.energy import quality
+
+    best = dict(
+        boundary_required=2, boundary_installed=2, required=20, installed=20, meters=20, meters_verified=20,
+        boundary_unverified=0, u_rel=0.04, boundary_gaps=0,
+    )
+    assert quality.grade(**best).grade == "A"  # type: ignore[arg-type]
+    # one overdue boundary meter: C, and the criterion says so
+    g = quality.grade(**{**best, "meters_verified": 19, "boundary_unverified": 1})  # type: ignore[arg-type]
+    assert g.grade == "C" and [c.code for c in g.weakest] == ["verification"]
+    assert quality.grade(**{**best, "installed": 18}).grade == "B"  # type: ignore[arg-type]  # 90 %
+    assert quality.grade(**{**best, "boundary_installed": 1}).grade == "D"  # type: ignore[arg-type]
+    assert quality.grade(**{**best, "u_rel": 0.12}).grade == "C"  # type: ignore[arg-type]
+    assert quality.grade(**{**best, "u_rel": None, "boundary_gaps": None}).grade == "D"  # type: ignore[arg-type]
+
+
+def test_cems_beside_the_calculation_method() -> None:
+    from jiliang.energy import cems
+
+    # calculated 1000 ± 20 t, measured 1050 at 3 %: d = 50, u(d) = √(31.5² + 20²) = 37.3: within 2·u(d)
+    c = cems.compare(1000, 20, 1050, 3)
+    assert c.difference == 50 and c.u_difference == pytest.approx(math.hypot(31.5, 20)) and c.consistent
+    assert not cems.compare(1000, 20, 1100, 1).consistent  # d = 100 > 2·√(11² + 20²) = 45.7
+    for args, field in (((1000, 20, -1, 3), "measured_t"), ((1000, 20, 1, 0), "u_percent")):
+        with pytest.raises(InvalidInput) as err:
+            cems.compare(*args)
+        assert err.value.field == field

@@ -20,7 +20,7 @@ from jiliang.energy import intensity, report
 from jiliang.energy.rules import ENERGY_LABELS, LEVEL_LABELS, EnergyType, Level
 from jiliang.errors import ImportRefused, InvalidInput, NotFound
 from jiliang.services.common import require_role
-from jiliang.services.energy import readings, regional, reviews, units
+from jiliang.services.energy import carbon_review, readings, regional, reviews, units
 from jiliang.services.platform import Platform
 from jiliang.web.auth import ConsoleUser, CsrfForm, Lang, console_context
 from jiliang.web.common import templates
@@ -108,6 +108,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "warnings": "不平衡预警",
         "no_periods": "尚无报告期数据。",
         "coal": "折标准煤",
+        "carbon_review": "碳计量审查",
+        "carbon_review_pdf": "碳计量审查报告 PDF",
+        "quality_grade": "数据质量等级",
+        "grade_rule": "等级取各项中最差者。规则为本项目所定（见文档），非国家标准。",
+        "criterion": "评价项",
+        "crit_value": "数值",
+        "grade_col": "等级",
+        "latest_review": "最近一次能源计量审查",
+        "cems": "实测法（CEMS）与核算法比对",
+        "calculated": "核算法",
+        "measured": "实测法",
+        "cems_difference": "差值（实测 − 核算）",
+        "consistent": "在 2·u(d) 内一致",
+        "inconsistent": "差异超出 2·u(d)",
         "intensity": "单位产品能耗",
         "intensity_value": "{product}：{value} kgce/t（{node}，{output} t，电力按当量值）",
         "grade": "指标",
@@ -238,6 +252,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "warnings": "Imbalance warnings",
         "no_periods": "No reported period yet.",
         "coal": "Standard coal",
+        "carbon_review": "Carbon-metering review",
+        "carbon_review_pdf": "Carbon-metering review as PDF",
+        "quality_grade": "Data-quality grade",
+        "grade_rule": "The worst criterion decides. The rule is the project's (see the docs), not a national standard.",
+        "criterion": "Criterion",
+        "crit_value": "Value",
+        "grade_col": "Grade",
+        "latest_review": "Latest energy-metering review",
+        "cems": "Measurement method (CEMS) beside the calculation method",
+        "calculated": "Calculation",
+        "measured": "Measurement",
+        "cems_difference": "Difference (measured − calculated)",
+        "consistent": "consistent within 2·u(d)",
+        "inconsistent": "beyond 2·u(d)",
         "intensity": "Unit energy consumption",
         "intensity_value": "{product}: {value} kgce/t ({node}, {output} t, electricity by calorific value)",
         "grade": "Indicator",
@@ -365,6 +393,20 @@ def period_page(
     return _period(request, platform, principal, lang, period_id, SUPERVISION)
 
 
+@router.get(SUPERVISION + "/units/{unit_id}/carbon-review", response_class=HTMLResponse)
+def carbon_review_page(
+    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, unit_id: Id
+) -> HTMLResponse:
+    require_role(principal, Role.SUPERVISOR)
+    return _carbon_review(request, platform, principal, lang, unit_id, SUPERVISION)
+
+
+@router.get(SUPERVISION + "/units/{unit_id}/carbon-review.pdf")
+def carbon_review_pdf(platform: PlatformDep, principal: ConsoleUser, unit_id: Id) -> Response:
+    require_role(principal, Role.SUPERVISOR)
+    return _carbon_review_pdf(platform, principal, unit_id)
+
+
 @router.get(SUPERVISION + "/periods/{period_id}/carbon.pdf")
 def carbon_pdf(platform: PlatformDep, principal: ConsoleUser, period_id: Id) -> Response:
     require_role(principal, Role.SUPERVISOR)
@@ -453,6 +495,20 @@ def enterprise_period(
     return _period(request, platform, principal, lang, period_id, ENTERPRISE)
 
 
+@router.get(ENTERPRISE + "/carbon-review", response_class=HTMLResponse)
+def enterprise_carbon_review(
+    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang
+) -> HTMLResponse:
+    require_role(principal, Role.ENTERPRISE)
+    return _carbon_review(request, platform, principal, lang, _own_unit(platform, principal), ENTERPRISE)
+
+
+@router.get(ENTERPRISE + "/carbon-review.pdf")
+def enterprise_carbon_review_pdf(platform: PlatformDep, principal: ConsoleUser) -> Response:
+    require_role(principal, Role.ENTERPRISE)
+    return _carbon_review_pdf(platform, principal, _own_unit(platform, principal))
+
+
 @router.get(ENTERPRISE + "/periods/{period_id}/carbon.pdf")
 def enterprise_carbon_pdf(platform: PlatformDep, principal: ConsoleUser, period_id: Id) -> Response:
     require_role(principal, Role.ENTERPRISE)
@@ -537,6 +593,39 @@ def _period(
     )
     context["title"] = f"{unit['organisation']} · {context['t']['period']} {period['period_start']}"
     return _page(request, "energy_period.html", context)
+
+
+def _own_unit(platform: Platform, principal: Principal) -> int:
+    unit_id = units.unit_for_organisation(platform, principal)
+    if unit_id is None:
+        raise NotFound("没有重点用能单位 / no energy-using unit", field="id")
+    return unit_id
+
+
+def _carbon_review(
+    request: Request, platform: Platform, principal: Principal, lang: str, unit_id: int, base: str
+) -> HTMLResponse:
+    data = carbon_review.carbon_review(platform, principal, unit_id)
+    context = _context(request, principal, lang, "carbon_review")
+    context.update(
+        r=data,
+        base=base,
+        node_names=data["node_names"],
+        period=data["period"],
+        pdf=f"{SUPERVISION}/units/{unit_id}/carbon-review.pdf" if base == SUPERVISION else f"{ENTERPRISE}/carbon-review.pdf",
+        back=f"{SUPERVISION}/units/{unit_id}" if base == SUPERVISION else ENTERPRISE,
+    )
+    context["title"] = f"{context['t']['carbon_review']} · {data['organisation']}"
+    return _page(request, "energy_carbon_review.html", context)
+
+
+def _carbon_review_pdf(platform: Platform, principal: Principal, unit_id: int) -> Response:
+    data = carbon_review.carbon_review(platform, principal, unit_id)
+    return Response(
+        report.carbon_review_pdf(data),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="carbon-review-{unit_id}.pdf"'},
+    )
 
 
 def _pdf(platform: Platform, principal: Principal, review_id: int) -> Response:
