@@ -282,3 +282,28 @@ def test_cems_beside_the_calculation_method() -> None:
         with pytest.raises(InvalidInput) as err:
             cems.compare(*args)
         assert err.value.field == field
+
+
+def test_gb24789_is_a_second_rule_set_of_the_same_shape() -> None:
+    water = rules.rule_set("GB 24789-2009")
+    assert water.provisional_rows == 7 and water.clauses.rate.startswith("GB 24789-2009")
+    assert [water.rates[(E.WATER, lvl)].percent for lvl in L] == [100, 95, 80]
+    topo = Topology(
+        (
+            Node("site", "某纺织厂", L.BOUNDARY, demand={E.WATER: 50}),
+            Node("dye", "染色车间", L.SECONDARY, "site", demand={E.WATER: 20}),
+            Node("wash", "水洗机", L.EQUIPMENT, "dye", demand={E.WATER: 3}),
+            Node("tap", "茶水间", L.SECONDARY, "site", demand={E.WATER: 0.5}),  # below 1 m³/h: not main
+        ),
+        (
+            Meter("W1", "site", E.WATER, "water_meter", 2.0, True),
+            Meter("W2", "dye", E.WATER, "water_flowmeter", 2.5, False),
+        ),
+    )
+    r = review(topo, water)
+    assert r.rate(E.WATER, L.EQUIPMENT).percent == 0 and r.rate(E.WATER, L.SECONDARY).percent == 100
+    assert {(s.code, s.clause) for s in r.shortfalls} == {
+        ("point_unmetered", "GB 24789-2009 配备率要求"),
+        ("rate_below_required", "GB 24789-2009 配备率要求"),
+        ("not_verified", "GB 24789-2009 检定/校准要求"),
+    }

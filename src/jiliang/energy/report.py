@@ -46,7 +46,7 @@ def review_lines(review: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 f"{review['provisional_rules']} rule rows applied are provisional, not yet checked against the text"
             ),
         )
-    yield "head", "一、计量器具配备率 / equipping rates (GB 17167-2006 表3)"
+    yield "head", f"一、计量器具配备率 / equipping rates ({review['rule_set']})"
     for r in review["rates"]:
         if not r["required"]:
             continue

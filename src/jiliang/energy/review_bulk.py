@@ -133,7 +133,7 @@ class BulkReview:
                 shortfalls.append(
                     Shortfall(
                         "point_unmetered",
-                        "GB 17167-2006 表3",
+                        self.rules.clauses.rate,
                         f"{node.name}的{zh}缺少计量器具：需 {required} 台，已配 {installed} 台",
                         f"{node.name}: {en} needs {required} meter(s), {installed} installed",
                         node=node.key,
@@ -161,7 +161,7 @@ class BulkReview:
                 shortfalls.append(
                     Shortfall(
                         "rate_below_required",
-                        "GB 17167-2006 表3",
+                        self.rules.clauses.rate,
                         f"{lzh}{zh}计量器具配备率 {percent:.1f} %，低于要求的 {rule.percent:g} %",
                         f"{en} meters at the {len_}: equipping rate {percent:.1f} % below the required {rule.percent:g} %",
                         energy_type=et,
