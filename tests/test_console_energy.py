@@ -134,3 +134,46 @@ def test_carbon_review_with_grade_cems_and_intensity_html_and_pdf(console: Conso
     other = console.client_for("other_city")
     assert other.get(f"/console/supervision/energy/units/{plant}/carbon-review").status_code == 404
     assert other.get(f"/console/supervision/energy/units/{plant}/carbon-review.pdf").status_code == 404
+
+
+def test_the_metering_tree_is_uploaded_from_the_unit_page(console: Console, plant: int) -> None:
+    from jiliang.services.energy import units
+    from tests.test_energy_services import tree_csv
+
+    unit = units.get_unit(console.world.platform, console.world.as_("city"), plant)
+    ids = {p["serial_number"]: p["instrument_id"] for p in unit["points"]}
+    ent = console.client_for("enterprise")
+    token = form_token(ent, "/console/enterprise/energy")
+    bad = tree_csv(ids) + "\n计量点,P-X,,,ws1,电力,,,999999,kWh\n"
+    refused = ent.post(
+        "/console/enterprise/energy/topology",
+        data={"csrf_token": token},
+        files={"file": ("tree.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422 and ">instrument_id<" in refused.text
+    done = ent.post(
+        "/console/enterprise/energy/topology",
+        data={"csrf_token": token},
+        files={"file": ("tree.csv", tree_csv(ids).encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and "?tree=" in done.headers["location"]
+    assert "计量网络已保存为新版本" in ent.get(done.headers["location"]).text
+    city = console.client_for("city")
+    ctoken = form_token(city, f"/console/supervision/energy/units/{plant}")
+    stored = city.post(
+        f"/console/supervision/energy/units/{plant}/topology",
+        data={"csrf_token": ctoken},
+        files={"file": ("tree.csv", tree_csv(ids).encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert stored.status_code == 303
+    other = console.client_for("other_city")
+    otoken = form_token(other, "/console/supervision/energy")
+    answer = other.post(
+        f"/console/supervision/energy/units/{plant}/topology",
+        data={"csrf_token": otoken},
+        files={"file": ("tree.csv", tree_csv(ids).encode(), "text/csv")},
+    )
+    assert answer.status_code == 404
+    assert ent.post("/console/enterprise/energy/topology", files={"file": ("t.csv", b"x")}).status_code == 403

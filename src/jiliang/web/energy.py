@@ -20,7 +20,7 @@ from jiliang.energy import intensity, report
 from jiliang.energy.rules import ENERGY_LABELS, LEVEL_LABELS, EnergyType, Level
 from jiliang.errors import ImportRefused, InvalidInput, NotFound
 from jiliang.services.common import require_role
-from jiliang.services.energy import carbon_review, readings, regional, reviews, units
+from jiliang.services.energy import carbon_review, readings, regional, reviews, topology, units
 from jiliang.services.platform import Platform
 from jiliang.web.auth import ConsoleUser, CsrfForm, Lang, console_context
 from jiliang.web.common import templates
@@ -76,6 +76,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "valid": "有效",
         "demand": "用能量",
         "no_tree": "尚未上传计量网络。",
+        "tree_upload": "上传计量网络",
+        "tree_upload_intro": "一张表（CSV 或 XLSX），每行一个节点的一种能源或一个计量点；列：类型、编号、名称、层级、上级节点、能源种类、用能量、计量点数、器具ID、器具类别、计量单位。整表无误才保存，保存为新版本。",
+        "tree_stored": "计量网络已保存为新版本。",
         "review": "能源计量审查",
         "self_check": "能源计量自查",
         "run_review": "进行审查（今日）",
@@ -220,6 +223,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "valid": "valid",
         "demand": "Demand",
         "no_tree": "No metering tree uploaded yet.",
+        "tree_upload": "Upload the metering tree",
+        "tree_upload_intro": "One sheet (CSV or XLSX), a row per node and energy or per metering point; columns: kind, key, name, level, parent, energy type, demand, supply points, instrument id, meter kind, unit. Stored only when the whole sheet is clean, as a new version.",
+        "tree_stored": "The metering tree is stored as a new version.",
         "review": "Energy-metering review",
         "self_check": "Energy-metering self-check",
         "run_review": "Run a review (today)",
@@ -393,6 +399,19 @@ def period_page(
     return _period(request, platform, principal, lang, period_id, SUPERVISION)
 
 
+@router.post(SUPERVISION + "/units/{unit_id}/topology", response_class=HTMLResponse, dependencies=[CsrfForm])
+def upload_tree(
+    request: Request,
+    platform: PlatformDep,
+    principal: ConsoleUser,
+    lang: Lang,
+    unit_id: Id,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    require_role(principal, Role.SUPERVISOR)
+    return _upload_tree(request, platform, principal, lang, unit_id, file, SUPERVISION)
+
+
 @router.get(SUPERVISION + "/units/{unit_id}/carbon-review", response_class=HTMLResponse)
 def carbon_review_page(
     request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, unit_id: Id
@@ -495,6 +514,18 @@ def enterprise_period(
     return _period(request, platform, principal, lang, period_id, ENTERPRISE)
 
 
+@router.post(ENTERPRISE + "/topology", response_class=HTMLResponse, dependencies=[CsrfForm])
+def enterprise_upload_tree(
+    request: Request,
+    platform: PlatformDep,
+    principal: ConsoleUser,
+    lang: Lang,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    require_role(principal, Role.ENTERPRISE)
+    return _upload_tree(request, platform, principal, lang, _own_unit(platform, principal), file, ENTERPRISE)
+
+
 @router.get(ENTERPRISE + "/carbon-review", response_class=HTMLResponse)
 def enterprise_carbon_review(
     request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang
@@ -550,6 +581,7 @@ def _unit(
         refused=refused,
         error=error,
         uploaded=uploaded.replace("_", " — ") if len(uploaded) <= 21 else "",
+        tree_stored=request.query_params.get("tree", "").isdigit(),
         today=platform.today().isoformat(),
     )
     if latest is not None:
@@ -593,6 +625,28 @@ def _period(
     )
     context["title"] = f"{unit['organisation']} · {context['t']['period']} {period['period_start']}"
     return _page(request, "energy_period.html", context)
+
+
+def _upload_tree(
+    request: Request,
+    platform: Platform,
+    principal: Principal,
+    lang: str,
+    unit_id: int,
+    file: UploadFile,
+    base: str,
+) -> Response:
+    """The metering tree as one CSV/XLSX sheet (``services/energy/topology.py``): whole or nothing; a refusal
+    lists each row and field on the unit page."""
+    fmt = "xlsx" if (file.filename or "").lower().endswith(".xlsx") else "csv"
+    try:
+        done = topology.upload_file(platform, principal, unit_id, file.file, fmt)
+    except ImportRefused as exc:
+        return _unit(request, platform, principal, lang, unit_id, base=base, refused=exc, status_code=422)
+    except InvalidInput as exc:
+        return _unit(request, platform, principal, lang, unit_id, base=base, error=exc.message, status_code=422)
+    page = f"{SUPERVISION}/units/{unit_id}" if base == SUPERVISION else ENTERPRISE
+    return RedirectResponse(f"{page}?tree={done['topology_id']}", status_code=303)
 
 
 def _own_unit(platform: Platform, principal: Principal) -> int:
