@@ -165,3 +165,25 @@ def test_bulk_monte_carlo_agrees_with_the_per_unit_carbon_engine() -> None:
     with pytest.raises(InvalidInput) as err:
         carbon_bulk.monte_carlo(dataclasses.replace(cols, amount=np.array([1.0, -1, 1, 1, 1])), trials=100)
     assert err.value.field == "activities[1].amount"
+
+
+def test_readings_are_slotted_once_with_clock_jumps_flagged_and_hours_summed() -> None:
+    from jiliang.energy import daily
+
+    day = 1_700_000_000 - 1_700_000_000 % 86_400
+    t = day + np.array([900, 1800, 1800, 2700, 1800, 86_400 + 900, 900, 3600 + 4000])
+    received = t.copy()
+    received[7] = t[7] - 4000  # meter 1's clock is more than an hour ahead of its receipt
+    meter = np.array([0, 0, 0, 0, 0, 0, 1, 1])
+    value = np.array([1.0, 2.0, 99.0, 3.0, 98.0, 5.0, 7.0, 8.0])
+    s = daily.slot_readings(meter, t, received, value, meters=2, day_start=day)
+    # 00:15 closes slot 0, 00:30 slot 1 (its repeats are duplicates, not added), 00:45 slot 2
+    assert s.values[0, :3].tolist() == [1.0, 2.0, 3.0] and np.isnan(s.values[0, 3:]).all()
+    assert s.duplicates.tolist() == [2, 0] and s.outside.tolist() == [1, 0]
+    assert s.clock_back.tolist() == [1, 0]  # 00:30 arriving after 00:45
+    assert s.clock_ahead.tolist() == [0, 1]
+    assert s.values[1, 0] == 7.0 and s.values[1, 8] == 8.0  # 02:06:40 falls in slot 8
+    h = daily.hourly(s.values)
+    assert h.shape == (2, 24) and np.isnan(h[0, 0])  # slot 3 missing: the hour is not filled
+    full = np.ones((1, 96))
+    assert daily.hourly(full).tolist() == [[4.0] * 24]
