@@ -111,7 +111,9 @@ def test_enterprise_self_check_page(served: str, browser: Any) -> None:
     page.click("text=进行自查（今日）")
     assert "/console/enterprise/energy/reviews/" in page.url and page.locator("h1").count() == 1
     page.goto(served + "/console/enterprise/energy")
-    assert page.locator("input[type=file]").count() == 1
+    # one file field for the period's readings, one for the metering tree
+    assert page.locator("form[action$='/readings'] input[type=file]").count() == 1
+    assert page.locator("form[action$='/topology'] input[type=file]").count() == 1
     screenshots(page, "console-energy-self-check")
     _fits_phone(page, "self-check")
     page.close()
