@@ -137,18 +137,20 @@ def slot_readings(
     time earlier than the same meter's previous reading (arrival order) is ``clock_back``; a device time
     more than ``ahead_tolerance`` s after its receipt is ``clock_ahead``. Both are flags only — the
     reading stays where its device time puts it, and the flags say its slot is doubtful."""
-    n = value.size
     slot = (device_time - 1 - day_start) // SLOT_SECONDS
     inside = (slot >= 0) & (slot < slots)
     out = np.full((meters, slots), np.nan)
     cell = meter * slots + np.clip(slot, 0, slots - 1)
     idx = np.flatnonzero(inside)
-    _, first = np.unique(cell[idx], return_index=True)  # the first arrival for each cell wins
-    kept = idx[first]
+    by_cell = idx[np.argsort(cell[idx], kind="stable")]  # cells in order, arrivals in order within one
+    c_sorted = cell[by_cell]
+    first = np.ones(by_cell.size, np.bool_)
+    first[1:] = c_sorted[1:] != c_sorted[:-1]
+    kept = by_cell[first]  # the first arrival for each cell wins
     out.reshape(-1)[cell[kept]] = value[kept]
     duplicates = np.bincount(meter[idx], minlength=meters) - np.bincount(meter[kept], minlength=meters)
     outside = np.bincount(meter[~inside], minlength=meters)
-    order = np.lexsort((np.arange(n), meter))  # arrival order within each meter
+    order = np.argsort(meter, kind="stable")  # arrival order within each meter
     m_sorted, t_sorted = meter[order], device_time[order]
     back = (m_sorted[1:] == m_sorted[:-1]) & (t_sorted[1:] < t_sorted[:-1])
     clock_back = np.bincount(m_sorted[1:][back], minlength=meters)
