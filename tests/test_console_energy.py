@@ -4,6 +4,7 @@ an id of another jurisdiction answered as not found."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 
@@ -106,3 +107,73 @@ def test_enterprise_self_check_and_upload(console: Console, plant: int) -> None:
         console.client_for("other_enterprise").get(f"/console/enterprise/energy/periods/{period}").status_code
         == 404
     )
+
+
+def test_carbon_review_with_grade_cems_and_intensity_html_and_pdf(console: Console, plant: int) -> None:
+    from jiliang.services.energy import carbon_review
+
+    world = console.world
+    reviews.run_review(world.platform, world.as_("city"), plant)
+    p = readings.upload_readings(
+        world.platform, world.as_("enterprise"), plant, io.BytesIO(readings_csv(date(2026, 10, 1), 30).encode()),
+        "csv", date(2026, 10, 1), date(2026, 10, 30), product="clinker", output=50.0,
+    )
+    # the CEMS measures 2 % more than the calculation, with 2.5 % standard uncertainty: consistent
+    done = carbon_review.report_cems(world.platform, world.as_("enterprise"), p["id"], p["carbon"]["total"] * 1.02, 2.5, "CEMS-1")
+    m = done["carbon"]["cems"]
+    assert m["difference"] == pytest.approx(0.02 * p["carbon"]["total"]) and m["consistent"]
+    city = console.client_for("city")
+    page = city.get(f"/console/supervision/energy/units/{plant}/carbon-review")
+    assert page.status_code == 200 and page.text.count("<h1>") == 1
+    data = carbon_review.carbon_review(world.platform, world.as_("city"), plant)
+    assert f">{data['grade']['grade']}<" in page.text and "CEMS-1" in page.text and "可比熟料综合能耗" in page.text
+    pdf = city.get(f"/console/supervision/energy/units/{plant}/carbon-review.pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    ent = console.client_for("enterprise")
+    assert ent.get("/console/enterprise/energy/carbon-review").status_code == 200
+    other = console.client_for("other_city")
+    assert other.get(f"/console/supervision/energy/units/{plant}/carbon-review").status_code == 404
+    assert other.get(f"/console/supervision/energy/units/{plant}/carbon-review.pdf").status_code == 404
+
+
+def test_the_metering_tree_is_uploaded_from_the_unit_page(console: Console, plant: int) -> None:
+    from jiliang.services.energy import units
+    from tests.test_energy_services import tree_csv
+
+    unit = units.get_unit(console.world.platform, console.world.as_("city"), plant)
+    ids = {p["serial_number"]: p["instrument_id"] for p in unit["points"]}
+    ent = console.client_for("enterprise")
+    token = form_token(ent, "/console/enterprise/energy")
+    bad = tree_csv(ids) + "\n计量点,P-X,,,ws1,电力,,,999999,kWh\n"
+    refused = ent.post(
+        "/console/enterprise/energy/topology",
+        data={"csrf_token": token},
+        files={"file": ("tree.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422 and ">instrument_id<" in refused.text
+    done = ent.post(
+        "/console/enterprise/energy/topology",
+        data={"csrf_token": token},
+        files={"file": ("tree.csv", tree_csv(ids).encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and "?tree=" in done.headers["location"]
+    assert "计量网络已保存为新版本" in ent.get(done.headers["location"]).text
+    city = console.client_for("city")
+    ctoken = form_token(city, f"/console/supervision/energy/units/{plant}")
+    stored = city.post(
+        f"/console/supervision/energy/units/{plant}/topology",
+        data={"csrf_token": ctoken},
+        files={"file": ("tree.csv", tree_csv(ids).encode(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert stored.status_code == 303
+    other = console.client_for("other_city")
+    otoken = form_token(other, "/console/supervision/energy")
+    answer = other.post(
+        f"/console/supervision/energy/units/{plant}/topology",
+        data={"csrf_token": otoken},
+        files={"file": ("tree.csv", tree_csv(ids).encode(), "text/csv")},
+    )
+    assert answer.status_code == 404
+    assert ent.post("/console/enterprise/energy/topology", files={"file": ("t.csv", b"x")}).status_code == 403

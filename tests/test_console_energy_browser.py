@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from jiliang.domain.access import SYSTEM
-from jiliang.services.energy import readings, regional, reviews
+from jiliang.services.energy import carbon_review, readings, regional, reviews
 from jiliang.services.platform import Platform
 from jiliang.store.models import Instrument
 from tests.console_support import CHROMIUM_ARGS, PHONE, browser_sign_in, screenshots, serving, world_platform
@@ -42,7 +42,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         row.valid_until = today - timedelta(days=14)
     start = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
     end = start + timedelta(days=29)
-    readings.upload_readings(
+    period = readings.upload_readings(
         platform,
         principals["enterprise"],
         unit_id,
@@ -50,6 +50,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "csv",
         start,
         end,
+        product="clinker",
+        output=60.0,
+    )
+    carbon_review.report_cems(
+        platform, principals["enterprise"], period["id"], period["carbon"]["total"] * 1.06, 2.0, "CEMS-1"
     )
     reviews.run_review(platform, principals["city"], unit_id)
     regional.set_coverage_target(platform, SYSTEM, "339900", platform.today().year, 0.9, "测试目标")
@@ -106,7 +111,28 @@ def test_enterprise_self_check_page(served: str, browser: Any) -> None:
     page.click("text=进行自查（今日）")
     assert "/console/enterprise/energy/reviews/" in page.url and page.locator("h1").count() == 1
     page.goto(served + "/console/enterprise/energy")
-    assert page.locator("input[type=file]").count() == 1
+    # one file field for the period's readings, one for the metering tree
+    assert page.locator("form[action$='/readings'] input[type=file]").count() == 1
+    assert page.locator("form[action$='/topology'] input[type=file]").count() == 1
     screenshots(page, "console-energy-self-check")
     _fits_phone(page, "self-check")
+    page.close()
+
+
+def test_supervisor_opens_the_carbon_metering_review(served: str, browser: Any) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    browser_sign_in(page, served, "city")
+    page.goto(served + "/console/supervision/energy")
+    page.click("text=东城加油站")
+    page.click("text=碳计量审查")
+    assert page.url.endswith("/carbon-review") and page.locator("h1").count() == 1
+    assert page.locator("text=数据质量等级").count() == 1 and page.locator("text=CEMS-1").count() == 1
+    assert page.locator("text=可比熟料综合能耗").count() >= 1
+    screenshots(page, "console-energy-carbon-review")
+    _fits_phone(page, "carbon review")
+    pdf = page.request.get(page.url + ".pdf")
+    assert pdf.ok and pdf.body().startswith(b"%PDF")
+    assert errors == []
     page.close()

@@ -281,6 +281,10 @@ def test_the_demo_has_key_energy_using_units(platform: Platform) -> None:
             ]
             if u["organisation"] == "南溪水泥有限公司":
                 assert period["carbon"]["dominant"].startswith("G-01")  # the overdue boundary gas meter
+                assert period["coal"]["intensity"]["compliant"] is False  # clinker above its 限定值
+            if u["organisation"] == "演示市东湖特钢有限公司":
+                assert period["coal"]["intensity"]["compliant"] is True
+                assert period["carbon"]["cems"]["consistent"] is True
     assert warnings == [("演示市西山化工有限公司", "plant")]
     overdue = reviews.get_review(
         platform, city, next(u["review_id"] for u in view["units"] if u["organisation"] == "南溪水泥有限公司")

@@ -235,3 +235,75 @@ def test_carbon_refuses_what_it_cannot_evaluate() -> None:
     with pytest.raises(InvalidInput) as err:
         carbon.emissions([carbon.Activity("GM-1", E.NATURAL_GAS, -1, mpe_percent=2.0)])
     assert err.value.field == "activities[0].amount"
+
+
+def test_unit_energy_consumption_grades_against_gb21256_rows() -> None:
+    from jiliang.energy import intensity
+
+    # 5 400 000 kgce for 100 000 t of sinter = 54 kgce/t: within the 限定值 55, not the 准入值 50
+    a = intensity.assess("sinter", 100_000, 5_400_000)
+    assert a.value == pytest.approx(54) and a.compliant is True and a.provisional
+    assert {r.grade: ok for r, ok in a.rows} == {"limit": True, "entry": False, "advanced": False}
+    # the converter's limit is negative (recovered energy exceeds use): −12 kgce/t meets −10
+    assert intensity.assess("converter_steel", 1000, -12_000).compliant is True
+    assert intensity.assess("converter_steel", 1000, -9_000).compliant is False
+    for args, field in ((("sinter", 0, 1.0), "output"), (("steel_wool", 1, 1.0), "product")):
+        with pytest.raises(InvalidInput) as err:
+            intensity.assess(*args)  # type: ignore[arg-type]
+        assert err.value.field == field
+    assert all(r.provenance.source for rows in intensity.limits().values() for r in rows)
+
+
+def test_data_quality_grade_is_the_worst_criterion() -> None:
+    from jiliang.energy import quality
+
+    best = dict(
+        boundary_required=2, boundary_installed=2, required=20, installed=20, meters=20, meters_verified=20,
+        boundary_unverified=0, u_rel=0.04, boundary_gaps=0,
+    )
+    assert quality.grade(**best).grade == "A"  # type: ignore[arg-type]
+    # one overdue boundary meter: C, and the criterion says so
+    g = quality.grade(**{**best, "meters_verified": 19, "boundary_unverified": 1})  # type: ignore[arg-type]
+    assert g.grade == "C" and [c.code for c in g.weakest] == ["verification"]
+    assert quality.grade(**{**best, "installed": 18}).grade == "B"  # type: ignore[arg-type]  # 90 %
+    assert quality.grade(**{**best, "boundary_installed": 1}).grade == "D"  # type: ignore[arg-type]
+    assert quality.grade(**{**best, "u_rel": 0.12}).grade == "C"  # type: ignore[arg-type]
+    assert quality.grade(**{**best, "u_rel": None, "boundary_gaps": None}).grade == "D"  # type: ignore[arg-type]
+
+
+def test_cems_beside_the_calculation_method() -> None:
+    from jiliang.energy import cems
+
+    # calculated 1000 ± 20 t, measured 1050 at 3 %: d = 50, u(d) = √(31.5² + 20²) = 37.3: within 2·u(d)
+    c = cems.compare(1000, 20, 1050, 3)
+    assert c.difference == 50 and c.u_difference == pytest.approx(math.hypot(31.5, 20)) and c.consistent
+    assert not cems.compare(1000, 20, 1100, 1).consistent  # d = 100 > 2·√(11² + 20²) = 45.7
+    for args, field in (((1000, 20, -1, 3), "measured_t"), ((1000, 20, 1, 0), "u_percent")):
+        with pytest.raises(InvalidInput) as err:
+            cems.compare(*args)
+        assert err.value.field == field
+
+
+def test_gb24789_is_a_second_rule_set_of_the_same_shape() -> None:
+    water = rules.rule_set("GB 24789-2009")
+    assert water.provisional_rows == 7 and water.clauses.rate.startswith("GB 24789-2009")
+    assert [water.rates[(E.WATER, lvl)].percent for lvl in L] == [100, 95, 80]
+    topo = Topology(
+        (
+            Node("site", "某纺织厂", L.BOUNDARY, demand={E.WATER: 50}),
+            Node("dye", "染色车间", L.SECONDARY, "site", demand={E.WATER: 20}),
+            Node("wash", "水洗机", L.EQUIPMENT, "dye", demand={E.WATER: 3}),
+            Node("tap", "茶水间", L.SECONDARY, "site", demand={E.WATER: 0.5}),  # below 1 m³/h: not main
+        ),
+        (
+            Meter("W1", "site", E.WATER, "water_meter", 2.0, True),
+            Meter("W2", "dye", E.WATER, "water_flowmeter", 2.5, False),
+        ),
+    )
+    r = review(topo, water)
+    assert r.rate(E.WATER, L.EQUIPMENT).percent == 0 and r.rate(E.WATER, L.SECONDARY).percent == 100
+    assert {(s.code, s.clause) for s in r.shortfalls} == {
+        ("point_unmetered", "GB 24789-2009 配备率要求"),
+        ("rate_below_required", "GB 24789-2009 配备率要求"),
+        ("not_verified", "GB 24789-2009 检定/校准要求"),
+    }

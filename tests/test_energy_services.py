@@ -383,3 +383,32 @@ def test_coverage_counts_units_whose_boundary_meters_all_report(
     assert view["sectors"] == [
         {"sector": "化工", "units": 1, "reviewed": 0, "compliant": 0, "non_compliant": 0, "reporting": 1}
     ]
+
+
+def test_unit_energy_consumption_against_the_limit_standard(plant: tuple[World, int, dict[str, int]]) -> None:
+    world, unit_id, _ids = plant
+    ent = world.as_("enterprise")
+    start, end = date(2026, 10, 1), date(2026, 10, 30)
+    for changes, field in (
+        ({"product": "unobtainium", "output": 10.0}, "product"),
+        ({"output": 10.0}, "product"),
+        ({"product": "clinker", "output": 0.0}, "output"),
+        ({"product": "clinker", "output": 10.0, "output_node": "nowhere"}, "output_node"),
+    ):
+        with pytest.raises(InvalidInput) as bad:
+            readings.upload_readings(
+                world.platform, ent, unit_id, _csv(readings_csv(start, 30)), "csv", start, end, **changes  # type: ignore[arg-type]
+            )
+        assert bad.value.field == field
+    assert _count(world, EnergyPeriod) == 0
+    p = readings.upload_readings(
+        world.platform, ent, unit_id, _csv(readings_csv(start, 30)), "csv", start, end, product="clinker", output=50.0
+    )
+    it = p["coal"]["intensity"]
+    # the boundary: 30 000 kWh × 0.1229 + 3 000 m³ × 1.2143 kgce (当量值) over 50 t of clinker
+    kgce = 30_000 * 0.1229 + 3000 * 1.2143
+    assert it["kgce"] == pytest.approx(kgce) and it["value"] == pytest.approx(kgce / 50)
+    assert it["method"] == "calorific_value" and it["provisional"]
+    met = {r["grade"]: r["met"] for r in it["rows"]}
+    assert it["value"] > 128 and met == {"limit": False, "entry": False, "advanced": False}
+    assert it["compliant"] is False

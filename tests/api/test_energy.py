@@ -59,4 +59,14 @@ def test_unit_tree_review_pdf_and_period_over_http(api: Api, monkeypatch: pytest
         f"/api/v1/energy/units/{unit}/periods", "enterprise", data=form, files={"file": ("oct.csv", csv)}
     )
     assert r.status_code == 409 and r.json()["error"]["field"] == "period_start"
+    period = api.get(f"/api/v1/energy/units/{unit}/periods", "city").json()[0]["id"]
+    r = api.post(f"/api/v1/energy/periods/{period}/cems", "enterprise", json={"measured_t": 10, "u_percent": 0})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "u_percent"
+    assert api.post(f"/api/v1/energy/periods/{period}/cems", "other_city", json={"measured_t": 10, "u_percent": 3}).status_code == 404
+    r = api.post(f"/api/v1/energy/periods/{period}/cems", "enterprise", json={"measured_t": 10, "u_percent": 3})
+    assert r.status_code == 200 and r.json()["carbon"]["cems"]["measured"] == 10
+    review_json = api.get(f"/api/v1/energy/units/{unit}/carbon-review", "city").json()
+    assert review_json["grade"]["grade"] in "ABCD" and review_json["period"]["carbon"]["cems"]["consistent"] is False
+    assert api.get(f"/api/v1/energy/units/{unit}/carbon-review.pdf", "city").content.startswith(b"%PDF")
+    assert api.get(f"/api/v1/energy/units/{unit}/carbon-review", "other_city").status_code == 404
     assert api.get("/api/v1/energy/regional", "city").json()["coverage"]["units"] == 1

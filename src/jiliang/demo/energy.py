@@ -28,7 +28,7 @@ from jiliang.domain.catalogue import add_months
 from jiliang.domain.credit_code import make_credit_code
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import instruments, organisations, users, verifications
-from jiliang.services.energy import readings, regional, reviews, topology, units
+from jiliang.services.energy import carbon_review, readings, regional, reviews, topology, units
 from jiliang.services.platform import Platform
 from jiliang.store.models import Authorisation, EnergyUnit, Instrument
 
@@ -61,10 +61,15 @@ class Plant:
     annual_tce: float
     overrides: dict[str, dict[str, Any]]  # point -> changes (accuracy, valid_days, per_day, absent, gap)
     readings: bool = True
+    product: tuple[str, float] | None = None  # reported output: product and tonnes a day (单位产品能耗)
+    cems: float | None = None  # a CEMS reports: its figure as a ratio to the calculated one (synthetic)
 
 
 PLANTS = (
-    Plant("02", "演示市东湖特钢有限公司", "黑色金属冶炼和压延加工业", 26_000, {}),
+    # ≈ 12 760 kgce a day at the boundary: 250 t of sinter a day is ≈ 51 kgce/t (within GB 21256's 限定值 55)
+    Plant(
+        "02", "演示市东湖特钢有限公司", "黑色金属冶炼和压延加工业", 26_000, {}, product=("sinter", 250), cems=1.018
+    ),
     Plant("03", "演示市西山化工有限公司", "化学原料和化学制品制造业", 18_000, {"E-01": {"per_day": 5400}}),
     Plant(
         "21",
@@ -72,6 +77,7 @@ PLANTS = (
         "非金属矿物制品业",
         15_000,
         {"G-01": {"accuracy": "2.5", "valid_days": -20}, "E-12": {"gap": True}},
+        product=("clinker", 96),  # ≈ 133 kgce/t of clinker: above the 限定值 128
     ),
     Plant(
         "22",
@@ -156,9 +162,16 @@ def build_energy(platform: Platform, password: str | None = None) -> EnergyDemo:
         topology.upload_rows(platform, supervisor, unit_id, rows)
         if plant.readings:
             data = _readings_csv(plant, month_start, month_end)
-            readings.upload_readings(
-                platform, supervisor, unit_id, io.BytesIO(data.encode()), "csv", month_start, month_end
+            days = (month_end - month_start).days + 1
+            period = readings.upload_readings(
+                platform, supervisor, unit_id, io.BytesIO(data.encode()), "csv", month_start, month_end,
+                product=plant.product[0] if plant.product else None,
+                output=plant.product[1] * days if plant.product else None,
             )
+            if plant.cems is not None:  # the CEMS at the stack measures 1.8 % above the calculation
+                carbon_review.report_cems(
+                    platform, supervisor, period["id"], period["carbon"]["total"] * plant.cems, 2.5, "烧结机头 CEMS"
+                )
             n_periods += 1
         reviews.run_review(platform, supervisor, unit_id)
         n_reviews += 1

@@ -46,7 +46,7 @@ def review_lines(review: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 f"{review['provisional_rules']} rule rows applied are provisional, not yet checked against the text"
             ),
         )
-    yield "head", "一、计量器具配备率 / equipping rates (GB 17167-2006 表3)"
+    yield "head", f"一、计量器具配备率 / equipping rates ({review['rule_set']})"
     for r in review["rates"]:
         if not r["required"]:
             continue
@@ -135,10 +135,76 @@ def carbon_lines(unit: str, period: dict[str, Any]) -> Iterator[tuple[str, str]]
                     f"{_num(coal['tce_equal_value'], 3)} tce"
                 ),
             )
+    yield from cems_lines(c)
     if c.get("flags"):
         yield "head", "说明 / notes"
         for f in c["flags"]:
             yield "note", f
+
+
+def cems_lines(c: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """The CEMS comparison of a period's carbon dict, when a system reported."""
+    m = c.get("cems")
+    if not m:
+        return
+    yield "head", "实测法与核算法比对 / measurement method beside the calculation method"
+    yield "body", f"核算法 / calculation: {_num(m['calculated'])} t CO₂，u = {_u(m['u_calculated'])}"
+    yield (
+        "body",
+        f"实测法 (CEMS{(' ' + m['system']) if m.get('system') else ''}) / measurement: {_num(m['measured'])} t CO₂，"
+        f"u = {_u(m['u_measured'])}（{m['u_percent']:g} %）",
+    )
+    verdict = "在不确定度范围内一致 / consistent within 2·u(d)" if m["consistent"] else "差异超出 2·u(d) / beyond 2·u(d)"
+    yield (
+        "body",
+        f"差值 / difference (实测 − 核算): {_num(m['difference'])} t CO₂（{100 * m['relative']:+.2f} %），"
+        f"u(d) = {_u(m['u_difference'])}：{verdict}",
+    )
+
+
+def carbon_review_lines(r: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(style, text) lines of the carbon-metering review report (碳计量审查报告)."""
+    yield "title", "碳计量审查报告 / carbon-metering review report"
+    yield "body", f"用能单位 / unit: {r['organisation']}（{r['credit_code']}）  行业 / sector: {r['sector'] or '—'}"
+    yield "body", f"审查日期 / as of: {r['as_of']}"
+    g = r["grade"]
+    yield "head", f"一、数据质量等级 / data-quality grade: {g['grade']}"
+    for c in g["criteria"]:
+        yield "body", f"{c['label_zh']} / {c['label_en']}：{c['value']} → {c['grade']}"
+    yield "note", "等级取各项中最差者；规则见 docs/energy.md（项目规则，非国家标准）/ the worst criterion decides; the project's rule, not a standard"
+    review = r.get("review")
+    yield "head", "二、能源计量审查 / energy-metering review"
+    if review is None:
+        yield "body", "尚无审查 / no review yet"
+    else:
+        kind_zh, kind_en = KIND_LABELS.get(review["kind"], (review["kind"], review["kind"]))
+        verdict = "符合 / compliant" if review["compliant"] else "不符合 / not compliant"
+        yield "body", f"{kind_zh} / {kind_en} {review['review_date']}（{review['rule_set']}）：{verdict}，问题 {len(review['shortfalls'])} 项"
+        for f in review["shortfalls"]:
+            yield "body", f"• {f['message_zh']}（{f['clause']}）"
+    period = r.get("period")
+    yield "head", "三、排放量及其不确定度 / emissions and their uncertainty"
+    if period is None:
+        yield "body", "尚无报告期 / no period reported yet"
+        return
+    for style, text in carbon_lines(r["organisation"], period):
+        if style == "title" or text.startswith("用能单位"):
+            continue
+        yield ("body" if style == "head" else style), text
+    yield from cems_lines(period["carbon"])
+    it = (period.get("coal") or {}).get("intensity")
+    if it:
+        yield "head", "单位产品能耗 / unit energy consumption"
+        yield "body", f"{it['product_zh']}（{it['indicator_zh']}）：{_num(it['value'], 1)} kgce/t，{it['standard']}"
+        for row in it["rows"]:
+            mark = "达到 / met" if row["met"] else "未达到 / not met"
+            yield "body", f"{row['grade_zh']}（{row['scope']}）≤ {row['kgce_per_t']:g} kgce/t：{mark}"
+        if it.get("provisional"):
+            yield "note", "限额数据为暂定值（标准原文未能核对）/ provisional limit rows"
+
+
+def carbon_review_pdf(r: dict[str, Any]) -> bytes:
+    return _pdf(f"碳计量审查报告 {r['organisation']} {r['as_of']}", carbon_review_lines(r))
 
 
 def _wrap(line: str, size: float, width: float) -> list[str]:

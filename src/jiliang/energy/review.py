@@ -234,7 +234,7 @@ def review(topology: Topology, rules: RuleSet) -> Review:
                 shortfalls.append(
                     Shortfall(
                         "point_unmetered",
-                        "GB 17167-2006 表3",
+                        rules.clauses.rate,
                         f"{node.name}的{zh}缺少计量器具：需 {required} 台，已配 {installed} 台",
                         f"{node.name}: {en} needs {required} meter(s), {installed} installed",
                         node=node.key,
@@ -273,7 +273,7 @@ def review(topology: Topology, rules: RuleSet) -> Review:
                 shortfalls.append(
                     Shortfall(
                         "rate_below_required",
-                        "GB 17167-2006 表3",
+                        rules.clauses.rate,
                         f"{lzh}{zh}计量器具配备率 {percent:.1f} %，低于要求的 {rule.percent:g} %",
                         f"{en} meters at the {len_}: equipping rate {percent:.1f} % below the required {rule.percent:g} %",
                         energy_type=et,
@@ -303,18 +303,18 @@ def _check_meter(m: Meter, node: Node, rules: RuleSet) -> list[Shortfall]:
         out.append(
             shortfall(
                 "accuracy_insufficient",
-                "GB 17167-2006 表4",
+                rules.clauses.accuracy,
                 f"准确度 {stated}，低于要求（{required}）",
                 f"has accuracy {stated_en}, worse than required ({rule.class_label}, {rule.application})",
             )
         )
     if not m.in_service:
-        out.append(shortfall("out_of_service", "GB 17167-2006 5.2", "已停用", "is out of service"))
+        out.append(shortfall("out_of_service", rules.clauses.state, "已停用", "is out of service"))
     elif not m.verified:
         out.append(
             shortfall(
                 "not_verified",
-                "GB 17167-2006 5.2",
+                rules.clauses.state,
                 "无有效检定或校准",
                 "has no valid verification or calibration",
             )

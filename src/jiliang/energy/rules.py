@@ -122,11 +122,21 @@ class AccuracyRule:
 
 
 @dataclass(frozen=True)
+class Clauses:
+    """The clause a shortfall cites: an equipping rate or a missing meter, an accuracy, a meter's state."""
+
+    rate: str
+    accuracy: str
+    state: str
+
+
+@dataclass(frozen=True)
 class RuleSet:
     name: str
     thresholds: dict[tuple[EnergyType, Level], Threshold]
     rates: dict[tuple[EnergyType, Level], RequiredRate]
     accuracy: dict[tuple[str, EnergyType], AccuracyRule]
+    clauses: Clauses = Clauses("GB 17167-2006 表3", "GB 17167-2006 表4", "GB 17167-2006 5.2")
 
     @functools.cached_property
     def provisional_rows(self) -> int:
@@ -138,7 +148,12 @@ class RuleSet:
         return sum(1 for p in provenances if p.evidence != "confirmed")
 
 
-RULE_SETS = {"GB 17167-2006": "gb17167-2006"}
+RULE_SETS = {"GB 17167-2006": "gb17167-2006", "GB 24789-2009": "gb24789-2009"}
+# GB 24789's clause numbers could not be read (docs/energy.md): its shortfalls name the requirement, not a number
+CLAUSES = {
+    "gb17167-2006": Clauses("GB 17167-2006 表3", "GB 17167-2006 表4", "GB 17167-2006 5.2"),
+    "gb24789-2009": Clauses("GB 24789-2009 配备率要求", "GB 24789-2009 准确度要求", "GB 24789-2009 检定/校准要求"),
+}
 COEFFICIENT_SETS = {"GB/T 2589-2020": "gbt2589-2020"}
 
 
@@ -190,7 +205,7 @@ def rule_set(name: str = "GB 17167-2006") -> RuleSet:
         )
         for r in _rows(f"{stem}-accuracy.csv")
     }
-    return RuleSet(name, thresholds, rates, accuracy)
+    return RuleSet(name, thresholds, rates, accuracy, CLAUSES[stem])
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from jiliang.api.deps import PlatformDep
 from jiliang.domain.access import Principal, Role
-from jiliang.energy import report
+from jiliang.energy import intensity, report
 from jiliang.energy.rules import ENERGY_LABELS, LEVEL_LABELS, EnergyType, Level
 from jiliang.errors import ImportRefused, InvalidInput, NotFound
 from jiliang.services.common import require_role
-from jiliang.services.energy import readings, regional, reviews, units
+from jiliang.services.energy import carbon_review, readings, regional, reviews, topology, units
 from jiliang.services.platform import Platform
 from jiliang.web.auth import ConsoleUser, CsrfForm, Lang, console_context
 from jiliang.web.common import templates
@@ -48,7 +48,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "met": "已达标",
         "not_met": "未达标",
         "rates": "计量器具配备率（最近一次审查合计）",
-        "review_rates": "计量器具配备率（GB 17167-2006 表3）",
+        "review_rates": "计量器具配备率（{rule_set}）",
         "required_rate": "要求",
         "energy": "能源种类",
         "level": "层级",
@@ -76,6 +76,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "valid": "有效",
         "demand": "用能量",
         "no_tree": "尚未上传计量网络。",
+        "tree_upload": "上传计量网络",
+        "tree_upload_intro": "一张表（CSV 或 XLSX），每行一个节点的一种能源或一个计量点；列：类型、编号、名称、层级、上级节点、能源种类、用能量、计量点数、器具ID、器具类别、计量单位。整表无误才保存，保存为新版本。",
+        "tree_stored": "计量网络已保存为新版本。",
         "review": "能源计量审查",
         "self_check": "能源计量自查",
         "run_review": "进行审查（今日）",
@@ -108,6 +111,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "warnings": "不平衡预警",
         "no_periods": "尚无报告期数据。",
         "coal": "折标准煤",
+        "carbon_review": "碳计量审查",
+        "carbon_review_pdf": "碳计量审查报告 PDF",
+        "quality_grade": "数据质量等级",
+        "grade_rule": "等级取各项中最差者。规则为本项目所定（见文档），非国家标准。",
+        "criterion": "评价项",
+        "crit_value": "数值",
+        "grade_col": "等级",
+        "latest_review": "最近一次能源计量审查",
+        "cems": "实测法（CEMS）与核算法比对",
+        "calculated": "核算法",
+        "measured": "实测法",
+        "cems_difference": "差值（实测 − 核算）",
+        "consistent": "在 2·u(d) 内一致",
+        "inconsistent": "差异超出 2·u(d)",
+        "intensity": "单位产品能耗",
+        "intensity_value": "{product}：{value} kgce/t（{node}，{output} t，电力按当量值）",
+        "grade": "指标",
+        "limit_row": "限额 kgce/t",
+        "met_col": "是否达到",
+        "met_yes": "达到",
+        "met_no": "未达到",
+        "provisional_rows": "限额数据为暂定值（标准原文未能核对），不作执法依据",
+        "product": "产品（填写产量时）",
+        "output": "产量（吨）",
+        "no_product": "不报送",
         "calorific": "电力按当量值",
         "equal_value": "电力按等价值（{year} 年供电煤耗）",
         "tce": "吨标准煤",
@@ -167,7 +195,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "met": "met",
         "not_met": "not met",
         "rates": "Equipping rates (latest reviews summed)",
-        "review_rates": "Equipping rates (GB 17167-2006 table 3)",
+        "review_rates": "Equipping rates ({rule_set})",
         "required_rate": "Required",
         "energy": "Energy",
         "level": "Level",
@@ -195,6 +223,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "valid": "valid",
         "demand": "Demand",
         "no_tree": "No metering tree uploaded yet.",
+        "tree_upload": "Upload the metering tree",
+        "tree_upload_intro": "One sheet (CSV or XLSX), a row per node and energy or per metering point; columns: kind, key, name, level, parent, energy type, demand, supply points, instrument id, meter kind, unit. Stored only when the whole sheet is clean, as a new version.",
+        "tree_stored": "The metering tree is stored as a new version.",
         "review": "Energy-metering review",
         "self_check": "Energy-metering self-check",
         "run_review": "Run a review (today)",
@@ -227,6 +258,31 @@ STRINGS: dict[str, dict[str, str]] = {
         "warnings": "Imbalance warnings",
         "no_periods": "No reported period yet.",
         "coal": "Standard coal",
+        "carbon_review": "Carbon-metering review",
+        "carbon_review_pdf": "Carbon-metering review as PDF",
+        "quality_grade": "Data-quality grade",
+        "grade_rule": "The worst criterion decides. The rule is the project's (see the docs), not a national standard.",
+        "criterion": "Criterion",
+        "crit_value": "Value",
+        "grade_col": "Grade",
+        "latest_review": "Latest energy-metering review",
+        "cems": "Measurement method (CEMS) beside the calculation method",
+        "calculated": "Calculation",
+        "measured": "Measurement",
+        "cems_difference": "Difference (measured − calculated)",
+        "consistent": "consistent within 2·u(d)",
+        "inconsistent": "beyond 2·u(d)",
+        "intensity": "Unit energy consumption",
+        "intensity_value": "{product}: {value} kgce/t ({node}, {output} t, electricity by calorific value)",
+        "grade": "Indicator",
+        "limit_row": "Limit kgce/t",
+        "met_col": "Met",
+        "met_yes": "met",
+        "met_no": "not met",
+        "provisional_rows": "The limit rows are provisional (the standard's text could not be checked): not for enforcement",
+        "product": "Product (with its output)",
+        "output": "Output (t)",
+        "no_product": "not reported",
         "calorific": "Electricity by calorific value",
         "equal_value": "Electricity by equal value ({year} coal rate of power supply)",
         "tce": "tce",
@@ -343,6 +399,33 @@ def period_page(
     return _period(request, platform, principal, lang, period_id, SUPERVISION)
 
 
+@router.post(SUPERVISION + "/units/{unit_id}/topology", response_class=HTMLResponse, dependencies=[CsrfForm])
+def upload_tree(
+    request: Request,
+    platform: PlatformDep,
+    principal: ConsoleUser,
+    lang: Lang,
+    unit_id: Id,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    require_role(principal, Role.SUPERVISOR)
+    return _upload_tree(request, platform, principal, lang, unit_id, file, SUPERVISION)
+
+
+@router.get(SUPERVISION + "/units/{unit_id}/carbon-review", response_class=HTMLResponse)
+def carbon_review_page(
+    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, unit_id: Id
+) -> HTMLResponse:
+    require_role(principal, Role.SUPERVISOR)
+    return _carbon_review(request, platform, principal, lang, unit_id, SUPERVISION)
+
+
+@router.get(SUPERVISION + "/units/{unit_id}/carbon-review.pdf")
+def carbon_review_pdf(platform: PlatformDep, principal: ConsoleUser, unit_id: Id) -> Response:
+    require_role(principal, Role.SUPERVISOR)
+    return _carbon_review_pdf(platform, principal, unit_id)
+
+
 @router.get(SUPERVISION + "/periods/{period_id}/carbon.pdf")
 def carbon_pdf(platform: PlatformDep, principal: ConsoleUser, period_id: Id) -> Response:
     require_role(principal, Role.SUPERVISOR)
@@ -384,6 +467,8 @@ def upload_readings(
     file: Annotated[UploadFile, File()],
     period_start: Annotated[date, Form()],
     period_end: Annotated[date, Form()],
+    product: Annotated[str, Form()] = "",
+    output: Annotated[str, Form()] = "",
 ) -> Response:
     require_role(principal, Role.ENTERPRISE)
     unit_id = units.unit_for_organisation(platform, principal)
@@ -391,7 +476,11 @@ def upload_readings(
         raise NotFound("没有重点用能单位 / no energy-using unit", field="id")
     fmt = "xlsx" if (file.filename or "").lower().endswith(".xlsx") else "csv"
     try:
-        readings.upload_readings(platform, principal, unit_id, file.file, fmt, period_start, period_end)
+        amount = _output(output)
+        readings.upload_readings(
+            platform, principal, unit_id, file.file, fmt, period_start, period_end,
+            product=product or None, output=amount,
+        )
     except ImportRefused as exc:
         return _unit(
             request, platform, principal, lang, unit_id, base=ENTERPRISE, refused=exc, status_code=422
@@ -425,6 +514,32 @@ def enterprise_period(
     return _period(request, platform, principal, lang, period_id, ENTERPRISE)
 
 
+@router.post(ENTERPRISE + "/topology", response_class=HTMLResponse, dependencies=[CsrfForm])
+def enterprise_upload_tree(
+    request: Request,
+    platform: PlatformDep,
+    principal: ConsoleUser,
+    lang: Lang,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    require_role(principal, Role.ENTERPRISE)
+    return _upload_tree(request, platform, principal, lang, _own_unit(platform, principal), file, ENTERPRISE)
+
+
+@router.get(ENTERPRISE + "/carbon-review", response_class=HTMLResponse)
+def enterprise_carbon_review(
+    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang
+) -> HTMLResponse:
+    require_role(principal, Role.ENTERPRISE)
+    return _carbon_review(request, platform, principal, lang, _own_unit(platform, principal), ENTERPRISE)
+
+
+@router.get(ENTERPRISE + "/carbon-review.pdf")
+def enterprise_carbon_review_pdf(platform: PlatformDep, principal: ConsoleUser) -> Response:
+    require_role(principal, Role.ENTERPRISE)
+    return _carbon_review_pdf(platform, principal, _own_unit(platform, principal))
+
+
 @router.get(ENTERPRISE + "/periods/{period_id}/carbon.pdf")
 def enterprise_carbon_pdf(platform: PlatformDep, principal: ConsoleUser, period_id: Id) -> Response:
     require_role(principal, Role.ENTERPRISE)
@@ -447,6 +562,7 @@ def _unit(
     status_code: int = 200,
 ) -> HTMLResponse:
     context = _context(request, principal, lang, "unit" if base == SUPERVISION else "self_check")
+    context["intensity_products"] = sorted(intensity.limits().items())
     unit = units.get_unit(platform, principal, unit_id)
     history = reviews.list_reviews(platform, principal, unit_id)
     latest = reviews.get_review(platform, principal, history[0]["id"]) if history else None
@@ -465,6 +581,7 @@ def _unit(
         refused=refused,
         error=error,
         uploaded=uploaded.replace("_", " — ") if len(uploaded) <= 21 else "",
+        tree_stored=request.query_params.get("tree", "").isdigit(),
         today=platform.today().isoformat(),
     )
     if latest is not None:
@@ -510,6 +627,61 @@ def _period(
     return _page(request, "energy_period.html", context)
 
 
+def _upload_tree(
+    request: Request,
+    platform: Platform,
+    principal: Principal,
+    lang: str,
+    unit_id: int,
+    file: UploadFile,
+    base: str,
+) -> Response:
+    """The metering tree as one CSV/XLSX sheet (``services/energy/topology.py``): whole or nothing; a refusal
+    lists each row and field on the unit page."""
+    fmt = "xlsx" if (file.filename or "").lower().endswith(".xlsx") else "csv"
+    try:
+        done = topology.upload_file(platform, principal, unit_id, file.file, fmt)
+    except ImportRefused as exc:
+        return _unit(request, platform, principal, lang, unit_id, base=base, refused=exc, status_code=422)
+    except InvalidInput as exc:
+        return _unit(request, platform, principal, lang, unit_id, base=base, error=exc.message, status_code=422)
+    page = f"{SUPERVISION}/units/{unit_id}" if base == SUPERVISION else ENTERPRISE
+    return RedirectResponse(f"{page}?tree={done['topology_id']}", status_code=303)
+
+
+def _own_unit(platform: Platform, principal: Principal) -> int:
+    unit_id = units.unit_for_organisation(platform, principal)
+    if unit_id is None:
+        raise NotFound("没有重点用能单位 / no energy-using unit", field="id")
+    return unit_id
+
+
+def _carbon_review(
+    request: Request, platform: Platform, principal: Principal, lang: str, unit_id: int, base: str
+) -> HTMLResponse:
+    data = carbon_review.carbon_review(platform, principal, unit_id)
+    context = _context(request, principal, lang, "carbon_review")
+    context.update(
+        r=data,
+        base=base,
+        node_names=data["node_names"],
+        period=data["period"],
+        pdf=f"{SUPERVISION}/units/{unit_id}/carbon-review.pdf" if base == SUPERVISION else f"{ENTERPRISE}/carbon-review.pdf",
+        back=f"{SUPERVISION}/units/{unit_id}" if base == SUPERVISION else ENTERPRISE,
+    )
+    context["title"] = f"{context['t']['carbon_review']} · {data['organisation']}"
+    return _page(request, "energy_carbon_review.html", context)
+
+
+def _carbon_review_pdf(platform: Platform, principal: Principal, unit_id: int) -> Response:
+    data = carbon_review.carbon_review(platform, principal, unit_id)
+    return Response(
+        report.carbon_review_pdf(data),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="carbon-review-{unit_id}.pdf"'},
+    )
+
+
 def _pdf(platform: Platform, principal: Principal, review_id: int) -> Response:
     review = reviews.get_review(platform, principal, review_id)
     return Response(
@@ -527,3 +699,13 @@ def _carbon_pdf(platform: Platform, principal: Principal, period_id: int) -> Res
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="carbon-{period_id}.pdf"'},
     )
+
+
+def _output(text: str) -> float | None:
+    """The output field of the upload form: empty for none, else a number of tonnes."""
+    if not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput("产量须为数值（吨）/ the output must be a number of tonnes", field="output") from None

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from jiliang.api.deps import PlatformDep, PrincipalDep
 from jiliang.api.schemas.common import ERRORS
 from jiliang.energy import report
-from jiliang.services.energy import readings, regional, reviews, topology, units
+from jiliang.services.energy import carbon_review, readings, regional, reviews, topology, units
 
 router = APIRouter(prefix="/api/v1/energy", tags=["energy 能源计量与碳计量"], responses=ERRORS)
 
@@ -118,9 +118,13 @@ def upload_readings(
     period_start: Annotated[date, Form()],
     period_end: Annotated[date, Form()],
     format: Annotated[str | None, Form(pattern="^(csv|xlsx)$")] = None,
+    product: Annotated[str | None, Form(description="产品 (单位产品能耗), e.g. sinter, clinker")] = None,
+    output: Annotated[float | None, Form(description="产量 / output of the product, t")] = None,
+    output_node: Annotated[str | None, Form(description="生产该产品的节点 / node making it (default boundary)")] = None,
 ) -> Json:
     return readings.upload_readings(
-        platform, principal, unit_id, file.file, _fmt(file, format), period_start, period_end
+        platform, principal, unit_id, file.file, _fmt(file, format), period_start, period_end,
+        product=product or None, output=output, output_node=output_node or None,
     )
 
 
@@ -150,3 +154,25 @@ def set_target(body: TargetIn, platform: PlatformDep, principal: PrincipalDep) -
     return regional.set_coverage_target(
         platform, principal, body.region_code, body.year, body.target, body.source
     )
+
+
+class CemsBody(BaseModel):
+    measured_t: float = Field(description="CEMS 实测 CO₂ 排放量 / measured CO₂ of the period, t")
+    u_percent: float = Field(description="实测的相对标准不确定度 / its relative standard uncertainty, %")
+    system: str = Field(default="", max_length=200, description="监测系统 / the monitoring system")
+
+
+@router.post("/periods/{period_id}/cems", summary="报送 CEMS 实测排放量 / Report the CEMS figure of a period")
+def report_cems(period_id: int, body: CemsBody, platform: PlatformDep, principal: PrincipalDep) -> Json:
+    return carbon_review.report_cems(platform, principal, period_id, body.measured_t, body.u_percent, body.system)
+
+
+@router.get("/units/{unit_id}/carbon-review", summary="碳计量审查 / The unit's carbon-metering review")
+def get_carbon_review(unit_id: int, platform: PlatformDep, principal: PrincipalDep) -> Json:
+    return carbon_review.carbon_review(platform, principal, unit_id)
+
+
+@router.get("/units/{unit_id}/carbon-review.pdf", summary="碳计量审查报告 PDF / The carbon-metering review as PDF")
+def carbon_review_pdf(unit_id: int, platform: PlatformDep, principal: PrincipalDep) -> Response:
+    data = carbon_review.carbon_review(platform, principal, unit_id)
+    return Response(report.carbon_review_pdf(data), media_type="application/pdf")

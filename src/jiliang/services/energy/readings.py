@@ -32,7 +32,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal
-from jiliang.energy import balance, carbon, conversion
+from jiliang.energy import balance, carbon, conversion, intensity
 from jiliang.energy.rules import ENERGY_LABELS, EnergyType, coefficients
 from jiliang.errors import Conflict, InvalidInput
 from jiliang.services.common import not_found
@@ -92,8 +92,22 @@ def upload_readings(
     fmt: str,
     period_start: date,
     period_end: date,
+    product: str | None = None,
+    output: float | None = None,
+    output_node: str | None = None,
 ) -> dict[str, Any]:
-    """Store one reported period of the unit's readings and everything computed from it (module docstring)."""
+    """Store one reported period of the unit's readings and everything computed from it (module docstring).
+    With ``product`` and ``output`` (tonnes), the unit energy consumption of ``output_node`` (default the
+    boundary) against the product's limit standard (``energy/intensity.py``)."""
+    if product or output is not None:
+        if not product:
+            raise InvalidInput("给出产量时须给出产品 / an output needs its product", field="product")
+        if product not in intensity.limits():
+            raise InvalidInput(
+                f"没有这种产品的能耗限额 / no limit standard for product {product!r}", field="product"
+            )
+        if output is None or not (math.isfinite(output) and output > 0):
+            raise InvalidInput("产量须为正数（吨）/ the output must be a positive number of tonnes", field="output")
     if period_end < period_start:
         raise InvalidInput("报告期结束早于开始 / the period ends before it starts", field="period_end")
     if (period_end - period_start).days + 1 > MAX_DAYS:
@@ -123,6 +137,11 @@ def upload_readings(
                 field="period_start",
             )
         points = {p.key: p for p in s.scalars(select(EnergyPoint).where(EnergyPoint.topology_id == topo.id))}
+        if product and output_node and not any(p.node_key == output_node for p in points.values()):
+            raise InvalidInput(
+                f"节点 {output_node!r} 不在计量网络中或没有计量点 / node {output_node!r} is not a metered node of the tree",
+                field="output_node",
+            )
         sheet = open_sheet(source, fmt, READING_COLUMNS, problems, MAX_BYTES)
         values: dict[tuple[str, date], float] = {}
         first_row: dict[tuple[str, date], int] = {}
@@ -172,7 +191,66 @@ def upload_readings(
             ],
         )
         _compute(s, unit.id, period, points, values)
+        if product and output is not None:
+            period.coal = {**period.coal, "intensity": _intensity(s, period, points, product, output, output_node)}
         return period_summary(s, period)
+
+
+def _intensity(
+    s: Session,
+    period: EnergyPeriod,
+    points: dict[str, EnergyPoint],
+    product: str,
+    output: float,
+    node_key: str | None,
+) -> dict[str, Any]:
+    """The period's unit energy consumption of ``node_key`` (the boundary by default), kgce by 当量值."""
+    if node_key is None:
+        boundary = s.scalars(
+            select(EnergyNode).where(EnergyNode.topology_id == period.topology_id, EnergyNode.level == "boundary")
+        ).first()
+        node_key = boundary.key if boundary is not None else ""
+    coefs = coefficients()
+    rows = s.scalars(
+        select(EnergyConsumption).where(EnergyConsumption.period_id == period.id, EnergyConsumption.node_key == node_key)
+    ).all()
+    kgce, missing, flags = 0.0, [], set()
+    for row in rows:
+        coef = coefs.get(EnergyType(row.energy_type))
+        if coef is None:
+            missing.append(row.energy_type)
+            continue
+        kgce += conversion.to_standard_coal(row.value, row.unit, coef).kgce
+        flags.update(row.flags or [])
+    a = intensity.assess(product, output, kgce)
+    return {
+        "product": a.product,
+        "product_zh": a.rows[0][0].product_zh,
+        "standard": a.standard,
+        "indicator_zh": a.indicator_zh,
+        "node": node_key,
+        "output_t": a.output_t,
+        "kgce": a.kgce,
+        "value": a.value,
+        "method": "calorific_value",
+        "compliant": a.compliant,
+        "provisional": a.provisional,
+        "without_coefficient": missing,
+        "flags": sorted(flags),
+        "rows": [
+            {
+                "grade": r.grade,
+                "grade_zh": intensity.GRADE_LABELS[r.grade][0],
+                "grade_en": intensity.GRADE_LABELS[r.grade][1],
+                "scope": r.scope,
+                "kgce_per_t": r.kgce_per_t,
+                "met": ok,
+                "evidence": r.provenance.evidence,
+                "source": r.provenance.source,
+            }
+            for r, ok in a.rows
+        ],
+    }
 
 
 def _row(
