@@ -126,6 +126,116 @@ SCHEMAS: dict[str, PayloadSchema] = {
             ),
             ("tamper", "tamper_cleared", "leak", "magnetic_interference"),
         ),
+        PayloadSchema(
+            "gas_meter",
+            1,
+            "燃气表 / Gas meter (one register snapshot per reading)",
+            (
+                ValueSpec("volume_m3", "m3", 0, 1e8, True, description="cumulative volume register"),
+                ValueSpec("flow_m3_per_h", "m3/h", 0, 1000),
+                ValueSpec("battery_v", "V", 0, 10),
+                ValueSpec(
+                    "temperature_c", "degC", -40, 70, description="gas temperature (converting meters)"
+                ),
+                ValueSpec(
+                    "reference_volume_m3",
+                    "m3",
+                    0,
+                    1e8,
+                    description="the same point's volume from a reference (e.g. a district regulator's meter share)",
+                ),
+            ),
+            ("tamper", "tamper_cleared", "leak", "magnetic_interference", "low_battery", "valve_closed"),
+        ),
+        PayloadSchema(
+            "heat_meter",
+            1,
+            "热量表 / Heat meter (one register snapshot per reading)",
+            (
+                ValueSpec("energy_kwh", "kWh", 0, 1e10, True, description="cumulative heat energy register"),
+                ValueSpec(
+                    "volume_m3", "m3", 0, 1e8, description="cumulative volume of heat-conveying liquid"
+                ),
+                ValueSpec("flow_m3_per_h", "m3/h", 0, 1000),
+                ValueSpec("supply_temp_c", "degC", 0, 180),
+                ValueSpec("return_temp_c", "degC", 0, 180),
+                ValueSpec("battery_v", "V", 0, 10),
+                ValueSpec(
+                    "reference_energy_kwh",
+                    "kWh",
+                    0,
+                    1e10,
+                    description="the same point's heat from a reference (e.g. a building's master meter share)",
+                ),
+            ),
+            ("tamper", "tamper_cleared", "leak", "magnetic_interference", "low_battery", "sensor_fault"),
+        ),
+        PayloadSchema(
+            "ev_charger",
+            1,
+            "电动汽车充电桩 / EV charger (JJG 1148 / JJG 1149; one charging session per reading)",
+            (
+                ValueSpec(
+                    "energy_kwh", "kWh", 0, 1000, True, description="session energy by the charger's meter"
+                ),
+                ValueSpec("unit_price_yuan_per_kwh", "CNY/kWh", 0, 20, True, description="electricity price"),
+                ValueSpec(
+                    "service_fee_yuan_per_kwh",
+                    "CNY/kWh",
+                    0,
+                    20,
+                    description="service fee, charged per kWh too",
+                ),
+                ValueSpec("amount_yuan", "CNY", 0, 100000, True, description="charged for the session"),
+                ValueSpec(
+                    "vehicle_energy_kwh",
+                    "kWh",
+                    0,
+                    1000,
+                    description="the same session's energy as the vehicle (BMS) reports it: plausibility only",
+                ),
+                ValueSpec(
+                    "reference_energy_kwh",
+                    "kWh",
+                    0,
+                    1000,
+                    description="the same session's energy from a reference meter (a check meter, an on-site check)",
+                ),
+                ValueSpec("duration_s", "s", 0, 172800),
+                ValueSpec(
+                    "register_kwh", "kWh", 0, 1e9, description="the charger's energy register after it"
+                ),
+            ),
+            ("cover_opened", "cover_closed", "main_board_replaced", "remote_unlock", "clock_set"),
+        ),
+        PayloadSchema(
+            "weighbridge",
+            1,
+            "汽车衡 / Weighbridge (JJG 539 / OIML R 76 class III; one weighing per reading)",
+            (
+                ValueSpec("mass_kg", "kg", 0, 300000, True, description="indicated mass of the weighing"),
+                ValueSpec(
+                    "zero_kg", "kg", -2000, 2000, description="indication with the platform empty before it"
+                ),
+                ValueSpec("tare_kg", "kg", 0, 300000),
+                ValueSpec(
+                    "check_load_kg",
+                    "kg",
+                    0,
+                    300000,
+                    description="conventional true mass of a check load (standard weights or a reference vehicle)"
+                    " when this weighing is a check",
+                ),
+                ValueSpec("axles", "1", 1, 20, integer=True),
+            ),
+            (
+                "junction_box_opened",
+                "junction_box_closed",
+                "zero_set",
+                "calibration_changed",
+                "remote_unlock",
+            ),
+        ),
     )
 }
 
