@@ -267,12 +267,13 @@ def provision(
         gateway_names = sorted({r.gateway_device_id for r in good if r.gateway_device_id})
         existing_gateways: dict[str, int] = {}
         if gateway_names:
-            gw_stmt = (
+            gw_stmt: Any = (
                 select(TelemetryDevice.device_id, TelemetryDevice.id)
                 .join(Instrument, Instrument.id == TelemetryDevice.instrument_id)
                 .where(TelemetryDevice.device_id.in_(gateway_names))
             )
-            existing_gateways = {d: pk for d, pk in s.execute(scope.instruments(gw_stmt, principal)).all()}
+            found = s.execute(scope.instruments(gw_stmt, principal)).all()
+            existing_gateways = {str(row[0]): int(row[1]) for row in found}
         for r in good:
             g = r.gateway_device_id
             if g and g not in existing_gateways and not (g in first_seen and first_seen[g] < r.number):
