@@ -32,6 +32,9 @@ def run_ingester(
     password: Annotated[str | None, typer.Option(envvar="JILIANG_MQTT_PASSWORD")] = None,
     batch_size: Annotated[int, typer.Option(help="每批最多消息数 / messages per batch")] = 500,
     tls: Annotated[bool, typer.Option(help="TLS 连接 / connect over TLS")] = False,
+    tls_ca: Annotated[
+        str | None, typer.Option(help="代理证书的 CA 文件（隐含 --tls）/ CA file for the broker's certificate")
+    ] = None,
 ) -> None:
     """运行 MQTT 接入进程（SIGTERM/Ctrl-C 停止）/ run the MQTT ingester until SIGTERM or Ctrl-C."""
     platform = common.open_platform(common.state(ctx).settings)
@@ -49,6 +52,7 @@ def run_ingester(
         password=password,
         batch_size=batch_size,
         tls=tls,
+        tls_ca=tls_ca,
     )
     stats = worker.run(stop)
     common.console.print(

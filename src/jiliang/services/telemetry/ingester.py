@@ -83,6 +83,7 @@ class MqttIngester:
         receive_maximum: int = 1000,
         session_expiry_s: int = 24 * 3600,
         tls: bool = False,
+        tls_ca: str | None = None,
     ) -> None:
         self.platform = platform
         self.host, self.port, self.root, self.group = host, port, root, group
@@ -98,8 +99,8 @@ class MqttIngester:
         )
         if username is not None:
             self.client.username_pw_set(username, password)
-        if tls:
-            self.client.tls_set()
+        if tls or tls_ca:
+            self.client.tls_set(ca_certs=tls_ca)  # None: the system's CA store
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
