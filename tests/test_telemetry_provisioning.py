@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from jiliang.api.app import create_app
+from jiliang.domain.places import registry_code
 from jiliang.errors import ImportRefused, NotAuthorised
 from jiliang.services import instruments
 from jiliang.services.telemetry import broker, credentials, devices, provisioning
 from jiliang.store.models import AuditEntry, TelemetryDevice
-from tests.factories import OTHER_CITY, World, instrument_raw
+from tests.factories import COUNTY_A, COUNTY_B, OTHER_CITY, World, instrument_raw
 
 FUEL = "09.01"
 
@@ -42,6 +43,7 @@ def device_count(world: World) -> int:
 
 def test_a_file_of_devices_is_provisioned_with_secrets_once_and_audited(world: World, tmp_path: Path) -> None:
     ids = file_instruments(world, "P-1", "P-2", "P-3")
+    code = registry_code(COUNTY_A, ids[2])
     (tmp_path / "passwords").write_text("jiliang-ingester:$7$101$c2FsdA==$a2V5\n", encoding="utf-8")
     rows = [
         {"device_id": "GW1", "instrument_type": "electricity_meter", "instrument_id": ids[0]},
@@ -49,7 +51,7 @@ def test_a_file_of_devices_is_provisioned_with_secrets_once_and_audited(world: W
         {
             "device_id": "FD2",
             "instrument_type": "fuel_dispenser",
-            "instrument_id": str(ids[2]),
+            "registry_code": code.lower(),  # 器具登记码, as typed
             "gateway_device_id": "GW1",
         },
     ]
@@ -57,6 +59,7 @@ def test_a_file_of_devices_is_provisioned_with_secrets_once_and_audited(world: W
     assert out["provisioned"] == 3 and [d["device_id"] for d in out["devices"]] == ["GW1", "FD1", "FD2"]
     fd1 = out["devices"][1]
     assert fd1["instrument_id"] == ids[1] and fd1["profile"] == {"k_factor": 200.0}
+    assert out["devices"][2]["instrument_id"] == ids[2]
     assert fd1["readings_topic"] == broker.readings_topic(fd1["region_code"], "fuel_dispenser", "FD1")
     sheet = list(csv.DictReader(io.StringIO(out["credentials_csv"])))
     assert [r["device_id"] for r in sheet] == ["GW1", "FD1", "FD2"]
@@ -85,6 +88,8 @@ def test_a_file_of_devices_is_provisioned_with_secrets_once_and_audited(world: W
 
 def test_one_bad_row_refuses_the_whole_file_with_a_report_of_every_row(world: World) -> None:
     ids = file_instruments(world, "Q-1", "Q-2")
+    good = registry_code(COUNTY_A, ids[0])
+    mistyped = good[:-1] + ("Y" if good[-1] != "Y" else "Z")
     outside = file_instruments(world, "Q-X", region=OTHER_CITY)
     devices.register_device(
         world.platform,
@@ -106,6 +111,12 @@ def test_one_bad_row_refuses_the_whole_file_with_a_report_of_every_row(world: Wo
             "gateway_device_id": "N9",
         },
         {"device_id": "N6", "instrument_type": "fuel_dispenser", "instrument_id": ids[0], "colour": "red"},
+        {"device_id": "N7", "instrument_type": "fuel_dispenser", "registry_code": mistyped},
+        {
+            "device_id": "N8",
+            "instrument_type": "fuel_dispenser",
+            "registry_code": registry_code(COUNTY_B, ids[0]),
+        },
     ]
     with pytest.raises(ImportRefused) as exc:
         provisioning.provision(world.platform, world.as_("city"), rows, first_row=2)
@@ -123,8 +134,10 @@ def test_one_bad_row_refuses_the_whole_file_with_a_report_of_every_row(world: Wo
         (7, "instrument_id"),  # same instrument as row 2
         (7, "gateway_device_id"),
         (8, "colour"),
+        (9, "registry_code"),  # the check character does not match
+        (10, "instrument_id"),  # a valid code whose region is not the instrument's
     } <= got
-    assert exc.value.rows_read == 7
+    assert exc.value.rows_read == 9
     assert device_count(world) == 1  # nothing stored
     with pytest.raises(NotAuthorised):
         provisioning.provision(world.platform, world.as_("enterprise"), rows[:1])

@@ -4,7 +4,8 @@ Input is a list of rows (the API's JSON list, or a CSV read by ``read_csv``) wit
 
 - ``device_id`` (required): the identity the device publishes as (letters, digits, ``_ . -``);
 - ``instrument_type`` (required): one of ``payloads.INSTRUMENT_TYPES``;
-- the registry instrument, either ``instrument_id`` or its ``serial_number`` (出厂编号) — with
+- the registry instrument: ``instrument_id``, its ``registry_code`` (器具登记码, ``339901-00001234-7``),
+  or its ``serial_number`` (出厂编号) — with
   ``manufacturer`` and/or ``model`` when the serial alone names more than one instrument;
 - optional ``gateway_device_id`` (an existing device, or a row earlier in the same file) and the
   profile overrides ``mpe``, ``mpe_abs``, ``k_factor``, ``interval_s``, ``max_rate_per_h``,
@@ -31,7 +32,8 @@ from typing import Any
 from sqlalchemy import select
 
 from jiliang.domain.access import Principal, Role
-from jiliang.errors import FieldProblem, ImportRefused, InvalidInput
+from jiliang.domain.places import parse_registry_code
+from jiliang.errors import FieldProblem, ImportRefused, InvalidInput, NotFound
 from jiliang.services import scope
 from jiliang.services.common import require_role
 from jiliang.services.platform import Platform
@@ -48,6 +50,7 @@ COLUMNS = (
     "device_id",
     "instrument_type",
     "instrument_id",
+    "registry_code",
     "serial_number",
     "manufacturer",
     "model",
@@ -68,6 +71,7 @@ class _Row:
     model: str
     gateway_device_id: str | None
     profile: dict[str, float]
+    registry_region: str | None = None
 
 
 def read_csv(data: bytes) -> list[dict[str, str]]:
@@ -126,13 +130,23 @@ def _check(raw: Mapping[str, Any], number: int, problems: list[FieldProblem]) ->
     instrument_id: int | None = None
     raw_id = _text(raw, "instrument_id")
     serial = _text(raw, "serial_number")
-    if raw_id:
+    code = _text(raw, "registry_code")
+    region: str | None = None
+    if code:
+        try:
+            region, instrument_id = parse_registry_code(code)
+        except NotFound:
+            refuse("registry_code", "器具登记码无效 / not a valid registry code", code)
+    elif raw_id:
         try:
             instrument_id = int(raw_id)
         except ValueError:
             refuse("instrument_id", "须为整数 / must be an integer", raw_id)
     elif not serial:
-        refuse("instrument_id", "须给出 instrument_id 或 serial_number / instrument_id or serial_number")
+        refuse(
+            "instrument_id",
+            "须给出 instrument_id、registry_code 或 serial_number / instrument_id, registry_code or serial_number",
+        )
     profile: dict[str, float] = {}
     for key in PROFILE_KEYS:
         text = _text(raw, key)
@@ -158,6 +172,7 @@ def _check(raw: Mapping[str, Any], number: int, problems: list[FieldProblem]) ->
         _text(raw, "model"),
         _text(raw, "gateway_device_id") or None,
         profile,
+        region,
     )
 
 
@@ -339,6 +354,8 @@ def _resolve(
 ) -> Instrument | None:
     if r.instrument_id is not None:
         inst = by_id.get(r.instrument_id)
+        if inst is not None and r.registry_region is not None and inst.region_code != r.registry_region:
+            inst = None  # the code's region is part of the identity
         if inst is None:
             problems.append(
                 FieldProblem(
