@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,11 +46,8 @@ class PayloadSchema:
     def name(self) -> str:
         return f"{self.instrument_type}/{self.version}"
 
-    def spec(self, field: str) -> ValueSpec | None:
-        for v in self.values:
-            if v.name == field:
-                return v
-        return None
+    def spec(self, name: str) -> ValueSpec | None:
+        return _SPECS[self.name].get(name)
 
 
 # Tamper and lock events, by type; "…_closed"/"…_locked" end the condition the opening started.
@@ -240,6 +237,12 @@ SCHEMAS: dict[str, PayloadSchema] = {
 }
 
 INSTRUMENT_TYPES = tuple(sorted({s.instrument_type for s in SCHEMAS.values()}))
+# value name -> spec per schema, and each schema's required names (validate runs per reading)
+_SPECS: dict[str, dict[str, ValueSpec]] = {n: {v.name: v for v in s.values} for n, s in SCHEMAS.items()}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    n: tuple(v.name for v in s.values if v.required) for n, s in SCHEMAS.items()
+}
+_ENVELOPE = frozenset({"schema", "device_id", "message_id", "device_time", "values", "events"})
 
 
 @dataclass(frozen=True)
@@ -253,9 +256,11 @@ class Reading:
     values: Mapping[str, float]
     events: tuple[str, ...] = ()
 
-    @property
-    def instrument_type(self) -> str:
-        return self.schema.split("/", 1)[0]
+    instrument_type: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # read by every detector for every reading: computed once, not split on each access
+        object.__setattr__(self, "instrument_type", self.schema.split("/", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -298,7 +303,7 @@ def validate(
     p = where
     if not isinstance(payload, Mapping):
         raise _refuse("读数须为 JSON 对象", "a reading must be a JSON object", p or "reading")
-    unknown = set(payload) - {"schema", "device_id", "message_id", "device_time", "values", "events"}
+    unknown = payload.keys() - _ENVELOPE
     if unknown:
         name = sorted(unknown)[0]
         raise _refuse("未知字段", "unknown field", f"{p}{name}")
@@ -325,25 +330,28 @@ def validate(
     if not isinstance(raw_values, Mapping):
         raise _refuse("values 须为对象", "values must be an object", f"{p}values")
     values: dict[str, float] = {}
+    specs = _SPECS[schema_name]
     for key, raw in raw_values.items():
-        spec = schema.spec(str(key))
-        field = f"{p}values.{key}"
+        spec = specs.get(key) if isinstance(key, str) else None
         if spec is None:
-            raise _refuse("该类型无此量", f"not a value of {schema_name}", field)
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise _refuse("须为有限数值", "must be a finite number", field)
+            raise _refuse("该类型无此量", f"not a value of {schema_name}", f"{p}values.{key}")
+        kind = type(raw)
+        if kind is not float and kind is not int:  # bool is a subclass of int, not int itself
+            raise _refuse("须为有限数值", "must be a finite number", f"{p}values.{key}")
+        if kind is float and not math.isfinite(raw):
+            raise _refuse("须为有限数值", "must be a finite number", f"{p}values.{key}")
         if spec.integer and float(raw) != int(raw):
-            raise _refuse("须为整数", "must be an integer", field)
+            raise _refuse("须为整数", "must be an integer", f"{p}values.{key}")
         if not spec.minimum <= raw <= spec.maximum:
             raise _refuse(
                 f"超出可能范围 [{spec.minimum:g}, {spec.maximum:g}] {spec.unit}",
                 f"outside the possible range [{spec.minimum:g}, {spec.maximum:g}] {spec.unit}",
-                field,
+                f"{p}values.{key}",
             )
-        values[spec.name] = float(raw)
-    for spec in schema.values:
-        if spec.required and spec.name not in values:
-            raise _refuse("缺少必填量", "required value missing", f"{p}values.{spec.name}")
+        values[key] = float(raw)
+    for name in _REQUIRED[schema_name]:
+        if name not in values:
+            raise _refuse("缺少必填量", "required value missing", f"{p}values.{name}")
     raw_events = payload.get("events", [])
     if not isinstance(raw_events, list) or len(raw_events) > limits.max_events:
         raise _refuse("events 须为不超过上限的列表", "events must be a short list", f"{p}events")
