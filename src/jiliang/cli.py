@@ -263,7 +263,7 @@ def demo(
     stream_devices: Annotated[int, typer.Option(min=4, help="模拟设备数 / streaming devices")] = 2000,
     stream_period: Annotated[
         float, typer.Option(min=0.2, help="每台设备的上报间隔秒数 / seconds between a device's readings")
-    ] = 2.0,
+    ] = 4.0,
     mqtt_host: Annotated[str, typer.Option(help="MQTT 代理 / broker host")] = "127.0.0.1",
     mqtt_port: Annotated[int, typer.Option(help="MQTT 代理端口 / broker port")] = 1883,
 ) -> None:
