@@ -8,10 +8,15 @@
 2. ``ingest`` of single-reading messages in batches of 500 (validation, insert-once, detectors, state,
    warnings, one transaction per batch) into a fresh SQLite file, then the same batches redelivered (all
    duplicates), against a bare ``executemany`` of the same rows into the same table;
-3. with ``--mqtt N``: a private Mosquitto started on a free port with ``max_inflight_messages 1000`` and
+3. with ``--mqtt N``: a private Mosquitto started on a free port with ``max_inflight_messages 5000`` and
    ``max_queued_messages 0`` (unbounded; with the default of 1000 a broker drops QoS 1 messages queued
-   for a subscriber that falls behind), N messages published at QoS 1, drained by the
-   in-process ingester (ack after commit), counted end to end in the database.
+   for a subscriber that falls behind), N readings published at QoS 1 by one ``mosquitto_pub -l``
+   process per device (C, so the publisher is not the bound), ``--per-message K`` readings per MQTT
+   message (1: device messages; e.g. 100: gateway batches), drained by the in-process ingester (ack
+   after commit) and counted end to end in the database; with ``--drain-only`` first the same through
+   the same ingester acknowledging without storing (the MQTT client's own ceiling). Each run prints the
+   CPU seconds per reading of the ingester process, the broker and the publishers, which depend far
+   less on the machine's load than the wall-clock rates do.
 
 Prints the machine load next to the figures (the machines are shared).
 """
@@ -28,12 +33,14 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
+import jiliang.services.catalogue  # noqa: E402, F401 (first: importing services.instruments alone is circular)
 from jiliang.domain.access import SYSTEM  # noqa: E402
 from jiliang.services import instruments, organisations  # noqa: E402
 from jiliang.services.platform import Platform  # noqa: E402
@@ -166,13 +173,13 @@ def bench_ingest(platform: Platform, ids: list[str], n: int) -> None:
     )
 
 
-def bench_mqtt(platform: Platform, ids: list[str], n: int) -> None:
+def bench_mqtt(platform: Platform, ids: list[str], n: int, batch: int, drain_only: bool) -> None:
     import shutil
     import socket
     import subprocess
 
-    if shutil.which("mosquitto") is None:
-        print("MQTT: skipped, no mosquitto binary")
+    if shutil.which("mosquitto") is None or shutil.which("mosquitto_pub") is None:
+        print("MQTT: skipped, no mosquitto / mosquitto_pub binary")
         return
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -180,7 +187,7 @@ def bench_mqtt(platform: Platform, ids: list[str], n: int) -> None:
     conf = Path(tempfile.mkdtemp()) / "mosquitto.conf"
     conf.write_text(
         f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_inflight_messages 1000\nmax_queued_messages 0\n",
+        "max_inflight_messages 5000\nmax_queued_messages 0\n",
         encoding="utf-8",
     )
     proc = subprocess.Popen(
@@ -188,15 +195,56 @@ def bench_mqtt(platform: Platform, ids: list[str], n: int) -> None:
     )
     time.sleep(0.5)
     try:
-        _mqtt_run(platform, ids, n, port)
+        if drain_only:
+            _mqtt_run(platform, ids, n, port, batch, True, proc.pid)
+        _mqtt_run(platform, ids, n, port, batch, False, proc.pid)
     finally:
         proc.terminate()
         proc.wait(10)
 
 
-def _mqtt_run(platform: Platform, ids: list[str], n: int, port: int) -> None:
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
+class _DrainOnly:
+    """The client library's ceiling: the same ingester, acknowledging each batch without storing it."""
+
+    def __init__(self, worker: Any) -> None:
+        self.worker = worker
+        self.count = 0
+
+    def process(self, batch: list[Any], stop: threading.Event) -> bool:
+        for m in batch:
+            self.worker.client.ack(m.mid, m.qos)
+        self.count += sum(m.payload.count(b'"message_id"') for m in batch)
+        self.worker.stats.messages += len(batch)
+        self.worker.stats.batches += 1
+        return True
+
+
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _mqtt_run(
+    platform: Platform,
+    ids: list[str],
+    n: int,
+    port: int,
+    per_message: int,
+    drain_only: bool,
+    broker_pid: int,
+) -> None:
+    """``n`` readings from ``len(ids)`` devices, ``per_message`` readings per MQTT message (1: one
+    device message each; more: a gateway batch), published by one ``mosquitto_pub -l`` process per
+    device (C, QoS 1, up to 1000 in flight) so that the publisher is not the bound."""
+    import subprocess
 
     from jiliang.services.telemetry.ingester import MqttIngester
 
@@ -205,43 +253,94 @@ def _mqtt_run(platform: Platform, ids: list[str], n: int, port: int) -> None:
     with platform.reading() as s:
         before = int(s.scalar(select(func.count()).select_from(TelemetryReading)) or 0)
     worker = MqttIngester(
-        platform, port=port, client_id=f"bench-{run}", group=f"b{run}", root=root, batch_size=1000
+        platform,
+        port=port,
+        client_id=f"bench-{run}",
+        group=f"b{run}",
+        root=root,
+        batch_size=max(1, 5000 // per_message),
+        receive_maximum=5000,
     )
+    drain = _DrainOnly(worker) if drain_only else None
+    if drain is not None:
+        worker.process = drain.process  # type: ignore[method-assign]
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
     thread.start()
     worker.subscribed.wait(10)
     start = datetime.now(UTC) - timedelta(seconds=n + 600)  # device times in the past, not refused
-    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{run}", protocol=mqtt.MQTTv5)
-    pub.max_inflight_messages_set(1000)
-    pub.max_queued_messages_set(0)
-    pub.connect("127.0.0.1", port)
-    pub.loop_start()
+    tmp = Path(tempfile.mkdtemp())
+    files = []
+    offset = 20_000_000 + (0 if drain_only else 10_000_000)
+    per_device = n // len(ids)
+    for k, dev in enumerate(ids):
+        lines = []
+        for j in range(0, per_device, per_message):
+            chunk = [
+                json.loads(payload(dev, k * per_device + i, start, offset))
+                for i in range(j, min(per_device, j + per_message))
+            ]
+            body = chunk[0] if per_message == 1 else {"readings": chunk}
+            lines.append(json.dumps(body, separators=(",", ":")))
+        f = tmp / f"{dev}.txt"
+        f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        files.append((dev, f, len(lines)))
+    total = per_device * len(ids)
+    messages = sum(c for _, _, c in files)
     t0 = time.perf_counter()
-    infos = [
-        pub.publish(
-            broker.readings_topic("339901", "fuel_dispenser", ids[i % len(ids)], root),
-            payload(ids[i % len(ids)], i, start, offset=10_000_000),
-            qos=1,
+    cpu0, broker0, children0 = time.process_time(), _cpu_of(broker_pid), _children_cpu()
+    pubs = [
+        subprocess.Popen(
+            [
+                "mosquitto_pub",
+                "-p",
+                str(port),
+                "-q",
+                "1",
+                "-M",
+                "1000",
+                "-V",
+                "mqttv311",
+                "-l",
+                "-t",
+                broker.readings_topic("339901", "fuel_dispenser", dev, root),
+            ],
+            stdin=f.open("rb"),
+            stdout=subprocess.DEVNULL,
         )
-        for i in range(n)
+        for dev, f, _ in files
     ]
-    for info in infos:
-        info.wait_for_publish(timeout=60)
+    for p in pubs:
+        p.wait(600)
     published = time.perf_counter() - t0
     got = 0
-    while got < n and time.perf_counter() - t0 < 300:
-        time.sleep(0.2)
-        with platform.reading() as s:
-            got = int(s.scalar(select(func.count()).select_from(TelemetryReading)) or 0) - before
+    while got < total and time.perf_counter() - t0 < 600:
+        time.sleep(0.05)
+        if drain is not None:
+            got = drain.count
+        else:
+            with platform.reading() as s:
+                got = int(s.scalar(select(func.count()).select_from(TelemetryReading)) or 0) - before
     took = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    broker_cpu = _cpu_of(broker_pid) - broker0
+    pub_cpu = _children_cpu() - children0
     stop.set()
-    thread.join(10)
-    pub.disconnect()
+    thread.join(30)
+    what = "drain only (ack, nothing stored)" if drain_only else "into SQLite"
     print(
-        f"MQTT end to end: {got:,} of {n:,} stored in {took:.1f} s = {got / took:,.0f} msg/s "
-        f"(publishing took {published:.1f} s; batches {worker.stats.batches}, mean "
-        f"{worker.stats.messages / max(1, worker.stats.batches):.0f} msgs)  [load {load()}]"
+        f"MQTT {what}, {per_message} reading(s)/message: {got:,} of {total:,} readings in {took:.1f} s = "
+        f"{got / took:,.0f} readings/s, {messages * got / max(1, total) / took:,.0f} msg/s "
+        f"(publishers done after {published:.1f} s = {messages / published:,.0f} msg/s offered; "
+        f"batches {worker.stats.batches}, mean {worker.stats.messages / max(1, worker.stats.batches):.0f} "
+        f"msgs)  [load {load()}]",
+        flush=True,
+    )
+    us = 1e6 / max(1, got)
+    print(
+        f"  CPU per reading: ingester {cpu * us:.1f} µs, broker {broker_cpu * us:.1f} µs, publishers "
+        f"{pub_cpu * us:.1f} µs → the ingester's own CPU bounds it at "
+        f"{got / max(cpu, 1e-9):,.0f} readings/s per core it has to itself"
     )
 
 
@@ -250,7 +349,10 @@ def main() -> None:
     ap.add_argument("--devices", type=int, default=40, help="synthetic devices per type")
     ap.add_argument("--readings", type=int, default=400, help="readings per synthetic device")
     ap.add_argument("--ingest", type=int, default=20_000, help="readings ingested into SQLite")
-    ap.add_argument("--mqtt", type=int, default=0, help="messages through Mosquitto (0: skip)")
+    ap.add_argument("--mqtt", type=int, default=0, help="readings through Mosquitto (0: skip)")
+    ap.add_argument("--per-message", type=int, default=1, help="readings per MQTT message (gateway batch)")
+    ap.add_argument("--devices-mqtt", type=int, default=16, help="publishing devices (one process each)")
+    ap.add_argument("--drain-only", action="store_true", help="also measure the client without storage")
     a = ap.parse_args()
     bench_detect(a.devices, a.readings)
     with tempfile.TemporaryDirectory() as tmp:
@@ -261,7 +363,7 @@ def main() -> None:
         ids = world(platform, 50)
         bench_ingest(platform, ids, a.ingest)
         if a.mqtt:
-            bench_mqtt(platform, ids, a.mqtt)
+            bench_mqtt(platform, ids[: a.devices_mqtt], a.mqtt, a.per_message, a.drain_only)
         platform.close()
 
 

@@ -206,7 +206,7 @@ def test_cheating_after_a_remote_unlock() -> None:
 
 def test_profiles_refuse_an_unknown_type() -> None:
     with pytest.raises(InvalidInput):
-        profile_for("ev_charger")
+        profile_for("steam_meter")
     assert profile_for("water_meter", mpe=0.05).mpe == 0.05
 
 

@@ -252,6 +252,20 @@ def demo(
     ] = True,
     host: Annotated[str, typer.Option(help="监听地址 / host")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="端口 / port")] = 8000,
+    stream: Annotated[
+        bool,
+        typer.Option(
+            "--stream/--no-stream",
+            help="模拟设备经 MQTT 实时上报（含注入的漂移与作弊）/ simulated devices stream over MQTT "
+            "(docs/telemetry.md)",
+        ),
+    ] = False,
+    stream_devices: Annotated[int, typer.Option(min=4, help="模拟设备数 / streaming devices")] = 2000,
+    stream_period: Annotated[
+        float, typer.Option(min=0.2, help="每台设备的上报间隔秒数 / seconds between a device's readings")
+    ] = 4.0,
+    mqtt_host: Annotated[str, typer.Option(help="MQTT 代理 / broker host")] = "127.0.0.1",
+    mqtt_port: Annotated[int, typer.Option(help="MQTT 代理端口 / broker port")] = 1883,
 ) -> None:
     """建立合成的演示市并启动服务 / build the synthetic demo city and serve it."""
     from jiliang.demo import DemoConfig, build_demo, demo_exists
@@ -333,8 +347,43 @@ def demo(
             console.print(f"账户与密码已另存 / accounts saved to {saved} (0600)", soft_wrap=True, markup=False)
         rep = indicators.report(platform, SYSTEM, region="339900", by_item=False)
         console.print(_coverage_table(platform, rep.values, rep.as_of, by_item=False))
-    if serve_:
+    if not stream:
+        if serve_:
+            _serve(platform, host, port)
+        return
+    import threading
+
+    from jiliang.demo import stream as demo_stream
+
+    stop = threading.Event()
+
+    def say(line: str) -> None:
+        console.print(line, soft_wrap=True, markup=False, highlight=False)
+
+    def streaming() -> None:
+        with _errors():
+            demo_stream.run(
+                platform,
+                host=mqtt_host,
+                port=mqtt_port,
+                devices=stream_devices,
+                period_s=stream_period,
+                seed=seed,
+                stop=stop,
+                say=say,
+            )
+
+    if not serve_:
+        streaming()
+        return
+    worker = threading.Thread(target=streaming, daemon=True)
+    worker.start()
+    say(f"预警 / warnings: http://{host}:{port}/api/v1/telemetry/warnings?status=active")
+    try:
         _serve(platform, host, port)
+    finally:
+        stop.set()
+        worker.join(30)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     traceability_max_depth: int = Field(default=12, ge=2, le=64)
     coverage: CoverageDefinition = Field(default_factory=CoverageDefinition)
     data_dir: Path = Path("jiliang-data")
+    # Remote supervision (docs/telemetry.md): where Mosquitto's generated password and ACL files live;
+    # when set, bulk device provisioning regenerates them (then SIGHUP the broker).
+    telemetry_broker_dir: Path | None = None
     # Where the public verification page is reached: printed in each certificate's QR code (…/v/<number>).
     public_url: str = "http://127.0.0.1:8000"
     # Encrypts every stored signing key (PKCS#8). Unset: a fixed demo passphrase in development and test

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from jiliang.commands import common
-from jiliang.services.telemetry import broker, credentials, ingest, ingester
+from jiliang.services.telemetry import broker, credentials, ingest, ingester, provisioning
 from jiliang.telemetry import evaluation, synthetic
 
 app: typer.Typer = typer.Typer(help="远程监管 / remote supervision (telemetry)", no_args_is_help=True)
@@ -32,6 +32,9 @@ def run_ingester(
     password: Annotated[str | None, typer.Option(envvar="JILIANG_MQTT_PASSWORD")] = None,
     batch_size: Annotated[int, typer.Option(help="每批最多消息数 / messages per batch")] = 500,
     tls: Annotated[bool, typer.Option(help="TLS 连接 / connect over TLS")] = False,
+    tls_ca: Annotated[
+        str | None, typer.Option(help="代理证书的 CA 文件（隐含 --tls）/ CA file for the broker's certificate")
+    ] = None,
 ) -> None:
     """运行 MQTT 接入进程（SIGTERM/Ctrl-C 停止）/ run the MQTT ingester until SIGTERM or Ctrl-C."""
     platform = common.open_platform(common.state(ctx).settings)
@@ -49,6 +52,7 @@ def run_ingester(
         password=password,
         batch_size=batch_size,
         tls=tls,
+        tls_ca=tls_ca,
     )
     stats = worker.run(stop)
     common.console.print(
@@ -81,6 +85,48 @@ def broker_files(
     common.console.print(
         f"{pw}\n{acl}\n(mosquitto.conf: password_file {pw} / acl_file {acl}; kill -HUP to reload)"
     )
+
+
+@app.command("provision")
+def provision(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="设备 CSV / the devices CSV (columns: docs/telemetry.md)")],
+    credentials_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="一次性密钥 CSV 的输出路径 / where the credentials sheet goes (default FILE.credentials.csv)"
+        ),
+    ] = None,
+    broker_dir: Annotated[
+        Path | None,
+        typer.Option(help="重新生成代理的密码与 ACL 文件 / regenerate Mosquitto's files in this directory"),
+    ] = None,
+    user: Annotated[str | None, typer.Option(help="以该账户身份（审计与辖区）/ act as this account")] = None,
+) -> None:
+    """批量登记远程监管设备（全部或全不）/ provision devices from a CSV, all or none; secrets go to a file."""
+    settings = common.state(ctx).settings
+    platform = common.open_platform(settings)
+    out = credentials_out or file.with_name(file.name + ".credentials.csv")
+    if out.exists():
+        common.err.print(f"[red]{out} 已存在，不覆盖 / exists, not overwritten[/red]")
+        raise typer.Exit(2)
+    with common.errors():
+        rows = provisioning.read_csv(file.read_bytes())
+        result = provisioning.provision(
+            platform,
+            common.principal(platform, user),
+            rows,
+            first_row=2,
+            broker_dir=broker_dir or settings.telemetry_broker_dir,
+        )
+    out.touch(mode=0o600)
+    out.write_text(result["credentials_csv"], encoding="utf-8")
+    common.console.print(f"provisioned {result['provisioned']} devices; credentials (shown once): {out}")
+    if result["broker_files"]:
+        files = result["broker_files"]
+        common.console.print(
+            f"{files['password_file']}\n{files['acl_file']}\n(kill -HUP mosquitto to reload)"
+        )
 
 
 @app.command("offline-check")

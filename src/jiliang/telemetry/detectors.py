@@ -41,29 +41,54 @@ from datetime import datetime
 from typing import Any
 
 from jiliang.telemetry.payloads import Reading
-from jiliang.telemetry.profiles import Profile
+from jiliang.telemetry.profiles import Profile, weighing_mpe
 
 DETECTORS = ("consistency", "drift", "values", "liveness", "tamper", "cheating")
-REGISTER_OF = {"electricity_meter": "energy_kwh", "water_meter": "volume_m3", "fuel_dispenser": "totaliser_l"}
-REFERENCE_OF = {"electricity_meter": "reference_energy_kwh", "water_meter": "reference_volume_m3"}
-USE_OF = {"electricity_meter": ("current_a", 0.5), "water_meter": ("flow_m3_per_h", 0.01)}
+REGISTER_OF = {
+    "electricity_meter": "energy_kwh",
+    "water_meter": "volume_m3",
+    "gas_meter": "volume_m3",
+    "heat_meter": "energy_kwh",
+    "fuel_dispenser": "totaliser_l",
+    "ev_charger": "register_kwh",
+}
+# Register meters: the register is checked against a reference register (and for use while stuck).
+REFERENCE_OF = {
+    "electricity_meter": "reference_energy_kwh",
+    "water_meter": "reference_volume_m3",
+    "gas_meter": "reference_volume_m3",
+    "heat_meter": "reference_energy_kwh",
+}
+USE_OF = {
+    "electricity_meter": ("current_a", 0.5),
+    "water_meter": ("flow_m3_per_h", 0.01),
+    "gas_meter": ("flow_m3_per_h", 0.016),
+    "heat_meter": ("flow_m3_per_h", 0.01),
+}
+# Transaction instruments: amount = quantity x (price + per-unit service fee, where the type has one).
 QUANTITY_OF = {
     "fuel_dispenser": ("volume_l", "unit_price_yuan_per_l"),
     "price_computing_scale": ("mass_kg", "unit_price_yuan_per_kg"),
+    "ev_charger": ("energy_kwh", "unit_price_yuan_per_kwh"),
 }
+# Session or transaction instruments whose register must advance by the transaction's quantity.
+TOTALISED = {"fuel_dispenser": "volume_l", "ev_charger": "energy_kwh"}
 OPENINGS = {
     "seal_opened": "seal_closed",
     "case_opened": "case_locked",
     "cover_opened": "cover_closed",
     "tamper": "tamper_cleared",
+    "junction_box_opened": "junction_box_closed",
 }
 WHILE_PRESENT = {
     "magnetic_interference": "critical",
     "encoder_mismatch": "critical",
     "reverse_energy": "warning",
+    "low_battery": "warning",
+    "sensor_fault": "warning",
 }
-ARMING = ("remote_unlock", "main_board_replaced", "encoder_replaced")
-INFO_EVENTS = (*ARMING, "clock_set", "leak")
+ARMING = ("remote_unlock", "main_board_replaced", "encoder_replaced", "calibration_changed")
+INFO_EVENTS = (*ARMING, "clock_set", "leak", "valve_closed")
 
 
 @dataclass(frozen=True)
@@ -214,6 +239,17 @@ def error_point(r: Reading, st: State, p: Profile, d_reg: float | None, d_ref: f
         return (v["volume_l"] / (pulses / p.k_factor) - 1.0) / p.mpe
     if t == "price_computing_scale":
         return v["zero_kg"] / p.mpe_abs if "zero_kg" in v and p.mpe_abs > 0 else None
+    if t == "weighbridge" and p.e_kg > 0:
+        # a check load when this weighing is one, else the no-load indication before it
+        if "check_load_kg" in v and v["check_load_kg"] > 0:
+            return (v["mass_kg"] - v["check_load_kg"]) / weighing_mpe(v["check_load_kg"], p.e_kg)
+        return v["zero_kg"] / weighing_mpe(0.0, p.e_kg) if "zero_kg" in v else None
+    if t == "ev_charger":
+        # only a traceable reference forms the error series; the vehicle's figure is a plausibility check
+        ref = v.get("reference_energy_kwh")
+        if ref is None or ref < p.min_reference_step or p.mpe <= 0:
+            return None
+        return (v["energy_kwh"] / ref - 1.0) / p.mpe
     if t in REFERENCE_OF and d_reg is not None and d_ref is not None and d_ref >= 0:
         st.acc_register += d_reg
         st.acc_reference += d_ref
@@ -229,8 +265,9 @@ def _consistency(
     run: _Run, r: Reading, p: Profile, par: Params, d_reg: float | None, z: float | None
 ) -> None:
     v, st, t = r.values, run.state, r.instrument_type
-    if t == "fuel_dispenser" and d_reg is not None:
-        diff = d_reg - v["volume_l"]
+    if t in TOTALISED and d_reg is not None:
+        diff = d_reg - v[TOTALISED[t]]
+        unit = TOTALISED[t].rsplit("_", 1)[1]
         run.set(
             r,
             "consistency",
@@ -239,13 +276,26 @@ def _consistency(
             "critical",
             {
                 "totaliser_step": round(d_reg, 4),
-                "difference_l": round(diff, 4),
-                "previous_totaliser_l": st.last_register,
+                f"difference_{unit}": round(diff, 4),
+                f"previous_totaliser_{unit}": st.last_register,
             },
+        )
+    if t == "ev_charger":
+        _charger_energy(run, r, p, z)
+    if t == "weighbridge" and v.get("check_load_kg", 0.0) > 0 and p.e_kg > 0:
+        mpe = weighing_mpe(v["check_load_kg"], p.e_kg)
+        error = v["mass_kg"] - v["check_load_kg"]
+        run.set(
+            r,
+            "consistency",
+            "check_load",
+            abs(error) > mpe,
+            "critical",
+            {"check_load_kg": v["check_load_kg"], "error_kg": round(error, 3), "mpe_kg": mpe},
         )
     if t in QUANTITY_OF:
         q, price = QUANTITY_OF[t]
-        expected = v[q] * v[price]
+        expected = v[q] * (v[price] + v.get("service_fee_yuan_per_kwh", 0.0))
         run.set(
             r,
             "consistency",
@@ -262,6 +312,39 @@ def _consistency(
             abs(z) > par.pulse_gross,
             "critical",
             {"error_mpe": round(z, 3), "k_factor": p.k_factor},
+        )
+
+
+def _charger_energy(run: _Run, r: Reading, p: Profile, z: float | None) -> None:
+    """EV charger: a session with a reference meter whose energy differs by more than the MPE fails,
+    as a check would (``reference_energy``); the vehicle's own figure beyond ``vehicle_tolerance`` is a
+    warning (``vehicle_energy``): the BMS is no reference, but a charger that sells more than every car
+    receives is the complaint drivers make. Sessions below ``min_reference_step`` kWh are skipped (the
+    registers' 0.01 kWh resolution would dominate)."""
+    v = r.values
+    if z is not None:
+        run.set(
+            r,
+            "consistency",
+            "reference_energy",
+            abs(z) > 1.0,
+            "critical",
+            {"reference_energy_kwh": v["reference_energy_kwh"], "error_mpe": round(z, 3), "mpe": p.mpe},
+        )
+    car = v.get("vehicle_energy_kwh")
+    if car is not None and car >= p.min_reference_step and p.vehicle_tolerance > 0:
+        rel = v["energy_kwh"] / car - 1.0
+        run.set(
+            r,
+            "consistency",
+            "vehicle_energy",
+            abs(rel) > p.vehicle_tolerance,
+            "warning",
+            {
+                "vehicle_energy_kwh": car,
+                "relative_difference": round(rel, 4),
+                "tolerance": p.vehicle_tolerance,
+            },
         )
 
 
@@ -375,6 +458,9 @@ def _bin(r: Reading) -> str:
     if r.instrument_type == "fuel_dispenser":
         vol = r.values["volume_l"]
         return "lt10L" if vol < 10 else "10-30L" if vol < 30 else "ge30L"
+    if r.instrument_type == "ev_charger":  # a session-size pattern, as for dispensers
+        e = r.values["energy_kwh"]
+        return "lt20kWh" if e < 20 else "ge20kWh"
     return "night" if r.device_time.hour < 6 else "day"
 
 
@@ -386,7 +472,7 @@ def _cheating(run: _Run, r: Reading, par: Params, z: float | None) -> None:
     if z is None:
         return
     zc = max(-par.z_clip, min(par.z_clip, z))
-    if r.instrument_type != "price_computing_scale":  # a no-load indication has no size or hour pattern
+    if r.instrument_type not in ("price_computing_scale", "weighbridge"):  # no size or hour pattern
         b = st.bins.setdefault(_bin(r), [0.0, 0.0])
         b[0] += par.bin_lambda * (zc - b[0])
         b[1] += 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,11 +46,8 @@ class PayloadSchema:
     def name(self) -> str:
         return f"{self.instrument_type}/{self.version}"
 
-    def spec(self, field: str) -> ValueSpec | None:
-        for v in self.values:
-            if v.name == field:
-                return v
-        return None
+    def spec(self, name: str) -> ValueSpec | None:
+        return _SPECS[self.name].get(name)
 
 
 # Tamper and lock events, by type; "…_closed"/"…_locked" end the condition the opening started.
@@ -126,10 +123,126 @@ SCHEMAS: dict[str, PayloadSchema] = {
             ),
             ("tamper", "tamper_cleared", "leak", "magnetic_interference"),
         ),
+        PayloadSchema(
+            "gas_meter",
+            1,
+            "燃气表 / Gas meter (one register snapshot per reading)",
+            (
+                ValueSpec("volume_m3", "m3", 0, 1e8, True, description="cumulative volume register"),
+                ValueSpec("flow_m3_per_h", "m3/h", 0, 1000),
+                ValueSpec("battery_v", "V", 0, 10),
+                ValueSpec(
+                    "temperature_c", "degC", -40, 70, description="gas temperature (converting meters)"
+                ),
+                ValueSpec(
+                    "reference_volume_m3",
+                    "m3",
+                    0,
+                    1e8,
+                    description="the same point's volume from a reference (e.g. a district regulator's meter share)",
+                ),
+            ),
+            ("tamper", "tamper_cleared", "leak", "magnetic_interference", "low_battery", "valve_closed"),
+        ),
+        PayloadSchema(
+            "heat_meter",
+            1,
+            "热量表 / Heat meter (one register snapshot per reading)",
+            (
+                ValueSpec("energy_kwh", "kWh", 0, 1e10, True, description="cumulative heat energy register"),
+                ValueSpec(
+                    "volume_m3", "m3", 0, 1e8, description="cumulative volume of heat-conveying liquid"
+                ),
+                ValueSpec("flow_m3_per_h", "m3/h", 0, 1000),
+                ValueSpec("supply_temp_c", "degC", 0, 180),
+                ValueSpec("return_temp_c", "degC", 0, 180),
+                ValueSpec("battery_v", "V", 0, 10),
+                ValueSpec(
+                    "reference_energy_kwh",
+                    "kWh",
+                    0,
+                    1e10,
+                    description="the same point's heat from a reference (e.g. a building's master meter share)",
+                ),
+            ),
+            ("tamper", "tamper_cleared", "leak", "magnetic_interference", "low_battery", "sensor_fault"),
+        ),
+        PayloadSchema(
+            "ev_charger",
+            1,
+            "电动汽车充电桩 / EV charger (JJG 1148 / JJG 1149; one charging session per reading)",
+            (
+                ValueSpec(
+                    "energy_kwh", "kWh", 0, 1000, True, description="session energy by the charger's meter"
+                ),
+                ValueSpec("unit_price_yuan_per_kwh", "CNY/kWh", 0, 20, True, description="electricity price"),
+                ValueSpec(
+                    "service_fee_yuan_per_kwh",
+                    "CNY/kWh",
+                    0,
+                    20,
+                    description="service fee, charged per kWh too",
+                ),
+                ValueSpec("amount_yuan", "CNY", 0, 100000, True, description="charged for the session"),
+                ValueSpec(
+                    "vehicle_energy_kwh",
+                    "kWh",
+                    0,
+                    1000,
+                    description="the same session's energy as the vehicle (BMS) reports it: plausibility only",
+                ),
+                ValueSpec(
+                    "reference_energy_kwh",
+                    "kWh",
+                    0,
+                    1000,
+                    description="the same session's energy from a reference meter (a check meter, an on-site check)",
+                ),
+                ValueSpec("duration_s", "s", 0, 172800),
+                ValueSpec(
+                    "register_kwh", "kWh", 0, 1e9, description="the charger's energy register after it"
+                ),
+            ),
+            ("cover_opened", "cover_closed", "main_board_replaced", "remote_unlock", "clock_set"),
+        ),
+        PayloadSchema(
+            "weighbridge",
+            1,
+            "汽车衡 / Weighbridge (JJG 539 / OIML R 76 class III; one weighing per reading)",
+            (
+                ValueSpec("mass_kg", "kg", 0, 300000, True, description="indicated mass of the weighing"),
+                ValueSpec(
+                    "zero_kg", "kg", -2000, 2000, description="indication with the platform empty before it"
+                ),
+                ValueSpec("tare_kg", "kg", 0, 300000),
+                ValueSpec(
+                    "check_load_kg",
+                    "kg",
+                    0,
+                    300000,
+                    description="conventional true mass of a check load (standard weights or a reference vehicle)"
+                    " when this weighing is a check",
+                ),
+                ValueSpec("axles", "1", 1, 20, integer=True),
+            ),
+            (
+                "junction_box_opened",
+                "junction_box_closed",
+                "zero_set",
+                "calibration_changed",
+                "remote_unlock",
+            ),
+        ),
     )
 }
 
 INSTRUMENT_TYPES = tuple(sorted({s.instrument_type for s in SCHEMAS.values()}))
+# value name -> spec per schema, and each schema's required names (validate runs per reading)
+_SPECS: dict[str, dict[str, ValueSpec]] = {n: {v.name: v for v in s.values} for n, s in SCHEMAS.items()}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    n: tuple(v.name for v in s.values if v.required) for n, s in SCHEMAS.items()
+}
+_ENVELOPE = frozenset({"schema", "device_id", "message_id", "device_time", "values", "events"})
 
 
 @dataclass(frozen=True)
@@ -143,9 +256,11 @@ class Reading:
     values: Mapping[str, float]
     events: tuple[str, ...] = ()
 
-    @property
-    def instrument_type(self) -> str:
-        return self.schema.split("/", 1)[0]
+    instrument_type: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # read by every detector for every reading: computed once, not split on each access
+        object.__setattr__(self, "instrument_type", self.schema.split("/", 1)[0])
 
 
 @dataclass(frozen=True)
@@ -188,7 +303,7 @@ def validate(
     p = where
     if not isinstance(payload, Mapping):
         raise _refuse("读数须为 JSON 对象", "a reading must be a JSON object", p or "reading")
-    unknown = set(payload) - {"schema", "device_id", "message_id", "device_time", "values", "events"}
+    unknown = payload.keys() - _ENVELOPE
     if unknown:
         name = sorted(unknown)[0]
         raise _refuse("未知字段", "unknown field", f"{p}{name}")
@@ -215,25 +330,28 @@ def validate(
     if not isinstance(raw_values, Mapping):
         raise _refuse("values 须为对象", "values must be an object", f"{p}values")
     values: dict[str, float] = {}
+    specs = _SPECS[schema_name]
     for key, raw in raw_values.items():
-        spec = schema.spec(str(key))
-        field = f"{p}values.{key}"
+        spec = specs.get(key) if isinstance(key, str) else None
         if spec is None:
-            raise _refuse("该类型无此量", f"not a value of {schema_name}", field)
-        if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-            raise _refuse("须为有限数值", "must be a finite number", field)
+            raise _refuse("该类型无此量", f"not a value of {schema_name}", f"{p}values.{key}")
+        kind = type(raw)
+        if kind is not float and kind is not int:  # bool is a subclass of int, not int itself
+            raise _refuse("须为有限数值", "must be a finite number", f"{p}values.{key}")
+        if kind is float and not math.isfinite(raw):
+            raise _refuse("须为有限数值", "must be a finite number", f"{p}values.{key}")
         if spec.integer and float(raw) != int(raw):
-            raise _refuse("须为整数", "must be an integer", field)
+            raise _refuse("须为整数", "must be an integer", f"{p}values.{key}")
         if not spec.minimum <= raw <= spec.maximum:
             raise _refuse(
                 f"超出可能范围 [{spec.minimum:g}, {spec.maximum:g}] {spec.unit}",
                 f"outside the possible range [{spec.minimum:g}, {spec.maximum:g}] {spec.unit}",
-                field,
+                f"{p}values.{key}",
             )
-        values[spec.name] = float(raw)
-    for spec in schema.values:
-        if spec.required and spec.name not in values:
-            raise _refuse("缺少必填量", "required value missing", f"{p}values.{spec.name}")
+        values[key] = float(raw)
+    for name in _REQUIRED[schema_name]:
+        if name not in values:
+            raise _refuse("缺少必填量", "required value missing", f"{p}values.{name}")
     raw_events = payload.get("events", [])
     if not isinstance(raw_events, list) or len(raw_events) > limits.max_events:
         raise _refuse("events 须为不超过上限的列表", "events must be a short list", f"{p}events")

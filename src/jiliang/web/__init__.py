@@ -24,4 +24,5 @@ ROUTERS = [
     "market_portal",
     "energy",
     "institution",
+    "telemetry_devices",
 ]

@@ -105,6 +105,7 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/admin/targets", "规划目标", "Plan targets"),
         ("/console/admin/webhooks", "推送与发件箱", "Webhooks and outbox"),
         ("/console/admin/catalogue", "强检目录", "Catalogue"),
+        ("/console/supervision/telemetry/provision", "设备登记", "Device provisioning"),
         ("/", "指标", "Indicators"),
         ("/docs", "接口文档", "API docs"),
     ],
@@ -123,6 +124,7 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/market/cases", "案件", "Cases"),
         ("/console/market/complaints", "举报", "Complaints"),
         ("/console/supervision/energy", "能源计量", "Energy metering"),
+        ("/console/supervision/telemetry/provision", "设备登记", "Device provisioning"),
     ],
     Role.INSTITUTION: [
         ("/console/institution", "机构首页", "Institution"),

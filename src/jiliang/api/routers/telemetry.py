@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, File, Query, UploadFile
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from jiliang.api.deps import PlatformDep, PrincipalDep
 from jiliang.api.schemas.common import ERRORS
-from jiliang.api.schemas.telemetry import DeviceIn
+from jiliang.api.schemas.telemetry import DeviceIn, ProvisionIn
 from jiliang.errors import AuthenticationFailed, NotFound
-from jiliang.services.telemetry import devices, ingest, queries
+from jiliang.services.telemetry import devices, ingest, provisioning, queries
 from jiliang.telemetry.payloads import SCHEMAS, json_schema
 
 router = APIRouter(prefix="/api/v1/telemetry", tags=["telemetry 远程监管"], responses=ERRORS)
@@ -36,6 +36,33 @@ DeviceDep = Annotated[devices.DeviceIdentity, Depends(get_device)]
 @router.post("/devices", status_code=201, summary="登记远程监管设备（返回一次性密钥）/ Register a device")
 def register_device(body: DeviceIn, platform: PlatformDep, principal: PrincipalDep) -> Json:
     return devices.register_device(platform, principal, **body.model_dump())
+
+
+@router.post(
+    "/devices/bulk",
+    status_code=201,
+    summary="批量登记设备（全部或全不；返回一次性密钥）/ Provision many devices, all or none",
+)
+def provision_devices(body: ProvisionIn, platform: PlatformDep, principal: PrincipalDep) -> Json:
+    return provisioning.provision(
+        platform, principal, body.rows, broker_dir=platform.settings.telemetry_broker_dir
+    )
+
+
+@router.post(
+    "/devices/bulk.csv",
+    status_code=201,
+    summary="从 CSV 批量登记设备 / Provision many devices from a CSV file, all or none",
+)
+def provision_devices_csv(
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    file: Annotated[UploadFile, File(description="CSV（UTF-8 或 GB18030），列见 docs/telemetry.md")],
+) -> Json:
+    rows = provisioning.read_csv(file.file.read(provisioning.MAX_BYTES + 1))
+    return provisioning.provision(
+        platform, principal, rows, first_row=2, broker_dir=platform.settings.telemetry_broker_dir
+    )
 
 
 @router.get("/devices", summary="远程监管设备 / Devices in my jurisdiction")

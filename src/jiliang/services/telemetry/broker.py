@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from jiliang.domain.access import Principal, Role
+from jiliang.errors import InvalidInput
 from jiliang.services.common import require_role
 from jiliang.services.platform import Platform
 from jiliang.store.models import TelemetryDevice
@@ -84,3 +85,30 @@ def write(files: BrokerFiles, directory: Path) -> tuple[Path, Path]:
     pw.chmod(0o600)
     acl.write_text(files.acl_file, encoding="utf-8")
     return pw, acl
+
+
+def regenerate(platform: Platform, principal: Principal, directory: Path) -> tuple[Path, Path]:
+    """Rewrite the two files in ``directory`` from the register, keeping the ingester account (the
+    first line of the existing password file that is not a device), which ``jiliang telemetry
+    broker-files`` wrote first, knowing the ingester's password. Mosquitto re-reads them on SIGHUP."""
+    require_role(principal, Role.SUPERVISOR)
+    pw_path = directory / "passwords"
+    if not pw_path.exists():
+        raise InvalidInput(
+            "代理密码文件不存在：先运行 jiliang telemetry broker-files / no password file yet: run "
+            "'jiliang telemetry broker-files' once",
+            field="broker_dir",
+        )
+    with platform.reading() as s:
+        devices = set(s.scalars(select(TelemetryDevice.device_id)))
+    kept = [
+        line.split(":", 1)
+        for line in pw_path.read_text(encoding="utf-8").splitlines()
+        if ":" in line and line.split(":", 1)[0] not in devices
+    ]
+    if not kept:
+        raise InvalidInput(
+            "密码文件中没有接入进程账户 / no ingester account in the password file", field="broker_dir"
+        )
+    user, hashed = kept[0]
+    return write(render(platform, principal, ingester_user=user, ingester_hash=hashed), directory)

@@ -17,7 +17,12 @@ ITERATIONS = 10_000
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(24)
+    """32 URL-safe characters, the first a letter or digit (a leading ``-`` or ``=`` would make the
+    installer's credentials sheet a formula in a spreadsheet)."""
+    while True:
+        secret = secrets.token_urlsafe(24)
+        if secret[0].isalnum():
+            return secret
 
 
 def hash_secret(secret: str, *, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:

@@ -26,7 +26,16 @@ from jiliang.telemetry.profiles import Profile, profile_for
 
 # Topic-safe: no "/", "+", "#", and no "%" (Mosquitto ACL patterns substitute %u and %c).
 DEVICE_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-PROFILE_KEYS = ("mpe", "mpe_abs", "k_factor", "interval_s", "max_rate_per_h", "min_reference_step")
+PROFILE_KEYS = (
+    "mpe",
+    "mpe_abs",
+    "k_factor",
+    "interval_s",
+    "max_rate_per_h",
+    "min_reference_step",
+    "e_kg",
+    "vehicle_tolerance",
+)
 _DUMMY = hash_secret("not a secret", salt=b"\0" * 12)
 
 
