@@ -116,6 +116,11 @@ class Columns:
     def __len__(self) -> int:
         return len(self.time_us)
 
+    def device(self, i: int) -> str:
+        if self.device_codes is not None and self.device_names is not None:
+            return str(self.device_names[self.device_codes[i]])
+        return str(self.device_id[i])
+
     def events(self, i: int) -> list[str]:
         return [str(e) for e in self.event_names[self.event_offsets[i] : self.event_offsets[i + 1]]]
 
@@ -770,7 +775,7 @@ class _Evidence:
             **self._extra(pos, condition, detector, transition),
         }
         return Finding(
-            str(c.device_id[row]), detector, condition, transition, severity, when, str(c.message_id[row]), evidence
+            c.device(row), detector, condition, transition, severity, when, str(c.message_id[row]), evidence
         )
 
     def _extra(self, pos: int, condition: str, detector: str, transition: str) -> dict[str, Any]:
