@@ -190,3 +190,7 @@ def test_dask_local_cluster_runs_the_same_detectors_per_region(tmp_path: Path) -
         (f.device_id, f.detector, f.condition, f.transition, f.message_id) for v in expected.values() for f in v
     )
     assert sum(n for _, n in out.values()) == len(data)
+    # in process, with windows of a few dozen readings (states carried across many calls): the same
+    root = history.history_dir(settings)
+    small = [f for region in history.regions(root) for f in history.detect_region(root, region, window_rows=40).findings]
+    assert by_device(small) == {k: v for k, v in expected.items() if v}

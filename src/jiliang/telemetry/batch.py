@@ -102,7 +102,7 @@ class Columns:
 
     instrument_type: str
     device_id: npt.NDArray[np.object_]
-    message_id: npt.NDArray[np.object_]
+    message_id: Any  # a numpy object array of str, or an Arrow string array (read at findings only)
     time_us: I64  # device time, microseconds since the epoch (UTC)
     utc_offset_s: I64  # the device time's UTC offset (for its local hour and its evidence)
     received_s: F64  # when it reached the platform, seconds since the epoch; NaN when unknown
@@ -115,6 +115,10 @@ class Columns:
 
     def __len__(self) -> int:
         return len(self.time_us)
+
+    def message(self, i: int) -> str:
+        m = self.message_id[i]
+        return str(m.as_py() if hasattr(m, "as_py") else m)
 
     def device(self, i: int) -> str:
         if self.device_codes is not None and self.device_names is not None:
@@ -219,7 +223,12 @@ class _Layout:
             np.cumsum(counts[dev_order][:-1], out=new[1:])
             order = idx[np.repeat(block[dev_order] - new, counts[dev_order]) + np.arange(len(idx))]
         else:
-            order = idx[np.lexsort((t, rank[inv]))]
+            by_dev = np.argsort(rank[inv], kind="stable")  # days of a history: runs already in time
+            td, rd = t[by_dev], rank[inv][by_dev]
+            if bool(np.all((rd[1:] != rd[:-1]) | (td[1:] >= td[:-1]))):
+                order = idx[by_dev]
+            else:
+                order = idx[np.lexsort((t, rank[inv]))]
         order = _tie_break(order, rank[dev_inv], cols)
         self.idx = order  # flat position -> row of cols
         self.devices = [str(dev_codes[d]) for d in dev_order]
@@ -287,7 +296,7 @@ def _tie_break(order: I64, dev_rank: I64, cols: Columns) -> I64:
             e = i
             continue
         group = order[s : e + 2]
-        order[s : e + 2] = sorted(group.tolist(), key=lambda j: str(cols.message_id[j]))
+        order[s : e + 2] = sorted(group.tolist(), key=cols.message)
         s = e = i
     return order
 
@@ -617,6 +626,7 @@ class _Loop:
         self.size_ev: dict[tuple[int, int], dict[str, float]] = {}
         act_size = np.array(["cheating:size_dependent" in s.active for s in self._init_states()], dtype=bool)
         clip, kk, h, lam = par.z_clip, par.cusum_k, par.cusum_h, par.ewma_lambda
+        col_idx = np.arange(nd)
         cap = 2 * par.cusum_h
         change_pos: list[int] = []
         change_kind: list[int] = []
@@ -660,22 +670,17 @@ class _Loop:
                 OOT[k, :m] = has & oot
                 CP[k, :m], CN[k, :m], EW[k, :m] = cp, cn, ew
                 if self.bins:
-                    bk = BIN[k, :m]
-                    nready = np.zeros(m, dtype=np.int64)
-                    hi = np.zeros(m, dtype=bool)
-                    lo = np.zeros(m, dtype=bool)
-                    for x in range(len(self.bins)):
-                        hit = has & (bk == x)
-                        w = self.bw[x, :m]
-                        w = np.where(hit, w + par.bin_lambda * (zc - w), w)
-                        self.bw[x, :m] = w
-                        cnt = self.bn[x, :m]
-                        cnt += hit
-                        ready = cnt >= par.cheat_min_n
-                        a = np.abs(w)
-                        nready += ready
-                        hi |= ready & (a > par.cheat_high)
-                        lo |= ready & (a < par.cheat_low)
+                    # the bin each reading falls in is updated through a flat index into the (B, N) arrays
+                    cell = BIN[k, :m] * nd + col_idx[:m]
+                    w_old = self.bw.ravel()[cell]
+                    w_new = np.where(has, w_old + par.bin_lambda * (zc - w_old), w_old)
+                    self.bw.ravel()[cell] = w_new
+                    self.bn.ravel()[cell] += has
+                    ready = self.bn[:, :m] >= par.cheat_min_n
+                    a = np.abs(self.bw[:, :m])
+                    nready = ready.sum(axis=0)
+                    hi = (ready & (a > par.cheat_high)).any(axis=0)
+                    lo = (ready & (a < par.cheat_low)).any(axis=0)
                     split = (nready >= 2) & hi & lo
                     sr = np.where(has, np.where(split, self.split[:m] + 1, 0), self.split[:m])
                     self.split[:m] = sr
@@ -768,14 +773,14 @@ class _Evidence:
         )
         values = {k: x for k, v in c.values.items() if (x := float(v[row])) == x}  # NaN: absent
         evidence: dict[str, Any] = {
-            "message_id": str(c.message_id[row]),
+            "message_id": c.message(row),
             "device_time": when.isoformat(),
             "values": values,
             "events": c.events(row),
             **self._extra(pos, condition, detector, transition),
         }
         return Finding(
-            c.device(row), detector, condition, transition, severity, when, str(c.message_id[row]), evidence
+            c.device(row), detector, condition, transition, severity, when, c.message(row), evidence
         )
 
     def _extra(self, pos: int, condition: str, detector: str, transition: str) -> dict[str, Any]:
@@ -849,52 +854,73 @@ def _final_states(
     ends = lay.starts + lay.lengths - 1
     out: dict[str, State] = {}
     qty = t in QUANTITY_OF
+    tx: list[list[float]] = []
+    has = lay.lengths > 0
+    last_reg = _last_known(reg, lay, [s.last_register for s in init]).tolist()
+    last_ref = _last_known(ref, lay, [s.last_reference for s in init]).tolist()
+    last_skew = _last_known(skew, lay, [s.last_skew for s in init]).tolist()
+    last_ts = np.where(has, ts[np.maximum(ends, 0)] if len(ts) else 0.0, np.nan).tolist()
+    last_rows = sel[np.maximum(ends, 0)] if len(sel) else np.zeros(lay.n_dev, dtype=np.int64)
+    if qty:
+        q, _ = QUANTITY_OF[t]
+        pul = cols.values["pulses"][last_rows] if "pulses" in cols.values else np.zeros(lay.n_dev)
+        tx = np.stack(
+            [cols.values[q][last_rows], cols.values["amount_yuan"][last_rows], np.nan_to_num(pul, nan=0.0)],
+            axis=1,
+        ).tolist()
+    active_keys: list[list[tuple[str, str]]] = [[] for _ in range(lay.n_dev)]
+    for slot, fin in final_active.items():
+        det, cond, sev = SLOTS[slot]
+        for j in np.nonzero(fin)[0].tolist():
+            active_keys[j].append((f"{det}:{cond}", sev))
+    rep, acc_r, acc_f = loop.rep.tolist(), loop.acc_r.tolist(), loop.acc_f.tolist()
+    cp, cn, ew, n_err = loop.cp.tolist(), loop.cn.tolist(), loop.ew.tolist(), loop.n_err.tolist()
+    bw, bn = loop.bw.T.tolist(), loop.bn.T.tolist()
+    split, w_code, w_pre, w_n = loop.split.tolist(), loop.w_code.tolist(), loop.w_pre.tolist(), loop.w_n.tolist()
+    w_ew = loop.w_ew.tolist()
+    lengths, late = lay.lengths.tolist(), lay.late_by_device[lay.dev_order].tolist()
     for j, d in enumerate(lay.devices):
-        if lay.lengths[j] == 0:
+        if not lengths[j]:
             continue  # all late: the caller keeps its state
-        s0, e = init[j], int(ends[j])
-        st = State.from_dict(s0.to_dict())
-        st.last_ts = float(ts[e])
-        st.last_register = _known_last(reg, lay, j, st.last_register)
-        st.last_reference = _known_last(ref, lay, j, st.last_reference)
-        st.last_skew = _known_last(skew, lay, j, st.last_skew)
-        if qty:
-            q, _ = QUANTITY_OF[t]
-            row = int(sel[e])
-            pul = cols.values["pulses"][row] if "pulses" in cols.values else 0.0
-            st.last_tx = [
-                float(cols.values[q][row]),
-                float(cols.values["amount_yuan"][row]),
-                0.0 if np.isnan(pul) else float(pul),
-            ]
-        st.repeats = int(loop.rep[j])
-        st.acc_register, st.acc_reference = float(loop.acc_r[j]), float(loop.acc_f[j])
-        st.cusum_pos, st.cusum_neg, st.ewma = float(loop.cp[j]), float(loop.cn[j]), float(loop.ew[j])
-        st.n_errors = int(loop.n_err[j])
-        st.bins = {
-            b: [float(loop.bw[x, j]), float(loop.bn[x, j])] for x, b in enumerate(loop.bins) if loop.bn[x, j] > 0
-        }
-        st.split_run = int(loop.split[j])
-        st.watch_event = ARMING[loop.w_code[j] - 1] if loop.w_code[j] > 0 else None
-        st.watch_pre = float(loop.w_pre[j])
-        st.watch_ewma = None if np.isnan(loop.w_ew[j]) else float(loop.w_ew[j])
-        st.watch_n = int(loop.w_n[j])
-        active = {}
-        for slot, fin in final_active.items():
-            if fin[j]:
-                det, cond, sev = SLOTS[slot]
-                active[f"{det}:{cond}"] = s0.active.get(f"{det}:{cond}", sev)
-        st.active = active
-        st.readings = s0.readings + int(lay.lengths[j])
-        st.late = s0.late + int(lay.late_by_device[lay.dev_order[j]])
-        out[d] = st
+        s0 = init[j]
+        out[d] = State(
+            last_ts=last_ts[j],
+            last_skew=None if last_skew[j] != last_skew[j] else last_skew[j],
+            last_register=None if last_reg[j] != last_reg[j] else last_reg[j],
+            last_reference=None if last_ref[j] != last_ref[j] else last_ref[j],
+            last_tx=tx[j] if qty else s0.last_tx,
+            repeats=rep[j],
+            acc_register=acc_r[j],
+            acc_reference=acc_f[j],
+            cusum_pos=cp[j],
+            cusum_neg=cn[j],
+            ewma=ew[j],
+            n_errors=n_err[j],
+            bins={b: [bw[j][x], bn[j][x]] for x, b in enumerate(loop.bins) if bn[j][x] > 0},
+            split_run=split[j],
+            watch_event=ARMING[w_code[j] - 1] if w_code[j] > 0 else None,
+            watch_pre=w_pre[j],
+            watch_ewma=None if w_ew[j] != w_ew[j] else w_ew[j],
+            watch_n=w_n[j],
+            active={k: s0.active.get(k, sev) for k, sev in active_keys[j]},
+            late=s0.late + late[j],
+            readings=s0.readings + lengths[j],
+        )
     return out
 
 
-def _known_last(flat: F64, lay: _Layout, j: int, default: float | None) -> float | None:
-    seg = flat[lay.starts[j] : lay.starts[j] + lay.lengths[j]]
-    known = np.nonzero(~np.isnan(seg))[0]
-    return float(seg[known[-1]]) if len(known) else default
+def _last_known(flat: F64, lay: _Layout, init: list[float | None]) -> F64:
+    """Per device, its last non-NaN value in the batch, else its initial one (NaN: none)."""
+    n = len(flat)
+    start = np.array([np.nan if x is None else x for x in init], dtype=float)
+    if not n:
+        return start
+    pos = np.where(~np.isnan(flat), lay.ar, -1)
+    last = np.maximum.accumulate(pos)
+    ends = lay.starts + lay.lengths - 1
+    at = last[np.maximum(ends, 0)]
+    inside = (lay.lengths > 0) & (at >= lay.starts)
+    return np.where(inside, flat[np.maximum(at, 0)], start)
 
 
 def detect_readings(

@@ -99,7 +99,7 @@ def columns_from_table(table: pa.Table, instrument_type: str) -> Columns:
     return Columns(
         instrument_type,
         np.empty(0, dtype=object),  # not used when codes are given
-        t["message_id"].to_numpy(zero_copy_only=False),
+        t["message_id"].combine_chunks(),  # read only at findings and ties
         t["device_time"].cast(pa.int64()).to_numpy(),
         t["utc_offset_s"].to_numpy().astype(np.int64),
         np.asarray(received_s, dtype=np.float64),

@@ -46,6 +46,7 @@ from jiliang.telemetry.detectors import Finding, State
 from jiliang.telemetry.profiles import Profile
 
 CHUNK = 50_000  # readings read, written and deleted per transaction
+WINDOW_ROWS = 2_000_000  # readings detected in one call over the history (about 200 MB of columns)
 ARCHIVER_NAME = "telemetry-history"
 
 
@@ -217,21 +218,39 @@ def detect_region(
     profiles: Mapping[str, Profile] | None = None,
     first_day: str | None = None,
     last_day: str | None = None,
+    window_rows: int = WINDOW_ROWS,
 ) -> Result:
-    """The detectors over one region's history, day after day, carrying each device's state across days
-    (a device's readings are all in its region, and a day's partition holds them by device time, so the
-    order ``detect`` needs is kept). Memory: one day of one region, plus one state per device."""
+    """The detectors over one region's history, carrying each device's state forward (a device's
+    readings are all in its region, and day partitions hold them by device time, so the order ``detect``
+    needs is kept). Consecutive days are detected together up to ``window_rows`` readings, so the
+    per-device cost of a call (states in and out) is spread over many readings; memory is one window of
+    one region plus one state per device."""
     root = Path(root)
     st: dict[str, State] = dict(states or {})
     findings: list[Finding] = []
     late = 0
+    window: list[pa.Table] = []
+    rows = 0
+
+    def flush() -> None:
+        nonlocal late, rows
+        if window:
+            r = columnar.detect_table(pa.concat_tables(window), st, profiles)
+            findings.extend(r.findings)
+            st.update(r.states)
+            late += r.late
+        window.clear()
+        rows = 0
+
     for day in days(root, region):
         if (first_day and day < first_day) or (last_day and day > last_day):
             continue
-        r = columnar.detect_table(read_day(root, region, day), st, profiles)
-        findings += r.findings
-        st.update(r.states)
-        late += r.late
+        table = read_day(root, region, day)
+        window.append(table)
+        rows += len(table)
+        if rows >= window_rows:
+            flush()
+    flush()
     return Result(findings, st, late)
 
 
