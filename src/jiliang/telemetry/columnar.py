@@ -79,9 +79,19 @@ def sort_for_detection(table: pa.Table) -> pa.Table:
     return table.sort_by([("device_id", "ascending"), ("device_time", "ascending"), ("message_id", "ascending")])
 
 
-def columns_from_table(table: pa.Table, instrument_type: str) -> Columns:
-    """The rows of one instrument type as ``batch.Columns`` (no Python objects per reading)."""
-    t = table.filter(pc.equal(table["instrument_type"], instrument_type))
+ENVELOPE = ("device_id", "instrument_type", "message_id", "device_time", "utc_offset_s", "received_at", "events")
+
+
+def columns_of(instrument_type: str) -> list[str]:
+    """The columns detection reads for one type (its own value columns only)."""
+    names = {v.name for s in SCHEMAS.values() if s.instrument_type == instrument_type for v in s.values}
+    return [*ENVELOPE, *(f"v_{v}" for v in VALUE_NAMES if v in names)]
+
+
+def columns_from_table(table: pa.Table, instrument_type: str, filtered: bool = False) -> Columns:
+    """The rows of one instrument type as ``batch.Columns`` (no Python objects per reading);
+    ``filtered``: the table holds that type only."""
+    t = table if filtered else table.filter(pc.equal(table["instrument_type"], instrument_type))
     dev = pc.dictionary_encode(t["device_id"]).combine_chunks()
     events = t["events"].combine_chunks()
     offsets = events.offsets.to_numpy().astype(np.int64)
@@ -91,6 +101,8 @@ def columns_from_table(table: pa.Table, instrument_type: str) -> Columns:
     received_s = pc.divide(pc.cast(received, pa.float64()), 1e6).to_numpy(zero_copy_only=False)
     values = {}
     for v in VALUE_NAMES:
+        if f"v_{v}" not in t.column_names:
+            continue
         col = t[f"v_{v}"]
         if col.null_count == len(col):
             continue
@@ -125,8 +137,10 @@ def detect_table(
     findings: list[Finding] = []
     out_states: dict[str, State] = {}
     late = 0
-    for kind in sorted(set(table["instrument_type"].unique().to_pylist())):
-        sub = table.filter(pc.equal(table["instrument_type"], kind))
+    kinds = sorted(set(table["instrument_type"].unique().to_pylist()))
+    for kind in kinds:
+        needed = table.select([c for c in columns_of(kind) if c in table.column_names])
+        sub = needed if len(kinds) == 1 else needed.filter(pc.equal(needed["instrument_type"], kind))
         groups: dict[Profile, list[str]] = {}
         if profiles:
             for d in sub["device_id"].unique().to_pylist():
@@ -135,7 +149,7 @@ def detect_table(
             groups[DEFAULTS[kind]] = []
         for profile, devices in groups.items():
             part = sub if not profiles else sub.filter(pc.is_in(sub["device_id"], pa.array(devices)))
-            r = detect_columns(columns_from_table(part, kind), profile, states, params, with_states)
+            r = detect_columns(columns_from_table(part, kind, True), profile, states, params, with_states)
             findings += r.findings
             out_states.update(r.states)
             late += r.late

@@ -201,11 +201,16 @@ def days(root: Path, region: str) -> list[str]:
     return sorted(p.name.removeprefix("day=") for p in (root / f"region_code={region}").glob("day=*"))
 
 
+DETECTION_SCHEMA = pa.schema([f for f in columnar.ARROW_SCHEMA if f.name != "reading_id"])
+
+
 def read_day(root: Path, region: str, day: str, instrument_type: str | None = None) -> pa.Table:
-    """One partition as one table, sorted for detection (part files of late readings merged in)."""
+    """One partition as one table, sorted for detection (part files of late readings merged in); the
+    database row id is not read (detection does not need it, and it is the costliest column to decode)."""
     files = sorted(_partition(root, region, day).glob("part-*.parquet"))
-    tables = [pq.read_table(f, schema=columnar.ARROW_SCHEMA) for f in files]
-    table = pa.concat_tables(tables) if tables else columnar.ARROW_SCHEMA.empty_table()
+    names = DETECTION_SCHEMA.names
+    tables = [pq.read_table(f, columns=names, schema=columnar.ARROW_SCHEMA).cast(DETECTION_SCHEMA) for f in files]
+    table = pa.concat_tables(tables) if tables else DETECTION_SCHEMA.empty_table()
     if instrument_type is not None:
         table = table.filter(pa.compute.equal(table["instrument_type"], instrument_type))
     return table if len(files) == 1 else columnar.sort_for_detection(table)
