@@ -184,9 +184,11 @@ def main() -> None:
                     t0 = time.perf_counter()
                     out = history.detect_history_distributed(client, settings)
                     walls[workers] = time.perf_counter() - t0
-                assert sum(len(tb) for tb, _ in out.values()) == found
+                assert sum(len(o.findings) for o in out.values()) == found
+                cpu = sum(o.cpu_s for o in out.values())
                 print(f"Dask LocalCluster, {workers} worker(s): {n / walls[workers]:,.0f} readings/s wall "
-                      f"({walls[workers]:.2f} s)  [load {load()}]", flush=True)
+                      f"({walls[workers]:.2f} s); tasks' own CPU {cpu:.2f} s = {n / cpu:,.0f} readings/s per "
+                      f"core  [load {load()}]", flush=True)
             print(f"Dask speed-up 1 -> 2 workers: {walls[1] / walls[2]:.2f}x on {os.cpu_count()} shared cores  "
                   f"[load {load()}]")
 

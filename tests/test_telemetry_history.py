@@ -184,12 +184,13 @@ def test_dask_local_cluster_runs_the_same_detectors_per_region(tmp_path: Path) -
     ):
         out = history.detect_history_distributed(client, settings)
     assert set(out) == {COUNTY_A, COUNTY_B}
-    rows = [r for table, _ in out.values() for r in table.to_pylist()]
+    rows = [r for o in out.values() for r in o.findings.to_pylist()]
     expected = live(data)
     assert sorted((r["device_id"], r["detector"], r["condition"], r["transition"], r["message_id"]) for r in rows) == sorted(
         (f.device_id, f.detector, f.condition, f.transition, f.message_id) for v in expected.values() for f in v
     )
-    assert sum(n for _, n in out.values()) == len(data)
+    assert sum(o.instruments for o in out.values()) == len(data)
+    assert sum(o.readings for o in out.values()) == sum(len(d.readings) for d in data)
     # in process, with windows of a few dozen readings (states carried across many calls): the same
     root = history.history_dir(settings)
     small = [f for region in history.regions(root) for f in history.detect_region(root, region, window_rows=40).findings]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -267,20 +268,32 @@ def detect_history(
     return {region: detect_region(root, region, profiles=profiles) for region in regions(root)}
 
 
-def _region_task(root: str, region: str, profiles: Mapping[str, Profile] | None) -> tuple[str, pa.Table, int]:
+@dataclass(frozen=True)
+class RegionOutcome:
+    findings: pa.Table
+    instruments: int
+    readings: int
+    cpu_s: float  # CPU time of the task in its worker (to tell contention from overhead)
+
+
+def _region_task(root: str, region: str, profiles: Mapping[str, Profile] | None) -> RegionOutcome:
+    t0 = time.process_time()
     r = detect_region(root, region, profiles=profiles)
-    return region, columnar.findings_table(r.findings), len(r.states)
+    readings = sum(s.readings for s in r.states.values())
+    return RegionOutcome(columnar.findings_table(r.findings), len(r.states), readings, time.process_time() - t0)
 
 
 def detect_history_distributed(
     client: Any, settings: Settings, profiles: Mapping[str, Profile] | None = None
-) -> dict[str, tuple[pa.Table, int]]:
+) -> dict[str, RegionOutcome]:
     """The same detection on a Dask distributed cluster: one task per region (its instruments never
     leave it, so each task keeps every instrument's order), the files read by the workers from a path
-    they share. ``client`` is a ``distributed.Client``. Returns region -> (findings, instruments)."""
+    they share. ``client`` is a ``distributed.Client``."""
     root = str(history_dir(settings))
-    futures = [client.submit(_region_task, root, region, profiles, pure=False) for region in regions(Path(root))]
-    return {region: (table, n) for region, table, n in client.gather(futures)}
+    futures = {
+        region: client.submit(_region_task, root, region, profiles, pure=False) for region in regions(Path(root))
+    }
+    return dict(zip(futures, client.gather(list(futures.values())), strict=True))
 
 
 # --- analytics (DuckDB) -----------------------------------------------------------------------------
