@@ -212,7 +212,10 @@ def read_day(root: Path, region: str, day: str, instrument_type: str | None = No
     database row id is not read (detection does not need it, and it is the costliest column to decode)."""
     files = sorted(_partition(root, region, day).glob("part-*.parquet"))
     names = DETECTION_SCHEMA.names
-    tables = [pq.read_table(f, columns=names, schema=columnar.ARROW_SCHEMA).cast(DETECTION_SCHEMA) for f in files]
+    tables = [
+        pq.read_table(f, columns=names, schema=columnar.ARROW_SCHEMA, use_threads=False).cast(DETECTION_SCHEMA)
+        for f in files
+    ]
     table = pa.concat_tables(tables) if tables else DETECTION_SCHEMA.empty_table()
     if instrument_type is not None:
         table = table.filter(pa.compute.equal(table["instrument_type"], instrument_type))
