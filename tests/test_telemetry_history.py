@@ -195,3 +195,23 @@ def test_dask_local_cluster_runs_the_same_detectors_per_region(tmp_path: Path) -
     root = history.history_dir(settings)
     small = [f for region in history.regions(root) for f in history.detect_region(root, region, window_rows=40).findings]
     assert by_device(small) == {k: v for k, v in expected.items() if v}
+
+
+def test_the_archive_command(world: World, backend: str, tmp_path: Path) -> None:
+    if backend != "sqlite":
+        pytest.skip("the command opens the database from its URL; one backend is enough")
+    from typer.testing import CliRunner
+
+    from jiliang.cli import app
+
+    total = load(world, fleet()[:2])
+    env = {
+        "JILIANG_DATABASE_URL": world.platform.settings.database_url,
+        "JILIANG_DATA_DIR": str(tmp_path / "cli"),
+        "COLUMNS": "200",
+    }
+    result = CliRunner().invoke(app, ["telemetry", "archive"], env=env)  # today: June is past the window
+    assert result.exit_code == 0, result.stdout
+    assert f"archived {total}," in result.stdout and f"deleted from the database {total}," in result.stdout
+    assert db_count(world.platform) == 0
+    assert any((tmp_path / "cli" / "telemetry-history").glob("region_code=*/day=*/part-*.parquet"))
