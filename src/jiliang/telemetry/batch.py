@@ -489,7 +489,8 @@ def detect_columns(
         kinds = np.concatenate(kind_l)
         order = np.lexsort((kinds, slots, at))
         ctx = _Evidence(cols, sel, profile, params, d_reg, d_t, skew, prev_skew, z_flat, loop, extra)
-        for i in order:
+        ctx.prepare(at)
+        for i in order.tolist():
             findings.append(ctx.finding(int(at[i]), int(slots[i]), "cleared" if kinds[i] else "raised"))
     late = int(lay.late_by_device.sum())
     result = Result(findings, late=late)
@@ -764,24 +765,32 @@ class _Evidence:
         self.loop, self.extra = loop, extra
         self.lay = loop.lay
 
+    def prepare(self, positions: I64) -> None:
+        """What every finding at these readings shares, read from the columns once per reading."""
+        c = self.c
+        uniq = np.unique(positions)
+        rows = self.sel[uniq]
+        us, offs = c.time_us[rows].tolist(), c.utc_offset_s[rows].tolist()
+        cols = {k: v[rows].tolist() for k, v in c.values.items()}
+        zones: dict[int, timezone] = {}
+        self.base: dict[int, tuple[str, str, datetime, str, dict[str, float], list[str]]] = {}
+        for i, (pos, row) in enumerate(zip(uniq.tolist(), rows.tolist(), strict=True)):
+            tz = zones.get(offs[i]) or zones.setdefault(offs[i], timezone(timedelta(seconds=offs[i])))
+            when = (EPOCH + timedelta(microseconds=us[i])).astimezone(tz)
+            values = {k: x for k, col in cols.items() if (x := col[i]) == x}  # NaN: absent
+            self.base[pos] = (c.device(row), c.message(row), when, when.isoformat(), values, c.events(row))
+
     def finding(self, pos: int, slot: int, transition: str) -> Finding:
-        c, row = self.c, int(self.sel[pos])
         detector, condition, severity = SLOTS[slot]
-        us = int(c.time_us[row])
-        when = (EPOCH + timedelta(microseconds=us)).astimezone(
-            timezone(timedelta(seconds=int(c.utc_offset_s[row])))
-        )
-        values = {k: x for k, v in c.values.items() if (x := float(v[row])) == x}  # NaN: absent
+        device, message, when, iso, values, events = self.base[pos]
         evidence: dict[str, Any] = {
-            "message_id": c.message(row),
-            "device_time": when.isoformat(),
-            "values": values,
-            "events": c.events(row),
+            "message_id": message,
+            "device_time": iso,
+            "values": dict(values),
+            "events": list(events),
             **self._extra(pos, condition, detector, transition),
         }
-        return Finding(
-            c.device(row), detector, condition, transition, severity, when, c.message(row), evidence
-        )
+        return Finding(device, detector, condition, transition, severity, when, message, evidence)
 
     def _extra(self, pos: int, condition: str, detector: str, transition: str) -> dict[str, Any]:
         x, p = self.extra, self.p
