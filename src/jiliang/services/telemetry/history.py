@@ -75,9 +75,18 @@ def _partition(root: Path, region: str, day: str) -> Path:
     return root / f"region_code={region}" / f"day={day}"
 
 
-def _archived_ids(part: Path) -> set[int]:
+def _archived_ids(part: Path, lowest: int, highest: int) -> set[int]:
+    """Ids already in the partition within [lowest, highest]: only files whose id range (in their name,
+    ``part-<min>-<max>-<tag>``) overlaps it are read, so a run's later chunks skip its earlier files."""
     ids: set[int] = set()
     for f in sorted(part.glob("part-*.parquet")):
+        bits = f.stem.split("-")
+        try:
+            lo, hi = int(bits[1]), int(bits[2])
+        except (IndexError, ValueError):
+            lo, hi = lowest, highest  # a file not named by archive: read it
+        if hi < lowest or lo > highest:
+            continue
         ids.update(pq.read_table(f, columns=["reading_id"])["reading_id"].to_pylist())
     return ids
 
@@ -159,7 +168,8 @@ def archive(platform: Platform, now: datetime | None = None) -> ArchiveResult:
         safe: list[int] = []
         for (region, day), items in sorted(groups.items()):
             part = _partition(root, region, day)
-            present = _archived_ids(part) if part.exists() else set()
+            ids = [r["reading_id"] for r in items]
+            present = _archived_ids(part, min(ids), max(ids)) if part.exists() else set()
             new = [r for r in items if r["reading_id"] not in present]
             result.already += len(items) - len(new)
             if new:
