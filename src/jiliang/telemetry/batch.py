@@ -496,7 +496,7 @@ def detect_columns(
     late = int(lay.late_by_device.sum())
     result = Result(findings, late=late)
     if with_states:
-        result.states = _final_states(lay, init, states, final_active, loop, reg, ref, skew, ts, cols, sel)
+        result.states = _final_states(lay, init, final_active, loop, reg, ref, skew, ts, cols, sel)
         # devices whose readings were all late keep their state, with the late count
         for code, n_late in zip(lay.dev_codes, lay.late_by_device, strict=True):
             d = str(code)
@@ -736,8 +736,6 @@ class _Loop:
         self.repeats = lay.to_flat(REP)
         self.split_run = lay.to_flat(SPLIT)
         self.cusum = (CP.reshape(-1), CN.reshape(-1), EW.reshape(-1))  # read at findings: lay.lin[pos]
-        self.act_size = act_size
-        self.Z = Z
         return lay.to_flat(Z)
 
     def _init_states(self) -> list[State]:
@@ -850,7 +848,6 @@ class _Evidence:
 def _final_states(
     lay: _Layout,
     init: list[State],
-    given: Mapping[str, State],
     final_active: dict[int, B],
     loop: _Loop,
     reg: F64,
