@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     # Remote supervision (docs/telemetry.md): where Mosquitto's generated password and ACL files live;
     # when set, bulk device provisioning regenerates them (then SIGHUP the broker).
     telemetry_broker_dir: Path | None = None
+    # Telemetry history (docs/telemetry.md "History"): readings older than the recent window (whole
+    # Asia/Shanghai days) move from the database to Parquet under telemetry_history_dir (default
+    # <data_dir>/telemetry-history); day partitions older than telemetry_history_days are dropped. The
+    # window must outlast the oldest reading ingestion accepts (30 days), or a redelivery could count twice.
+    telemetry_history_dir: Path | None = None
+    telemetry_recent_days: int = Field(default=31, ge=1, le=366)
+    telemetry_history_days: int = Field(default=3 * 366, ge=1, le=100 * 366)
     # Where the public verification page is reached: printed in each certificate's QR code (…/v/<number>).
     public_url: str = "http://127.0.0.1:8000"
     # Encrypts every stored signing key (PKCS#8). Unset: a fixed demo passphrase in development and test

@@ -1,5 +1,5 @@
-"""``jiliang telemetry``: the MQTT ingester, the broker's generated files, the offline check, and the
-detectors' evaluation on the seeded synthetic data set."""
+"""``jiliang telemetry``: the MQTT ingester, the broker's generated files, the offline check, the
+history archive, and the detectors' evaluation on the seeded synthetic data set."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from jiliang.commands import common
-from jiliang.services.telemetry import broker, credentials, ingest, ingester, provisioning
+from jiliang.services.telemetry import broker, credentials, history, ingest, ingester, provisioning
 from jiliang.telemetry import evaluation, synthetic
 
 app: typer.Typer = typer.Typer(help="远程监管 / remote supervision (telemetry)", no_args_is_help=True)
@@ -134,6 +134,18 @@ def offline_check(ctx: typer.Context) -> None:
     """标记长时间未上报的设备为离线 / raise 'offline' for silent scheduled devices (run from a timer)."""
     platform = common.open_platform(common.state(ctx).settings)
     common.console.print(f"offline raised: {ingest.check_offline(platform)}")
+
+
+@app.command("archive")
+def archive(ctx: typer.Context) -> None:
+    """把近期窗口之外的读数移入 Parquet 历史并执行保留策略 / move readings past the recent window to the
+    Parquet history and apply the retention policy (run from a timer; docs/telemetry.md "History")."""
+    platform = common.open_platform(common.state(ctx).settings)
+    r = history.archive(platform)
+    common.console.print(
+        f"archived {r.archived}, already in Parquet {r.already}, deleted from the database {r.deleted}, "
+        f"partitions {len(r.partitions)}, dropped {len(r.dropped)} → {history.history_dir(platform.settings)}"
+    )
 
 
 @app.command("evaluate")
