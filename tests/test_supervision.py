@@ -21,6 +21,7 @@ from jiliang.services.supervision import dashboard, followup, history, search
 from jiliang.services.transfer import export
 from jiliang.store.models import OutboxMessage
 from tests.factories import COUNTY_A, COUNTY_B, World, authorise_all, credit_code
+from tests.signed_support import signed_record
 from tests.test_registry import FUEL, file, verify
 
 
@@ -42,7 +43,7 @@ def city(world: World) -> World:
     e = file(world, "SN-E005", who="other_enterprise", region=COUNTY_B)
     verify(world, a.id, "2025-12-01", doc="JD-2025-0001")  # due 2026-06-01: overdue 14 days on 06-15
     verify(world, c.id, "2026-01-01", doc="JD-2026-0003")  # due 2026-07-01: due within 30 days
-    verify(world, d.id, "2026-06-01", doc="JD-2026-0004")  # due 2026-12-01: covered
+    signed_record(world, d.id, "2026-06-01", doc="JD-2026-0004")  # due 2026-12-01: covered; with data
     verify(world, e.id, "2026-06-01", doc="JD-2026-0005")
     del b  # never verified: overdue since it was filed (2025-01-10)
     return world

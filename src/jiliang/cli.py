@@ -296,7 +296,7 @@ def demo(
                 f"{summary.records:,} 条检定记录 records, {summary.organisations:,} 个单位 organisations, "
                 f"{summary.seconds:.1f} s"
             )
-            if summary.certificates is not None:
+            if summary.certificates is not None and summary.certificates.replacement:
                 c = summary.certificates
                 console.print(
                     f"数字证书 / certificates: {c.issued} 份已签发并记入透明日志 / issued, signed and logged "
