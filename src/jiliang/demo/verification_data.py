@@ -66,7 +66,7 @@ def sign_off(platform: Platform, count: int, prefix: str = "JD-DEMO") -> list[in
     if staff is None:
         return []
     verifier, checker, approver = staff
-    today, approved = platform.today().isoformat(), []
+    today, approved = platform.today().isoformat(), list[int]()
     while len(approved) < count:
         due = institution_work.due_queue(platform, verifier, within_days=3650, limit=500).items
         scales = [d.id for d in due if d.item_code == SCALE][: count - len(approved)]

@@ -25,18 +25,19 @@ from jiliang.api.downloads import attachment
 from jiliang.api.routers.transfer import spooled_download
 from jiliang.domain.instruments import parse_date
 from jiliang.domain.spreadsheet import neutralise
-from jiliang.errors import InvalidInput, JiliangError
+from jiliang.errors import Conflict, InvalidInput, JiliangError
 from jiliang.legal.coverage import IndicatorValue
 from jiliang.services import catalogue as catalogue_service
+from jiliang.services import measured_verifications, traceability
 from jiliang.services import organisations as organisations_service
-from jiliang.services import traceability
-from jiliang.services.common import Page
+from jiliang.services.common import Page, not_found
 from jiliang.services.platform import Platform
 from jiliang.services.supervision import dashboard, followup, history, labels, search
 from jiliang.services.transfer import export as transfer_export
 from jiliang.services.transfer.reading import Format
 from jiliang.web.auth import ConsoleUser, CsrfForm, Lang, console_context
 from jiliang.web.common import local_time, percent, significant, templates
+from jiliang.web.institution import page_context as institution_page_context
 
 router = APIRouter(prefix="/console/supervision", include_in_schema=False)
 
@@ -161,6 +162,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_yet": "尚未检定",
         "state_open": "未办结",
         "state_verified": "已检定",
+        "state_closed": "已手工办结",
+        "follow_title": "督办",
+        "follow_state": "办理情况",
+        "follow_open_now": "未办结",
+        "closed_by": "办结人",
+        "closed_at": "办结时间",
+        "close_reason": "办结原因",
+        "close": "手工办结",
+        "reopen": "重新督办",
+        "reason": "原因（必填）",
+        "reason_hint": "例如：器具已报废、已迁出本辖区、已在外地检定（附证书号）",
+        "note": "备注",
+        "closed_ok": "已办结。",
+        "reopened_ok": "已重新督办。",
         "facts": "基本信息",
         "records_of": "检定记录",
         "certificates_of": "证书",
@@ -182,6 +197,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "expiring_90": "90 天内到期或已过期",
         "conclusion_pass": "合格",
         "conclusion_fail": "不合格",
+        "with_data": "测量数据",
+        "with_data_yes": "有测量数据和三级签字",
+        "with_data_no": "仅有结论（导入或直接录入）",
+        "data_link": "查看测量数据、最大允许误差、不确定度和签字人员",
+        "data_none": "无（导入或仅录结论的记录）",
+        "data_title": "检定数据",
+        "back_record": "返回检定记录",
         "graph_alt": "溯源链图（下表为同样内容）",
     },
     "en": {
@@ -301,6 +323,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_yet": "not yet",
         "state_open": "Open",
         "state_verified": "Verified",
+        "state_closed": "Closed by hand",
+        "follow_title": "Follow-up",
+        "follow_state": "State",
+        "follow_open_now": "open",
+        "closed_by": "Closed by",
+        "closed_at": "Closed at",
+        "close_reason": "Reason for closing",
+        "close": "Close by hand",
+        "reopen": "Reopen",
+        "reason": "Reason (required)",
+        "reason_hint": "e.g. the instrument was scrapped, moved out of the area, verified elsewhere (certificate no.)",
+        "note": "Note",
+        "closed_ok": "Closed.",
+        "reopened_ok": "Reopened.",
         "facts": "Details",
         "records_of": "Verification records",
         "certificates_of": "Certificates",
@@ -322,6 +358,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "expiring_90": "within 90 days or already",
         "conclusion_pass": "pass",
         "conclusion_fail": "fail",
+        "with_data": "Measurement data",
+        "with_data_yes": "With data and three signatures",
+        "with_data_no": "Conclusion only (imported or entered)",
+        "data_link": "Read the test points, MPE, uncertainty and who signed",
+        "data_none": "none (imported, or a bare conclusion)",
+        "data_title": "Verification data",
+        "back_record": "Back to the record",
         "graph_alt": "Traceability chain graph (the table below has the same content)",
     },
 }
@@ -1019,6 +1062,7 @@ def records_page(
     conclusion: str = "",
     verified_from: str = "",
     verified_to: str = "",
+    with_data: str = "",
     sort: str = "",
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
@@ -1029,6 +1073,7 @@ def records_page(
         "conclusion": conclusion,
         "verified_from": verified_from,
         "verified_to": verified_to,
+        "with_data": with_data,
     }
     page = search.search_records(
         platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE, count_limit=COUNT_LIMIT
@@ -1045,6 +1090,13 @@ def records_page(
         ),
         Field("verified_from", t["verified_on"] + " ≥", verified_from, "date"),
         Field("verified_to", t["verified_on"] + " ≤", verified_to, "date"),
+        Field(
+            "with_data",
+            t["with_data"],
+            with_data,
+            "select",
+            [("", t["all"]), ("1", t["with_data_yes"]), ("0", t["with_data_no"])],
+        ),
         Field(
             "sort",
             t["sort"],
@@ -1441,9 +1493,39 @@ def record_page(
         (t["due_on"], Cell(_date(r.due_on))),
         ("检定规程" if lang == "zh" else "Regulation", Cell(r.regulation)),
     ]
+    data = measured_verifications.of_record(platform, user, record_id)
+    facts.append(
+        (
+            t["with_data"],
+            Cell(t["data_link"], f"{router.prefix}/verifications/{record_id}/data")
+            if data is not None
+            else Cell(t["data_none"]),
+        )
+    )
     return _detail(
         request, user, lang, r.document_no, facts, [_history_table(platform, user, "record", record_id, lang)]
     )
+
+
+@router.get("/verifications/{record_id}/data", response_class=HTMLResponse)
+def record_data_page(
+    record_id: int, request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang
+) -> HTMLResponse:
+    """The verification behind a record as recorded and signed off: test points, MPE and its basis, U (k),
+    the decision rule, the conclusion and the three persons; read-only (the institution's own page signs)."""
+    view = measured_verifications.of_record(platform, user, record_id)
+    if view is None:
+        raise not_found("verification data", record_id)
+    ctx = institution_page_context(request, user, lang, "detail_title")
+    for key, text in _t(lang).items():  # the navigation's labels; the verification's own labels win
+        ctx["t"].setdefault(key, text)
+    ctx.update(
+        v=view,
+        read_only=True,
+        back=(_t(lang)["back_record"], f"{router.prefix}/verifications/{record_id}"),
+        section_nav=_section_nav(lang, request.url.path),
+    )
+    return templates.TemplateResponse(request, "console/institution_detail.html", ctx)
 
 
 @router.get("/certificates/{certificate_id}", response_class=HTMLResponse)
@@ -1498,7 +1580,12 @@ def followups_page(
             t["state"],
             state,
             "select",
-            [("all", t["all"]), ("open", t["state_open"]), ("verified", t["state_verified"])],
+            [
+                ("all", t["all"]),
+                ("open", t["state_open"]),
+                ("verified", t["state_verified"]),
+                ("closed", t["state_closed"]),
+            ],
         ),
     ]
     rows = [
@@ -1516,17 +1603,123 @@ def followups_page(
                 t["not_yet"]
                 if f.verified_on is None
                 else f"{_date(f.verified_on)} {_label(labels.CONCLUSION, f.verified_conclusion, lang)}",
-                cls="late" if f.verified_on is None else "",
+                cls="late" if f.verified_on is None and f.closed_at is None else "",
             ),
+            Cell(_follow_state(f, t), f"{router.prefix}/followups/{f.id}"),
         ]
         for f in page.items
     ]
     return _list_response(
         request, user, lang, t["followups"], fields,
-        [t["name"], t["serial"], t["owner"], t["contact"], t["location"], t["due_on"], t["opened_on"], t["opened_by"], t["reminders"], t["verified_since"]],
+        [t["name"], t["serial"], t["owner"], t["contact"], t["location"], t["due_on"], t["opened_on"], t["opened_by"], t["reminders"], t["verified_since"], t["follow_state"]],
         rows, page,
         exports=[Cell(t["state_overdue"], _href(router.prefix + "/instruments", state="overdue"))],
     )  # fmt: skip
+
+
+def _follow_state(f: followup.FollowUpRow, t: dict[str, str]) -> str:
+    if f.verified_on is not None:
+        return t["state_verified"]
+    if f.closed_at is not None:
+        return f"{t['state_closed']}：{f.close_reason}"
+    return t["follow_open_now"]
+
+
+@router.get("/followups/{follow_up_id}", response_class=HTMLResponse)
+def follow_up_page(
+    follow_up_id: int,
+    request: Request,
+    platform: PlatformDep,
+    user: ConsoleUser,
+    lang: Lang,
+    done: Annotated[str, Query(pattern="^(closed|reopened)?$")] = "",
+) -> HTMLResponse:
+    return _follow_up_response(request, platform, user, lang, follow_up_id, done=done)
+
+
+def _follow_up_response(
+    request: Request,
+    platform: Platform,
+    user: Any,
+    lang: str,
+    follow_up_id: int,
+    *,
+    done: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    t = _t(lang)
+    f = followup.get(platform, user, follow_up_id)
+    facts = [
+        (t["name"], Cell(f"{f.instrument_name} {f.serial_number}", f"{router.prefix}/instruments/{f.instrument_id}")),
+        (t["owner"], Cell(f.owner_name)),
+        (t["contact"], Cell(f.owner_contact)),
+        (t["location"], Cell(f.location or f.region_name)),
+        (t["due_on"], Cell(_date(f.due_on) or "—")),
+        (t["opened_on"], Cell(_date(f.opened_on))),
+        (t["opened_by"], Cell(f.opened_by)),
+        (t["note"], Cell(f.note or "—")),
+        (t["reminders"], Cell(f"{f.reminders_delivered}/{f.reminders_queued}")),
+        (
+            t["verified_since"],
+            Cell(
+                t["not_yet"]
+                if f.verified_on is None
+                else f"{_date(f.verified_on)} {_label(labels.CONCLUSION, f.verified_conclusion, lang)}"
+            ),
+        ),
+        (t["follow_state"], Cell(_follow_state(f, t))),
+    ]
+    if f.closed_at is not None:
+        facts += [(t["closed_by"], Cell(f.closed_by)), (t["closed_at"], Cell(local_time(f.closed_at)))]
+    action = None
+    if f.verified_on is None:
+        verb = "reopen" if f.closed_at is not None else "close"
+        action = {
+            "href": f"{router.prefix}/followups/{f.id}/{verb}?lang={lang}",
+            "label": t[verb],
+            "reason": t["reason"],
+            "hint": t["reason_hint"] if verb == "close" else "",
+        }
+    notice = t["closed_ok"] if done == "closed" else t["reopened_ok"] if done == "reopened" else ""
+    ctx = _context(request, user, lang, f"{t['follow_title']} {f.instrument_name} {f.serial_number}")
+    ctx.update(
+        facts=facts,
+        tables=[_history_table(platform, user, "follow_up", follow_up_id, lang)],
+        intro="",
+        styles=True,
+        action=action,
+        notice=notice,
+        error=error,
+    )
+    return templates.TemplateResponse(request, "console/supervision/detail.html", ctx, status_code=status_code)
+
+
+@router.post("/followups/{follow_up_id}/{verb}", dependencies=[CsrfForm])
+def close_or_reopen_follow_up(
+    follow_up_id: int,
+    verb: str,
+    request: Request,
+    platform: PlatformDep,
+    user: ConsoleUser,
+    lang: Lang,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    if verb not in ("close", "reopen"):
+        raise not_found("page", verb)
+    run = followup.close if verb == "close" else followup.reopen
+    try:
+        run(platform, user, follow_up_id, reason)
+    except JiliangError as exc:
+        if exc.code == "not_found":
+            raise
+        return _follow_up_response(
+            request, platform, user, lang, follow_up_id, error=exc.message, status_code=409 if isinstance(exc, Conflict) else 422
+        )
+    done = "closed" if verb == "close" else "reopened"
+    return RedirectResponse(
+        f"{router.prefix}/followups/{follow_up_id}?lang={lang}&done={done}", status_code=303
+    )
 
 
 @router.post("/followups", dependencies=[CsrfForm])
