@@ -83,6 +83,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "records": "检定记录",
         "certificates": "证书",
         "followups": "督办",
+        "places": "场所",
         "search": "搜索",
         "q_instruments": "名称、出厂编号、使用单位名称或统一社会信用代码、证书编号",
         "q_organisations": "单位名称或统一社会信用代码",
@@ -243,6 +244,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "records": "Verification records",
         "certificates": "Certificates",
         "followups": "Follow-ups",
+        "places": "Places",
         "search": "Search",
         "q_instruments": "Name, serial number, owner name or credit code, certificate number",
         "q_organisations": "Name or credit code",
@@ -464,6 +466,7 @@ def _section_nav(lang: str, here: str) -> list[dict[str, Any]]:
         ("/verifications", "records"),
         ("/certificates", "certificates"),
         ("/followups", "followups"),
+        ("/places", "places"),
     ):
         href = router.prefix + path
         out.append({"href": href, "label": t[key], "current": here.rstrip("/") == href})
