@@ -76,6 +76,10 @@ class CatalogueVersion(Base, Audited):
     active_from: Mapped[date | None] = mapped_column(Date)
     source_name: Mapped[str] = mapped_column(String(200), default="")
     sha256: Mapped[str] = mapped_column(String(64), default="")
+    # migration 0022: when this version, in force, had the instruments' compulsory flag recomputed, and
+    # what changed (services.catalogue.apply_compulsory); NULL: not yet applied
+    compulsory_applied_on: Mapped[date | None] = mapped_column(Date)
+    compulsory_changes: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CatalogueItemRow(Base):
