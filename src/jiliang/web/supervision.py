@@ -500,6 +500,26 @@ def _region_options(platform: Platform, user: Any) -> list[tuple[str, str]]:
     return [("", "")] + [(r.code, ("　" * _depth(r.code)) + r.name_zh) for r in regions]
 
 
+def _search_fields(
+    t: dict[str, str], platform: Platform, user: Any, q: str, region_code: str, hint: str
+) -> list[Field]:
+    """The search box and the region select that open every list's filters."""
+    return [
+        Field("q", t["search"], q, "search", hint=t[hint]),
+        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
+    ]
+
+
+def _choice(name: str, label: str, value: str, options: list[tuple[str, str]], *, any_of: str = "") -> Field:
+    """A select filter; ``any_of`` (the word for "all") puts the empty choice first."""
+    return Field(name, label, value, "select", ([("", any_of)] if any_of else []) + options)
+
+
+def _labels(table: dict[str, tuple[str, str]], lang: str) -> list[tuple[str, str]]:
+    """A label table (``services.supervision.labels``) as select options in ``lang``."""
+    return [(k, zh if lang == "zh" else en) for k, (zh, en) in table.items()]
+
+
 def _depth(code: str) -> int:
     return 0 if code.endswith("0000") else 1 if code.endswith("00") else 2
 
@@ -799,36 +819,27 @@ def instruments_page(
     )
     items = catalogue_service.catalogue(platform)
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_instruments"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
+        *_search_fields(t, platform, user, q, region_code, "q_instruments"),
+        _choice(
             "item_code",
             t["item"],
             item_code,
-            "select",
-            [("", t["all"])]
-            + [(c, f"{i.level2_zh if lang == 'zh' else i.level2_en}") for c, i in sorted(items.items())],
+            [(c, i.level2_zh if lang == "zh" else i.level2_en) for c, i in sorted(items.items())],
+            any_of=t["all"],
         ),
-        Field(
+        _choice(
             "state",
             t["state"],
             state,
-            "select",
-            [
-                ("", t["all"]),
-                ("overdue", t["state_overdue"]),
-                ("due", t["state_due"]),
-                ("covered", t["state_covered"]),
-            ],
+            [(st, t["state_" + st]) for st in ("overdue", "due", "covered")],
+            any_of=t["all"],
         ),
         Field("on", t["as_of"], on, "date"),
-        Field(
+        _choice(
             "sort",
             t["sort"],
             sort,
-            "select",
             [
-                ("", t["default"]),
                 ("due_on", t["sort_due"]),
                 ("-due_on", t["sort_due_desc"]),
                 ("name", t["sort_name"]),
@@ -836,6 +847,7 @@ def instruments_page(
                 ("-last_verified_on", t["sort_last"]),
                 ("id", t["sort_id"]),
             ],
+            any_of=t["default"],
         ),
     ]
     if state == "due":
@@ -961,16 +973,8 @@ def organisations_page(
         platform, user, {"q": q, "region_code": region_code, "kind": kind}, offset=offset, limit=PAGE_SIZE
     )
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_organisations"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
-            "kind",
-            t["kind"],
-            kind,
-            "select",
-            [("", t["all"])]
-            + [(k, v[0] if lang == "zh" else v[1]) for k, v in labels.ORGANISATION_KIND.items()],
-        ),
+        *_search_fields(t, platform, user, q, region_code, "q_organisations"),
+        _choice("kind", t["kind"], kind, _labels(labels.ORGANISATION_KIND, lang), any_of=t["all"]),
     ]
     rows = [_organisation_cells(o, lang) for o in page.items]
     return _list_response(
@@ -1009,28 +1013,13 @@ def standards_page(
     page = search.search_standards(platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE)
     days = str(platform.settings.coverage.expiring_within_days)
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_standards"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
-            "kind",
-            t["kind"],
-            kind,
-            "select",
-            [("", t["all"])] + [(k, v[0] if lang == "zh" else v[1]) for k, v in labels.STANDARD_KIND.items()],
+        *_search_fields(t, platform, user, q, region_code, "q_standards"),
+        _choice("kind", t["kind"], kind, _labels(labels.STANDARD_KIND, lang), any_of=t["all"]),
+        _choice(
+            "expiring_within", t["expiring_within"], expiring_within, [(days, t["expiring_90"])], any_of=t["all"]
         ),
-        Field(
-            "expiring_within",
-            t["expiring_within"],
-            expiring_within,
-            "select",
-            [("", t["all"]), (days, t["expiring_90"])],
-        ),
-        Field(
-            "sort",
-            t["sort"],
-            sort,
-            "select",
-            [("", t["default"]), ("name", t["sort_name"]), ("valid_until", t["sort_valid"])],
+        _choice(
+            "sort", t["sort"], sort, [("name", t["sort_name"]), ("valid_until", t["sort_valid"])], any_of=t["default"]
         ),
     ]
     if on:
@@ -1082,30 +1071,29 @@ def records_page(
         platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE, count_limit=COUNT_LIMIT
     )
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_records"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
+        *_search_fields(t, platform, user, q, region_code, "q_records"),
+        _choice(
             "conclusion",
             t["conclusion"],
             conclusion,
-            "select",
-            [("", t["all"]), ("pass", t["conclusion_pass"]), ("fail", t["conclusion_fail"])],
+            [("pass", t["conclusion_pass"]), ("fail", t["conclusion_fail"])],
+            any_of=t["all"],
         ),
         Field("verified_from", t["verified_on"] + " ≥", verified_from, "date"),
         Field("verified_to", t["verified_on"] + " ≤", verified_to, "date"),
-        Field(
+        _choice(
             "with_data",
             t["with_data"],
             with_data,
-            "select",
-            [("", t["all"]), ("1", t["with_data_yes"]), ("0", t["with_data_no"])],
+            [("1", t["with_data_yes"]), ("0", t["with_data_no"])],
+            any_of=t["all"],
         ),
-        Field(
+        _choice(
             "sort",
             t["sort"],
             sort,
-            "select",
-            [("", t["sort_verified_desc"]), ("verified_on", t["sort_verified"]), ("due_on", t["sort_due"])],
+            [("verified_on", t["sort_verified"]), ("due_on", t["sort_due"])],
+            any_of=t["sort_verified_desc"],
         ),
     ]
     rows = [_record_cells(r, lang) for r in page.items]
@@ -1150,17 +1138,9 @@ def certificates_page(
         limit=PAGE_SIZE,
     )
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_certificates"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
-            "status",
-            t["status"],
-            status,
-            "select",
-            [("", t["all"])]
-            + [(k, v[0] if lang == "zh" else v[1]) for k, v in labels.CERTIFICATE_STATUS.items()],
-        ),
-        Field("sort", t["sort"], sort, "select", [("", t["sort_issued_desc"]), ("number", t["number"])]),
+        *_search_fields(t, platform, user, q, region_code, "q_certificates"),
+        _choice("status", t["status"], status, _labels(labels.CERTIFICATE_STATUS, lang), any_of=t["all"]),
+        _choice("sort", t["sort"], sort, [("number", t["number"])], any_of=t["sort_issued_desc"]),
     ]
     rows = [_certificate_cells(c, lang) for c in page.items]
     return _list_response(
@@ -1251,24 +1231,13 @@ def _export(request: Request, platform: Platform, user: Any, lang: str, kind: st
     )
 
 
-@router.get("/organisations/export")
-def organisations_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
-    return _export(request, platform, user, lang, "organisations")
-
-
-@router.get("/standards/export")
-def standards_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
-    return _export(request, platform, user, lang, "standards")
-
-
-@router.get("/verifications/export")
-def verifications_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
-    return _export(request, platform, user, lang, "verifications")
-
-
-@router.get("/certificates/export")
-def certificates_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
-    return _export(request, platform, user, lang, "certificates")
+@router.get("/{kind}/export")
+def list_export(kind: str, request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
+    """The CSV of the organisations, standards, verifications or certificates list (the instruments have
+    the 督办 export above, matched first)."""
+    if kind not in _COLUMNS:
+        raise not_found("page", kind)
+    return _export(request, platform, user, lang, kind)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1578,17 +1547,11 @@ def followups_page(
     t = _t(lang)
     page = followup.list_follow_ups(platform, user, state=state or "all", offset=offset, limit=PAGE_SIZE)
     fields = [
-        Field(
+        _choice(
             "state",
             t["state"],
             state,
-            "select",
-            [
-                ("all", t["all"]),
-                ("open", t["state_open"]),
-                ("verified", t["state_verified"]),
-                ("closed", t["state_closed"]),
-            ],
+            [("all", t["all"])] + [(st, t["state_" + st]) for st in ("open", "verified", "closed")],
         ),
     ]
     rows = [

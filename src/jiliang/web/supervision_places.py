@@ -27,13 +27,13 @@ from jiliang.web.auth import ConsoleUser, Lang
 from jiliang.web.supervision import (
     PAGE_SIZE,
     Cell,
-    Field,
     Table,
+    _choice,
     _date,
     _detail,
     _href,
     _list_response,
-    _region_options,
+    _search_fields,
     _t,
 )
 from jiliang.web.supervision import router as supervision_router
@@ -109,15 +109,8 @@ def places_page(
         platform, user, region_code=region_code, q=q, kind=kind, offset=offset, limit=PAGE_SIZE
     )
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_places"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
-            "kind",
-            t["place_kind"],
-            kind,
-            "select",
-            [("", t["all"])] + [(k.value, _kind(k.value, lang)) for k in PlaceKind],
-        ),
+        *_search_fields(t, platform, user, q, region_code, "q_places"),
+        _choice("kind", t["place_kind"], kind, [(k.value, _kind(k.value, lang)) for k in PlaceKind], any_of=t["all"]),
     ]
     rows = [
         [
