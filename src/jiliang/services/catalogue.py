@@ -288,6 +288,8 @@ class VersionInfo:
     rules: int
     source_name: str
     sha256: str
+    compulsory_applied_on: date | None = None  # when the instruments' compulsory flags followed it
+    compulsory_changes: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,6 +388,8 @@ def list_versions(platform: Platform) -> list[VersionInfo]:
             int(rule_counts.get(v.version, 0)),
             v.source_name,
             v.sha256,
+            v.compulsory_applied_on,
+            v.compulsory_changes,
         )
         for v in versions
     ]
