@@ -640,7 +640,7 @@ def render(platform: Platform, principal: Principal, number: str, fmt: str) -> b
 
 
 def issue_many(platform: Platform, principal: Principal, record_ids: Sequence[int]) -> int:
-    """Issue for many records in one transaction (the demo and the benchmark)."""
+    """Issue for many records in one transaction (the benchmark); each must have its signed-off data."""
     with platform.unit_of_work(principal) as s:
         for rid in record_ids:
             issue_in(s, platform, principal, rid)
