@@ -245,3 +245,63 @@ def test_an_xlsx_upload_is_read_too(platform: Platform) -> None:
     data.seek(0)
     catalogue_service.upload_version(platform, SYSTEM, data, fmt="xlsx", version="XLSX-COPY")
     assert catalogue_service.diff(platform, "XLSX-COPY") == []
+
+
+def test_a_version_in_force_recomputes_the_compulsory_flag_from_its_day_only(world: World) -> None:
+    """Issue 10: load cells (04.01, pattern approval only) become compulsory and fuel dispensers cease to
+    be in a new version activated today; instruments filed earlier follow from today, no record's due
+    date changes, the tallies stay equal to a fresh count, and the change is audited once."""
+    from jiliang.services import indicators
+    from jiliang.store.models import AuditEntry, Instrument, VerificationRecord
+    from tests.test_indicator_tallies import assert_agree
+
+    platform = world.platform
+    authorise_all(world, [FUEL])
+    fuel = instruments.file_instrument(platform, world.as_("enterprise"), instrument_raw("F-1", item_code=FUEL))
+    cell = instruments.file_instrument(
+        platform, world.as_("enterprise"), instrument_raw("L-1", item_code="04.01")
+    )
+    private = instruments.file_instrument(
+        platform, world.as_("enterprise"), instrument_raw("L-2", item_code="04.01", use="other")
+    )
+    rec = verifications.record_verification(
+        platform,
+        world.as_("institution"),
+        {"instrument_id": fuel.id, "verified_on": "2026-06-01", "conclusion": "pass", "document_no": "D-9"},
+    )
+    assert (fuel.compulsory, cell.compulsory, private.compulsory) == (True, False, False)
+    before_report = indicators.report(platform, SYSTEM, region="339900")
+    # the version already in force changes nothing when applied (the flags agree with it)
+    first = catalogue_service.apply_compulsory(platform)
+    assert first is not None and (first.became_compulsory, first.ceased) == (0, 0)
+    assert catalogue_service.apply_compulsory(platform) is None  # once per version
+    rows = exported(platform)
+    for row in rows:
+        if row["目录项代码"] == "04.01":
+            row.update({"监管方式": "P+V", "检定形式": "periodic", "检定周期（月）": "12"})
+        if row["目录项代码"] == FUEL:
+            row.update({"监管方式": "P", "检定形式": "", "检定周期（月）": ""})
+    upload(platform, rows, "TEST-FLAGS")
+    # scheduled for tomorrow: nothing changes today
+    catalogue_service.activate(platform, SYSTEM, "TEST-FLAGS", platform.today() + timedelta(days=1))
+    assert catalogue_service.apply_compulsory(platform) is None
+    catalogue_service.unschedule(platform, SYSTEM, "TEST-FLAGS")
+    catalogue_service.activate(platform, SYSTEM, "TEST-FLAGS", platform.today())
+    with platform.reading() as s:
+        flags = dict(s.execute(select(Instrument.serial_number, Instrument.compulsory)).all())
+        due = s.scalar(select(VerificationRecord.due_on).where(VerificationRecord.id == rec.id))
+        version = s.get(CatalogueVersion, "TEST-FLAGS")
+        audited = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.object_type == "catalogue_versions", AuditEntry.object_id == "TEST-FLAGS"
+            )
+        ).all()
+    assert (flags["F-1"], flags["L-1"], flags["L-2"]) == (False, True, False)
+    assert due == date(2026, 12, 1)  # the record keeps the due date its version gave it
+    assert version is not None and version.compulsory_applied_on == platform.today()
+    assert "+1" in version.compulsory_changes and "-1" in version.compulsory_changes
+    assert any((e.after or {}).get("compulsory_changes") == version.compulsory_changes for e in audited)
+    assert_agree(platform)  # tallies = a fresh GROUP BY, the report = the scan
+    after_report = indicators.report(platform, SYSTEM, region="339900")
+    assert after_report != before_report  # today's indicators follow the new flags
+    assert catalogue_service.apply_compulsory(platform) is None

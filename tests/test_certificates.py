@@ -23,6 +23,7 @@ from jiliang.services import certificates, dcc_records, signing_keys, transparen
 from jiliang.store.models import Certificate, VerificationRecord
 from jiliang.trust import certificate_check, dcc
 from tests.factories import World, authorise_all
+from tests.signed_support import signed_record
 from tests.test_registry import FUEL, file, verify
 
 runner = CliRunner()
@@ -31,7 +32,7 @@ runner = CliRunner()
 def _record(world: World, serial: str = "C-1", on: str = "2026-05-20") -> VerificationRecord:
     authorise_all(world, [FUEL])
     inst = file(world, serial)
-    return verify(world, inst.id, on, doc=f"JD-{serial}")
+    return signed_record(world, inst.id, on, doc=f"JD-{serial}")
 
 
 def _publish(world: World) -> None:
@@ -168,16 +169,46 @@ def test_withdrawal_is_logged_and_shown(world: World, issued: Certificate, tmp_p
         certificates.withdraw(world.platform, SYSTEM, issued.number, "again")
 
 
-def test_a_correction_supersedes_the_certificate(world: World, issued: Certificate) -> None:
+def test_a_reissue_supersedes_the_certificate(world: World, issued: Certificate) -> None:
     with world.platform.reading() as s:
         record = s.scalars(select(VerificationRecord)).one()
-    corrected = verify(world, record.instrument_id, "2026-05-20", doc="JD-C-1-R", supersedes_id=record.id)
-    new = certificates.issue(world.platform, world.as_("institution"), corrected.id)
+    new = certificates.issue(
+        world.platform, world.as_("institution"), record.id, number="JD-C-1-R1", supersedes=issued.number
+    )
     _publish(world)
     st = certificates.public_status(world.platform, issued.number)
     assert st.status == "superseded" and st.superseded_by == new.number
     assert certificates.verify_upload(world.platform, issued.document).report.status == "superseded"
     assert certificates.verify_upload(world.platform, new.document).report.valid
+
+
+def test_no_certificate_without_data_and_three_signatures(world: World, issued: Certificate) -> None:
+    """A record entered with a bare conclusion (the plain API, a bulk import, a hand correction) is a
+    registry fact: the service refuses to certify it, and the API answers 409 naming why."""
+    p = world.platform
+    with p.reading() as s:
+        record = s.scalars(select(VerificationRecord)).one()
+    bare = verify(world, file(world, "C-bare").id, "2026-05-20", doc="JD-BARE-1")
+    corrected = verify(world, record.instrument_id, "2026-05-20", doc="JD-C-1-R", supersedes_id=record.id)
+    for rid in (bare.id, corrected.id):
+        with pytest.raises(Conflict) as refused:
+            certificates.issue(p, world.as_("institution"), rid)
+        assert refused.value.field == "record_id" and "三级签字" in refused.value.message
+    with pytest.raises(Conflict):
+        certificates.issue(p, SYSTEM, bare.id)  # not even the platform itself
+    client = TestClient(create_app(platform=p))
+    r = client.post(
+        "/api/v1/certificates",
+        json={"record_id": bare.id},
+        headers={"Authorization": f"Bearer {world.tokens['institution']}"},
+    )
+    error = r.json()["error"]
+    assert r.status_code == 409 and error["field"] == "record_id", r.text
+    assert "三级签字" in error["message"] and "signed off by the verifier" in error["message"]
+    # the old certificate stays valid: the bare correction did not reach it
+    assert certificates.public_status(p, issued.number).status == "valid"
+    with p.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Certificate)) == 1
 
 
 def test_who_may_issue_and_read(world: World) -> None:
@@ -254,7 +285,7 @@ def test_forged_truncated_proofs_and_a_replayed_old_tree_head_are_caught(
 
 def _record_again(world: World, n: int) -> VerificationRecord:
     inst = file(world, f"C-{n}")
-    return verify(world, inst.id, "2026-05-21", doc=f"JD-C-{n}")
+    return signed_record(world, inst.id, "2026-05-21", doc=f"JD-C-{n}")
 
 
 def test_not_yet_logged_is_pending_not_failed(world: World) -> None:

@@ -45,6 +45,14 @@ def test_an_administrator_uploads_compares_and_activates(console: Console) -> No
         follow_redirects=True,
     )
     assert ok.status_code == 200 and "待生效" in ok.text and "2026-08-01" in ok.text
+    assert "尚未（启用当日" in ok.text  # the compulsory flags follow it on its day, not before
+    client.post("/console/admin/catalogue/SAMR-2026-T/unschedule", data={"csrf_token": token})
+    today = client.post(
+        "/console/admin/catalogue/SAMR-2026-T/activate",
+        data={"csrf_token": token, "active_from": "2026-06-15"},
+        follow_redirects=True,
+    )
+    assert today.status_code == 200 and "台纳入强检" in today.text, today.text[-3000:]
 
 
 def test_a_bad_catalogue_file_is_refused_with_its_rows(console: Console) -> None:

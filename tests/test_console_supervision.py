@@ -138,6 +138,38 @@ def test_mark_for_follow_up_from_the_overdue_list(console: Console, city: World)
     assert client.post(f"{BASE}/followups", data={"instrument_ids": chosen}).status_code == 403
 
 
+def test_close_and_reopen_a_follow_up_in_the_console(console: Console, city: World) -> None:  # noqa: F811
+    from jiliang.services.supervision import followup
+
+    p, sup = city.platform, city.as_("city")
+    overdue = [r.id for r in search.search_instruments(p, sup, {"state": "overdue"}).items]
+    followup.mark(p, sup, overdue, remind=False)
+    fid = followup.list_follow_ups(p, sup).items[0].id
+    client = console.client_for("city")
+    listing = client.get(f"{BASE}/followups").text
+    assert f'href="{BASE}/followups/{fid}"' in listing and "未办结" in listing
+    page = f"{BASE}/followups/{fid}"
+    token = form_token(client, page)
+    refused = client.post(f"{page}/close", data={"csrf_token": token, "reason": ""})
+    assert refused.status_code == 422 and "须说明原因" in refused.text
+    done = client.post(
+        f"{page}/close", data={"csrf_token": token, "reason": "已迁出本辖区"}, follow_redirects=True
+    )
+    assert done.status_code == 200 and "已办结。" in done.text and "已迁出本辖区" in done.text
+    assert done.text.count("<h1") == 1 and "重新督办" in done.text
+    closed = client.get(f"{BASE}/followups?state=closed").text
+    assert "已手工办结：已迁出本辖区" in closed
+    again = client.post(
+        f"{page}/reopen", data={"csrf_token": token, "reason": "复查"}, follow_redirects=True
+    )
+    assert "已重新督办。" in again.text
+    assert client.post(f"{page}/close", data={"reason": "x"}).status_code == 403  # no form token
+    other = console.client_for("other_city")
+    assert other.get(page).status_code == 404
+    other_token = form_token(other, f"{BASE}/followups")
+    assert other.post(f"{page}/close", data={"csrf_token": other_token, "reason": "x"}).status_code == 404
+
+
 def test_another_citys_ids_are_not_found_on_every_page(console: Console, ids: dict[str, int]) -> None:  # noqa: F811
     other = console.client_for("other_city")
     for kind, i in ids.items():
@@ -186,3 +218,30 @@ def test_a_bounded_count_says_at_least_and_still_pages(
     monkeypatch.setattr(pages, "COUNT_LIMIT", 1)
     page = console.client_for("city").get(f"{BASE}/instruments").text
     assert "共 1+ 条" in page
+
+
+def test_a_supervisor_reads_the_data_behind_a_record(console: Console, ids: dict[str, int]) -> None:  # noqa: F811
+    """Issue 10: the test points, MPE, U, decision rule, conclusion and the three persons, read-only;
+    the record list filters by "with data"; another city's supervisor reaches nothing."""
+    client = console.client_for("city")
+    rid = ids["verifications"]
+    detail = client.get(f"{BASE}/verifications/{rid}").text
+    assert f'href="{BASE}/verifications/{rid}/data"' in detail
+    page = client.get(f"{BASE}/verifications/{rid}/data")
+    assert page.status_code == 200 and page.text.count("<h1") == 1
+    text = page.text
+    for expected in ("20 L", "20.02", "0.004 L", "±0.30", "简单接受", "张检定", "JD-330002", "王批准", "合格"):
+        assert expected in text, expected
+    assert 'name="csrf_token"' not in text.split("</header>")[-1]  # no sign-off or issue form here
+    assert "/console/institution/certificates" not in text
+    with_data = client.get(f"{BASE}/verifications", params={"with_data": "1"}).text
+    assert "JD-2026-0004" in with_data and "JD-2025-0001" not in with_data
+    without = client.get(f"{BASE}/verifications", params={"with_data": "0"}).text
+    assert "JD-2025-0001" in without and "JD-2026-0004" not in without
+    bare = search.search_records(console.world.platform, console.world.as_("city"), {"q": "JD-2025-0001"})
+    bare_id = bare.items[0].id
+    assert "无（导入或仅录结论的记录）" in client.get(f"{BASE}/verifications/{bare_id}").text
+    assert client.get(f"{BASE}/verifications/{bare_id}/data").status_code == 404
+    assert client.get(f"{BASE}/verifications", params={"with_data": "x"}).status_code in (400, 422)
+    other = console.client_for("other_city")
+    assert other.get(f"{BASE}/verifications/{rid}/data").status_code == 404

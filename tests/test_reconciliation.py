@@ -22,6 +22,7 @@ from jiliang.services import certificates, log_publication, reconciliation, tran
 from jiliang.services.platform import Platform
 from jiliang.store.models import Certificate, VerificationRecord
 from tests.factories import World, authorise_all
+from tests.signed_support import signed_record
 from tests.test_registry import FUEL, file, verify
 
 runner = CliRunner()
@@ -51,7 +52,8 @@ class Log:
         self.records: list[VerificationRecord] = []
         for n in range(3):
             inst = file(world, f"R-{n}")
-            self.records.append(verify(world, inst.id, "2026-05-20", doc=f"JD-R-{n}"))
+            make = signed_record if n < 2 else verify  # the third stays a bare record, never certified
+            self.records.append(make(world, inst.id, "2026-05-20", doc=f"JD-R-{n}"))
         inst = self.world.as_("institution")
         self.cert = certificates.issue(self.platform, inst, self.records[0].id)
         self.withdrawn = certificates.issue(self.platform, inst, self.records[1].id)
@@ -265,7 +267,8 @@ def test_certificate_whose_leaf_was_deleted_is_tampered_not_pending(
 
 
 def test_certificate_after_the_latest_head_is_pending(log: Log) -> None:
-    late = certificates.issue(log.platform, log.world.as_("institution"), log.records[2].id)
+    record = signed_record(log.world, file(log.world, "R-8").id, "2026-05-21", doc="JD-R-8")
+    late = certificates.issue(log.platform, log.world.as_("institution"), record.id)
     assert certificates.public_status(log.platform, late.number).pending  # queued
     transparency.sequence_pending(log.platform)  # sequenced, but no tree head over it yet
     status = certificates.public_status(log.platform, late.number)

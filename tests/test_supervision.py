@@ -21,6 +21,7 @@ from jiliang.services.supervision import dashboard, followup, history, search
 from jiliang.services.transfer import export
 from jiliang.store.models import OutboxMessage
 from tests.factories import COUNTY_A, COUNTY_B, World, authorise_all, credit_code
+from tests.signed_support import signed_record
 from tests.test_registry import FUEL, file, verify
 
 
@@ -42,7 +43,7 @@ def city(world: World) -> World:
     e = file(world, "SN-E005", who="other_enterprise", region=COUNTY_B)
     verify(world, a.id, "2025-12-01", doc="JD-2025-0001")  # due 2026-06-01: overdue 14 days on 06-15
     verify(world, c.id, "2026-01-01", doc="JD-2026-0003")  # due 2026-07-01: due within 30 days
-    verify(world, d.id, "2026-06-01", doc="JD-2026-0004")  # due 2026-12-01: covered
+    signed_record(world, d.id, "2026-06-01", doc="JD-2026-0004")  # due 2026-12-01: covered; with data
     verify(world, e.id, "2026-06-01", doc="JD-2026-0005")
     del b  # never verified: overdue since it was filed (2025-01-10)
     return world
@@ -208,6 +209,48 @@ def test_follow_up_refusals(city: World) -> None:
         followup.mark(p, city.as_("enterprise"), [covered])
     with pytest.raises(InvalidInput):
         followup.mark(p, sup, [])
+
+
+def test_a_follow_up_is_closed_by_hand_with_a_reason_and_reopened(city: World) -> None:
+    """Issue 10: a 督办 closed by hand (the owner showed the dispenser scrapped) leaves the open list,
+    shows on the closed one with its reason and who closed it; reopening brings it back; all audited."""
+    p, sup = city.platform, city.as_("city")
+    overdue = {r.serial_number: r.id for r in search.search_instruments(p, sup, {"state": "overdue"}).items}
+    done = followup.mark(p, sup, list(overdue.values()), remind=False)
+    by_serial = {r.serial_number: r.id for r in followup.list_follow_ups(p, sup).items}
+    fid = by_serial["SN-B002"]
+    with pytest.raises(InvalidInput) as no_reason:
+        followup.close(p, sup, fid, "  ")
+    assert no_reason.value.field == "reason"
+    with pytest.raises(NotFound):
+        followup.close(p, city.as_("other_city"), fid, "越权 / not mine")
+    with pytest.raises(NotAuthorised):
+        followup.close(p, city.as_("enterprise"), fid, "not a supervisor")
+    followup.close(p, sup, fid, "加油机已报废，现场核实 / scrapped, seen on site")
+    with pytest.raises(Conflict):
+        followup.close(p, sup, fid, "again")
+    closed = followup.list_follow_ups(p, sup, state="closed").items
+    assert [(r.serial_number, r.close_reason, r.closed_by) for r in closed] == [
+        ("SN-B002", "加油机已报废，现场核实 / scrapped, seen on site", "city")
+    ]
+    assert [r.serial_number for r in followup.list_follow_ups(p, sup, state="open").items] == ["SN-A001"]
+    assert followup.counts(p, sup) == {"open": 1, "verified": 0}
+    followup.reopen(p, sup, fid, "复查发现仍在使用 / still in use on a second visit")
+    again = followup.get(p, sup, fid)
+    assert again.closed_at is None and again.close_reason == "" and "仍在使用" in again.note
+    assert followup.counts(p, sup) == {"open": 2, "verified": 0}
+    with pytest.raises(Conflict):
+        followup.reopen(p, sup, fid, "not closed")
+    # verified since it was opened: the records closed it, no hand closing
+    a = by_serial["SN-A001"]
+    verify(city, overdue["SN-A001"], "2026-06-15", doc="JD-2026-0102")
+    with pytest.raises(Conflict):
+        followup.close(p, sup, a, "verified anyway")
+    trail = history.object_history(p, sup, "follow_up", fid)
+    changes = {(c.field, c.after) for e in trail.items for c in e.changes}
+    assert ("办结原因", "加油机已报废，现场核实 / scrapped, seen on site") in changes
+    assert len(trail.items) >= 3  # opened, closed, reopened
+    assert len(done.opened) == 2
 
 
 def test_history_is_readable_and_scoped(city: World) -> None:

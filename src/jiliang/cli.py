@@ -173,8 +173,10 @@ def _serve(platform: Platform, host: str, port: int, workers: int = 1, log_every
     if every:
         ReconcileTimer(Platform.open(platform.settings, migrate=False), every * 60).start()
         console.print(f"每 {every} 分钟对账一次 / the register is reconciled with the log every {every} min")
+    from jiliang.services.catalogue import apply_compulsory
     from jiliang.services.tallies import TallyCompactor, compact
 
+    apply_compulsory(platform)  # a catalogue version in force since the last run: its compulsory flags
     compact(platform)  # then daily: keeps today's indicators a small GROUP BY (docs/indicators.md)
     TallyCompactor(Platform.open(platform.settings, migrate=False)).start()
     if workers > 1:
@@ -310,7 +312,7 @@ def demo(
                 f"{summary.records:,} 条检定记录 records, {summary.organisations:,} 个单位 organisations, "
                 f"{summary.seconds:.1f} s"
             )
-            if summary.certificates is not None:
+            if summary.certificates is not None and summary.certificates.replacement:
                 c = summary.certificates
                 console.print(
                     f"数字证书 / certificates: {c.issued} 份已签发并记入透明日志 / issued, signed and logged "

@@ -84,6 +84,8 @@ def _valid_bodies(api: Api) -> dict[tuple[str, str], dict[str, Any]]:
     bases[("POST", "/api/v1/traceability/standards/1/impact")] = {"on": "2026-06-01"}
     bases[("POST", "/api/v1/certificates")] = {"record_id": 1, "number": "FUZZ-1"}
     bases[("POST", "/api/v1/certificates/1/withdraw")] = {"reason": "fuzz"}
+    bases[("POST", "/api/v1/supervision/follow-ups/1/close")] = {"reason": "fuzz"}
+    bases[("POST", "/api/v1/supervision/follow-ups/1/reopen")] = {"reason": "fuzz"}
     bases.update(_market_bodies())
     bases.update(_energy_bodies())
     measured = {

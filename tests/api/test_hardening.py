@@ -86,18 +86,9 @@ def _issued(api: Api, number: str) -> str:
     inst = instruments.file_instrument(
         world.platform, world.as_("enterprise"), instrument_raw("CN-1", item_code=FUEL)
     )
-    from jiliang.services import verifications
+    from tests.signed_support import signed_record
 
-    record = verifications.record_verification(
-        world.platform,
-        world.as_("institution"),
-        {
-            "instrument_id": inst.id,
-            "verified_on": "2026-05-01",
-            "conclusion": "pass",
-            "document_no": "JD-CN-1",
-        },
-    )
+    record = signed_record(world, inst.id, "2026-05-01", doc="JD-CN-1")
     return certificates.issue(world.platform, world.as_("institution"), record.id, number=number).number
 
 

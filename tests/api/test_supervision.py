@@ -34,3 +34,20 @@ def test_search_export_follow_up_and_history_over_http(api: Api, city: World) ->
         == 404
     )
     assert api.get("/api/v1/supervision/instruments", "city", params={"sort": "secret"}).status_code == 422
+
+
+def test_close_and_reopen_a_follow_up_over_http(api: Api, city: World) -> None:  # noqa: F811
+    overdue = api.get("/api/v1/supervision/instruments", "city", params={"state": "overdue"}).json()
+    iid = overdue["items"][0]["id"]
+    api.post("/api/v1/supervision/follow-ups", "city", json={"instrument_ids": [iid], "remind": False})
+    fid = api.get("/api/v1/supervision/follow-ups", "city").json()["items"][0]["id"]
+    base = f"/api/v1/supervision/follow-ups/{fid}"
+    assert api.post(f"{base}/close", "city", json={"reason": ""}).status_code == 422
+    assert api.post(f"{base}/close", "other_city", json={"reason": "x"}).status_code == 404
+    closed = api.post(f"{base}/close", "city", json={"reason": "器具已报废"})
+    assert closed.status_code == 200 and closed.json()["close_reason"] == "器具已报废"
+    assert api.post(f"{base}/close", "city", json={"reason": "again"}).status_code == 409
+    listed = api.get("/api/v1/supervision/follow-ups", "city", params={"state": "closed"}).json()
+    assert [r["id"] for r in listed["items"]] == [fid]
+    reopened = api.post(f"{base}/reopen", "city", json={"reason": "仍在使用"}).json()
+    assert reopened["closed_at"] is None and "仍在使用" in reopened["note"]

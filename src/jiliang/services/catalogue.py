@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, select, update
 
 from jiliang.domain.access import SYSTEM, Principal
 from jiliang.domain.catalogue import (
+    COMPULSORY_USES,
     CatalogueItem,
     ItemDiff,
     RegulatoryMode,
@@ -287,6 +288,8 @@ class VersionInfo:
     rules: int
     source_name: str
     sha256: str
+    compulsory_applied_on: date | None = None  # when the instruments' compulsory flags followed it
+    compulsory_changes: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,6 +388,8 @@ def list_versions(platform: Platform) -> list[VersionInfo]:
             int(rule_counts.get(v.version, 0)),
             v.source_name,
             v.sha256,
+            v.compulsory_applied_on,
+            v.compulsory_changes,
         )
         for v in versions
     ]
@@ -455,7 +460,65 @@ def activate(platform: Platform, principal: Principal, version: str, on: object)
                 field="version",
             )
         row.active_from = day
+    if day == today:
+        apply_compulsory(platform, principal)  # in force now: the instruments follow it today
     return get_version(platform, version)
+
+
+@dataclass(frozen=True)
+class CompulsoryChange:
+    version: str
+    on: date
+    became_compulsory: int  # instruments now under compulsory verification that were not
+    ceased: int  # instruments no longer under it
+    items: tuple[str, ...]  # the item codes of the instruments that changed
+
+
+def apply_compulsory(platform: Platform, principal: Principal = SYSTEM) -> CompulsoryChange | None:
+    """Recompute the ``compulsory`` flag of every instrument not scrapped under the version in force today,
+    once per version (the activation on its day; ``jiliang serve`` daily for one scheduled ahead).
+
+    计量法 §9: compulsory iff the item is listed for verification (mode V or P+V), in force on the day,
+    and the instrument is used for one of the four purposes. Only the flag changes, from today on: no
+    verification record, due date or past indicator is rewritten (past dates read the records). The
+    tallies follow through their triggers (migration 0017) in the same transaction; the version's row
+    records the day and the counts, so the audit trail says who applied what and when. None when the
+    version in force was applied already."""
+    today = platform.today()
+    version = active_version(platform, today)
+    items = catalogue(platform, version)
+    listed = sorted(code for code, it in items.items() if it.mode.verified and it.effective_from <= today)
+    uses = sorted(u.value for u in COMPULSORY_USES)
+    with platform.unit_of_work(principal) as s:
+        row = s.get(CatalogueVersion, version)
+        assert row is not None
+        if row.compulsory_applied_on is not None:
+            return None
+        live = Instrument.status != InstrumentStatus.SCRAPPED.value
+        should = and_(Instrument.item_code.in_(listed), Instrument.use.in_(uses))
+        gain = and_(live, should, Instrument.compulsory.is_(False))
+        lose = and_(live, not_(should), Instrument.compulsory.is_(True))
+        counts = {
+            name: dict(
+                s.execute(
+                    select(Instrument.item_code, func.count()).where(cond).group_by(Instrument.item_code)
+                ).all()
+            )
+            for name, cond in (("gain", gain), ("lose", lose))
+        }
+        for cond, value in ((gain, True), (lose, False)):
+            s.execute(
+                update(Instrument).where(cond).values(compulsory=value),
+                execution_options={"synchronize_session": False},
+            )
+        up, down = sum(counts["gain"].values()), sum(counts["lose"].values())
+        codes = tuple(sorted(set(counts["gain"]) | set(counts["lose"])))
+        row.compulsory_applied_on = today
+        row.compulsory_changes = (
+            f"+{up} 台纳入强检 / now compulsory, -{down} 台不再强检 / no longer compulsory"
+            + (f"; 目录项 / items {', '.join(codes[:50])}" if codes else "")
+        )[:2000]
+        return CompulsoryChange(version, today, int(up), int(down), codes)
 
 
 def unschedule(platform: Platform, principal: Principal, version: str) -> VersionInfo:

@@ -25,7 +25,13 @@ from jiliang.errors import Conflict, InvalidInput, NotAuthorised, PayloadTooLarg
 from jiliang.services import dcc_records, scope, signing_keys, transparency
 from jiliang.services.common import not_found, require_role
 from jiliang.services.platform import Platform
-from jiliang.store.models import Certificate, Instrument, Organisation, VerificationRecord
+from jiliang.store.models import (
+    Certificate,
+    Instrument,
+    MeasuredVerification,
+    Organisation,
+    VerificationRecord,
+)
 from jiliang.trust import certificate_check, dcc, merkle, rendering
 from jiliang.trust.certificate_check import BUNDLE_FORMAT, ISSUED, SUPERSEDED, WITHDRAWN, CheckReport
 from jiliang.trust.dcc_model import DccCertificate
@@ -85,6 +91,31 @@ def _may_issue(principal: Principal, record: VerificationRecord) -> None:
         )
 
 
+NO_SIGNED_DATA = (
+    "该检定记录没有测量数据和检定员、核验员、批准人三级签字，不能出具证书（批量导入或仅录结论的记录是登记事实，"
+    "不是新的检定）/ no certificate without the measurement data signed off by the verifier, the checker "
+    "and the approver: a record imported or entered with a bare conclusion is a registry fact, not a new "
+    "verification"
+)
+
+
+def _require_signed_data(s: Session, record: VerificationRecord) -> None:
+    """A certificate states measured results under three signatures (JJF 1069 / the institution's quality
+    system): only a record written by the approval of a verification with data
+    (``services.measured_verifications``) may carry one. Records imported in bulk, entered through the plain
+    record API or corrected by hand keep their place in the registry but are never issued as certificates."""
+    approved = s.scalar(
+        select(MeasuredVerification.id).where(
+            MeasuredVerification.record_id == record.id,
+            MeasuredVerification.state == "approved",
+            MeasuredVerification.approver_id.is_not(None),
+            MeasuredVerification.checker_id.is_not(None),
+        )
+    )
+    if approved is None:
+        raise Conflict(NO_SIGNED_DATA, field="record_id")
+
+
 def issue(
     platform: Platform,
     principal: Principal,
@@ -111,6 +142,7 @@ def issue_in(
     if record is None:
         raise not_found("verification record", record_id)
     _may_issue(principal, record)
+    _require_signed_data(s, record)
     if record.superseded:
         raise Conflict(
             "该检定记录已被更正，请为更正后的记录出具 / the record was corrected; issue for the correction",
@@ -608,7 +640,7 @@ def render(platform: Platform, principal: Principal, number: str, fmt: str) -> b
 
 
 def issue_many(platform: Platform, principal: Principal, record_ids: Sequence[int]) -> int:
-    """Issue for many records in one transaction (the demo and the benchmark)."""
+    """Issue for many records in one transaction (the benchmark); each must have its signed-off data."""
     with platform.unit_of_work(principal) as s:
         for rid in record_ids:
             issue_in(s, platform, principal, rid)

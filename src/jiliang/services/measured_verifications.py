@@ -655,6 +655,26 @@ def get(platform: Platform, principal: Principal, verification_id: int) -> Verif
         return view_in(s, row)
 
 
+def of_record(platform: Platform, principal: Principal, record_id: int) -> VerificationView | None:
+    """The measured data behind a verification record the caller may see (the supervisor's page); None for
+    a record without data; a record outside the caller's reach answers not found."""
+    with platform.reading() as s:
+        rec = s.scalars(
+            scope.verification_records(
+                select(VerificationRecord).where(VerificationRecord.id == record_id), principal
+            )
+        ).first()
+        if rec is None:
+            raise not_found("verification record", record_id)
+        row = s.scalar(select(MeasuredVerification).where(MeasuredVerification.record_id == record_id))
+        if row is None:
+            return None
+        inst = s.get(Instrument, row.instrument_id)
+        if inst is None or not _visible(principal, row, inst):
+            raise not_found("verification record", record_id)
+        return view_in(s, row)
+
+
 def for_record(s: Session, record_id: int) -> VerificationView | None:
     """The measured data behind a verification record, for its certificate (None for a bare record)."""
     row = s.scalar(select(MeasuredVerification).where(MeasuredVerification.record_id == record_id))

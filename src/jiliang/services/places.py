@@ -8,6 +8,7 @@ operator) and places its own instruments there. The QR code opens the public pag
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -16,13 +17,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
-from jiliang.domain.instruments import optional_text, required_text
+from jiliang.domain.instruments import InstrumentStatus, optional_text, required_text
 from jiliang.domain.places import parse_place_kind, place_code, valid_place_code
 from jiliang.domain.regions import in_jurisdiction, validate_region_code
 from jiliang.errors import InvalidInput
-from jiliang.services import scope
+from jiliang.services import public, scope
 from jiliang.services.common import Page, not_found, one_visible, paginate, require_role
 from jiliang.services.platform import Platform
+from jiliang.services.public import PublicPlace
 from jiliang.store.models import Instrument, Organisation, Place, PlaceInstrument, Region
 
 
@@ -180,3 +182,90 @@ def qr_svg(platform: Platform, code: str, scale: int = 6) -> str:
             scale=scale, title=code
         )
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# the supervisor's pages: places by region, each with its instruments and their status
+
+
+@dataclass(frozen=True)
+class PlaceRow:
+    code: str
+    name: str
+    kind: str
+    region_code: str
+    region_name: str
+    address: str
+    operator_name: str
+    instruments: int  # compulsory instruments placed there, not scrapped (what its public page lists)
+
+
+def supervised_places(
+    platform: Platform,
+    principal: Principal,
+    *,
+    region_code: str = "",
+    q: str = "",
+    kind: str = "",
+    offset: int = 0,
+    limit: int = 25,
+) -> Page[PlaceRow]:
+    """Places in the supervisor's jurisdiction (or below ``region_code`` within it), by code."""
+    require_role(principal, Role.SUPERVISOR)
+    base: Any = (
+        select(Place, Region.name_zh, Organisation.name)
+        .join(Region, Region.code == Place.region_code)
+        .outerjoin(Organisation, Organisation.id == Place.operator_id)
+    )
+    stmt = _places(base, principal).order_by(Place.code)
+    if region_code:
+        region = validate_region_code(region_code.strip())
+        if not in_jurisdiction(region, principal.jurisdiction):
+            raise not_found("region", region)
+        stmt = stmt.where(scope.within(Place.region_code, region))
+    if q.strip():
+        stmt = stmt.where(Place.name.contains(q.strip(), autoescape=True))
+    if kind:
+        stmt = stmt.where(Place.kind == parse_place_kind(kind).value)
+    if offset < 0 or not 1 <= limit <= platform.settings.page_size_max:
+        raise InvalidInput("分页参数无效 / offset must be ≥ 0 and limit within the page size", field="offset")
+    with platform.reading() as s:
+        total = int(s.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+        found = list(s.execute(stmt.offset(offset).limit(limit)).all())
+        ids = [p.id for p, _, _ in found]
+        counts = dict(
+            s.execute(
+                select(PlaceInstrument.place_id, func.count())
+                .join(Instrument, Instrument.id == PlaceInstrument.instrument_id)
+                .where(
+                    PlaceInstrument.place_id.in_(ids),
+                    Instrument.compulsory,
+                    Instrument.status != InstrumentStatus.SCRAPPED.value,
+                )
+                .group_by(PlaceInstrument.place_id)
+            ).all()
+        )
+    rows = [
+        PlaceRow(
+            code=p.code,
+            name=p.name,
+            kind=p.kind,
+            region_code=p.region_code,
+            region_name=region_name,
+            address=p.address,
+            operator_name=operator or "",
+            instruments=int(counts.get(p.id, 0)),
+        )
+        for p, region_name, operator in found
+    ]
+    return Page(items=rows, total=total, offset=offset, limit=limit)
+
+
+def supervised_place(
+    platform: Platform, principal: Principal, code: str, *, offset: int = 0, limit: int = 50
+) -> tuple[Place, PublicPlace]:
+    """A place in the supervisor's jurisdiction (else not found) and what its public page shows: every
+    compulsory instrument there with its status and due date, and the counts by status."""
+    require_role(principal, Role.SUPERVISOR)
+    place = get_place(platform, principal, code)
+    return place, public.place(platform, place.code, offset=offset, limit=limit)

@@ -61,7 +61,8 @@ def compact(platform: Platform, on: date | None = None) -> int:
 
 
 class TallyCompactor(Periodic):
-    """``compact`` once a day inside `jiliang serve`."""
+    """``compact`` once a day inside `jiliang serve` (after applying a catalogue version that came into
+    force)."""
 
     def __init__(self, platform: Platform, every_s: float = 24 * 3600) -> None:
         self.platform = platform
@@ -73,6 +74,11 @@ class TallyCompactor(Periodic):
         )
 
     def run_once(self) -> None:
+        # a catalogue version scheduled for today comes into force for the instruments' flags first
+        # (services.catalogue.apply_compulsory: once per version), then the tallies fold
+        from jiliang.services import catalogue
+
+        catalogue.apply_compulsory(self.platform)
         compact(self.platform)
 
 

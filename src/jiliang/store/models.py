@@ -76,6 +76,10 @@ class CatalogueVersion(Base, Audited):
     active_from: Mapped[date | None] = mapped_column(Date)
     source_name: Mapped[str] = mapped_column(String(200), default="")
     sha256: Mapped[str] = mapped_column(String(64), default="")
+    # migration 0022: when this version, in force, had the instruments' compulsory flag recomputed, and
+    # what changed (services.catalogue.apply_compulsory); NULL: not yet applied
+    compulsory_applied_on: Mapped[date | None] = mapped_column(Date)
+    compulsory_changes: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CatalogueItemRow(Base):
@@ -687,6 +691,11 @@ class FollowUp(Base, Audited):
     due_on: Mapped[date | None] = mapped_column(Date)  # the due date when it was opened
     note: Mapped[str] = mapped_column(Text, default="")
     reminders_queued: Mapped[int] = mapped_column(Integer, default=0)
+    # closed by hand (migration 0022): the owner showed the instrument retired, moved or verified elsewhere;
+    # reopening clears these and appends the reason to ``note``; the audit trail keeps every step
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    close_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 # --- verification with measurement data and three signatories (migration 0009) -----------------------
 

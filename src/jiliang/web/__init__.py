@@ -14,6 +14,7 @@ ROUTERS = [
     "account",
     "admin",
     "docs",
+    "supervision_places",
     "supervision",
     "public",
     "enterprise",

@@ -377,26 +377,37 @@ def run_review(request: Request, platform: PlatformDep, principal: ConsoleUser, 
     return RedirectResponse(f"{SUPERVISION}/reviews/{done['id']}", status_code=303)
 
 
-@router.get(SUPERVISION + "/reviews/{review_id}", response_class=HTMLResponse)
-def review_page(
-    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, review_id: Id
-) -> HTMLResponse:
-    require_role(principal, Role.SUPERVISOR)
-    return _review(request, platform, principal, lang, review_id, SUPERVISION)
+def _reading_routes(base: str, role: Role) -> None:
+    """The four read-only pages a supervisor and an enterprise both have, each under its own base path
+    and its own role: a review, its PDF, a period, its carbon report PDF (the services scope the ids)."""
+
+    def review(
+        request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, review_id: Id
+    ) -> HTMLResponse:
+        require_role(principal, role)
+        return _review(request, platform, principal, lang, review_id, base)
+
+    def review_pdf(platform: PlatformDep, principal: ConsoleUser, review_id: Id) -> Response:
+        require_role(principal, role)
+        return _pdf(platform, principal, review_id)
+
+    def period(
+        request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, period_id: Id
+    ) -> HTMLResponse:
+        require_role(principal, role)
+        return _period(request, platform, principal, lang, period_id, base)
+
+    def carbon_pdf(platform: PlatformDep, principal: ConsoleUser, period_id: Id) -> Response:
+        require_role(principal, role)
+        return _carbon_pdf(platform, principal, period_id)
+
+    router.add_api_route(base + "/reviews/{review_id}", review, response_class=HTMLResponse)
+    router.add_api_route(base + "/reviews/{review_id}/report.pdf", review_pdf)
+    router.add_api_route(base + "/periods/{period_id}", period, response_class=HTMLResponse)
+    router.add_api_route(base + "/periods/{period_id}/carbon.pdf", carbon_pdf)
 
 
-@router.get(SUPERVISION + "/reviews/{review_id}/report.pdf")
-def review_pdf(platform: PlatformDep, principal: ConsoleUser, review_id: Id) -> Response:
-    require_role(principal, Role.SUPERVISOR)
-    return _pdf(platform, principal, review_id)
-
-
-@router.get(SUPERVISION + "/periods/{period_id}", response_class=HTMLResponse)
-def period_page(
-    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, period_id: Id
-) -> HTMLResponse:
-    require_role(principal, Role.SUPERVISOR)
-    return _period(request, platform, principal, lang, period_id, SUPERVISION)
+_reading_routes(SUPERVISION, Role.SUPERVISOR)
 
 
 @router.post(SUPERVISION + "/units/{unit_id}/topology", response_class=HTMLResponse, dependencies=[CsrfForm])
@@ -424,12 +435,6 @@ def carbon_review_page(
 def carbon_review_pdf(platform: PlatformDep, principal: ConsoleUser, unit_id: Id) -> Response:
     require_role(principal, Role.SUPERVISOR)
     return _carbon_review_pdf(platform, principal, unit_id)
-
-
-@router.get(SUPERVISION + "/periods/{period_id}/carbon.pdf")
-def carbon_pdf(platform: PlatformDep, principal: ConsoleUser, period_id: Id) -> Response:
-    require_role(principal, Role.SUPERVISOR)
-    return _carbon_pdf(platform, principal, period_id)
 
 
 # --- enterprise ----------------------------------------------------------------------------------------
@@ -492,26 +497,7 @@ def upload_readings(
     return RedirectResponse(f"{ENTERPRISE}?uploaded={period_start}_{period_end}", status_code=303)
 
 
-@router.get(ENTERPRISE + "/reviews/{review_id}", response_class=HTMLResponse)
-def enterprise_review(
-    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, review_id: Id
-) -> HTMLResponse:
-    require_role(principal, Role.ENTERPRISE)
-    return _review(request, platform, principal, lang, review_id, ENTERPRISE)
-
-
-@router.get(ENTERPRISE + "/reviews/{review_id}/report.pdf")
-def enterprise_pdf(platform: PlatformDep, principal: ConsoleUser, review_id: Id) -> Response:
-    require_role(principal, Role.ENTERPRISE)
-    return _pdf(platform, principal, review_id)
-
-
-@router.get(ENTERPRISE + "/periods/{period_id}", response_class=HTMLResponse)
-def enterprise_period(
-    request: Request, platform: PlatformDep, principal: ConsoleUser, lang: Lang, period_id: Id
-) -> HTMLResponse:
-    require_role(principal, Role.ENTERPRISE)
-    return _period(request, platform, principal, lang, period_id, ENTERPRISE)
+_reading_routes(ENTERPRISE, Role.ENTERPRISE)
 
 
 @router.post(ENTERPRISE + "/topology", response_class=HTMLResponse, dependencies=[CsrfForm])
@@ -538,12 +524,6 @@ def enterprise_carbon_review(
 def enterprise_carbon_review_pdf(platform: PlatformDep, principal: ConsoleUser) -> Response:
     require_role(principal, Role.ENTERPRISE)
     return _carbon_review_pdf(platform, principal, _own_unit(platform, principal))
-
-
-@router.get(ENTERPRISE + "/periods/{period_id}/carbon.pdf")
-def enterprise_carbon_pdf(platform: PlatformDep, principal: ConsoleUser, period_id: Id) -> Response:
-    require_role(principal, Role.ENTERPRISE)
-    return _carbon_pdf(platform, principal, period_id)
 
 
 # --- shared --------------------------------------------------------------------------------------------

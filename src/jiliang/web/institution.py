@@ -131,6 +131,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "filter": "筛选",
         "standards": "计量标准",
         "std_name": "名称",
+        "person_name": "姓名",
         "quantity": "量",
         "range": "测量范围",
         "uncertainty": "不确定度/准确度等级",
@@ -266,6 +267,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "filter": "Filter",
         "standards": "Measurement standards",
         "std_name": "Name",
+        "person_name": "Name",
         "quantity": "Quantity",
         "range": "Range",
         "uncertainty": "Uncertainty / class",
@@ -298,6 +300,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "live": "Computed as you type (with JavaScript on); or press “Compute the conclusion”.",
     },
 }
+
+
+def page_context(request: Request, principal: Any, lang: str, title_key: str) -> dict[str, Any]:
+    """The labels of a verification with data, for this module's pages and the supervisor's read-only one."""
+    return _context(request, principal, lang, title_key)
 
 
 def _context(request: Request, principal: Any, lang: str, title_key: str) -> dict[str, Any]:

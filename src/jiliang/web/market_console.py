@@ -484,6 +484,14 @@ def _refuse(context: dict[str, Any], exc: JiliangError) -> None:
     context.update(error=exc.message, field=exc.field)
 
 
+def _refused(
+    request: Request, name: str, context: dict[str, Any], exc: JiliangError, status_code: int = 422
+) -> HTMLResponse:
+    """The page ``name`` again, with the refusal shown (``_refuse``)."""
+    _refuse(context, exc)
+    return _page(request, name, context, status_code)
+
+
 def _regions(platform: Platform, principal: Principal, lang: str) -> dict[str, str]:
     return {
         r.code: r.name_zh if lang == "zh" else (r.name_en or r.name_zh)
@@ -628,9 +636,7 @@ def create_plan(
             data["ratio"] = _float(ratio, "ratio") / 100
         created = plans.create_plan(platform, principal, data)
     except JiliangError as exc:
-        context = _plan_form(request, platform, principal, lang, values)
-        _refuse(context, exc)
-        return _page(request, "market_plan_new.html", context, 422)
+        return _refused(request, "market_plan_new.html", _plan_form(request, platform, principal, lang, values), exc)
     return _redirect(f"/console/market/plans/{created['id']}?done=1", lang)
 
 
@@ -670,9 +676,7 @@ def commit_plan(
     try:
         plans.commit_seed(platform, principal, plan_id, commitment=commitment.strip() or None)
     except JiliangError as exc:
-        context = _plan_page(request, platform, principal, lang, plan_id)
-        _refuse(context, exc)
-        return _page(request, "market_plan.html", context, 422)
+        return _refused(request, "market_plan.html", _plan_page(request, platform, principal, lang, plan_id), exc)
     return _redirect(f"/console/market/plans/{plan_id}?done=1", lang)
 
 
@@ -688,9 +692,7 @@ def draw_plan(
     try:
         plans.draw_plan(platform, principal, plan_id, seed=seed.strip() or None)
     except JiliangError as exc:
-        context = _plan_page(request, platform, principal, lang, plan_id)
-        _refuse(context, exc)
-        return _page(request, "market_plan.html", context, 422)
+        return _refused(request, "market_plan.html", _plan_page(request, platform, principal, lang, plan_id), exc)
     return _redirect(f"/console/market/plans/{plan_id}?done=1#drawn", lang)
 
 
@@ -776,8 +778,7 @@ async def record_result(
         context = await _run(_target_page, request, platform, principal, lang, target_id)
         context["values"] = values
         context["rows"] = range(min(rows, MAX_INSTRUMENT_ROWS))
-        _refuse(context, exc)
-        return _page(request, "market_target.html", context, 422)
+        return _refused(request, "market_target.html", context, exc)
     return _redirect(f"/console/market/targets/{target_id}?done=1", lang)
 
 
@@ -879,9 +880,7 @@ def record_net_content(
         }
         saved = results.record_net_content(platform, principal, data)
     except JiliangError as exc:
-        context = _net_form(request, platform, principal, lang, values)
-        _refuse(context, exc)
-        return _page(request, "market_net_content.html", context, 422)
+        return _refused(request, "market_net_content.html", _net_form(request, platform, principal, lang, values), exc)
     return _redirect(f"/console/market/net-content/{saved['id']}", lang)
 
 
@@ -956,9 +955,7 @@ def add_credit_event(
             raise InvalidInput("日期无效 / not a date", field="occurred_on") from None
         credit.add_event(platform, principal, organisation_id, kind, day, note)
     except JiliangError as exc:
-        context = _grade_page(request, platform, principal, lang, organisation_id)
-        _refuse(context, exc)
-        return _page(request, "market_grade.html", context, 422)
+        return _refused(request, "market_grade.html", _grade_page(request, platform, principal, lang, organisation_id), exc)
     return _redirect(f"/console/market/credit/{organisation_id}?done=1", lang)
 
 
@@ -1077,9 +1074,7 @@ def step_case(
     try:
         cases.advance(platform, principal, case_id, data)
     except JiliangError as exc:
-        context = _case_page(request, platform, principal, lang, case_id)
-        _refuse(context, exc)
-        return _page(request, "market_case.html", context, 422)
+        return _refused(request, "market_case.html", _case_page(request, platform, principal, lang, case_id), exc)
     return _redirect(f"/console/market/cases/{case_id}?done=1", lang)
 
 
@@ -1160,10 +1155,8 @@ def reveal_reporter(
     try:
         context["identity"] = complaints.reveal_reporter(platform, principal, complaint_id, reason)
     except JiliangError as exc:
-        _refuse(context, exc)
-        return _page(
-            request, "market_complaint.html", context, 403 if isinstance(exc, NotAuthorised) else 422
-        )
+        status = 403 if isinstance(exc, NotAuthorised) else 422
+        return _refused(request, "market_complaint.html", context, exc, status)
     response = _page(request, "market_complaint.html", context)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -1189,7 +1182,5 @@ def update_complaint(
     try:
         complaints.update(platform, principal, complaint_id, data)
     except JiliangError as exc:
-        context = _complaint_page(request, platform, principal, lang, complaint_id)
-        _refuse(context, exc)
-        return _page(request, "market_complaint.html", context, 422)
+        return _refused(request, "market_complaint.html", _complaint_page(request, platform, principal, lang, complaint_id), exc)
     return _redirect(f"/console/market/complaints/{complaint_id}?done=1", lang)

@@ -25,18 +25,19 @@ from jiliang.api.downloads import attachment
 from jiliang.api.routers.transfer import spooled_download
 from jiliang.domain.instruments import parse_date
 from jiliang.domain.spreadsheet import neutralise
-from jiliang.errors import InvalidInput, JiliangError
+from jiliang.errors import Conflict, InvalidInput, JiliangError
 from jiliang.legal.coverage import IndicatorValue
 from jiliang.services import catalogue as catalogue_service
+from jiliang.services import measured_verifications, traceability
 from jiliang.services import organisations as organisations_service
-from jiliang.services import traceability
-from jiliang.services.common import Page
+from jiliang.services.common import Page, not_found
 from jiliang.services.platform import Platform
 from jiliang.services.supervision import dashboard, followup, history, labels, search
 from jiliang.services.transfer import export as transfer_export
 from jiliang.services.transfer.reading import Format
 from jiliang.web.auth import ConsoleUser, CsrfForm, Lang, console_context
 from jiliang.web.common import local_time, percent, significant, templates
+from jiliang.web.institution import page_context as institution_page_context
 
 router = APIRouter(prefix="/console/supervision", include_in_schema=False)
 
@@ -82,6 +83,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "records": "检定记录",
         "certificates": "证书",
         "followups": "督办",
+        "places": "场所",
         "search": "搜索",
         "q_instruments": "名称、出厂编号、使用单位名称或统一社会信用代码、证书编号",
         "q_organisations": "单位名称或统一社会信用代码",
@@ -161,6 +163,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_yet": "尚未检定",
         "state_open": "未办结",
         "state_verified": "已检定",
+        "state_closed": "已手工办结",
+        "follow_title": "督办",
+        "follow_state": "办理情况",
+        "follow_open_now": "未办结",
+        "closed_by": "办结人",
+        "closed_at": "办结时间",
+        "close_reason": "办结原因",
+        "close": "手工办结",
+        "reopen": "重新督办",
+        "reason": "原因（必填）",
+        "reason_hint": "例如：器具已报废、已迁出本辖区、已在外地检定（附证书号）",
+        "note": "备注",
+        "closed_ok": "已办结。",
+        "reopened_ok": "已重新督办。",
         "facts": "基本信息",
         "records_of": "检定记录",
         "certificates_of": "证书",
@@ -182,6 +198,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "expiring_90": "90 天内到期或已过期",
         "conclusion_pass": "合格",
         "conclusion_fail": "不合格",
+        "with_data": "测量数据",
+        "with_data_yes": "有测量数据和三级签字",
+        "with_data_no": "仅有结论（导入或直接录入）",
+        "data_link": "查看测量数据、最大允许误差、不确定度和签字人员",
+        "data_none": "无（导入或仅录结论的记录）",
+        "data_title": "检定数据",
+        "back_record": "返回检定记录",
         "graph_alt": "溯源链图（下表为同样内容）",
     },
     "en": {
@@ -221,6 +244,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "records": "Verification records",
         "certificates": "Certificates",
         "followups": "Follow-ups",
+        "places": "Places",
         "search": "Search",
         "q_instruments": "Name, serial number, owner name or credit code, certificate number",
         "q_organisations": "Name or credit code",
@@ -301,6 +325,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_yet": "not yet",
         "state_open": "Open",
         "state_verified": "Verified",
+        "state_closed": "Closed by hand",
+        "follow_title": "Follow-up",
+        "follow_state": "State",
+        "follow_open_now": "open",
+        "closed_by": "Closed by",
+        "closed_at": "Closed at",
+        "close_reason": "Reason for closing",
+        "close": "Close by hand",
+        "reopen": "Reopen",
+        "reason": "Reason (required)",
+        "reason_hint": "e.g. the instrument was scrapped, moved out of the area, verified elsewhere (certificate no.)",
+        "note": "Note",
+        "closed_ok": "Closed.",
+        "reopened_ok": "Reopened.",
         "facts": "Details",
         "records_of": "Verification records",
         "certificates_of": "Certificates",
@@ -322,6 +360,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "expiring_90": "within 90 days or already",
         "conclusion_pass": "pass",
         "conclusion_fail": "fail",
+        "with_data": "Measurement data",
+        "with_data_yes": "With data and three signatures",
+        "with_data_no": "Conclusion only (imported or entered)",
+        "data_link": "Read the test points, MPE, uncertainty and who signed",
+        "data_none": "none (imported, or a bare conclusion)",
+        "data_title": "Verification data",
+        "back_record": "Back to the record",
         "graph_alt": "Traceability chain graph (the table below has the same content)",
     },
 }
@@ -421,6 +466,7 @@ def _section_nav(lang: str, here: str) -> list[dict[str, Any]]:
         ("/verifications", "records"),
         ("/certificates", "certificates"),
         ("/followups", "followups"),
+        ("/places", "places"),
     ):
         href = router.prefix + path
         out.append({"href": href, "label": t[key], "current": here.rstrip("/") == href})
@@ -452,6 +498,26 @@ def _on(value: str | None, platform: Platform) -> date:
 def _region_options(platform: Platform, user: Any) -> list[tuple[str, str]]:
     regions = organisations_service.list_regions(platform, user, user.jurisdiction)
     return [("", "")] + [(r.code, ("　" * _depth(r.code)) + r.name_zh) for r in regions]
+
+
+def _search_fields(
+    t: dict[str, str], platform: Platform, user: Any, q: str, region_code: str, hint: str
+) -> list[Field]:
+    """The search box and the region select that open every list's filters."""
+    return [
+        Field("q", t["search"], q, "search", hint=t[hint]),
+        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
+    ]
+
+
+def _choice(name: str, label: str, value: str, options: list[tuple[str, str]], *, any_of: str = "") -> Field:
+    """A select filter; ``any_of`` (the word for "all") puts the empty choice first."""
+    return Field(name, label, value, "select", ([("", any_of)] if any_of else []) + options)
+
+
+def _labels(table: dict[str, tuple[str, str]], lang: str) -> list[tuple[str, str]]:
+    """A label table (``services.supervision.labels``) as select options in ``lang``."""
+    return [(k, zh if lang == "zh" else en) for k, (zh, en) in table.items()]
 
 
 def _depth(code: str) -> int:
@@ -753,36 +819,27 @@ def instruments_page(
     )
     items = catalogue_service.catalogue(platform)
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_instruments"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
+        *_search_fields(t, platform, user, q, region_code, "q_instruments"),
+        _choice(
             "item_code",
             t["item"],
             item_code,
-            "select",
-            [("", t["all"])]
-            + [(c, f"{i.level2_zh if lang == 'zh' else i.level2_en}") for c, i in sorted(items.items())],
+            [(c, i.level2_zh if lang == "zh" else i.level2_en) for c, i in sorted(items.items())],
+            any_of=t["all"],
         ),
-        Field(
+        _choice(
             "state",
             t["state"],
             state,
-            "select",
-            [
-                ("", t["all"]),
-                ("overdue", t["state_overdue"]),
-                ("due", t["state_due"]),
-                ("covered", t["state_covered"]),
-            ],
+            [(st, t["state_" + st]) for st in ("overdue", "due", "covered")],
+            any_of=t["all"],
         ),
         Field("on", t["as_of"], on, "date"),
-        Field(
+        _choice(
             "sort",
             t["sort"],
             sort,
-            "select",
             [
-                ("", t["default"]),
                 ("due_on", t["sort_due"]),
                 ("-due_on", t["sort_due_desc"]),
                 ("name", t["sort_name"]),
@@ -790,6 +847,7 @@ def instruments_page(
                 ("-last_verified_on", t["sort_last"]),
                 ("id", t["sort_id"]),
             ],
+            any_of=t["default"],
         ),
     ]
     if state == "due":
@@ -915,16 +973,8 @@ def organisations_page(
         platform, user, {"q": q, "region_code": region_code, "kind": kind}, offset=offset, limit=PAGE_SIZE
     )
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_organisations"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
-            "kind",
-            t["kind"],
-            kind,
-            "select",
-            [("", t["all"])]
-            + [(k, v[0] if lang == "zh" else v[1]) for k, v in labels.ORGANISATION_KIND.items()],
-        ),
+        *_search_fields(t, platform, user, q, region_code, "q_organisations"),
+        _choice("kind", t["kind"], kind, _labels(labels.ORGANISATION_KIND, lang), any_of=t["all"]),
     ]
     rows = [_organisation_cells(o, lang) for o in page.items]
     return _list_response(
@@ -963,28 +1013,13 @@ def standards_page(
     page = search.search_standards(platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE)
     days = str(platform.settings.coverage.expiring_within_days)
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_standards"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
-            "kind",
-            t["kind"],
-            kind,
-            "select",
-            [("", t["all"])] + [(k, v[0] if lang == "zh" else v[1]) for k, v in labels.STANDARD_KIND.items()],
+        *_search_fields(t, platform, user, q, region_code, "q_standards"),
+        _choice("kind", t["kind"], kind, _labels(labels.STANDARD_KIND, lang), any_of=t["all"]),
+        _choice(
+            "expiring_within", t["expiring_within"], expiring_within, [(days, t["expiring_90"])], any_of=t["all"]
         ),
-        Field(
-            "expiring_within",
-            t["expiring_within"],
-            expiring_within,
-            "select",
-            [("", t["all"]), (days, t["expiring_90"])],
-        ),
-        Field(
-            "sort",
-            t["sort"],
-            sort,
-            "select",
-            [("", t["default"]), ("name", t["sort_name"]), ("valid_until", t["sort_valid"])],
+        _choice(
+            "sort", t["sort"], sort, [("name", t["sort_name"]), ("valid_until", t["sort_valid"])], any_of=t["default"]
         ),
     ]
     if on:
@@ -1019,6 +1054,7 @@ def records_page(
     conclusion: str = "",
     verified_from: str = "",
     verified_to: str = "",
+    with_data: str = "",
     sort: str = "",
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
@@ -1029,28 +1065,35 @@ def records_page(
         "conclusion": conclusion,
         "verified_from": verified_from,
         "verified_to": verified_to,
+        "with_data": with_data,
     }
     page = search.search_records(
         platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE, count_limit=COUNT_LIMIT
     )
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_records"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
+        *_search_fields(t, platform, user, q, region_code, "q_records"),
+        _choice(
             "conclusion",
             t["conclusion"],
             conclusion,
-            "select",
-            [("", t["all"]), ("pass", t["conclusion_pass"]), ("fail", t["conclusion_fail"])],
+            [("pass", t["conclusion_pass"]), ("fail", t["conclusion_fail"])],
+            any_of=t["all"],
         ),
         Field("verified_from", t["verified_on"] + " ≥", verified_from, "date"),
         Field("verified_to", t["verified_on"] + " ≤", verified_to, "date"),
-        Field(
+        _choice(
+            "with_data",
+            t["with_data"],
+            with_data,
+            [("1", t["with_data_yes"]), ("0", t["with_data_no"])],
+            any_of=t["all"],
+        ),
+        _choice(
             "sort",
             t["sort"],
             sort,
-            "select",
-            [("", t["sort_verified_desc"]), ("verified_on", t["sort_verified"]), ("due_on", t["sort_due"])],
+            [("verified_on", t["sort_verified"]), ("due_on", t["sort_due"])],
+            any_of=t["sort_verified_desc"],
         ),
     ]
     rows = [_record_cells(r, lang) for r in page.items]
@@ -1095,17 +1138,9 @@ def certificates_page(
         limit=PAGE_SIZE,
     )
     fields = [
-        Field("q", t["search"], q, "search", hint=t["q_certificates"]),
-        Field("region_code", t["region"], region_code, "select", _region_options(platform, user)),
-        Field(
-            "status",
-            t["status"],
-            status,
-            "select",
-            [("", t["all"])]
-            + [(k, v[0] if lang == "zh" else v[1]) for k, v in labels.CERTIFICATE_STATUS.items()],
-        ),
-        Field("sort", t["sort"], sort, "select", [("", t["sort_issued_desc"]), ("number", t["number"])]),
+        *_search_fields(t, platform, user, q, region_code, "q_certificates"),
+        _choice("status", t["status"], status, _labels(labels.CERTIFICATE_STATUS, lang), any_of=t["all"]),
+        _choice("sort", t["sort"], sort, [("number", t["number"])], any_of=t["sort_issued_desc"]),
     ]
     rows = [_certificate_cells(c, lang) for c in page.items]
     return _list_response(
@@ -1196,24 +1231,13 @@ def _export(request: Request, platform: Platform, user: Any, lang: str, kind: st
     )
 
 
-@router.get("/organisations/export")
-def organisations_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
-    return _export(request, platform, user, lang, "organisations")
-
-
-@router.get("/standards/export")
-def standards_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
-    return _export(request, platform, user, lang, "standards")
-
-
-@router.get("/verifications/export")
-def verifications_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
-    return _export(request, platform, user, lang, "verifications")
-
-
-@router.get("/certificates/export")
-def certificates_export(request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
-    return _export(request, platform, user, lang, "certificates")
+@router.get("/{kind}/export")
+def list_export(kind: str, request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang) -> Response:
+    """The CSV of the organisations, standards, verifications or certificates list (the instruments have
+    the 督办 export above, matched first)."""
+    if kind not in _COLUMNS:
+        raise not_found("page", kind)
+    return _export(request, platform, user, lang, kind)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1441,9 +1465,39 @@ def record_page(
         (t["due_on"], Cell(_date(r.due_on))),
         ("检定规程" if lang == "zh" else "Regulation", Cell(r.regulation)),
     ]
+    data = measured_verifications.of_record(platform, user, record_id)
+    facts.append(
+        (
+            t["with_data"],
+            Cell(t["data_link"], f"{router.prefix}/verifications/{record_id}/data")
+            if data is not None
+            else Cell(t["data_none"]),
+        )
+    )
     return _detail(
         request, user, lang, r.document_no, facts, [_history_table(platform, user, "record", record_id, lang)]
     )
+
+
+@router.get("/verifications/{record_id}/data", response_class=HTMLResponse)
+def record_data_page(
+    record_id: int, request: Request, platform: PlatformDep, user: ConsoleUser, lang: Lang
+) -> HTMLResponse:
+    """The verification behind a record as recorded and signed off: test points, MPE and its basis, U (k),
+    the decision rule, the conclusion and the three persons; read-only (the institution's own page signs)."""
+    view = measured_verifications.of_record(platform, user, record_id)
+    if view is None:
+        raise not_found("verification data", record_id)
+    ctx = institution_page_context(request, user, lang, "detail_title")
+    for key, text in _t(lang).items():  # the navigation's labels; the verification's own labels win
+        ctx["t"].setdefault(key, text)
+    ctx.update(
+        v=view,
+        read_only=True,
+        back=(_t(lang)["back_record"], f"{router.prefix}/verifications/{record_id}"),
+        section_nav=_section_nav(lang, request.url.path),
+    )
+    return templates.TemplateResponse(request, "console/institution_detail.html", ctx)
 
 
 @router.get("/certificates/{certificate_id}", response_class=HTMLResponse)
@@ -1493,12 +1547,11 @@ def followups_page(
     t = _t(lang)
     page = followup.list_follow_ups(platform, user, state=state or "all", offset=offset, limit=PAGE_SIZE)
     fields = [
-        Field(
+        _choice(
             "state",
             t["state"],
             state,
-            "select",
-            [("all", t["all"]), ("open", t["state_open"]), ("verified", t["state_verified"])],
+            [("all", t["all"])] + [(st, t["state_" + st]) for st in ("open", "verified", "closed")],
         ),
     ]
     rows = [
@@ -1516,17 +1569,123 @@ def followups_page(
                 t["not_yet"]
                 if f.verified_on is None
                 else f"{_date(f.verified_on)} {_label(labels.CONCLUSION, f.verified_conclusion, lang)}",
-                cls="late" if f.verified_on is None else "",
+                cls="late" if f.verified_on is None and f.closed_at is None else "",
             ),
+            Cell(_follow_state(f, t), f"{router.prefix}/followups/{f.id}"),
         ]
         for f in page.items
     ]
     return _list_response(
         request, user, lang, t["followups"], fields,
-        [t["name"], t["serial"], t["owner"], t["contact"], t["location"], t["due_on"], t["opened_on"], t["opened_by"], t["reminders"], t["verified_since"]],
+        [t["name"], t["serial"], t["owner"], t["contact"], t["location"], t["due_on"], t["opened_on"], t["opened_by"], t["reminders"], t["verified_since"], t["follow_state"]],
         rows, page,
         exports=[Cell(t["state_overdue"], _href(router.prefix + "/instruments", state="overdue"))],
     )  # fmt: skip
+
+
+def _follow_state(f: followup.FollowUpRow, t: dict[str, str]) -> str:
+    if f.verified_on is not None:
+        return t["state_verified"]
+    if f.closed_at is not None:
+        return f"{t['state_closed']}：{f.close_reason}"
+    return t["follow_open_now"]
+
+
+@router.get("/followups/{follow_up_id}", response_class=HTMLResponse)
+def follow_up_page(
+    follow_up_id: int,
+    request: Request,
+    platform: PlatformDep,
+    user: ConsoleUser,
+    lang: Lang,
+    done: Annotated[str, Query(pattern="^(closed|reopened)?$")] = "",
+) -> HTMLResponse:
+    return _follow_up_response(request, platform, user, lang, follow_up_id, done=done)
+
+
+def _follow_up_response(
+    request: Request,
+    platform: Platform,
+    user: Any,
+    lang: str,
+    follow_up_id: int,
+    *,
+    done: str = "",
+    error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    t = _t(lang)
+    f = followup.get(platform, user, follow_up_id)
+    facts = [
+        (t["name"], Cell(f"{f.instrument_name} {f.serial_number}", f"{router.prefix}/instruments/{f.instrument_id}")),
+        (t["owner"], Cell(f.owner_name)),
+        (t["contact"], Cell(f.owner_contact)),
+        (t["location"], Cell(f.location or f.region_name)),
+        (t["due_on"], Cell(_date(f.due_on) or "—")),
+        (t["opened_on"], Cell(_date(f.opened_on))),
+        (t["opened_by"], Cell(f.opened_by)),
+        (t["note"], Cell(f.note or "—")),
+        (t["reminders"], Cell(f"{f.reminders_delivered}/{f.reminders_queued}")),
+        (
+            t["verified_since"],
+            Cell(
+                t["not_yet"]
+                if f.verified_on is None
+                else f"{_date(f.verified_on)} {_label(labels.CONCLUSION, f.verified_conclusion, lang)}"
+            ),
+        ),
+        (t["follow_state"], Cell(_follow_state(f, t))),
+    ]
+    if f.closed_at is not None:
+        facts += [(t["closed_by"], Cell(f.closed_by)), (t["closed_at"], Cell(local_time(f.closed_at)))]
+    action = None
+    if f.verified_on is None:
+        verb = "reopen" if f.closed_at is not None else "close"
+        action = {
+            "href": f"{router.prefix}/followups/{f.id}/{verb}?lang={lang}",
+            "label": t[verb],
+            "reason": t["reason"],
+            "hint": t["reason_hint"] if verb == "close" else "",
+        }
+    notice = t["closed_ok"] if done == "closed" else t["reopened_ok"] if done == "reopened" else ""
+    ctx = _context(request, user, lang, f"{t['follow_title']} {f.instrument_name} {f.serial_number}")
+    ctx.update(
+        facts=facts,
+        tables=[_history_table(platform, user, "follow_up", follow_up_id, lang)],
+        intro="",
+        styles=True,
+        action=action,
+        notice=notice,
+        error=error,
+    )
+    return templates.TemplateResponse(request, "console/supervision/detail.html", ctx, status_code=status_code)
+
+
+@router.post("/followups/{follow_up_id}/{verb}", dependencies=[CsrfForm])
+def close_or_reopen_follow_up(
+    follow_up_id: int,
+    verb: str,
+    request: Request,
+    platform: PlatformDep,
+    user: ConsoleUser,
+    lang: Lang,
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    if verb not in ("close", "reopen"):
+        raise not_found("page", verb)
+    run = followup.close if verb == "close" else followup.reopen
+    try:
+        run(platform, user, follow_up_id, reason)
+    except JiliangError as exc:
+        if exc.code == "not_found":
+            raise
+        return _follow_up_response(
+            request, platform, user, lang, follow_up_id, error=exc.message, status_code=409 if isinstance(exc, Conflict) else 422
+        )
+    done = "closed" if verb == "close" else "reopened"
+    return RedirectResponse(
+        f"{router.prefix}/followups/{follow_up_id}?lang={lang}&done={done}", status_code=303
+    )
 
 
 @router.post("/followups", dependencies=[CsrfForm])

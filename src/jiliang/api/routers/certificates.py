@@ -123,8 +123,15 @@ async def read_document(request: Request) -> bytes:
     return data
 
 
-@router.post("", status_code=201, summary="为检定记录出具数字证书 / Issue the DCC of a verification record")
+@router.post(
+    "",
+    status_code=201,
+    summary="为检定记录出具数字证书 / Issue the DCC of a verification record",
+    responses={409: {"description": "记录无测量数据或三级签字 / the record has no data signed off by three people"}},
+)
 def issue(body: IssueIn, platform: PlatformDep, principal: PrincipalDep) -> CertificateOut:
+    """Only a record written by the approval of a verification with data (检定员 → 核验员 → 批准人) may
+    carry a certificate; a record entered with a bare conclusion or imported answers 409."""
     cert = certificates.issue(
         platform, principal, body.record_id, number=body.number, supersedes=body.supersedes
     )

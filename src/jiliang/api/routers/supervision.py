@@ -216,12 +216,33 @@ def follow_ups(
     platform: PlatformDep,
     principal: PrincipalDep,
     state: Annotated[
-        Literal["open", "verified", "all"], Query(description="未办结 / 已检定 / 全部 — open, verified, all")
+        Literal["open", "verified", "closed", "all"],
+        Query(description="未办结 / 已检定 / 手工办结 / 全部 — open, verified, closed by hand, all"),
     ] = "all",
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[followup.FollowUpRow]:
     return _page(followup.list_follow_ups(platform, principal, state=state, offset=offset, limit=limit))
+
+
+class ReasonIn(In):
+    reason: str = Field(min_length=1, max_length=500, description="原因 / why")
+
+
+@router.post("/follow-ups/{follow_up_id}/close", summary="手工办结督办 / Close a follow-up by hand, with a reason")
+def close_follow_up(
+    follow_up_id: int, body: ReasonIn, platform: PlatformDep, principal: PrincipalDep
+) -> followup.FollowUpRow:
+    followup.close(platform, principal, follow_up_id, body.reason)
+    return followup.get(platform, principal, follow_up_id)
+
+
+@router.post("/follow-ups/{follow_up_id}/reopen", summary="重新督办 / Reopen a follow-up closed by hand")
+def reopen_follow_up(
+    follow_up_id: int, body: ReasonIn, platform: PlatformDep, principal: PrincipalDep
+) -> followup.FollowUpRow:
+    followup.reopen(platform, principal, follow_up_id, body.reason)
+    return followup.get(platform, principal, follow_up_id)
 
 
 @router.get("/dashboard", summary="监管首页指标 / The supervisor's dashboard")

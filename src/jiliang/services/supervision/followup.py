@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -27,7 +27,7 @@ from jiliang.store.models import FollowUp, Instrument, Organisation, OutboxMessa
 
 TOPIC_FOLLOW_UP = "verification.follow_up"
 MAX_MARK = 500
-FOLLOW_UP_STATES = ("open", "verified", "all")
+FOLLOW_UP_STATES = ("open", "verified", "closed", "all")
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,9 @@ class FollowUpRow:
     reminders_delivered: int
     verified_on: date | None  # the verification since it was opened, if any
     verified_conclusion: str | None
+    closed_at: datetime | None = None  # closed by hand, with its reason and by whom
+    closed_by: str = ""
+    close_reason: str = ""
 
 
 def _statement(principal: Principal, state: str) -> Any:
@@ -202,10 +205,13 @@ def _statement(principal: Principal, state: str) -> Any:
     verified = and_(
         Instrument.last_verified_on.is_not(None), Instrument.last_verified_on >= FollowUp.opened_on
     )
+    # verified since it was opened wins over a hand closing: the records are the facts
     if state == "open":
-        stmt = stmt.where(~verified)
+        stmt = stmt.where(~verified, FollowUp.closed_at.is_(None))
     elif state == "verified":
         stmt = stmt.where(verified)
+    elif state == "closed":
+        stmt = stmt.where(~verified, FollowUp.closed_at.is_not(None))
     return stmt.order_by(FollowUp.opened_on.desc(), FollowUp.id.desc())
 
 
@@ -222,22 +228,25 @@ def list_follow_ups(
     stmt = _statement(principal, state)
     with platform.reading() as s:
         page = search._page(s, stmt, offset, limit, lambda r: r)
-        ids = [r[0].id for r in page.items]
-        delivered: dict[int, int] = {}
-        if ids:
-            likes = or_(*[OutboxMessage.dedupe_key.like(f"followup:{i}:%") for i in ids])
-            for key in s.scalars(
-                select(OutboxMessage.dedupe_key).where(likes, OutboxMessage.delivered_at.is_not(None))
-            ):
-                fid = int(key.split(":")[1])
-                delivered[fid] = delivered.get(fid, 0) + 1
-        # who opened it, by the display name people know (the user name is what the row keeps)
-        usernames = {r[0].opened_by for r in page.items}
-        shown = _pairs(
-            s.execute(select(User.username, User.display_name).where(User.username.in_(usernames)))
-        )
+        rows = _rows(s, page.items)
+    return Page(items=rows, total=page.total, offset=offset, limit=limit)
+
+
+def _rows(s: Any, items: Sequence[Any]) -> list[FollowUpRow]:
+    ids = [r[0].id for r in items]
+    delivered: dict[int, int] = {}
+    if ids:
+        likes = or_(*[OutboxMessage.dedupe_key.like(f"followup:{i}:%") for i in ids])
+        for key in s.scalars(
+            select(OutboxMessage.dedupe_key).where(likes, OutboxMessage.delivered_at.is_not(None))
+        ):
+            fid = int(key.split(":")[1])
+            delivered[fid] = delivered.get(fid, 0) + 1
+    # who opened (or closed) it, by the display name people know (the user name is what the row keeps)
+    usernames = {r[0].opened_by for r in items} | {r[0].closed_by for r in items}
+    shown = _pairs(s.execute(select(User.username, User.display_name).where(User.username.in_(usernames))))
     rows = []
-    for fu, name, serial, location, owner, contact, region, last_on, last_conclusion in page.items:
+    for fu, name, serial, location, owner, contact, region, last_on, last_conclusion in items:
         since = last_on is not None and last_on >= fu.opened_on
         rows.append(
             FollowUpRow(
@@ -257,9 +266,72 @@ def list_follow_ups(
                 reminders_delivered=delivered.get(fu.id, 0),
                 verified_on=last_on if since else None,
                 verified_conclusion=last_conclusion if since else None,
+                closed_at=fu.closed_at,
+                closed_by=(shown.get(fu.closed_by) or fu.closed_by) if fu.closed_by else "",
+                close_reason=fu.close_reason,
             )
         )
-    return Page(items=rows, total=page.total, offset=offset, limit=limit)
+    return rows
+
+
+def get(platform: Platform, principal: Principal, follow_up_id: int) -> FollowUpRow:
+    """One follow-up in the caller's reach (else not found)."""
+    stmt = _statement(principal, "all").where(FollowUp.id == follow_up_id)
+    with platform.reading() as s:
+        items = list(s.execute(stmt).all())
+        if not items:
+            raise not_found("follow-up", follow_up_id)
+        return _rows(s, items)[0]
+
+
+def _reason(reason: str) -> str:
+    text = (reason or "").strip()
+    if not text or len(text) > 500:
+        raise InvalidInput("须说明原因（1–500 字）/ give a reason (1–500 characters)", field="reason")
+    return text
+
+
+def _reachable(s: Any, principal: Principal, follow_up_id: int) -> FollowUp:
+    require_role(principal, Role.SUPERVISOR)
+    stmt: Any = select(FollowUp).join(Instrument, Instrument.id == FollowUp.instrument_id)
+    stmt = stmt.where(FollowUp.id == follow_up_id)
+    if principal.role is not Role.ADMINISTRATOR:
+        stmt = scope.instruments(stmt.where(scope.within(FollowUp.region_code, principal.jurisdiction)), principal)
+    row: FollowUp | None = s.scalars(stmt).first()
+    if row is None:
+        raise not_found("follow-up", follow_up_id)
+    return row
+
+
+def close(platform: Platform, principal: Principal, follow_up_id: int, reason: str) -> FollowUp:
+    """Close a 督办 by hand (the instrument was retired, moved away, verified elsewhere…), with a reason;
+    audited. One already closed, or verified since it was opened (closed by the records), is refused."""
+    text = _reason(reason)
+    with platform.unit_of_work(principal) as s:
+        row = _reachable(s, principal, follow_up_id)
+        if row.closed_at is not None:
+            raise Conflict("该督办已办结 / the follow-up is already closed", field="follow_up_id")
+        inst = s.get(Instrument, row.instrument_id)
+        if inst is not None and inst.last_verified_on is not None and inst.last_verified_on >= row.opened_on:
+            raise Conflict(
+                "督办后已检定，无需手工办结 / verified since it was opened: the records closed it",
+                field="follow_up_id",
+            )
+        row.closed_at, row.closed_by, row.close_reason = platform.now(), principal.username, text
+        return row
+
+
+def reopen(platform: Platform, principal: Principal, follow_up_id: int, reason: str) -> FollowUp:
+    """Reopen a follow-up closed by hand; the reason is appended to its note. Audited."""
+    text = _reason(reason)
+    with platform.unit_of_work(principal) as s:
+        row = _reachable(s, principal, follow_up_id)
+        if row.closed_at is None:
+            raise Conflict("该督办未办结 / the follow-up is not closed", field="follow_up_id")
+        line = f"重新督办 / reopened {platform.today().isoformat()} {principal.username}：{text}"
+        row.note = f"{row.note}\n{line}" if row.note else line
+        row.closed_at, row.closed_by, row.close_reason = None, "", ""
+        return row
 
 
 def counts(platform: Platform, principal: Principal) -> dict[str, int]:

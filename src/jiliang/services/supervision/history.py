@@ -45,7 +45,7 @@ from jiliang.store.models import (
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-KINDS = ("instrument", "organisation", "standard", "record", "certificate")
+KINDS = ("instrument", "organisation", "standard", "record", "certificate", "follow_up")
 
 _ORG_FIELDS = {"owner_id", "institution_id", "holder_id"}
 _ENUMS: dict[str, dict[str, labels.Label]] = {
@@ -98,6 +98,7 @@ def _subjects(s: Session, kind: str, object_id: int) -> list[tuple[str, str]]:
         "standard": "measurement_standards",
         "record": "verification_records",
         "certificate": "certificates",
+        "follow_up": "follow_ups",
     }[kind]
     return [(table, str(object_id))]
 
@@ -111,6 +112,10 @@ def _check_visible(platform: Platform, principal: Principal, kind: str, object_i
         standards_service.get_standard(platform, principal, object_id)
     elif kind == "record":
         verifications_service.get_record(platform, principal, object_id)
+    elif kind == "follow_up":
+        from jiliang.services.supervision import followup
+
+        followup.get(platform, principal, object_id)
     else:
         with platform.reading() as s:
             cert = s.get(Certificate, object_id)

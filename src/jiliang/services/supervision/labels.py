@@ -115,6 +115,9 @@ FIELD: dict[str, Label] = {
     "opened_on": ("督办日期", "opened on"),
     "note": ("督办说明", "note"),
     "reminders_queued": ("已发提醒", "reminders queued"),
+    "closed_at": ("办结时间", "closed at"),
+    "closed_by": ("办结人", "closed by"),
+    "close_reason": ("办结原因", "reason for closing"),
 }
 
 

@@ -35,6 +35,7 @@ from jiliang.services.platform import Platform
 from jiliang.store.models import (
     Certificate,
     Instrument,
+    MeasuredVerification,
     MeasurementStandard,
     Organisation,
     Region,
@@ -655,6 +656,7 @@ RECORD_FILTERS = (
     "verified_from",
     "verified_to",
     "include_superseded",
+    "with_data",
 )
 
 
@@ -702,6 +704,13 @@ def _record_statement(principal: Principal, f: dict[str, Any], sort: str | None)
         stmt = stmt.where(VR.verified_on <= parse_date(f["verified_to"], "verified_to"))
     if str(f.get("include_superseded", "")).lower() not in ("1", "true", "yes"):
         stmt = stmt.where(VR.superseded.is_(False))
+    if "with_data" in f:
+        # recorded with its measurement data and signed off by three people (services.measured_verifications)
+        measured = select(MeasuredVerification.id).where(MeasuredVerification.record_id == VR.id).exists()
+        wanted = _text(f, "with_data")
+        if wanted not in ("1", "0"):
+            raise InvalidInput("with_data 须为 1 或 0 / with_data must be 1 or 0", field="with_data")
+        stmt = stmt.where(measured if wanted == "1" else ~measured)
     keys = {"id": VR.id, "verified_on": VR.verified_on, "due_on": VR.due_on, "document_no": VR.document_no}
     return stmt.order_by(*_order(sort, keys, "-verified_on", VR.id.desc()))
 
