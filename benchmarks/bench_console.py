@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from common import PASSWORD, add_db_arguments, open_or_build
 from jiliang.domain.access import Principal, Role
 from jiliang.services import indicators
 from jiliang.services.platform import Platform
-from jiliang.services.supervision import dashboard, followup, history, search
+from jiliang.services.supervision import dashboard, followup, history, paging, search
 from jiliang.web.supervision import COUNT_LIMIT
 
 TARGET_MS = 300.0
@@ -85,17 +86,49 @@ def sample_ids(platform: Platform) -> dict[str, int]:
         return {"instrument": inst[0], "owner": inst[1], "record": rec // 2}
 
 
+def deep_keys(platform: Platform, who: Principal, total: int, records: int) -> dict[str, str]:
+    """Key tokens of rows 60 from the end of the instrument and record lists, as the console's next-page
+    links carry them (found once by walking the index, not timed)."""
+    with platform.engine.connect() as conn:
+        inst = conn.execute(
+            text("SELECT id FROM instruments ORDER BY id LIMIT 1 OFFSET :n"), {"n": max(0, total - 60)}
+        ).scalar_one()
+        effective = conn.execute(
+            text("SELECT COUNT(*) FROM verification_records WHERE superseded = :f"), {"f": False}
+        ).scalar_one()
+        records = min(records, effective)
+        verified_on, rec = conn.execute(
+            text(
+                "SELECT verified_on, id FROM verification_records WHERE superseded = :f "
+                "ORDER BY verified_on DESC, id DESC LIMIT 1 OFFSET :n"
+            ),
+            {"n": max(0, records - 200), "f": False},
+        ).one()
+    if isinstance(verified_on, str):
+        verified_on = date.fromisoformat(verified_on)
+    return {
+        "instrument": paging.encode("id", [inst, inst], max(0, total - 60)),
+        "record": paging.encode("-verified_on", [verified_on, rec], max(0, records - 200)),
+    }
+
+
 def pages(
     platform: Platform, who: Principal, ids: dict[str, int], total: int, records: int
 ) -> dict[str, Callable[[], Any]]:
-    deep = max(0, total - 60)
-    deep_records = max(0, records - 60)
+    keys = deep_keys(platform, who, total, records)
+    deepest = paging.OFFSET_MAX  # the last numbered page; later pages go by key
     bounded = {"limit": 50, "count_limit": COUNT_LIMIT}  # as the list pages count (web/supervision.py)
     return {
         "dashboard (province)": lambda: dashboard.dashboard(platform, who),
         "instruments, page 1": lambda: search.search_instruments(platform, who, {}, **bounded),
-        f"instruments, offset {deep:,}": lambda: search.search_instruments(
-            platform, who, {}, offset=deep, **bounded
+        f"instruments, offset {deepest:,} (last numbered)": lambda: search.search_instruments(
+            platform, who, {}, offset=deepest, **bounded
+        ),
+        f"instruments, next by key after row {total - 60:,}": lambda: search.search_instruments(
+            platform, who, {}, after=keys["instrument"], **bounded
+        ),
+        f"instruments, previous by key before row {total - 60:,}": lambda: search.search_instruments(
+            platform, who, {}, before=keys["instrument"], **bounded
         ),
         "instruments, overdue, page 1": lambda: search.search_instruments(
             platform, who, {"state": "overdue"}, **bounded
@@ -121,8 +154,11 @@ def pages(
         ),
         "standards, page 1": lambda: search.search_standards(platform, who, {}, limit=50),
         "verification records, page 1": lambda: search.search_records(platform, who, {}, **bounded),
-        f"verification records, offset {deep_records:,}": lambda: search.search_records(
-            platform, who, {}, offset=deep_records, **bounded
+        f"verification records, offset {deepest:,} (last numbered)": lambda: search.search_records(
+            platform, who, {}, offset=deepest, **bounded
+        ),
+        "verification records, next by key near the end": lambda: search.search_records(
+            platform, who, {}, after=keys["record"], **bounded
         ),
         "verification record detail": lambda: search.record_row(platform, who, ids["record"]),
         "certificates, page 1": lambda: search.search_certificates(platform, who, {}, limit=50),
