@@ -114,13 +114,14 @@ def _page(offset: int, total: int, at_least: bool = False, keyed: bool = True) -
 
 
 def test_the_pager_numbers_the_first_pages_and_goes_on_by_key() -> None:
+    top = paging.OFFSET_MAX  # the last offset served as a numbered page
     first = paging.navigation(_page(0, 10_000, at_least=True))
     assert first.prev is None and first.next == {"offset": "25"}
     assert first.numbers[0] == (1, None) and first.numbers[1] == (2, {"offset": "25"})
-    assert first.numbers[-1] == (401, {"offset": "10000"})  # the last numbered page
-    last_numbered = paging.navigation(_page(10_000, 20_000, at_least=True))
-    assert last_numbered.next == {"after": "N"} and last_numbered.prev == {"offset": "9975"}
-    beyond = paging.navigation(_page(10_025, 20_025, at_least=True))
+    assert first.numbers[-1] == (top // 25 + 1, {"offset": str(top)})  # the last numbered page
+    last_numbered = paging.navigation(_page(top, top + 10_000, at_least=True))
+    assert last_numbered.next == {"after": "N"} and last_numbered.prev == {"offset": str(top - 25)}
+    beyond = paging.navigation(_page(top + 25, top + 10_025, at_least=True))
     assert beyond.next == {"after": "N"} and beyond.prev == {"before": "P"}
     assert all(at is not None for _, at in beyond.numbers)  # no numbered page is the one shown
     end = paging.navigation(_page(25, 50))

@@ -137,7 +137,7 @@ def _list_page(platform: Platform, name: str) -> Any:
 
     filters = LIST_PAGES[name][0]
     if name == "verifications":
-        stmt, order = search._record_select(PROVINCE, filters, None, platform.postgres)
+        stmt, order, _ = search._record_select(PROVINCE, filters, None, platform.postgres)
     else:
         stmt, order, _, _ = search._instrument_statement(platform, PROVINCE, filters, None)
     return stmt.order_by(*order.clauses()).limit(25)

@@ -32,7 +32,7 @@ from jiliang.services.common import Page
 T = TypeVar("T")
 
 # offsets up to this many rows are served as they are (the page-number links); further pages by key
-OFFSET_MAX = 10_000
+OFFSET_MAX = 2_500
 
 
 @dataclass(frozen=True)
@@ -158,27 +158,41 @@ def fetch(
     """One page of ``stmt`` (scoped and filtered, not yet ordered) in ``order``: by ``offset`` (the
     console's pages keep it to OFFSET_MAX; the API's pages take any), or the page after / before a key token. The total is counted from the page's first row up
     to ``count_limit`` rows and flagged as a lower bound past it, as the offset lists do. ``counted``: the
-    same rows as ``stmt`` in a cheaper query for counting (without the joins that only fetch names); it
-    must select the order's columns' tables."""
+    same rows as ``stmt`` in a narrower query (without the joins that only fetch names), over the tables
+    of the order's columns; given, it also picks the page's rows by their tie-break key (the row id)."""
     if after and before:
         raise InvalidInput("after 与 before 只能给一个 / give after or before, not both", field="before")
     if (after or before) and offset:
         raise InvalidInput("分页位置与 offset 只能给一个 / give offset or a page key", field="offset")
     n = len(order.keys)
     keyed = stmt.add_columns(*[k.column.label(f"_page_key_{i}") for i, k in enumerate(order.keys)])
+    tie = order.keys[-1].column
+
+    def run(where: Any, reverse: bool, skip: int) -> list[Any]:
+        if counted is None:
+            chosen = keyed.where(where).order_by(*order.clauses(reverse)).offset(skip).limit(limit)
+            return list(s.execute(chosen))
+        # the page's ids first, ordered and cut in the narrow counting query (no name joins), then their
+        # rows with names: the joins run for the page, not for every row sorted or skipped
+        ids = [r[0] for r in s.execute(
+            counted.with_only_columns(tie).where(where).order_by(*order.clauses(reverse)).offset(skip).limit(limit)
+        )]  # fmt: skip
+        if not ids:
+            return []
+        return list(s.execute(keyed.where(tie.in_(ids)).order_by(*order.clauses(reverse))))
+
     if before:
         values, position = decode(before, order.name, "before")
-        page_stmt = keyed.where(order.beyond(values, reverse=True)).order_by(*order.clauses(reverse=True))
-        raw = list(reversed(s.execute(page_stmt.limit(limit)).all()))
+        raw = list(reversed(run(order.beyond(values, reverse=True), True, 0)))
         start = max(0, position - len(raw))
         if len(raw) < limit:
             start = 0  # the list's first rows
     elif after:
         values, position = decode(after, order.name, "after")
-        raw = list(s.execute(keyed.where(order.beyond(values)).order_by(*order.clauses()).limit(limit)))
+        raw = run(order.beyond(values), False, 0)
         start = position + 1
     else:
-        raw = list(s.execute(keyed.order_by(*order.clauses()).offset(offset).limit(limit)))
+        raw = run(true(), False, offset)
         start = offset
     rows = [shape(tuple(r)[:-n]) for r in raw]
     keyed_page = bool(after or before)

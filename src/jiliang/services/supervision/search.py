@@ -720,13 +720,14 @@ RECORD_FILTERS = (
 
 
 def _record_statement(principal: Principal, f: dict[str, Any], sort: str | None, postgres: bool) -> Any:
-    stmt, order = _record_select(principal, f, sort, postgres)
+    stmt, order, _ = _record_select(principal, f, sort, postgres)
     return stmt.order_by(*order.clauses())
 
 
 def _record_select(
     principal: Principal, f: dict[str, Any], sort: str | None, postgres: bool
-) -> tuple[Any, paging.Order]:
+) -> tuple[Any, paging.Order, Any]:
+    """The scoped and filtered records query (not yet ordered), its order, and its rows for counting."""
     VR = VerificationRecord
     owner = aliased(Organisation, name="owner")
     institution = aliased(Organisation, name="institution")
@@ -772,7 +773,14 @@ def _record_select(
     if str(f.get("include_superseded", "")).lower() not in ("1", "true", "yes"):
         stmt = stmt.where(VR.superseded.is_(False))
     keys = {"id": VR.id, "verified_on": VR.verified_on, "due_on": VR.due_on, "document_no": VR.document_no}
-    return stmt, _sort(sort, keys, "-verified_on", paging.Key(VR.id, True, nullable=False))
+    # counted (and the page's ids picked) without the joins that only fetch names: the instrument stays
+    # (the scope reads it) and its owner when the search box reads it (inner joins along foreign keys
+    # that every record has: no row lost)
+    counted = select(VR.id).join(Instrument, Instrument.id == VR.instrument_id)
+    if q:
+        counted = counted.join(owner, owner.id == Instrument.owner_id)
+    counted = counted.where(stmt.whereclause)
+    return stmt, _sort(sort, keys, "-verified_on", paging.Key(VR.id, True, nullable=False)), counted
 
 
 def _record_row(r: Any) -> RecordRow:
@@ -810,11 +818,11 @@ def search_records(
 ) -> paging.KeyedPage[RecordRow]:
     _bounded(platform, offset, limit)
     f = _check_keys(filters, RECORD_FILTERS)
-    stmt, order = _record_select(principal, f, sort, platform.postgres)
+    stmt, order, counted = _record_select(principal, f, sort, platform.postgres)
     with platform.reading() as s:
         return paging.fetch(
             s, stmt, order, _record_row, offset=offset, limit=limit, after=after, before=before,
-            count_limit=count_limit,
+            count_limit=count_limit, counted=counted,
         )  # fmt: skip
 
 
