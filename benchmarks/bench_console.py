@@ -166,6 +166,61 @@ def pages(
     }
 
 
+def synthetic_province(platform: Platform, who: Principal, cities: int, repeat: int) -> None:
+    """The dashboard over the tallies of a province of ``cities`` more cities: each built city's tally rows
+    (and its regions) copied under new city codes, timed, then removed again (the instruments behind them
+    are not built: the dashboard reads only the tallies for today, so its cost follows their rows)."""
+    src = [
+        r[0]
+        for r in platform.engine.connect().execute(
+            text("SELECT code FROM regions WHERE level = 'city' AND code LIKE '33%' ORDER BY code")
+        )
+    ]
+    added = [f"339{k}00" for k in range(cities) if f"339{k}00" not in src][:cities]
+    copies = [(src[i % len(src)][:4], code[:4]) for i, code in enumerate(added)]
+
+    def move(column: str, old: str, new: str) -> str:  # the code under the new city: its last two digits
+        return f"'{new}' || substr({column}, 5)"
+
+    with platform.engine.begin() as conn:
+        for old, new in copies:
+            conn.execute(
+                text(
+                    f"INSERT INTO regions (code, name_zh, name_en, level, parent_code) "
+                    f"SELECT {move('code', old, new)}, name_zh || '{new}', name_en || ' {new}', level, "
+                    f"CASE WHEN level = 'city' THEN parent_code ELSE {move('parent_code', old, new)} END "
+                    f"FROM regions WHERE code LIKE '{old}%' ORDER BY level = 'county', code"
+                )
+            )
+            for table, cols in (
+                ("instrument_totals", "item_code, status, n"),
+                ("instrument_tallies", "item_code, status, valid_until, n"),
+            ):
+                conn.execute(
+                    text(
+                        f"INSERT INTO {table} (region_code, {cols}) SELECT {move('region_code', old, new)}, "
+                        f"{cols} FROM {table} WHERE region_code LIKE '{old}%'"
+                    )
+                )
+        tallies = conn.execute(text("SELECT COUNT(*) FROM instrument_tallies")).scalar_one()
+        totals = conn.execute(text("SELECT COUNT(*) FROM instrument_totals")).scalar_one()
+        n = conn.execute(text("SELECT SUM(n) FROM instrument_totals")).scalar_one()
+    try:
+        print(
+            f"synthetic province: {len(src) + len(added)} cities, {n:,} compulsory instruments in the tallies "
+            f"({totals:,} totals rows, {tallies:,} tally rows; instruments not built)",
+            flush=True,
+        )
+        report_line("dashboard (synthetic province)", lambda: dashboard.dashboard(platform, who), repeat)
+    finally:
+        with platform.engine.begin() as conn:
+            for _, new in copies:
+                for table in ("instrument_totals", "instrument_tallies"):
+                    conn.execute(text(f"DELETE FROM {table} WHERE region_code LIKE '{new}%'"))
+                conn.execute(text(f"DELETE FROM regions WHERE code LIKE '{new}%' AND level = 'county'"))
+                conn.execute(text(f"DELETE FROM regions WHERE code LIKE '{new}%'"))
+
+
 def through_client(platform: Platform, username: str, repeat: int) -> None:
     from fastapi.testclient import TestClient
 
@@ -205,6 +260,12 @@ def main() -> None:
     parser.add_argument("--no-client", action="store_true", help="skip the TestClient timing")
     parser.add_argument("--no-before", action="store_true", help="skip the slow 'before' timings")
     parser.add_argument("--only", default="", help="time only the pages whose name contains this")
+    parser.add_argument(
+        "--synthetic-cities",
+        type=int,
+        default=0,
+        help="also time the dashboard over this many more cities' tallies (copied, then removed)",
+    )
     args = parser.parse_args()
     platform = open_or_build(args)
     with platform.engine.connect() as conn:
@@ -252,6 +313,8 @@ def main() -> None:
         worst = max(worst, report_line(name, fn, args.repeat))
     if not args.no_client:
         through_client(platform, username, args.repeat)
+    if args.synthetic_cities:
+        synthetic_province(platform, who, args.synthetic_cities, args.repeat)
     print(f"worst p99 of the service calls: {worst:.1f} ms (target ≤ {TARGET_MS:.0f} ms); load {load()}")
 
 

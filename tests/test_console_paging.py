@@ -5,6 +5,7 @@ key. On SQLite and PostgreSQL through the ``platform`` fixture."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from jiliang.errors import InvalidInput
 from jiliang.services.common import Page
 from jiliang.services.supervision import paging, search
+from tests.console_support import Console, console  # noqa: F401 (fixtures)
 from tests.factories import World
 from tests.test_registry import file, verify
 from tests.test_supervision import city  # noqa: F401  (the fixture)
@@ -128,3 +130,30 @@ def test_the_pager_numbers_the_first_pages_and_goes_on_by_key() -> None:
     assert end.next is None and end.prev == {}
     plain = paging.navigation(_page(0, 60, keyed=False))
     assert plain.next == {"offset": "25"} and [n for n, _ in plain.numbers] == [1, 2, 3]
+
+
+def test_the_list_page_numbers_then_links_by_key(
+    console: Console,  # noqa: F811
+    crowd: World,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from jiliang.web import supervision as pages
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
+    monkeypatch.setattr(paging, "OFFSET_MAX", 2)  # numbered pages end at the second
+    client = console.client_for("city")
+    base = "/console/supervision/instruments"
+    first = client.get(base).text
+    assert 'href="/console/supervision/instruments?offset=2"' in first.replace("&amp;", "&")
+    second = client.get(base, params={"offset": 2}).text
+    after = re.search(r'href="[^"]*after=([^"&]+)"[^>]*rel="next"', second)
+    assert after, second
+    third = client.get(base, params={"after": after.group(1)})
+    assert third.status_code == 200 and "第 5–6 条" in third.text
+    before = re.search(r'href="[^"]*before=([^"&]+)"[^>]*rel="prev"', third.text)
+    assert before
+    back = client.get(base, params={"before": before.group(1)}).text
+    ids = [r.id for r in search.search_instruments(crowd.platform, crowd.as_("city"), {}, limit=100).items]
+    assert f"/instruments/{ids[2]}" in back and f"/instruments/{ids[4]}" not in back
+    assert client.get(base, params={"after": "garbage"}).status_code == 422
+    assert client.get(base, params={"offset": 10**6}).status_code == 422
