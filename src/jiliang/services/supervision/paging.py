@@ -154,18 +154,22 @@ def fetch(
     before: str | None = None,
     count_limit: int | None = None,
     counted: Select[Any] | None = None,
+    rows: Select[Any] | None = None,
 ) -> KeyedPage[T]:
     """One page of ``stmt`` (scoped and filtered, not yet ordered) in ``order``: by ``offset`` (the
     console's pages keep it to OFFSET_MAX; the API's pages take any), or the page after / before a key token. The total is counted from the page's first row up
     to ``count_limit`` rows and flagged as a lower bound past it, as the offset lists do. ``counted``: the
     same rows as ``stmt`` in a narrower query (without the joins that only fetch names), over the tables
-    of the order's columns; given, it also picks the page's rows by their tie-break key (the row id)."""
+    of the order's columns; given, it also picks the page's rows by their tie-break key (the row id).
+    ``rows``: the columns and joins of ``stmt`` without its conditions, to read the rows of ids already
+    chosen in scope (the search box's conditions are not evaluated twice)."""
     if after and before:
         raise InvalidInput("after 与 before 只能给一个 / give after or before, not both", field="before")
     if (after or before) and offset:
         raise InvalidInput("分页位置与 offset 只能给一个 / give offset or a page key", field="offset")
     n = len(order.keys)
-    keyed = stmt.add_columns(*[k.column.label(f"_page_key_{i}") for i, k in enumerate(order.keys)])
+    key_columns = [k.column.label(f"_page_key_{i}") for i, k in enumerate(order.keys)]
+    keyed = stmt.add_columns(*key_columns)
     tie = order.keys[-1].column
 
     def run(where: Any, reverse: bool, skip: int) -> list[Any]:
@@ -179,7 +183,8 @@ def fetch(
         )]  # fmt: skip
         if not ids:
             return []
-        return list(s.execute(keyed.where(tie.in_(ids)).order_by(*order.clauses(reverse))))
+        named = keyed if rows is None else rows.add_columns(*key_columns)
+        return list(s.execute(named.where(tie.in_(ids)).order_by(*order.clauses(reverse))))
 
     if before:
         values, position = decode(before, order.name, "before")
@@ -194,7 +199,7 @@ def fetch(
     else:
         raw = run(true(), False, offset)
         start = offset
-    rows = [shape(tuple(r)[:-n]) for r in raw]
+    shaped = [shape(tuple(r)[:-n]) for r in raw]
     keyed_page = bool(after or before)
     to_count: Select[Any] | None = (stmt if counted is None else counted).order_by(None)
     if keyed_page and to_count is not None:
@@ -216,7 +221,7 @@ def fetch(
     more = at_least or start + len(raw) < total
     next_key = order.key_of(tuple(raw[-1])[-n:], start + len(raw) - 1) if raw and more else None
     return KeyedPage(
-        items=rows,
+        items=shaped,
         total=total,
         offset=start,
         limit=limit,

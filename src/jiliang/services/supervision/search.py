@@ -278,8 +278,9 @@ def _any_row(platform: Platform, stmt: Any) -> bool:
 
 def _instrument_select(
     platform: Platform, principal: Principal, f: dict[str, Any]
-) -> tuple[Select[Any], _AsOf, Select[Any]]:
-    """The scoped and filtered list query, the definitions it reads, and the same rows for counting."""
+) -> tuple[Select[Any], _AsOf, Select[Any], Select[Any]]:
+    """The scoped and filtered list query, the definitions it reads, the same rows for counting, and the
+    list's columns and joins without its conditions (to read rows whose ids were chosen in scope)."""
     on = parse_date(f["on"], "on") if "on" in f else platform.today()
     state = _as_of(platform, on)
     owner = aliased(Organisation, name="owner")
@@ -298,7 +299,8 @@ def _instrument_select(
     stmt = stmt.join(owner, owner.id == Instrument.owner_id).join(
         Region, Region.code == Instrument.region_code
     )
-    stmt = scope.instruments(stmt, principal, seek=platform.postgres)  # see _seek
+    bare = stmt  # the columns and joins alone: the rows of ids already chosen in scope (paging.fetch)
+    stmt = scope.instruments(stmt, principal, seek=platform.postgres)  # the sort key's index: _region_clause
     q = _text(f, "q")
     if q:
         ids = _identifier_ids(q)
@@ -371,7 +373,7 @@ def _instrument_select(
         counted = counted.join(owner, owner.id == Instrument.owner_id)
     if stmt.whereclause is not None:
         counted = counted.where(stmt.whereclause)
-    return stmt, state, counted
+    return stmt, state, counted, bare
 
 
 def _instrument_row(items: dict[str, Any], on: date) -> Callable[[Any], InstrumentRow]:
@@ -422,10 +424,11 @@ def instrument_statement(
 
 def _instrument_statement(
     platform: Platform, principal: Principal, filters: dict[str, Any], sort: str | None
-) -> tuple[Select[Any], paging.Order, Callable[[Any], InstrumentRow], Select[Any]]:
-    """The scoped and filtered query (not yet ordered), its order, its row shape and its count query."""
+) -> tuple[Select[Any], paging.Order, Callable[[Any], InstrumentRow], tuple[Select[Any], Select[Any]]]:
+    """The scoped and filtered query (not yet ordered), its order, its row shape, and its count query with
+    the unconditioned columns and joins (``paging.fetch``'s ``counted`` and ``rows``)."""
     f = _check_keys(filters, INSTRUMENT_FILTERS)
-    stmt, state, counted = _instrument_select(platform, principal, f)
+    stmt, state, counted, bare = _instrument_select(platform, principal, f)
     keys = {
         "id": Instrument.id,
         "name": Instrument.name,
@@ -439,7 +442,7 @@ def _instrument_statement(
     }
     default = "due_on" if f.get("state") in ("overdue", "due") else "id"
     order = _sort(sort, keys, default, paging.Key(Instrument.id, nullable=False))
-    return stmt, order, _instrument_row(catalogue_service.catalogue(platform), state.on), counted
+    return stmt, order, _instrument_row(catalogue_service.catalogue(platform), state.on), (counted, bare)
 
 
 def search_instruments(
@@ -457,11 +460,11 @@ def search_instruments(
     """A page by ``offset``, or the page after / before a key token of ``paging`` (the console's later
     pages): see services/supervision/paging.py."""
     _bounded(platform, offset, limit)
-    stmt, order, shape, counted = _instrument_statement(platform, principal, filters, sort)
+    stmt, order, shape, (counted, rows) = _instrument_statement(platform, principal, filters, sort)
     with platform.reading() as s:
         return paging.fetch(
             s, stmt, order, shape, offset=offset, limit=limit, after=after, before=before,
-            count_limit=count_limit, counted=counted,
+            count_limit=count_limit, counted=counted, rows=rows,
         )  # fmt: skip
 
 
