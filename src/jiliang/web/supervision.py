@@ -435,7 +435,7 @@ def _pager(request: Request, page: Page[Any], t: dict[str, str]) -> dict[str, An
     def href(at: dict[str, str] | None) -> str | None:
         return None if at is None else _href(request.url.path, **params, **at)
 
-    last = min(page.offset + len(page.items), page.offset + page.limit)
+    last = page.offset + len(page.items) if page.items else 0
     total = f"{page.total}+" if page.total_at_least else str(page.total)  # counted up to COUNT_LIMIT
     summary = t["total"].format(total=total, first=page.offset + 1 if page.items else 0, last=last)
     numbers = [{"label": f"{n:,}", "href": href(at)} for n, at in nav.numbers]
