@@ -102,7 +102,8 @@ def sqlite_insert_instruments(connection: Any, insert: Callable[[], range]) -> r
     inserted id range to the tallies in three grouped statements. SQLite has no statement-level
     triggers, and its row triggers cut the bulk import from about 30,000 to 5,000 rows/s; its DDL is
     transactional, so no other connection ever sees the triggers missing, and a rollback (of the
-    transaction or the caller's savepoint) restores them with the rows."""
+    transaction or the caller's savepoint) restores them with the rows. The trigram index of names
+    (migration 0024, ``instrument_names_insert``) is set aside the same way and filled in one statement."""
     triggers = list(
         connection.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'instruments' "
