@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from common import PASSWORD, add_db_arguments, open_or_build
 from jiliang.domain.access import Principal, Role
 from jiliang.services import indicators
 from jiliang.services.platform import Platform
-from jiliang.services.supervision import dashboard, followup, history, search
+from jiliang.services.supervision import dashboard, followup, history, paging, search
 from jiliang.web.supervision import COUNT_LIMIT
 
 TARGET_MS = 300.0
@@ -85,17 +86,49 @@ def sample_ids(platform: Platform) -> dict[str, int]:
         return {"instrument": inst[0], "owner": inst[1], "record": rec // 2}
 
 
+def deep_keys(platform: Platform, who: Principal, total: int, records: int) -> dict[str, str]:
+    """Key tokens of rows 60 from the end of the instrument and record lists, as the console's next-page
+    links carry them (found once by walking the index, not timed)."""
+    with platform.engine.connect() as conn:
+        inst = conn.execute(
+            text("SELECT id FROM instruments ORDER BY id LIMIT 1 OFFSET :n"), {"n": max(0, total - 60)}
+        ).scalar_one()
+        effective = conn.execute(
+            text("SELECT COUNT(*) FROM verification_records WHERE superseded = :f"), {"f": False}
+        ).scalar_one()
+        records = min(records, effective)
+        verified_on, rec = conn.execute(
+            text(
+                "SELECT verified_on, id FROM verification_records WHERE superseded = :f "
+                "ORDER BY verified_on DESC, id DESC LIMIT 1 OFFSET :n"
+            ),
+            {"n": max(0, records - 200), "f": False},
+        ).one()
+    if isinstance(verified_on, str):
+        verified_on = date.fromisoformat(verified_on)
+    return {
+        "instrument": paging.encode("id", [inst, inst], max(0, total - 60)),
+        "record": paging.encode("-verified_on", [verified_on, rec], max(0, records - 200)),
+    }
+
+
 def pages(
     platform: Platform, who: Principal, ids: dict[str, int], total: int, records: int
 ) -> dict[str, Callable[[], Any]]:
-    deep = max(0, total - 60)
-    deep_records = max(0, records - 60)
+    keys = deep_keys(platform, who, total, records)
+    deepest = paging.OFFSET_MAX  # the last numbered page; later pages go by key
     bounded = {"limit": 50, "count_limit": COUNT_LIMIT}  # as the list pages count (web/supervision.py)
     return {
         "dashboard (province)": lambda: dashboard.dashboard(platform, who),
         "instruments, page 1": lambda: search.search_instruments(platform, who, {}, **bounded),
-        f"instruments, offset {deep:,}": lambda: search.search_instruments(
-            platform, who, {}, offset=deep, **bounded
+        f"instruments, offset {deepest:,} (last numbered)": lambda: search.search_instruments(
+            platform, who, {}, offset=deepest, **bounded
+        ),
+        f"instruments, next by key after row {total - 60:,}": lambda: search.search_instruments(
+            platform, who, {}, after=keys["instrument"], **bounded
+        ),
+        f"instruments, previous by key before row {total - 60:,}": lambda: search.search_instruments(
+            platform, who, {}, before=keys["instrument"], **bounded
         ),
         "instruments, overdue, page 1": lambda: search.search_instruments(
             platform, who, {"state": "overdue"}, **bounded
@@ -121,13 +154,71 @@ def pages(
         ),
         "standards, page 1": lambda: search.search_standards(platform, who, {}, limit=50),
         "verification records, page 1": lambda: search.search_records(platform, who, {}, **bounded),
-        f"verification records, offset {deep_records:,}": lambda: search.search_records(
-            platform, who, {}, offset=deep_records, **bounded
+        f"verification records, offset {deepest:,} (last numbered)": lambda: search.search_records(
+            platform, who, {}, offset=deepest, **bounded
+        ),
+        "verification records, next by key near the end": lambda: search.search_records(
+            platform, who, {}, after=keys["record"], **bounded
         ),
         "verification record detail": lambda: search.record_row(platform, who, ids["record"]),
         "certificates, page 1": lambda: search.search_certificates(platform, who, {}, limit=50),
         "follow-ups (督办), page 1": lambda: followup.list_follow_ups(platform, who, limit=50),
     }
+
+
+def synthetic_province(platform: Platform, who: Principal, cities: int, repeat: int) -> None:
+    """The dashboard over the tallies of a province of ``cities`` more cities: each built city's tally rows
+    (and its regions) copied under new city codes, timed, then removed again (the instruments behind them
+    are not built: the dashboard reads only the tallies for today, so its cost follows their rows)."""
+    src = [
+        r[0]
+        for r in platform.engine.connect().execute(
+            text("SELECT code FROM regions WHERE level = 'city' AND code LIKE '33%' ORDER BY code")
+        )
+    ]
+    added = [f"339{k}00" for k in range(cities) if f"339{k}00" not in src][:cities]
+    copies = [(src[i % len(src)][:4], code[:4]) for i, code in enumerate(added)]
+
+    def move(column: str, old: str, new: str) -> str:  # the code under the new city: its last two digits
+        return f"'{new}' || substr({column}, 5)"
+
+    with platform.engine.begin() as conn:
+        for old, new in copies:
+            conn.execute(
+                text(
+                    f"INSERT INTO regions (code, name_zh, name_en, level, parent_code) "
+                    f"SELECT {move('code', old, new)}, name_zh || '{new}', name_en || ' {new}', level, "
+                    f"CASE WHEN level = 'city' THEN parent_code ELSE {move('parent_code', old, new)} END "
+                    f"FROM regions WHERE code LIKE '{old}%' ORDER BY level = 'county', code"
+                )
+            )
+            for table, cols in (
+                ("instrument_totals", "item_code, status, n"),
+                ("instrument_tallies", "item_code, status, valid_until, n"),
+            ):
+                conn.execute(
+                    text(
+                        f"INSERT INTO {table} (region_code, {cols}) SELECT {move('region_code', old, new)}, "
+                        f"{cols} FROM {table} WHERE region_code LIKE '{old}%'"
+                    )
+                )
+        tallies = conn.execute(text("SELECT COUNT(*) FROM instrument_tallies")).scalar_one()
+        totals = conn.execute(text("SELECT COUNT(*) FROM instrument_totals")).scalar_one()
+        n = conn.execute(text("SELECT SUM(n) FROM instrument_totals")).scalar_one()
+    try:
+        print(
+            f"synthetic province: {len(src) + len(added)} cities, {n:,} compulsory instruments in the tallies "
+            f"({totals:,} totals rows, {tallies:,} tally rows; instruments not built)",
+            flush=True,
+        )
+        report_line("dashboard (synthetic province)", lambda: dashboard.dashboard(platform, who), repeat)
+    finally:
+        with platform.engine.begin() as conn:
+            for _, new in copies:
+                for table in ("instrument_totals", "instrument_tallies"):
+                    conn.execute(text(f"DELETE FROM {table} WHERE region_code LIKE '{new}%'"))
+                conn.execute(text(f"DELETE FROM regions WHERE code LIKE '{new}%' AND level = 'county'"))
+                conn.execute(text(f"DELETE FROM regions WHERE code LIKE '{new}%'"))
 
 
 def through_client(platform: Platform, username: str, repeat: int) -> None:
@@ -169,6 +260,12 @@ def main() -> None:
     parser.add_argument("--no-client", action="store_true", help="skip the TestClient timing")
     parser.add_argument("--no-before", action="store_true", help="skip the slow 'before' timings")
     parser.add_argument("--only", default="", help="time only the pages whose name contains this")
+    parser.add_argument(
+        "--synthetic-cities",
+        type=int,
+        default=0,
+        help="also time the dashboard over this many more cities' tallies (copied, then removed)",
+    )
     args = parser.parse_args()
     platform = open_or_build(args)
     with platform.engine.connect() as conn:
@@ -216,6 +313,8 @@ def main() -> None:
         worst = max(worst, report_line(name, fn, args.repeat))
     if not args.no_client:
         through_client(platform, username, args.repeat)
+    if args.synthetic_cities:
+        synthetic_province(platform, who, args.synthetic_cities, args.repeat)
     print(f"worst p99 of the service calls: {worst:.1f} ms (target ≤ {TARGET_MS:.0f} ms); load {load()}")
 
 

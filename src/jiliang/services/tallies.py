@@ -98,26 +98,36 @@ _SQLITE_DELTA = (
 )
 
 
+_SQLITE_NAMES_DELTA = (
+    "INSERT INTO instrument_names (rowid, name) SELECT id, name FROM instruments WHERE id BETWEEN ? AND ?"
+)
+
+
 def sqlite_insert_instruments(connection: Any, insert: Callable[[], range]) -> range:
     """Run a bulk ``insert`` of instrument rows on SQLite with the tally triggers set aside, then add the
     inserted id range to the tallies in three grouped statements. SQLite has no statement-level
     triggers, and its row triggers cut the bulk import from about 30,000 to 5,000 rows/s; its DDL is
     transactional, so no other connection ever sees the triggers missing, and a rollback (of the
-    transaction or the caller's savepoint) restores them with the rows."""
+    transaction or the caller's savepoint) restores them with the rows. The trigram index of names
+    (migration 0024, ``instrument_names_insert``) is set aside the same way and filled in one statement."""
     triggers = list(
         connection.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'instruments' "
-            "AND name LIKE 'instruments_tally_%' AND name NOT LIKE 'instruments_tally_%update%' "
-            "AND name NOT LIKE 'instruments_tally_delete'"
+            "AND ((name LIKE 'instruments_tally_%' AND name NOT LIKE 'instruments_tally_%update%' "
+            "AND name NOT LIKE 'instruments_tally_delete') OR name = 'instrument_names_insert')"
         )
     )
     for name, _ in triggers:
         connection.exec_driver_sql(f"DROP TRIGGER {name}")
     try:
         ids = insert()
-        if len(ids) and triggers:
+        names = {name for name, _ in triggers}
+        if len(ids) and names - {"instrument_names_insert"}:
             for statement in _SQLITE_DELTA:
                 connection.exec_driver_sql(statement, (ids[0], ids[-1]))
+        if len(ids) and "instrument_names_insert" in names:
+            # the trigram index of names (migration 0024), in one statement for the chunk too
+            connection.exec_driver_sql(_SQLITE_NAMES_DELTA, (ids[0], ids[-1]))
     finally:
         for _, sql in triggers:
             connection.exec_driver_sql(sql)

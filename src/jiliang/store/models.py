@@ -205,6 +205,7 @@ class VerificationRecord(Base, Audited):
         UniqueConstraint("supersedes_id", name="uq_verification_records_supersedes_id"),
         UniqueConstraint("institution_id", "document_no", name="uq_verification_records_document"),
         Index("ix_verification_records_document_no", "document_no"),  # 0010: search by number alone
+        Index("ix_verification_records_verified", "verified_on", "id"),  # 0024: the records list's order
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id"))

@@ -32,7 +32,7 @@ from jiliang.services import measured_verifications, traceability
 from jiliang.services import organisations as organisations_service
 from jiliang.services.common import Page, not_found
 from jiliang.services.platform import Platform
-from jiliang.services.supervision import dashboard, followup, history, labels, search
+from jiliang.services.supervision import dashboard, followup, history, labels, paging, search
 from jiliang.services.transfer import export as transfer_export
 from jiliang.services.transfer.reading import Format
 from jiliang.web.auth import ConsoleUser, CsrfForm, Lang, console_context
@@ -474,18 +474,18 @@ def _section_nav(lang: str, here: str) -> list[dict[str, Any]]:
 
 
 def _pager(request: Request, page: Page[Any], t: dict[str, str]) -> dict[str, Any]:
-    params = dict(request.query_params)
-    prev_href = next_href = None
-    if page.offset > 0:
-        params["offset"] = str(max(0, page.offset - page.limit))
-        prev_href = _href(request.url.path, **params)
-    if page.offset + page.limit < page.total:
-        params["offset"] = str(page.offset + page.limit)
-        next_href = _href(request.url.path, **params)
-    last = min(page.offset + page.limit, page.total)
+    """Page numbers for the first pages, then next / previous by the rows' sort key (services paging)."""
+    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "after", "before")}
+    nav = paging.navigation(page)
+
+    def href(at: dict[str, str] | None) -> str | None:
+        return None if at is None else _href(request.url.path, **params, **at)
+
+    last = page.offset + len(page.items) if page.items else 0
     total = f"{page.total}+" if page.total_at_least else str(page.total)  # counted up to COUNT_LIMIT
-    summary = t["total"].format(total=total, first=page.offset + 1 if page.total else 0, last=last)
-    return {"summary": summary, "prev": prev_href, "next": next_href}
+    summary = t["total"].format(total=total, first=page.offset + 1 if page.items else 0, last=last)
+    numbers = [{"label": f"{n:,}", "href": href(at)} for n, at in nav.numbers]
+    return {"summary": summary, "prev": href(nav.prev), "next": href(nav.next), "numbers": numbers}
 
 
 def _on(value: str | None, platform: Platform) -> date:
@@ -802,7 +802,9 @@ def instruments_page(
     on: str = "",
     within_days: str = "",
     sort: str = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=paging.OFFSET_MAX)] = 0,
+    after: str = "",
+    before: str = "",
     marked: str = "",
 ) -> HTMLResponse:
     t = _t(lang)
@@ -815,8 +817,9 @@ def instruments_page(
         "within_days": within_days if state == "due" else "",
     }
     page = search.search_instruments(
-        platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE, count_limit=COUNT_LIMIT
-    )
+        platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE, count_limit=COUNT_LIMIT,
+        after=after or None, before=before or None,
+    )  # fmt: skip
     items = catalogue_service.catalogue(platform)
     fields = [
         *_search_fields(t, platform, user, q, region_code, "q_instruments"),
@@ -1056,7 +1059,9 @@ def records_page(
     verified_to: str = "",
     with_data: str = "",
     sort: str = "",
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=paging.OFFSET_MAX)] = 0,
+    after: str = "",
+    before: str = "",
 ) -> HTMLResponse:
     t = _t(lang)
     filters = {
@@ -1068,8 +1073,9 @@ def records_page(
         "with_data": with_data,
     }
     page = search.search_records(
-        platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE, count_limit=COUNT_LIMIT
-    )
+        platform, user, filters, sort=sort or None, offset=offset, limit=PAGE_SIZE, count_limit=COUNT_LIMIT,
+        after=after or None, before=before or None,
+    )  # fmt: skip
     fields = [
         *_search_fields(t, platform, user, q, region_code, "q_records"),
         _choice(

@@ -22,7 +22,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    column,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+)
 from sqlalchemy.orm import Session, aliased
 
 from jiliang.domain.access import Principal, Role
@@ -32,6 +44,7 @@ from jiliang.services import catalogue as catalogue_service
 from jiliang.services import scope
 from jiliang.services.common import Page, not_found
 from jiliang.services.platform import Platform
+from jiliang.services.supervision import paging
 from jiliang.store.models import (
     Certificate,
     Instrument,
@@ -99,7 +112,8 @@ def _int(value: object, field: str) -> int:
         raise InvalidInput(f"{field} 必须是整数 / {field} must be an integer", field=field) from None
 
 
-def _order(sort: str | None, keys: dict[str, Any], default: str, tiebreak: Any) -> list[Any]:
+def _sort(sort: str | None, keys: dict[str, Any], default: str, tiebreak: paging.Key) -> paging.Order:
+    """The list's order for the ``sort`` asked for (prefix - for descending), then ``tiebreak``."""
     key = sort or default
     column = keys.get(key.lstrip("-"))
     if column is None:
@@ -109,11 +123,12 @@ def _order(sort: str | None, keys: dict[str, Any], default: str, tiebreak: Any) 
     # NULLs (never verified: no due date) first when ascending, on both databases alike; a column that
     # cannot be NULL is ordered plainly, so that its index serves the order (PostgreSQL's indexes are
     # NULLS LAST; SQLite sorted the whole province for "ORDER BY id NULLS FIRST")
-    if not getattr(column.expression, "nullable", True):
-        ordered = column.desc() if key.startswith("-") else column.asc()
-    else:
-        ordered = column.desc().nulls_last() if key.startswith("-") else column.asc().nulls_first()
-    return [ordered, tiebreak]
+    nullable = bool(getattr(column.expression, "nullable", True))
+    return paging.Order(key, (paging.Key(column, key.startswith("-"), nullable), tiebreak))
+
+
+def _order(sort: str | None, keys: dict[str, Any], default: str, tiebreak: paging.Key) -> list[Any]:
+    return _sort(sort, keys, default, tiebreak).clauses()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -242,6 +257,21 @@ def _identifier_ids(q: str) -> Any:
     )
 
 
+_NAMES = table("instrument_names", column("rowid"))  # SQLite's FTS5 trigram index of names (0024)
+
+
+def _name_contains(platform: Platform, q: str) -> ColumnElement[bool]:
+    """The instrument's name contains ``q``. PostgreSQL serves ``LIKE '%q%'`` from its pg_trgm index by
+    itself; SQLite looks names of three or more characters up in its trigram table first (a trigram
+    needs three), and both still test LIKE on the rows found, so the answer is the scan's."""
+    contains = Instrument.name.contains(q, autoescape=True)
+    if platform.postgres or len(q) < 3:
+        return contains
+    phrase = '"' + q.replace('"', '""') + '"'
+    found = select(_NAMES.c.rowid).where(literal_column("instrument_names").op("MATCH")(phrase))
+    return and_(Instrument.id.in_(found), contains)
+
+
 def _any_row(platform: Platform, stmt: Any) -> bool:
     with platform.reading() as s:
         return s.execute(select(stmt.subquery().c.id).limit(1)).first() is not None
@@ -249,7 +279,9 @@ def _any_row(platform: Platform, stmt: Any) -> bool:
 
 def _instrument_select(
     platform: Platform, principal: Principal, f: dict[str, Any]
-) -> tuple[Select[Any], _AsOf]:
+) -> tuple[Select[Any], _AsOf, Select[Any], Select[Any]]:
+    """The scoped and filtered list query, the definitions it reads, the same rows for counting, and the
+    list's columns and joins without its conditions (to read rows whose ids were chosen in scope)."""
     on = parse_date(f["on"], "on") if "on" in f else platform.today()
     state = _as_of(platform, on)
     owner = aliased(Organisation, name="owner")
@@ -268,7 +300,8 @@ def _instrument_select(
     stmt = stmt.join(owner, owner.id == Instrument.owner_id).join(
         Region, Region.code == Instrument.region_code
     )
-    stmt = scope.instruments(stmt, principal)
+    bare = stmt  # the columns and joins alone: the rows of ids already chosen in scope (paging.fetch)
+    stmt = scope.instruments(stmt, principal, seek=platform.postgres)  # the sort key's index: _region_clause
     q = _text(f, "q")
     if q:
         ids = _identifier_ids(q)
@@ -277,10 +310,10 @@ def _instrument_select(
             # each branch through its index
             stmt = stmt.where(Instrument.id.in_(select(ids.subquery().c.id)))
         else:
-            # a name: the instrument's or its owner's (a scan of the caller's subtree)
+            # a name: the instrument's (through its trigram index) or its owner's
             stmt = stmt.where(
                 or_(
-                    Instrument.name.contains(q, autoescape=True),
+                    _name_contains(platform, q),
                     Instrument.owner_id.in_(
                         select(Organisation.id).where(Organisation.name.contains(q, autoescape=True))
                     ),
@@ -325,8 +358,23 @@ def _instrument_select(
             days = _int(f.get("within_days", 30), "within_days")
             if not 0 <= days <= 366:
                 raise InvalidInput("天数须在 0–366 / within_days must be 0..366", field="within_days")
-            stmt = stmt.where(state.counted, state.covered, state.due <= on + timedelta(days=days))
-    return stmt, state
+            # covered means valid until after the cutoff, and a covered instrument's valid_until is its
+            # due date (domain.verification.valid_until; on a past date the record's due date is the
+            # test itself): the bound written on the due date too lets its index serve the range
+            stmt = stmt.where(
+                state.counted,
+                state.covered,
+                state.due > on - timedelta(days=platform.settings.coverage.grace_days),
+                state.due <= on + timedelta(days=days),
+            )
+    # the count needs neither the region's name nor the owner's unless a filter reads the owner: both are
+    # inner joins along foreign keys that every instrument has, so they change no count
+    counted = state.stmt.with_only_columns(Instrument.id, maintain_column_froms=True)
+    if "owner" in f or "credit_code" in f:
+        counted = counted.join(owner, owner.id == Instrument.owner_id)
+    if stmt.whereclause is not None:
+        counted = counted.where(stmt.whereclause)
+    return stmt, state, counted, bare
 
 
 def _instrument_row(items: dict[str, Any], on: date) -> Callable[[Any], InstrumentRow]:
@@ -371,8 +419,17 @@ def instrument_statement(
     platform: Platform, principal: Principal, filters: dict[str, Any], sort: str | None = None
 ) -> tuple[Select[Any], Callable[[Any], InstrumentRow]]:
     """The scoped, filtered and sorted query behind the instrument list and its export, with its row shape."""
+    stmt, order, shape, _ = _instrument_statement(platform, principal, filters, sort)
+    return stmt.order_by(*order.clauses()), shape
+
+
+def _instrument_statement(
+    platform: Platform, principal: Principal, filters: dict[str, Any], sort: str | None
+) -> tuple[Select[Any], paging.Order, Callable[[Any], InstrumentRow], tuple[Select[Any], Select[Any]]]:
+    """The scoped and filtered query (not yet ordered), its order, its row shape, and its count query with
+    the unconditioned columns and joins (``paging.fetch``'s ``counted`` and ``rows``)."""
     f = _check_keys(filters, INSTRUMENT_FILTERS)
-    stmt, state = _instrument_select(platform, principal, f)
+    stmt, state, counted, bare = _instrument_select(platform, principal, f)
     keys = {
         "id": Instrument.id,
         "name": Instrument.name,
@@ -385,8 +442,8 @@ def instrument_statement(
         "owner": Instrument.owner_id,
     }
     default = "due_on" if f.get("state") in ("overdue", "due") else "id"
-    stmt = stmt.order_by(*_order(sort, keys, default, Instrument.id))
-    return stmt, _instrument_row(catalogue_service.catalogue(platform), state.on)
+    order = _sort(sort, keys, default, paging.Key(Instrument.id, nullable=False))
+    return stmt, order, _instrument_row(catalogue_service.catalogue(platform), state.on), (counted, bare)
 
 
 def search_instruments(
@@ -398,11 +455,18 @@ def search_instruments(
     offset: int = 0,
     limit: int = 50,
     count_limit: int | None = None,
-) -> Page[InstrumentRow]:
+    after: str | None = None,
+    before: str | None = None,
+) -> paging.KeyedPage[InstrumentRow]:
+    """A page by ``offset``, or the page after / before a key token of ``paging`` (the console's later
+    pages): see services/supervision/paging.py."""
     _bounded(platform, offset, limit)
-    stmt, shape = instrument_statement(platform, principal, filters, sort)
+    stmt, order, shape, (counted, rows) = _instrument_statement(platform, principal, filters, sort)
     with platform.reading() as s:
-        return _page(s, stmt, offset, limit, shape, count_limit)
+        return paging.fetch(
+            s, stmt, order, shape, offset=offset, limit=limit, after=after, before=before,
+            count_limit=count_limit, counted=counted, rows=rows,
+        )  # fmt: skip
 
 
 def _one(platform: Platform, stmt: Any, shape: Callable[[Any], T], what: str, ident: int) -> T:
@@ -463,7 +527,7 @@ def search_organisations(
     if "kind" in f:
         stmt = stmt.where(Organisation.kind == _text(f, "kind"))
     keys = {"id": Organisation.id, "name": Organisation.name, "region": Organisation.region_code}
-    stmt = stmt.order_by(*_order(sort, keys, "name", Organisation.id))
+    stmt = stmt.order_by(*_order(sort, keys, "name", paging.Key(Organisation.id, nullable=False)))
     with platform.reading() as s:
         page = _page(s, stmt, offset, limit, lambda r: r)
         ids = [org.id for org, _ in page.items]
@@ -576,7 +640,7 @@ def _standard_statement(
         "region": MeasurementStandard.region_code,
     }
     default = "valid_until" if "expiring_within" in f else "name"
-    return stmt.order_by(*_order(sort, keys, default, MeasurementStandard.id)), on
+    return stmt.order_by(*_order(sort, keys, default, paging.Key(MeasurementStandard.id, nullable=False))), on
 
 
 def search_standards(
@@ -660,7 +724,15 @@ RECORD_FILTERS = (
 )
 
 
-def _record_statement(principal: Principal, f: dict[str, Any], sort: str | None) -> Any:
+def _record_statement(principal: Principal, f: dict[str, Any], sort: str | None, postgres: bool) -> Any:
+    stmt, order, _ = _record_select(principal, f, sort, postgres)
+    return stmt.order_by(*order.clauses())
+
+
+def _record_select(
+    principal: Principal, f: dict[str, Any], sort: str | None, postgres: bool
+) -> tuple[Any, paging.Order, Any]:
+    """The scoped and filtered records query (not yet ordered), its order, and its rows for counting."""
     VR = VerificationRecord
     owner = aliased(Organisation, name="owner")
     institution = aliased(Organisation, name="institution")
@@ -680,7 +752,8 @@ def _record_statement(principal: Principal, f: dict[str, Any], sort: str | None)
         .join(institution, institution.id == VR.institution_id)
         .outerjoin(MeasurementStandard, MeasurementStandard.id == VR.standard_id)
     )
-    stmt = scope.verification_records(stmt, principal)
+    # the instrument is joined above; the region tested on its row (see _instrument_select)
+    stmt = scope.verification_records_joined(stmt, principal, seek=postgres)
     q = _text(f, "q")
     if q:
         stmt = stmt.where(
@@ -712,7 +785,14 @@ def _record_statement(principal: Principal, f: dict[str, Any], sort: str | None)
             raise InvalidInput("with_data 须为 1 或 0 / with_data must be 1 or 0", field="with_data")
         stmt = stmt.where(measured if wanted == "1" else ~measured)
     keys = {"id": VR.id, "verified_on": VR.verified_on, "due_on": VR.due_on, "document_no": VR.document_no}
-    return stmt.order_by(*_order(sort, keys, "-verified_on", VR.id.desc()))
+    # counted (and the page's ids picked) without the joins that only fetch names: the instrument stays
+    # (the scope reads it) and its owner when the search box reads it (inner joins along foreign keys
+    # that every record has: no row lost)
+    counted = select(VR.id).join(Instrument, Instrument.id == VR.instrument_id)
+    if q:
+        counted = counted.join(owner, owner.id == Instrument.owner_id)
+    counted = counted.where(stmt.whereclause)
+    return stmt, _sort(sort, keys, "-verified_on", paging.Key(VR.id, True, nullable=False)), counted
 
 
 def _record_row(r: Any) -> RecordRow:
@@ -745,15 +825,21 @@ def search_records(
     offset: int = 0,
     limit: int = 50,
     count_limit: int | None = None,
-) -> Page[RecordRow]:
+    after: str | None = None,
+    before: str | None = None,
+) -> paging.KeyedPage[RecordRow]:
     _bounded(platform, offset, limit)
-    stmt = _record_statement(principal, _check_keys(filters, RECORD_FILTERS), sort)
+    f = _check_keys(filters, RECORD_FILTERS)
+    stmt, order, counted = _record_select(principal, f, sort, platform.postgres)
     with platform.reading() as s:
-        return _page(s, stmt, offset, limit, _record_row, count_limit)
+        return paging.fetch(
+            s, stmt, order, _record_row, offset=offset, limit=limit, after=after, before=before,
+            count_limit=count_limit, counted=counted,
+        )  # fmt: skip
 
 
 def record_row(platform: Platform, principal: Principal, record_id: int) -> RecordRow:
-    stmt = _record_statement(principal, {"include_superseded": True}, None)
+    stmt = _record_statement(principal, {"include_superseded": True}, None, platform.postgres)
     where = stmt.where(VerificationRecord.id == record_id)
     return _one(platform, where, _record_row, "verification record", record_id)
 
@@ -793,7 +879,7 @@ def _certificate_statement(principal: Principal, f: dict[str, Any], sort: str | 
     if principal.role is Role.INSTITUTION:
         stmt = stmt.where(Certificate.institution_id == (principal.organisation_id or -1))
     elif principal.role is not Role.ADMINISTRATOR:
-        stmt = scope.instruments(stmt.where(Certificate.instrument_id.is_not(None)), principal)
+        stmt = scope.instruments_by_id(stmt, Certificate.instrument_id, principal)
     q = _text(f, "q")
     if q:
         stmt = stmt.where(
@@ -816,7 +902,7 @@ def _certificate_statement(principal: Principal, f: dict[str, Any], sort: str | 
             Certificate.issued_at < _day_start(parse_date(f["issued_to"], "issued_to") + timedelta(days=1))
         )
     keys = {"id": Certificate.id, "issued_at": Certificate.issued_at, "number": Certificate.number}
-    return stmt.order_by(*_order(sort, keys, "-issued_at", Certificate.id.desc()))
+    return stmt.order_by(*_order(sort, keys, "-issued_at", paging.Key(Certificate.id, True, nullable=False)))
 
 
 def _day_start(day: date) -> Any:
