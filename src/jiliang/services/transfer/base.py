@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal
 from jiliang.services.platform import Platform
-from jiliang.services.transfer import worker
+from jiliang.services.transfer import columnwise, worker
 from jiliang.services.transfer.reading import Format, Problems, Sheet, open_sheet
 from jiliang.store import audit
 from jiliang.store.models import AuditEntry
@@ -123,6 +123,17 @@ class Bulk:
             return sqlite_insert_instruments(self.connection, insert)
         return insert()
 
+    def append(self, table_name: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows whose ids nobody needs back (the log queue): COPY on PostgreSQL, executemany on SQLite."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.postgres:
+            self._copy(table_name, names, rows)
+        else:
+            marks = ", ".join("?" * len(columns))
+            self.connection.exec_driver_sql(f"INSERT INTO {table_name} ({names}) VALUES ({marks})", list(rows))
+
     def _copy(self, table_name: str, names: str, rows: Iterable[tuple[Any, ...]]) -> None:
         """Binary COPY: PostgreSQL then parses no dates or numbers from text, a fifth of its work here."""
         driver: Any = self.connection.connection.driver_connection
@@ -168,7 +179,7 @@ class Bulk:
             arrays = ", ".join(f"%(c{i})s::{kinds[i]}" for i in range(n))
             params = {f"c{i}": [k[i] for k in keys] for i in range(n)}
             sql = f"SELECT {picked} FROM unnest({arrays}) AS k({names}) JOIN {table.name} t ON {on}"
-            rows = self.connection.exec_driver_sql(sql, params)
+            rows = self.connection.exec_driver_sql(sql, params).fetchall()  # not a fetch per row
         else:
             table_name = f"import_keys_{n}"
             self.connection.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {table_name} ({names})")
@@ -177,7 +188,7 @@ class Bulk:
             self.connection.exec_driver_sql(f"INSERT INTO {table_name} VALUES ({marks})", list(keys))
             rows = self.connection.exec_driver_sql(
                 f"SELECT {picked} FROM {table_name} k JOIN {table.name} t ON {on}"
-            )
+            ).fetchall()
             # Raw SQLite rows hold dates as ISO text: convert them as SQLAlchemy would have.
             dates = [i for i, v in enumerate(values) if isinstance(table.c[v].type, Date)]
             if dates:
@@ -444,21 +455,19 @@ def run_import(
 def _check_here(sheet: Sheet, job: ImportJob, chunk_rows: int, progress: Callable[[int], None] | None) -> int:
     """Read and check rows in this thread while the previous chunk is written behind it."""
     rows_read = 0
-    chunk: list[tuple[Any, ...]] = []
-    validate = job.checks.validate
+    pending: list[tuple[int, dict[str, str]]] = []
+    checks = job.checks
     with WriteBehind(job.write) as writer:
         for row_no, raw in sheet.rows:
             rows_read += 1
             if raw is not None:
-                staged = validate(row_no, raw)
-                if staged is not None:
-                    chunk.append(staged)
+                pending.append((row_no, raw))
             if rows_read % chunk_rows == 0:
-                writer.submit(chunk)
-                chunk = []
+                writer.submit(columnwise.stage(checks, pending))
+                pending = []
                 if progress:
                     progress(rows_read)
-        writer.submit(chunk)
+        writer.submit(columnwise.stage(checks, pending))
     return rows_read
 
 
