@@ -221,10 +221,19 @@ class Bulk:
             self.connection.exec_driver_sql(f"TRUNCATE {staging}")
             return
         assignments = ", ".join(f"{c} = ?" for c in columns)
-        self.connection.exec_driver_sql(
-            f"UPDATE {table.name} SET {assignments} WHERE id = ?",
-            _sqlite_rows(table, (*columns, "id"), [(*row[1:], row[0]) for row in rows]),
-        )
+
+        def update() -> None:
+            self.connection.exec_driver_sql(
+                f"UPDATE {table.name} SET {assignments} WHERE id = ?",
+                _sqlite_rows(table, (*columns, "id"), [(*row[1:], row[0]) for row in rows]),
+            )
+
+        if table.name == "instruments" and "filed_on" not in columns:  # the tallies, grouped
+            from jiliang.services.tallies import sqlite_update_instruments
+
+            sqlite_update_instruments(self.connection, [row[0] for row in rows], update)
+        else:
+            update()
 
     def max_id(self, column: Any) -> int:
         return int(self.connection.execute(select(func.coalesce(func.max(column), 0))).scalar_one())
