@@ -342,7 +342,8 @@ def _pg_same_work(pg: Any, n: int, records: bytearray) -> float:
     pg.execute(f"UPDATE {SAME_INSTRUMENTS} SET {RESET}")
     pg.execute(f"CREATE TABLE {SAME_QUEUE} (LIKE log_queue INCLUDING ALL)")
     pg.commit()
-    pg.execute(f"VACUUM ANALYZE {SAME_INSTRUMENTS}")
+    pg.execute(f"ANALYZE {SAME_INSTRUMENTS}")
+    pg.commit()
     summaries, leaves = bytearray(), bytearray()
     with pg.cursor().copy(
         "COPY (SELECT id, " + refreshed + " FROM instruments WHERE id IN "
