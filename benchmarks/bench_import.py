@@ -308,22 +308,88 @@ def _pg_limit_child(url: str, kind: str, conn: Any) -> None:
         elapsed = time.perf_counter() - started
         pg.execute(f"DROP TABLE {LIMIT_TABLE}")
         pg.commit()
-    conn.send(("binary COPY FROM STDIN (psycopg)", elapsed, n))
+        same = _pg_same_work(pg, n, data) if kind != "instruments" else None
+    conn.send(("binary COPY FROM STDIN (psycopg)", elapsed, n, same))
 
 
-def _sqlite_clone(db: Any, table: str) -> None:
-    """``LIMIT_TABLE``: the table's own CREATE statement (keys, foreign keys) and its indexes, renamed."""
+# What a verification-record import must do besides writing the records (services/transfer/verifications):
+# bring each instrument's summary up to date and queue one transparency-log leaf per record.
+REFRESHED = ("last_verified_on", "last_conclusion", "due_on", "valid_until", "status", "status_since", "row_version")
+RESET = (
+    "last_verified_on = NULL, last_conclusion = NULL, due_on = NULL, valid_until = NULL, "
+    "status = 'in_service', status_since = filed_on, row_version = 1"
+)
+SAME_INSTRUMENTS, SAME_QUEUE = "bench_limit_instruments", "bench_limit_queue"
+
+
+def _pg_same_work(pg: Any, n: int, records: bytearray) -> float:
+    """The records' limit plus the same set-based work in SQL, timed together in one transaction: binary
+    COPY of the records into the clone, binary COPY of each instrument's new summary (as the import left
+    it) into a staging table and one ``UPDATE … FROM`` of a clone of ``instruments`` (same indexes; its
+    summaries reset to a never-verified instrument's beforehand), binary COPY of the log leaves the
+    import queued into a clone of ``log_queue``. Returns the seconds."""
+    cols = ", ".join(_written_columns("verifications"))
+    refreshed = ", ".join(REFRESHED)
+    pg.execute(f"DROP TABLE IF EXISTS {LIMIT_TABLE}, {SAME_INSTRUMENTS}, {SAME_QUEUE}")
+    pg.execute(f"CREATE TABLE {LIMIT_TABLE} (LIKE verification_records INCLUDING ALL)")
+    for name, definition in pg.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = 'verification_records'::regclass AND contype = 'f'"
+    ).fetchall():
+        pg.execute(f"ALTER TABLE {LIMIT_TABLE} ADD CONSTRAINT limit_{name} {definition}")
+    pg.execute(f"CREATE TABLE {SAME_INSTRUMENTS} (LIKE instruments INCLUDING ALL)")
+    pg.execute(f"INSERT INTO {SAME_INSTRUMENTS} SELECT * FROM instruments")
+    pg.execute(f"UPDATE {SAME_INSTRUMENTS} SET {RESET}")
+    pg.execute(f"CREATE TABLE {SAME_QUEUE} (LIKE log_queue INCLUDING ALL)")
+    pg.commit()
+    pg.execute(f"ANALYZE {SAME_INSTRUMENTS}")
+    pg.commit()
+    summaries, leaves = bytearray(), bytearray()
+    with pg.cursor().copy(
+        "COPY (SELECT id, " + refreshed + " FROM instruments WHERE id IN "
+        "(SELECT instrument_id FROM verification_records) ORDER BY id) TO STDOUT (FORMAT BINARY)"
+    ) as cp:
+        for block in cp:
+            summaries += block
+    with pg.cursor().copy(
+        "COPY (SELECT kind, body, created_at FROM log_queue ORDER BY id) TO STDOUT (FORMAT BINARY)"
+    ) as cp:
+        for block in cp:
+            leaves += block
+    pg.commit()
+    sets = ", ".join(f"{c} = u.{c}" for c in REFRESHED)
+    started = time.perf_counter()
+    with pg.cursor().copy(f"COPY {LIMIT_TABLE} ({cols}) FROM STDIN (FORMAT BINARY)") as cp:
+        cp.write(records)
+    pg.execute(
+        f"CREATE TEMP TABLE bench_staging ON COMMIT DROP AS SELECT id, {refreshed} FROM instruments WITH NO DATA"
+    )
+    with pg.cursor().copy(f"COPY bench_staging (id, {refreshed}) FROM STDIN (FORMAT BINARY)") as cp:
+        cp.write(summaries)
+    pg.execute(f"UPDATE {SAME_INSTRUMENTS} i SET {sets} FROM bench_staging u WHERE i.id = u.id")
+    with pg.cursor().copy(f"COPY {SAME_QUEUE} (kind, body, created_at) FROM STDIN (FORMAT BINARY)") as cp:
+        cp.write(leaves)
+    pg.commit()
+    elapsed = time.perf_counter() - started
+    pg.execute(f"DROP TABLE {LIMIT_TABLE}, {SAME_INSTRUMENTS}, {SAME_QUEUE}")
+    pg.commit()
+    del n
+    return elapsed
+
+
+def _sqlite_clone(db: Any, table: str, clone: str = LIMIT_TABLE) -> None:
+    """``clone``: the table's own CREATE statement (keys, foreign keys) and its indexes, renamed."""
     import re
 
-    db.execute(f"DROP TABLE IF EXISTS {LIMIT_TABLE}")
+    db.execute(f"DROP TABLE IF EXISTS {clone}")
     (create,) = db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
     ).fetchone()
-    db.execute(re.sub(rf"^CREATE TABLE \"?{table}\"?", f"CREATE TABLE {LIMIT_TABLE}", create))
+    db.execute(re.sub(rf"^CREATE TABLE \"?{table}\"?", f"CREATE TABLE {clone}", create))
     for (sql,) in db.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,)
     ).fetchall():
-        sql = re.sub(r"INDEX (\w+) ON \w+", rf"INDEX {LIMIT_TABLE}_\1 ON {LIMIT_TABLE}", sql)
+        sql = re.sub(r"INDEX (\w+) ON \w+", rf"INDEX {clone}_\1 ON {clone}", sql)
         db.execute(sql)
     db.commit()
 
@@ -378,9 +444,39 @@ def _sqlite_limit_child(path: str, kind: str, work: str, conn: Any) -> None:
     (n,) = db.execute(f"SELECT count(*) FROM {LIMIT_TABLE}").fetchone()
     assert n == len(rows), (n, len(rows))
     db.execute(f"DROP TABLE {LIMIT_TABLE}")
+    same = _sqlite_same_work(db, table, rows) if kind != "instruments" else None
     db.close()
     del cols
-    conn.send((method, elapsed, n))
+    conn.send((method, elapsed, n, same))
+
+
+def _sqlite_same_work(db: Any, table: str, rows: list[tuple[Any, ...]]) -> float:
+    """As ``_pg_same_work`` on SQLite, in one ``BEGIN IMMEDIATE`` … ``COMMIT``: executemany of the
+    records into the clone, executemany of one ``UPDATE`` per instrument (its summary as the import
+    left it) on a clone of ``instruments`` (same indexes, summaries reset beforehand), executemany of
+    the leaves the import queued into a clone of ``log_queue``. Returns the seconds."""
+    _sqlite_clone(db, table)
+    _sqlite_clone(db, "instruments", SAME_INSTRUMENTS)
+    _sqlite_clone(db, "log_queue", SAME_QUEUE)
+    db.execute(f"INSERT INTO {SAME_INSTRUMENTS} SELECT * FROM instruments")
+    db.execute(f"UPDATE {SAME_INSTRUMENTS} SET {RESET}")
+    summaries = db.execute(
+        f"SELECT {', '.join(REFRESHED)}, id FROM instruments WHERE id IN "
+        "(SELECT instrument_id FROM verification_records) ORDER BY id"
+    ).fetchall()
+    leaves = db.execute("SELECT kind, body, created_at FROM log_queue ORDER BY id").fetchall()
+    marks = ", ".join("?" * len(rows[0]))
+    sets = ", ".join(f"{c} = ?" for c in REFRESHED)
+    started = time.perf_counter()
+    db.execute("BEGIN IMMEDIATE")
+    db.executemany(f"INSERT INTO {LIMIT_TABLE} VALUES ({marks})", rows)
+    db.executemany(f"UPDATE {SAME_INSTRUMENTS} SET {sets} WHERE id = ?", summaries)
+    db.executemany(f"INSERT INTO {SAME_QUEUE} (kind, body, created_at) VALUES (?, ?, ?)", leaves)
+    db.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    for clone in (LIMIT_TABLE, SAME_INSTRUMENTS, SAME_QUEUE):
+        db.execute(f"DROP TABLE {clone}")
+    return elapsed
 
 
 def load() -> str:
@@ -417,9 +513,9 @@ def run_backend(
         if kind not in kinds:
             continue  # only the setup for the verification records
         if url.startswith("postgresql"):
-            method, l_elapsed, n = in_child(_pg_limit_child, url, kind)
+            method, l_elapsed, n, same = in_child(_pg_limit_child, url, kind)
         else:
-            method, l_elapsed, n = in_child(
+            method, l_elapsed, n, same = in_child(
                 _sqlite_limit_child, url.removeprefix("sqlite:///"), kind, str(work)
             )
         limit = n / l_elapsed
@@ -430,6 +526,15 @@ def run_backend(
             flush=True,
         )
         out.append((name, kind, rate, method, limit, before, after))
+        if same is not None:
+            same_limit = n / same
+            what = "records + the same instrument UPDATE + the same log-queue rows, one transaction"
+            print(
+                f"{kind:<13} same-work limit {n:>9,} rows {same:7.1f} s {same_limit:>9,.0f} rows/s  ({what})"
+                f"  ratio {rate / same_limit:.2f}  load {load()}",
+                flush=True,
+            )
+            out.append((name, kind + " (same work)", rate, what, same_limit, before, load()))
     if baseline_rows:
         for kind in kinds:
             b_elapsed, b_count, b_peak = in_child(_baseline_child, url, kind, rows, baseline_rows)

@@ -720,3 +720,89 @@ def test_authorisation_fixture_is_for_the_city(world: World) -> None:
     authorise_all(world, ["09.01"])
     page = standards.list_authorisations(world.platform, SYSTEM)
     assert {a.region_code for a in page.items} == {CITY}
+
+
+# -- the column-by-column fast path and the bulk leaf encoding ------------------------------------
+
+
+def test_a_chunk_checked_column_by_column_stages_what_the_row_by_row_check_stages(world: World) -> None:
+    """Both importers: the fast path gives the very tuples of the per-row check, and on any problem it
+    gives way to the per-row check, which names the row and field."""
+    from datetime import date
+
+    from jiliang.services.transfer import columnwise
+    from jiliang.services.transfer import instruments as instrument_import
+    from jiliang.services.transfer import verifications as verification_import
+    from jiliang.services.transfer.reading import Problems
+
+    today = date(2026, 6, 1)
+    rows = [
+        inst(
+            f" CW-{i} ",
+            name=f" 加油机{i % 3} ",
+            use="贸易结算" if i % 2 else "trade_settlement",
+            filed_on="" if i % 4 == 0 else "2025-01-1" + str(i % 5),
+            first_used_on="" if i % 3 == 0 else f"2024-03-0{1 + i % 5}",
+            nominal_size="" if i % 5 else "12.5",
+            location="",
+        )
+        for i in range(12)
+    ]
+    chunk = [(n, r) for n, r in enumerate(rows, start=2)]
+    checks = instrument_import._Checks(world.as_("city"), _items(world.platform), today, Problems(50), None)
+    fast = checks._columns([(n, dict(r)) for n, r in chunk])
+    assert fast == [checks.validate(n, dict(r)) for n, r in chunk]
+    assert not checks.problems
+    bad = [*chunk, (14, inst("CW-late", filed_on="2099-01-01")), (15, inst("CW-\u202e"))]
+    with pytest.raises(columnwise.Slow):
+        checks._columns(bad)
+    assert checks.validate_chunk(bad) == fast
+    assert [(p.row, p.field) for p in checks.problems.report()] == [(14, "filed_on"), (15, "serial_number")]
+
+    vrows = [
+        ver(f"CW-{i}", conclusion="合格" if i % 3 else "fail", remarks=" 复检 " if i % 2 else "")
+        for i in range(8)
+    ]
+    vchunk = [(n, r) for n, r in enumerate(vrows, start=2)]
+    vchecks = verification_import._Checks(today, Problems(50), None)
+    vfast = vchecks._columns(vchunk)
+    assert vfast == [vchecks.validate(n, r) for n, r in vchunk]
+    vbad = [*vchunk, (10, ver("CW-x", verified_on="2026-13-01")), (11, ver("CW-y", document_no=""))]
+    assert vchecks.validate_chunk(vbad) == vfast
+    assert [(p.row, p.field) for p in vchecks.problems.report()] == [(10, "verified_on"), (11, "document_no")]
+
+
+def test_leaves_encoded_in_bulk_are_the_bytes_of_the_one_by_one_encoding() -> None:
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    from jiliang.services.transparency import leaf_bytes, verification_body
+    from jiliang.trust.leaves import encode_verifications
+
+    at = datetime(2026, 6, 15, 10, 0, 0, 123456, tzinfo=timezone(timedelta(hours=8)))
+    cases = [
+        (1, 2, 3, None, date(2026, 1, 5), "pass", date(2027, 1, 4), "JD-1"),
+        (2**40, 7, 9, 11, date(2025, 12, 31), "fail", None, '浙计检字第"1\\2"号 é'),
+    ]
+    bulk = encode_verifications(
+        [(r, i, n, s, on.isoformat(), c, d.isoformat() if d else None, doc) for r, i, n, s, on, c, d, doc in cases],
+        at.astimezone(UTC).isoformat(),
+    )
+    one_by_one = [
+        leaf_bytes(
+            "verification_recorded",
+            verification_body(
+                record_id=r,
+                instrument_id=i,
+                institution_id=n,
+                standard_id=s,
+                verified_on=on,
+                conclusion=c,
+                document_no=doc,
+                due_on=d,
+                supersedes_id=None,
+                recorded_at=at,
+            ),
+        )
+        for r, i, n, s, on, c, d, doc in cases
+    ]
+    assert bulk == one_by_one

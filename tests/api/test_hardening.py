@@ -195,3 +195,24 @@ def test_a_credit_code_registered_elsewhere_is_refused_without_saying_so(api: Ap
     assert r.status_code == 409 and r.json()["error"]["field"] == "credit_code"
     message = r.json()["error"]["message"]
     assert code not in message and "已登记" not in message and "review" in message
+
+
+def test_a_500_from_an_unhandled_exception_carries_the_security_headers(api: Api) -> None:
+    """Starlette's ServerErrorMiddleware answers an unhandled exception outside every added middleware:
+    the 500 must still carry the headers (the app wraps Hardening around the whole stack)."""
+    from fastapi.testclient import TestClient
+
+    app = app_module.create_app(api.client.app.state.platform)  # type: ignore[attr-defined]
+
+    @app.get("/boom-for-test", include_in_schema=False)
+    def boom() -> None:
+        raise RuntimeError("unhandled on purpose")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/boom-for-test", headers={"X-Request-ID": "forged"})
+    assert r.status_code == 500
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-frame-options"] == "DENY"
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["x-request-id"] not in ("", "forged")

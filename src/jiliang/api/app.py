@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp
 
 from jiliang import __version__
 from jiliang.api import errors
@@ -18,6 +19,18 @@ from jiliang.services.platform import Platform
 from jiliang.web import ROUTERS as PAGE_ROUTERS
 from jiliang.web import auth as web_auth
 from jiliang.web.common import static_files
+
+
+class _App(FastAPI):
+    """FastAPI with ``Hardening`` outside Starlette's ``ServerErrorMiddleware``.
+
+    Starlette always puts ``ServerErrorMiddleware`` outermost, so a middleware added the usual way never
+    sees the 500 it answers for an unhandled exception: that response went out without the security
+    headers. Wrapping the whole built stack gives every response, the 500 included, the same headers.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return Hardening(super().build_middleware_stack())
 
 # Each module in jiliang.api.routers exposes `router`; listed explicitly so that the order is stable.
 ROUTERS = [
@@ -57,7 +70,7 @@ def create_app(platform: Platform) -> FastAPI:
         gc.freeze()
         yield
 
-    app = FastAPI(
+    app = _App(
         lifespan=lifespan,
         # A path or query integer beyond 64 bits is a 422 naming it, never a driver OverflowError (500).
         dependencies=[Depends(bounded_ints)],
@@ -70,8 +83,8 @@ def create_app(platform: Platform) -> FastAPI:
     app.state.platform = platform
     errors.install(app)
 
-    # Security headers and the server-chosen request id, on every response (api/security.py).
-    app.add_middleware(Hardening)
+    # Security headers and the server-chosen request id, on every response (api/security.py): added by
+    # _App around the whole middleware stack, the 500s of ServerErrorMiddleware included.
 
     for name in ROUTERS:
         module = importlib.import_module(f"jiliang.api.routers.{name}")

@@ -58,6 +58,9 @@ def required_text(value: object, field: str, max_len: int = 200) -> str:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 
 
+CONTROL_CHARACTERS = _CONTROL  # for checks of a whole column at once (services/transfer/columnwise.py)
+
+
 def document_number(value: object, field: str, max_len: int = 100) -> str:
     """A document, certificate or serial number: required text without control characters (issue 16)."""
     text = required_text(value, field, max_len)

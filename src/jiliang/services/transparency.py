@@ -153,6 +153,28 @@ def enqueue_many(session: Session | Connection, kind: str, bodies: Iterable[Mapp
     return len(rows)
 
 
+def enqueue_verifications(
+    conn: Connection,
+    records: Iterable[tuple[int, int, int, int | None, date, str, date | None, str]],
+    recorded_at: datetime,
+    write: Any = None,
+) -> int:
+    """Queue the ``verification_recorded`` leaves of many new records (a bulk import) in the caller's
+    transaction: the same bytes as ``enqueue_many`` with ``verification_body``, encoded by
+    ``trust.leaves.encode_verifications``. Each record: (record_id, instrument_id, institution_id,
+    standard_id, verified_on, conclusion, due_on, document_no). ``write(table, columns, rows)`` writes
+    the queue rows (the importer's COPY on PostgreSQL); by default an executemany."""
+    rows_in = [
+        (rid, iid, inst, std, on.isoformat(), conclusion, due.isoformat() if due else None, doc)
+        for rid, iid, inst, std, on, conclusion, due, doc in records
+    ]
+    encoded = leaves.encode_verifications(rows_in, recorded_at.astimezone(UTC).isoformat())
+    now = _db_time(conn, datetime.now(UTC))
+    rows = [("verification_recorded", body, now) for body in encoded]
+    (write or (lambda t, c, r: _insert_many(conn, t, c, r)))("log_queue", ("kind", "body", "created_at"), rows)
+    return len(rows)
+
+
 def _db_time(conn: Connection, value: datetime) -> Any:
     # Rows written past SQLAlchemy must use its SQLite form for datetimes (ISO text), as transfer/ does.
     return value.isoformat() if conn.dialect.name == "sqlite" else value

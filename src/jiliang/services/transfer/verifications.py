@@ -39,6 +39,7 @@ from jiliang.services import catalogue as catalogue_service
 from jiliang.services import transparency
 from jiliang.services.common import require_role
 from jiliang.services.platform import Platform
+from jiliang.services.transfer import columnwise as cw
 from jiliang.services.transfer.base import (
     Bulk,
     ImportReport,
@@ -261,25 +262,16 @@ class _Job:
 
     def _wrote(self, ids: Sequence[int], out: list[tuple[tuple[Any, ...], int]]) -> None:
         self.written.add(ids, [row_no for _, row_no in out])
-        # One log leaf per record, queued in the import's own transaction (refused file: no leaves).
-        transparency.enqueue_many(
-            self.session,
-            "verification_recorded",
+        # One log leaf per record, queued in the import's own transaction (refused file: no leaves),
+        # with the bytes enqueue_many(verification_body(...)) would write.
+        transparency.enqueue_verifications(
+            self.bulk.connection,
             (
-                transparency.verification_body(
-                    record_id=id_,
-                    instrument_id=r[0],
-                    institution_id=r[1],
-                    standard_id=r[2],
-                    verified_on=r[3],
-                    conclusion=r[4],
-                    document_no=r[5],
-                    due_on=r[6],
-                    supersedes_id=None,
-                    recorded_at=r[12],
-                )
+                (id_, r[0], r[1], r[2], r[3], r[4], r[6], r[5])
                 for id_, (r, _) in zip(ids, out, strict=True)
             ),
+            self.now,
+            self.bulk.append,
         )
 
     def _record(self, row: tuple[Any, ...], instrument: tuple[Any, ...] | None) -> tuple[Any, ...] | None:
@@ -440,6 +432,44 @@ class _Checks:
                 add(row_no, exc.field or field, exc.message, raw.get(field))
                 ok = False
         return tuple(values) if ok else None
+
+    def validate_chunk(self, rows: list[tuple[int, dict[str, str]]]) -> list[tuple[Any, ...]]:
+        """The tuples ``validate`` stages, column by column (columnwise.py) when every row passes;
+        otherwise row by row, so that each problem is named by row and field as always."""
+        try:
+            return self._columns(rows)
+        except cw.Slow:
+            out = []
+            for row_no, raw in rows:
+                staged = self.validate(row_no, raw)
+                if staged is not None:
+                    out.append(staged)
+            return out
+
+    def _columns(self, rows: list[tuple[int, dict[str, str]]]) -> list[tuple[Any, ...]]:
+        if not rows:
+            return []
+        raws = [raw for _, raw in rows]
+        today = self.today
+
+        def verified(value: Any) -> date:
+            return not_in_future(parse_date(value, "verified_on"), today, "verified_on")
+
+        return list(
+            zip(
+                [row_no for row_no, _ in rows],
+                cw.required(cw.column(raws, "manufacturer"), 200),
+                cw.required(cw.column(raws, "model"), 100),
+                cw.required(cw.column(raws, "serial_number"), 100),
+                cw.by_value([r.get("institution_credit_code", "") for r in raws], self._institution),
+                cw.optional(cw.column(raws, "standard_certificate_no"), 100),
+                cw.by_value(cw.column(raws, "verified_on"), verified),
+                cw.by_value(cw.column(raws, "conclusion"), parse_conclusion),
+                cw.document_numbers(cw.column(raws, "document_no"), 100),
+                cw.optional(cw.column(raws, "remarks"), 2000),
+                strict=True,
+            )
+        )
 
     def _institution(self, value: str) -> int | str:
         """An institution records only as itself (as record_verification); others name one by code."""

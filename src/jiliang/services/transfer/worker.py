@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 import jiliang
 from jiliang.errors import ImportRefused
 from jiliang.services.transfer.columns import Column
+from jiliang.services.transfer.columnwise import stage
 from jiliang.services.transfer.reading import Metered, Problems, open_sheet
 
 COPY_BLOCK = 1 << 20
@@ -166,19 +167,16 @@ def _work(
         with open(path, "rb") as f:
             # The caller has read the header already and found it sound: no problem is added here.
             sheet = open_sheet(f, fmt, columns, log, sys.maxsize)
-            validate = checks.validate
             rows_read = 0
-            chunk: list[tuple[Any, ...]] = []
+            pending: list[tuple[int, dict[str, str]]] = []
             for row_no, raw in sheet.rows:
                 rows_read += 1
                 if raw is not None:
-                    staged = validate(row_no, raw)
-                    if staged is not None:
-                        chunk.append(staged)
+                    pending.append((row_no, raw))
                 if rows_read % chunk_rows == 0:
-                    send(("rows", rows_read, chunk, log.take()))
-                    chunk = []
-            send(("done", rows_read, chunk, log.take()))
+                    send(("rows", rows_read, stage(checks, pending), log.take()))
+                    pending = []
+            send(("done", rows_read, stage(checks, pending), log.take()))
     except ImportRefused as exc:
         send(("refused", exc.problems, exc.problem_count, exc.rows_read))
     except BrokenPipeError:
