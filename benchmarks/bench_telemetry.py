@@ -40,7 +40,6 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-import jiliang.services.catalogue  # noqa: E402, F401 (first: importing services.instruments alone is circular)
 from jiliang.domain.access import SYSTEM  # noqa: E402
 from jiliang.services import instruments, organisations  # noqa: E402
 from jiliang.services.platform import Platform  # noqa: E402

@@ -101,3 +101,11 @@ def parse_instrument(
         location=optional_text(raw.get("location"), "location", 300),
         first_used_on=first_used_on,
     )
+
+
+# The refusal for a serial number (or credit code) already registered where the caller cannot see it: the
+# uniqueness rule holds, but the words do not say that it exists, nor where (issue 16, docs/security.md).
+SERIAL_NEEDS_REVIEW = (
+    "该出厂编号无法由您备案，需由监管部门核查 / this serial number cannot be filed by you: it needs review by "
+    "the supervisor"
+)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.catalogue import is_compulsory
-from jiliang.domain.filing import InstrumentDraft, parse_instrument
+from jiliang.domain.filing import SERIAL_NEEDS_REVIEW, InstrumentDraft, parse_instrument
 from jiliang.domain.instruments import InstrumentStatus, not_in_future, parse_date
 from jiliang.domain.regions import in_jurisdiction
 from jiliang.errors import Conflict, InvalidInput, NotAuthorised
@@ -59,12 +59,6 @@ def new_instrument_row(draft: InstrumentDraft, owner_id: int, compulsory: bool) 
     return row
 
 
-# The refusal for a serial number (or credit code) already registered where the caller cannot see it: the
-# uniqueness rule holds, but the words do not say that it exists, nor where (issue 16, docs/security.md).
-SERIAL_NEEDS_REVIEW = (
-    "该出厂编号无法由您备案，需由监管部门核查 / this serial number cannot be filed by you: it needs review by "
-    "the supervisor"
-)
 
 
 def file_instrument(platform: Platform, principal: Principal, raw: dict[str, Any]) -> Instrument:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from jiliang.domain.access import Principal, Role
 from jiliang.domain.catalogue import CatalogueItem, Use, is_compulsory
 from jiliang.domain.credit_code import validate_credit_code
-from jiliang.domain.filing import parse_instrument, parse_use
+from jiliang.domain.filing import SERIAL_NEEDS_REVIEW, parse_instrument, parse_use
 from jiliang.domain.instruments import (
     InstrumentStatus,
     not_in_future,
@@ -36,7 +36,6 @@ from jiliang.errors import InvalidInput
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import scope
 from jiliang.services.common import not_found, require_role
-from jiliang.services.instruments import SERIAL_NEEDS_REVIEW
 from jiliang.services.platform import Platform
 from jiliang.services.transfer import columnwise as cw
 from jiliang.services.transfer.base import (
