@@ -44,6 +44,7 @@ ROUTERS = [
     "energy",
     "measured_verifications",
     "telemetry",
+    "warnings",
 ]
 
 

@@ -22,4 +22,5 @@ ROUTERS = [
     "market_portal",
     "energy",
     "institution",
+    "warnings",
 ]
