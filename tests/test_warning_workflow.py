@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from jiliang.errors import InvalidInput, NotAuthorised, NotFound
+from jiliang.services.platform import Platform
 from jiliang.services import reminders
 from jiliang.services.energy import readings
 from jiliang.services.telemetry import ingest
@@ -266,3 +267,19 @@ def test_an_energy_imbalance_enters_the_same_workflow_once_while_it_persists(
     assert queries.list_warnings(p, city, source="energy")["total"] == 1
     workflow.act(p, city, found[0]["id"], "assign", {"assignee_id": city.user_id})
     assert queries.get_warning(p, city, found[0]["id"])["state"] == "assigned"
+
+
+def test_the_demo_leaves_warnings_in_every_state(platform: Platform) -> None:
+    """Issue 11's demo: devices fed from the seeded synthetic set raise warnings; the city supervisor's
+    steps leave one in every state, overdue ones, and the energy imbalance in the same list."""
+    from jiliang.demo import build_demo
+    from jiliang.services import users
+    from tests.test_demo import PASSWORD, SMALL
+
+    summary = build_demo(platform, SMALL, password=PASSWORD, snapshots=False)
+    assert summary.warnings is not None and summary.warnings.devices >= 8
+    assert set(summary.warnings.states) >= {"new", "assigned", "inspected", "disposed", "closed"}
+    _, city = users.login(platform, "city", PASSWORD)
+    assert queries.list_warnings(p := platform, city, overdue=True)["total"] >= 1
+    assert queries.list_warnings(p, city, source="energy")["total"] == 1
+    assert any(r["level"] == "high" for r in queries.risk_list(p, city))
