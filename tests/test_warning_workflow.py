@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from jiliang.errors import InvalidInput, NotAuthorised, NotFound
-from jiliang.services.platform import Platform
 from jiliang.services import reminders
 from jiliang.services.energy import readings
+from jiliang.services.platform import Platform
 from jiliang.services.telemetry import ingest
 from jiliang.services.warnings import queries, workflow
 from jiliang.store.models import (
