@@ -283,3 +283,25 @@ def test_the_demo_leaves_warnings_in_every_state(platform: Platform) -> None:
     assert queries.list_warnings(p := platform, city, overdue=True)["total"] >= 1
     assert queries.list_warnings(p, city, source="energy")["total"] == 1
     assert any(r["level"] == "high" for r in queries.risk_list(p, city))
+
+
+def test_the_json_api_takes_steps_and_hides_other_regions(world: World) -> None:
+    from fastapi.testclient import TestClient
+
+    from jiliang.api.app import create_app
+
+    wid = _seal_warning(world, "FD-WF7", "FDWF7")
+    city = {"Authorization": f"Bearer {world.tokens['city']}"}
+    other = {"Authorization": f"Bearer {world.tokens['other_city']}"}
+    with TestClient(create_app(world.platform)) as client:
+        listed = client.get("/api/v1/warnings?severity=critical&state=new", headers=city).json()
+        assert [i["id"] for i in listed["items"]] == [wid]
+        assert client.get(f"/api/v1/warnings/{wid}", headers=other).status_code == 404
+        bad = client.post(f"/api/v1/warnings/{wid}/steps", headers=city, json={"action": "close"})
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "action"
+        step = {"action": "assign", "assignee_id": world.as_("city").user_id}
+        assert client.post(f"/api/v1/warnings/{wid}/steps", headers=other, json=step).status_code == 404
+        done = client.post(f"/api/v1/warnings/{wid}/steps", headers=city, json=step)
+        assert done.status_code == 200 and done.json()["state"] == "assigned"
+        risk = client.get("/api/v1/warnings/risk-list/export", headers=city)
+        assert risk.status_code == 200 and risk.content.decode("utf-8-sig").startswith("区划代码")
