@@ -13,6 +13,8 @@ Create Date: 2026-12-07 23:30:00
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -69,6 +71,7 @@ def upgrade() -> None:
         "UPDATE telemetry_warnings SET owner_id ="
         " (SELECT i.owner_id FROM instruments i WHERE i.id = telemetry_warnings.instrument_id)"
     )
+    _backfill_deadlines()
     op.create_index("ix_telemetry_warnings_region_state", "telemetry_warnings", ["region_code", "state"])
     op.create_index("ix_telemetry_warnings_assignee", "telemetry_warnings", ["assignee_id", "state"])
     op.create_index("ix_telemetry_warnings_instrument", "telemetry_warnings", ["instrument_id", "status"])
@@ -92,6 +95,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_warning_actions")),
     )
     op.create_index("ix_warning_actions_warning_id", "warning_actions", ["warning_id"])
+
+
+def _backfill_deadlines() -> None:
+    """Warnings raised before 0018 get the default deadline of their severity (the settings' defaults:
+    72 h critical, 168 h warning, 720 h info), so that "overdue" is one indexed comparison for every row."""
+    hours = {"critical": 72.0, "warning": 168.0}
+    t = sa.table(
+        "telemetry_warnings",
+        sa.column("id", ID),
+        sa.column("severity", sa.String(10)),
+        sa.column("raised_at", TS),
+        sa.column("due_at", TS),
+    )
+    bind = op.get_bind()
+    for wid, severity, raised in bind.execute(sa.select(t.c.id, t.c.severity, t.c.raised_at)).all():
+        due = raised + timedelta(hours=hours.get(severity, 720.0))
+        bind.execute(t.update().where(t.c.id == wid).values(due_at=due))
 
 
 def downgrade() -> None:
