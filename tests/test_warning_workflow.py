@@ -28,8 +28,9 @@ from jiliang.store.models import (
     WarningAction,
 )
 from jiliang.telemetry.workflow import WorkflowRefused
-from tests.factories import COUNTY_A, World
+from tests.factories import COUNTY_A, World, authorise_all
 from tests.test_energy_services import _csv, plant, readings_csv
+from tests.test_registry import verify
 from tests.test_telemetry_ingest import mqtt, new_device, tx
 
 __all__ = ["plant"]  # the energy plant fixture
@@ -173,7 +174,7 @@ def test_another_regions_warning_is_not_found_and_roles_are_checked(world: World
     assert _count(world, WarningAction) == 0
 
 
-def test_a_penalised_disposal_opens_a_case_and_repair_makes_verification_due(world: World) -> None:
+def test_a_penalised_disposal_opens_a_case_and_repair_needs_a_new_verification(world: World) -> None:
     p, city = world.platform, world.as_("city")
     uid = city.user_id
     w1 = _seal_warning(world, "FD-WF3", "FDWF3")
@@ -195,7 +196,11 @@ def test_a_penalised_disposal_opens_a_case_and_repair_makes_verification_due(wor
         ("dispose", {"disposal": "repaired"}),
     ):
         w = workflow.act(p, city, w2, step, data)
-    assert w["instrument_status"] == "in_service" and w["instrument_due_on"] == p.today().isoformat()
+    # repaired: out of service until a passing verification returns it (re-verification due)
+    assert w["instrument_status"] == "suspended"
+    authorise_all(world, ["09.01"])
+    verify(world, w["instrument_id"], p.today().isoformat())
+    assert queries.get_warning(p, city, w2)["instrument_status"] == "in_service"
 
 
 def test_an_unconfirmed_warning_is_closed_without_disposal_and_overdue_is_flagged(world: World) -> None:

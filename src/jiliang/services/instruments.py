@@ -254,14 +254,3 @@ def set_status_in(inst: Instrument, new: InstrumentStatus, when: date) -> None:
         raise InvalidInput("状态日期早于上次变更 / date precedes the last status change", field="on")
     inst.status, inst.status_since = new.value, when
     inst.row_version += 1
-
-
-def verification_due_in(inst: Instrument, on: date) -> bool:
-    """Make the instrument's verification due on ``on`` (a repaired or adjusted instrument is used only
-    after passing a verification): it then heads the due list and the owner's reminders. Returns whether
-    anything changed (a due date already earlier is kept)."""
-    if inst.due_on is not None and inst.due_on <= on:
-        return False
-    inst.due_on = on
-    inst.row_version += 1
-    return True

@@ -72,10 +72,11 @@ DISPOSAL_ZH: dict[Disposal, tuple[str, str]] = {
     Disposal.PENALISED: ("行政处罚", "penalised"),
 }
 
-# What a disposal does to the registry: the instrument leaves service (停用) until it is verified again,
-# or it stays in service with its verification due at once (a repaired or adjusted instrument is used
-# only after passing a verification: 《计量法实施细则》 and JJF 1002's "修理后检定"). Penalised changes
-# nothing in the registry by itself; it opens an enforcement case.
+# What a disposal does to the registry. Replaced or sealed: the instrument leaves service (停用).
+# Adjusted or repaired: it may be used again only after passing a verification (修理后的计量器具须经检定
+# 合格方可使用), so it too is suspended, and the next passing verification record returns it to service
+# (``domain.verification.status_after``): "re-verification due". Penalised changes nothing in the registry
+# by itself; it opens an enforcement case.
 OUT_OF_SERVICE = frozenset({Disposal.REPLACED, Disposal.SEALED})
 REVERIFY = frozenset({Disposal.ADJUSTED, Disposal.REPAIRED})
 

@@ -5,7 +5,8 @@ changes elsewhere —
 
 - ``inspect`` confirmed → a ``remote_warning`` credit event for the owner (``services.market.credit``);
 - ``dispose`` → the registry through ``services.instruments``: replaced or sealed → out of service
-  (suspended), adjusted or repaired → verification due at once; penalised → an enforcement case opened
+  (suspended); adjusted or repaired → suspended until a passing verification returns it to service
+  (re-verification due); penalised → an enforcement case opened
   from the warning (``services.market.cases``); a ``supervision_disposal`` leaf;
 - ``close`` / ``dismiss`` → a ``supervision_disposal`` leaf;
 - every step → outbox messages to the owner's webhooks.
@@ -226,9 +227,10 @@ def _registry_effect(
     inst = s.get(Instrument, w.instrument_id)
     if inst is None:
         return {}
-    if disposal in rules.OUT_OF_SERVICE and inst.status == InstrumentStatus.IN_SERVICE.value:
+    if disposal in rules.OUT_OF_SERVICE | rules.REVERIFY and inst.status == InstrumentStatus.IN_SERVICE.value:
         instrument_service.set_status_in(inst, InstrumentStatus.SUSPENDED, max(today, inst.status_since))
-        return {"instrument_status": InstrumentStatus.SUSPENDED.value}
-    if disposal in rules.REVERIFY and instrument_service.verification_due_in(inst, today):
-        return {"instrument_due_on": today.isoformat()}
+        return {
+            "instrument_status": InstrumentStatus.SUSPENDED.value,
+            "reverify": disposal in rules.REVERIFY,
+        }
     return {}
