@@ -217,9 +217,7 @@ def refresh_instrument(s: Session, inst: Instrument) -> None:
     inst.last_verified_on, inst.last_conclusion, inst.due_on = last.verified_on, last.conclusion, last.due_on
     inst.valid_until = valid_until(conclusion, last.due_on)
     new_status = status_after(conclusion, InstrumentStatus(inst.status)).value
-    # A status set after the latest verification (a warning's disposal, an owner's suspension) stands
-    # until a verification on or after that day: re-deriving from older records does not undo it.
-    if new_status != inst.status and last.verified_on >= inst.status_since:
+    if new_status != inst.status:
         inst.status, inst.status_since = new_status, last.verified_on
     inst.row_version += 1
 
