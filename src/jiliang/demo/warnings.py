@@ -40,8 +40,10 @@ SUPERVISOR = "city"  # the demo city's supervisor account (demo/generate.py)
 class WarningsDemo:
     devices: int = 0
     readings: int = 0
-    warnings: int = 0
+    warnings: int = 0  # in the city's list, the energy imbalance included
     states: dict[str, int] = field(default_factory=dict)
+    # transparency-log leaves: one per warning raised, one per disposal, closing or dismissal
+    leaves: int = 0
 
 
 def _instruments(platform: Platform, item: str, n: int) -> list[tuple[int, str]]:
@@ -150,7 +152,9 @@ def _work(platform: Platform, out: WarningsDemo) -> None:
     for w, steps in zip(work, plans, strict=False):
         for action, step_data in steps:
             workflow.act(platform, boss, w["id"], action, step_data)
+            out.leaves += action in ("dispose", "close", "dismiss")
     final = queries.list_warnings(platform, boss, limit=queries.MAX_LIST)
     out.warnings = final["total"]
+    out.leaves += final["total"]
     for w in final["items"]:
         out.states[w["state"]] = out.states.get(w["state"], 0) + 1
