@@ -27,7 +27,13 @@ from jiliang.services import indicators, instruments, organisations, users, veri
 from jiliang.services.platform import Platform
 from jiliang.settings import Settings
 from jiliang.store.db import make_engine, session_factory
-from jiliang.store.models import Instrument, MeasurementStandard, Organisation, VerificationRecord
+from jiliang.store.models import (
+    Instrument,
+    MeasurementStandard,
+    Organisation,
+    TelemetryWarning,
+    VerificationRecord,
+)
 from tests.conftest import CHEAP_HASH, fixed_now
 
 # Seed 6 at this size has corrections (one flipping the conclusion), failures, suspensions, scrapped and
@@ -144,8 +150,21 @@ def test_bulk_state_agrees_with_refresh_instrument(platform: Platform) -> None:
     build_demo(platform, SMALL, password=PASSWORD, snapshots=False)
     derived = ("last_verified_on", "last_conclusion", "due_on", "valid_until", "status", "status_since")
     with platform.sessions() as s:
-        checked = 0
-        for inst in s.scalars(select(Instrument).order_by(Instrument.id)):
+        # Instruments a warning's disposal took out of service (demo/warnings.py) hold a status that no
+        # record explains: refresh_instrument derives status from records alone and would put them back
+        # in service (a known limit, docs/telemetry.md "Warning workflow"); they are checked apart.
+        disposed = set(
+            s.scalars(
+                select(TelemetryWarning.instrument_id).where(
+                    TelemetryWarning.disposal.in_(("replaced", "sealed", "adjusted", "repaired"))
+                )
+            )
+        )
+        assert all(s.get(Instrument, i).status == "suspended" for i in disposed)  # type: ignore[union-attr]
+        checked = len(disposed)
+        for inst in s.scalars(
+            select(Instrument).where(Instrument.id.not_in(disposed)).order_by(Instrument.id)
+        ):
             before = {k: getattr(inst, k) for k in derived}
             verifications.refresh_instrument(s, inst)
             assert {k: getattr(inst, k) for k in derived} == before, inst.serial_number

@@ -319,10 +319,12 @@ def test_the_demo_city_is_logged_under_a_signed_tree_head(platform: Platform) ->
         platform, DemoConfig(instruments=200, seed=6, chunk=80), password="x" * 12, snapshots=False
     )
     # Every record, then every certificate event: each issue, one withdrawal, one supersession; then the
-    # market sample: its seed commitment, its draw and each inspection result.
-    certs, market = summary.certificates, summary.market
-    assert certs is not None and certs.issued > 0 and market is not None
-    assert summary.log_size == summary.records + certs.issued + 2 + 2 + market.results
+    # market sample: its seed commitment, its draw and each inspection result; then remote supervision:
+    # each warning raised and each disposal or closing (demo/warnings.py).
+    certs, market, warned = summary.certificates, summary.market, summary.warnings
+    assert certs is not None and certs.issued > 0 and market is not None and warned is not None
+    assert warned.leaves > warned.warnings > 0
+    assert summary.log_size == summary.records + certs.issued + 2 + 2 + market.results + warned.leaves
     with platform.unit_of_work() as s:
         head = transparency.latest_checkpoint(s)
         vkey = transparency.log_public_key(s, platform.settings)

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     reconcile_every_minutes: int = Field(default=60, ge=0)
     # Complaints accepted from one client address per hour through the public form (web/market_portal.py).
     complaint_rate_per_hour: int = Field(default=5, ge=1, le=1000)
+    # Warning workflow (docs/telemetry.md): hours from raising (or assignment) to disposal, per severity.
+    warning_deadline_critical_h: float = Field(default=72.0, gt=0, le=24 * 365)
+    warning_deadline_warning_h: float = Field(default=168.0, gt=0, le=24 * 365)
+    warning_deadline_info_h: float = Field(default=720.0, gt=0, le=24 * 365)
     # Console sessions (docs/console.md): server-side rows, the cookie holds only a random token. A session
     # ends after idle minutes without a request, and in any case absolute hours after sign-in.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)

@@ -57,6 +57,7 @@ ROUTERS = [
     "energy",
     "measured_verifications",
     "telemetry",
+    "warnings",
 ]
 
 

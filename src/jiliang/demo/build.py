@@ -24,6 +24,7 @@ from jiliang.demo.energy import EnergyDemo, build_energy
 from jiliang.demo.generate import CityGenerator, DemoConfig, Row, Static
 from jiliang.demo.market import MarketDemo, build_market
 from jiliang.demo.places import DemoPlace, build_places
+from jiliang.demo.warnings import WarningsDemo, build_warnings
 from jiliang.domain.access import SYSTEM
 from jiliang.domain.filing import InstrumentDraft
 from jiliang.errors import Conflict
@@ -64,6 +65,7 @@ class DemoSummary:
     certificates: DemoCertificates | None = None
     market: MarketDemo | None = None  # the market-supervision sample (demo/market.py)
     energy: EnergyDemo | None = None  # key energy-using units (demo/energy.py)
+    warnings: WarningsDemo | None = None  # remote supervision and its warning workflow (demo/warnings.py)
     seconds: float = 0.0
     accounts: list[DemoAccount] = field(default_factory=list)
     places: list[DemoPlace] = field(default_factory=list)  # named places of use (一站一码)
@@ -137,6 +139,9 @@ def build_demo(
         )
     )
     progress("energy", 1, 1)
+    progress("warnings", 0, 1)
+    summary.warnings = build_warnings(platform)
+    progress("warnings", 1, 1)
     # with data, signed off by three people: the only records the demo certifies
     signed_off = verification_data.build(platform)
     summary.records += len(signed_off)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -231,16 +231,22 @@ def change_status(
     )
     with platform.unit_of_work(principal) as s:
         inst = one_visible(s, _visible(principal, instrument_id), "instrument", instrument_id)
-        if inst.status == InstrumentStatus.SCRAPPED.value and new is not InstrumentStatus.SCRAPPED:
-            raise Conflict("已报废的器具不能恢复 / a scrapped instrument cannot return", field="status")
-        if new is InstrumentStatus.IN_SERVICE and inst.compulsory and inst.last_conclusion == "fail":
-            raise Conflict(
-                "检定不合格的器具须重新检定合格后方可使用 / a failed instrument returns to service "
-                "only by passing a verification",
-                field="status",
-            )
-        if when < inst.status_since:
-            raise InvalidInput("状态日期早于上次变更 / date precedes the last status change", field="on")
-        inst.status, inst.status_since = new.value, when
-        inst.row_version += 1
+        set_status_in(inst, new, when)
     return inst  # type: ignore[no-any-return]
+
+
+def set_status_in(inst: Instrument, new: InstrumentStatus, when: date) -> None:
+    """The status change itself, inside the caller's unit of work (a warning's disposal takes an
+    instrument out of service in the same transaction as the disposal); audited and tallied like any."""
+    if inst.status == InstrumentStatus.SCRAPPED.value and new is not InstrumentStatus.SCRAPPED:
+        raise Conflict("已报废的器具不能恢复 / a scrapped instrument cannot return", field="status")
+    if new is InstrumentStatus.IN_SERVICE and inst.compulsory and inst.last_conclusion == "fail":
+        raise Conflict(
+            "检定不合格的器具须重新检定合格后方可使用 / a failed instrument returns to service "
+            "only by passing a verification",
+            field="status",
+        )
+    if when < inst.status_since:
+        raise InvalidInput("状态日期早于上次变更 / date precedes the last status change", field="on")
+    inst.status, inst.status_since = new.value, when
+    inst.row_version += 1

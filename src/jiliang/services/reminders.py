@@ -381,9 +381,7 @@ def outbox_state(platform: Platform, principal: Principal, problems: int = 20) -
             )
         }
         hooks = [
-            WebhookRow(
-                h.id, name, h.url, h.active, *per_hook.get(h.id, (0, 0, 0)), last_errors.get(h.id, "")
-            )
+            WebhookRow(h.id, name, h.url, h.active, *per_hook.get(h.id, (0, 0, 0)), last_errors.get(h.id, ""))
             for h, name in s.execute(
                 select(Webhook, Organisation.name)
                 .join(Organisation, Organisation.id == Webhook.organisation_id)
@@ -392,8 +390,16 @@ def outbox_state(platform: Platform, principal: Principal, problems: int = 20) -
         ]
         trouble = [
             OutboxRow(
-                m.id, name, m.topic, m.created_at, m.attempts, m.next_attempt_at, m.delivered_at, m.dead,
-                m.last_error, _summary(m.payload),
+                m.id,
+                name,
+                m.topic,
+                m.created_at,
+                m.attempts,
+                m.next_attempt_at,
+                m.delivered_at,
+                m.dead,
+                m.last_error,
+                _summary(m.payload),
             )
             for m, name in s.execute(
                 select(OutboxMessage, Organisation.name)

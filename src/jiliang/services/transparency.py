@@ -59,6 +59,8 @@ KINDS = frozenset(
         "certificate_withdrawn",
         "certificate_superseded",
         "supervision_warning",
+        # the warning workflow (services/warnings): each disposal, closing or dismissal
+        "supervision_disposal",
         # market supervision (services/market): a plan's seed commitment, its published draw, each result
         "market_seed_committed",
         "market_draw_published",

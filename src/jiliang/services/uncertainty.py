@@ -165,7 +165,11 @@ def budget_chart(output: Mapping[str, Any]) -> dict[str, Any]:
                 "name": "u_i(y)",
                 # extra keys on a data item are kept by ECharts and reach tooltip/label formatters
                 "data": [
-                    {"name": b["input"], "value": _shown(b["contribution"]), "share": round(100 * b["share"], 2)}
+                    {
+                        "name": b["input"],
+                        "value": _shown(b["contribution"]),
+                        "share": round(100 * b["share"], 2),
+                    }
                     for b in rows
                 ],
                 "label": {"show": True, "position": "right", "formatter": "{c}"},

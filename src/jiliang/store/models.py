@@ -1080,12 +1080,38 @@ class TelemetryQuarantine(Base):
 
 
 class TelemetryWarning(Base, Audited):
-    """A warning (预警): one condition of one device, raised once and cleared when it ends."""
+    """A warning (预警): one condition of one device (or one energy imbalance), raised once and cleared
+    when it ends (``status``), and worked to closure (``state``: new → assigned → inspected → disposed →
+    closed, 0018; ``telemetry.workflow``)."""
 
     __tablename__ = "telemetry_warnings"
-    __table_args__ = (Index("ix_telemetry_warnings_device_status", "device_pk", "status"),)
+    __table_args__ = (
+        Index("ix_telemetry_warnings_device_status", "device_pk", "status"),
+        Index("ix_telemetry_warnings_region_state", "region_code", "state"),
+        Index("ix_telemetry_warnings_assignee", "assignee_id", "state"),
+        Index("ix_telemetry_warnings_instrument", "instrument_id", "status"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    device_pk: Mapped[int] = mapped_column(ForeignKey("telemetry_devices.id"))
+    device_pk: Mapped[int | None] = mapped_column(ForeignKey("telemetry_devices.id"))
+    source: Mapped[str] = mapped_column(String(10), default="telemetry", server_default="telemetry")
+    instrument_id: Mapped[int | None] = mapped_column(ForeignKey("instruments.id"))
+    region_code: Mapped[str | None] = mapped_column(String(6), ForeignKey("regions.code"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    energy_check_id: Mapped[int | None] = mapped_column(ForeignKey("energy_balance_checks.id"))
+    state: Mapped[str] = mapped_column(String(12), default="new", server_default="new")
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    inspected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    findings: Mapped[str] = mapped_column(Text, default="", server_default="")
+    measured_error: Mapped[float | None] = mapped_column(Float)
+    confirmed: Mapped[bool | None] = mapped_column(Boolean)
+    disposal: Mapped[str | None] = mapped_column(String(12))
+    disposal_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    disposed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    close_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("enforcement_cases.id"))
     detector: Mapped[str] = mapped_column(String(20))
     condition: Mapped[str] = mapped_column(String(40))
     severity: Mapped[str] = mapped_column(String(10))
@@ -1096,6 +1122,23 @@ class TelemetryWarning(Base, Audited):
     cleared_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cleared_message_id: Mapped[str | None] = mapped_column(String(64))
     clear_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class WarningAction(Base):
+    """One step of a warning's workflow, with who took it and what they recorded (append-only; the
+    warning row itself is audited)."""
+
+    __tablename__ = "warning_actions"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("telemetry_warnings.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str] = mapped_column(String(12))
+    to_state: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 # 0017: derived counts of the compulsory instruments, kept by triggers on ``instruments`` (never written

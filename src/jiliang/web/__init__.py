@@ -26,4 +26,5 @@ ROUTERS = [
     "energy",
     "institution",
     "telemetry_devices",
+    "warnings",
 ]

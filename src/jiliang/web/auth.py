@@ -125,6 +125,9 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/market/complaints", "举报", "Complaints"),
         ("/console/supervision/energy", "能源计量", "Energy metering"),
         ("/console/supervision/telemetry/provision", "设备登记", "Device provisioning"),
+        ("/console/warnings", "预警处置", "Warnings"),
+        ("/console/warnings/mine", "我的核查", "Assigned to me"),
+        ("/console/warnings/risk", "风险防控清单", "Risk list"),
     ],
     Role.INSTITUTION: [
         ("/console/institution", "机构首页", "Institution"),

@@ -11,7 +11,7 @@ From an accepted period the service computes and stores, in the same transaction
   stuck runs (the same non-zero value on three or more consecutive days, what a frozen data logger sends);
 - consumption per node and energy (the sum of the node's points, in the energy's unit of GB/T 2589);
 - the balance of each metered parent against its metered children (``energy/balance.py``: the tolerance
-  follows from the meters' accuracy classes); an imbalance is stored as a warning row with its evidence,
+  follows from the meters' accuracy classes); an imbalance is stored with its evidence and raised in the warning workflow (services.warnings),
   a parent whose children are not all metered, or whose data have gaps, as ``not_checked`` with the reason;
 - standard coal of the boundary (both electricity methods stated: 当量值 and 等价值);
 - carbon emissions of the boundary's fuels and purchased electricity with their GUM and Monte Carlo
@@ -47,6 +47,7 @@ from jiliang.services.energy.topology import ENERGY_FROM_LABEL
 from jiliang.services.platform import Platform
 from jiliang.services.transfer.columns import Column
 from jiliang.services.transfer.reading import Problems, open_sheet
+from jiliang.services.warnings import records as warning_records
 from jiliang.store.models import (
     EnergyBalanceCheck,
     EnergyConsumption,
@@ -193,6 +194,8 @@ def upload_readings(
         _compute(s, unit.id, period, points, values)
         if product and output is not None:
             period.coal = {**period.coal, "intensity": _intensity(s, period, points, product, output, output_node)}
+        s.flush()
+        warning_records.energy_balances(s, platform, unit.id, unit.organisation_id, period.id)
         return period_summary(s, period)
 
 

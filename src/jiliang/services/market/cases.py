@@ -24,7 +24,13 @@ from jiliang.services.market.common import (
     visible_organisation,
 )
 from jiliang.services.platform import Platform
-from jiliang.store.models import Complaint, EnforcementCase, MarketResult, NetContentInspection
+from jiliang.store.models import (
+    Complaint,
+    EnforcementCase,
+    MarketResult,
+    NetContentInspection,
+    TelemetryWarning,
+)
 
 DEADLINES = rules.CaseDeadlines()
 
@@ -60,25 +66,19 @@ def _source_org(
                 "须指明被立案单位 / name the organisation the case is about", field="organisation_id"
             )
         return org
-    # A remote-supervision warning lives in another module (issue 11); its id is kept as given.
-    if organisation_id is None:
+    # A remote-supervision or energy warning (services.warnings): its owner, within the jurisdiction.
+    warning = s.get(TelemetryWarning, sid)
+    if warning is None or warning.region_code is None:
+        raise not_found("预警 warning", source_id)
+    require_region(principal, warning.region_code, "预警 warning", source_id)
+    if warning.case_id is not None:
+        raise Conflict("该预警已立案 / a case is already open for this warning", field="source_id")
+    org = warning.owner_id or organisation_id
+    if org is None:
         raise InvalidInput(
             "须指明被立案单位 / name the organisation the case is about", field="organisation_id"
         )
-    if not source_id.strip():
-        raise InvalidInput("须给出预警编号 / give the warning's id", field="source_id")
-    duplicate = s.scalar(
-        select(EnforcementCase.number).where(
-            EnforcementCase.source_type == rules.CaseSource.WARNING.value,
-            EnforcementCase.source_id == source_id.strip()[:64],
-            EnforcementCase.organisation_id == organisation_id,
-        )
-    )
-    if duplicate is not None:
-        raise Conflict(
-            f"该预警已立案（{duplicate}）/ a case is already open for this warning ({duplicate})", field="source_id"
-        )
-    return organisation_id
+    return int(org)
 
 
 def open_case(platform: Platform, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
@@ -98,45 +98,60 @@ def open_case(platform: Platform, principal: Principal, data: dict[str, Any]) ->
     evidence = data.get("evidence") or []
     if not isinstance(evidence, list) or not all(isinstance(e, str) for e in evidence):
         raise InvalidInput("证据须为字符串列表 / evidence must be a list of strings", field="evidence")
-    today = platform.today()
     with platform.unit_of_work(principal) as s:
-        org_id = _source_org(
-            s, principal, source, str(data.get("source_id", "")), data.get("organisation_id")
-        )
-        org = visible_organisation(s, principal, org_id)
-        year = today.year
-        count = (
-            s.scalar(
-                select(func.count())
-                .select_from(EnforcementCase)
-                .where(
-                    EnforcementCase.region_code == org.region_code,
-                    EnforcementCase.filed_on >= date(year, 1, 1),
-                )
+        case = open_case_in(s, platform, principal, source, data, evidence)
+        return case_dict(case, platform.today())
+
+
+def open_case_in(
+    s: Session,
+    platform: Platform,
+    principal: Principal,
+    source: rules.CaseSource,
+    data: dict[str, Any],
+    evidence: list[str],
+) -> EnforcementCase:
+    """立案 inside the caller's unit of work (a penalised warning opens its case with its disposal)."""
+    today = platform.today()
+    org_id = _source_org(s, principal, source, str(data.get("source_id", "")), data.get("organisation_id"))
+    org = visible_organisation(s, principal, org_id)
+    year = today.year
+    count = (
+        s.scalar(
+            select(func.count())
+            .select_from(EnforcementCase)
+            .where(
+                EnforcementCase.region_code == org.region_code,
+                EnforcementCase.filed_on >= date(year, 1, 1),
             )
-            or 0
         )
-        case = EnforcementCase(
-            number=f"AJ-{org.region_code}-{year}-{count + 1:05d}",
-            organisation_id=org_id,
-            region_code=org.region_code,
-            source_type=source.value,
-            source_id=str(data.get("source_id", "")).strip()[:64],
-            summary=str(data.get("summary", ""))[:5000],
-            status=rules.CaseStatus.FILED.value,
-            filed_on=today,
-            investigate_by=DEADLINES.investigate_by(today),
-            decide_by=DEADLINES.decide_by(today),
-            evidence=[e[:500] for e in evidence],
-            created_at=now(platform),
-        )
-        s.add(case)
-        s.flush()
-        if source is rules.CaseSource.COMPLAINT:
-            complaint = s.get(Complaint, int(case.source_id))
-            assert complaint is not None
-            complaint.case_id = case.id
-        return case_dict(case, today)
+        or 0
+    )
+    case = EnforcementCase(
+        number=f"AJ-{org.region_code}-{year}-{count + 1:05d}",
+        organisation_id=org_id,
+        region_code=org.region_code,
+        source_type=source.value,
+        source_id=str(data.get("source_id", ""))[:64],
+        summary=str(data.get("summary", ""))[:5000],
+        status=rules.CaseStatus.FILED.value,
+        filed_on=today,
+        investigate_by=DEADLINES.investigate_by(today),
+        decide_by=DEADLINES.decide_by(today),
+        evidence=[e[:500] for e in evidence],
+        created_at=now(platform),
+    )
+    s.add(case)
+    s.flush()
+    if source is rules.CaseSource.COMPLAINT:
+        complaint = s.get(Complaint, int(case.source_id))
+        assert complaint is not None
+        complaint.case_id = case.id
+    if source is rules.CaseSource.WARNING:
+        warning = s.get(TelemetryWarning, int(case.source_id))
+        assert warning is not None
+        warning.case_id = case.id
+    return case
 
 
 def open_case_from_warning(

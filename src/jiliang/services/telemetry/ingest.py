@@ -27,6 +27,7 @@ from jiliang.domain.access import Principal, Role
 from jiliang.errors import InvalidInput
 from jiliang.services.platform import Platform
 from jiliang.services.telemetry.devices import profile_of
+from jiliang.services.warnings import records
 from jiliang.store.models import TelemetryDevice, TelemetryQuarantine, TelemetryReading, TelemetryWarning
 from jiliang.telemetry import detectors
 from jiliang.telemetry.payloads import Limits, Reading, validate
@@ -157,27 +158,35 @@ def _insert_new(s: Session, rows: list[dict[str, Any]], postgres: bool) -> set[t
 
 
 def _apply_findings(
-    s: Session, device: TelemetryDevice, findings: list[detectors.Finding], result: IngestResult
+    s: Session,
+    platform: Platform,
+    device: TelemetryDevice,
+    findings: list[detectors.Finding],
+    result: IngestResult,
 ) -> None:
     for f in findings:
         if f.transition == "raised":
             result.raised += 1
-            s.add(
-                TelemetryWarning(
-                    device_pk=device.id,
-                    detector=f.detector,
-                    condition=f.condition,
-                    severity=f.severity,
-                    status="active",
-                    raised_at=utc(f.device_time),
-                    raised_message_id=f.message_id,
-                    evidence=f.evidence,
-                )
+            w = TelemetryWarning(
+                device_pk=device.id,
+                source="telemetry",
+                instrument_id=device.instrument_id,
+                region_code=device.region_code,
+                detector=f.detector,
+                condition=f.condition,
+                severity=f.severity,
+                status="active",
+                raised_at=utc(f.device_time),
+                raised_message_id=f.message_id,
+                evidence=f.evidence,
+                state="new",
             )
+            s.add(w)
             s.flush()  # a condition raised and cleared in one batch must find its row
+            records.on_raised(s, platform, w)
         else:
             result.cleared += 1
-            w = s.scalars(
+            found = s.scalars(
                 select(TelemetryWarning)
                 .where(
                     TelemetryWarning.device_pk == device.id,
@@ -187,9 +196,9 @@ def _apply_findings(
                 )
                 .order_by(TelemetryWarning.id.desc())
             ).first()
-            if w is not None:
-                w.status, w.cleared_at = "cleared", utc(f.device_time)
-                w.cleared_message_id, w.clear_evidence = f.message_id, f.evidence
+            if found is not None:
+                found.status, found.cleared_at = "cleared", utc(f.device_time)
+                found.cleared_message_id, found.clear_evidence = f.message_id, f.evidence
 
 
 def ingest(platform: Platform, messages: Sequence[Message], limits: Limits = DEFAULT_LIMITS) -> IngestResult:
@@ -255,7 +264,7 @@ def ingest(platform: Platform, messages: Sequence[Message], limits: Limits = DEF
             newest = utc(max(t for _, t in items))
             seen_at = device.last_seen_at
             device.last_seen_at = newest if seen_at is None else max(utc(seen_at), newest)
-            _apply_findings(s, device, findings, result)
+            _apply_findings(s, platform, device, findings, result)
         for b in bad:
             s.add(
                 TelemetryQuarantine(
@@ -319,7 +328,7 @@ def presence(platform: Platform, updates: Sequence[tuple[str, bytes, datetime]])
                 "",
                 {"status": status, "source": "status topic (birth / will)"},
             )
-            _apply_findings(s, device, [finding], result)
+            _apply_findings(s, platform, device, [finding], result)
     return result.raised, result.cleared
 
 
@@ -338,6 +347,6 @@ def check_offline(platform: Platform) -> int:
             if findings:
                 device.detector_state = state.to_dict()
                 tmp = IngestResult()
-                _apply_findings(s, device, findings, tmp)
+                _apply_findings(s, platform, device, findings, tmp)
                 raised += tmp.raised
     return raised
