@@ -111,11 +111,11 @@ def test_a_day_of_live_readings_is_folded_into_a_period(
         # lands in a slot already filled: a duplicate, not counted, and the jump is flagged
         em2 = day_of("EM-2")
         jump = reading("EM-2", "EM-2-jump", START + timedelta(hours=11), BASE["EM-2"] + STEP["EM-2"] * 48.5)
-        post(client, "EM-2", secrets["EM-2"], em2[:49] + [jump] + em2[49:])
+        post(client, "EM-2", secrets["EM-2"], [*em2[:49], jump, *em2[49:]])
         # EM-4 misses the 08:00 reading; and sends the 12:00 register twice under two message ids
         em4 = day_of("EM-4", skip=32)
         twice = reading("EM-4", "EM-4-again", START + timedelta(hours=12), 999.0)
-        post(client, "EM-4", secrets["EM-4"], em4[:48] + [twice] + em4[48:])  # right after the first
+        post(client, "EM-4", secrets["EM-4"], [*em4[:48], twice, *em4[48:]])  # right after the first
         # a reading in the wrong unit is refused by ingestion with the field; nothing of it stored
         bad = reading("EM-4", "EM-4-wh", START + timedelta(hours=13), 0)
         bad["values"] = {"energy_wh": 4_000_000}
