@@ -190,18 +190,17 @@ def _fold_unit(platform: Platform, unit_id: int, day: date) -> UnitFold:
             refuse_overlap(s, unit_id, day, day)
             keyed = sorted(points.items())
             meter_of = {devices[p.instrument_id].id: i for i, (_k, p) in enumerate(keyed) if p.instrument_id in devices}
+            t = TelemetryReading
             rows = (
-                s.execute(
-                    select(TelemetryReading)
+                s.execute(  # columns, not ORM objects: the fold's cost was building 10⁴ instances (profiled)
+                    select(t.device_pk, t.message_id, t.device_time, t.received_at, t.schema, t.values)
                     .where(
                         TelemetryReading.device_pk.in_(list(meter_of)),
                         TelemetryReading.device_time > start - SLOT,
                         TelemetryReading.device_time <= end,
                     )
                     .order_by(TelemetryReading.received_at, TelemetryReading.id)
-                )
-                .scalars()
-                .all()
+                ).all()
                 if meter_of
                 else []
             )
