@@ -22,6 +22,7 @@ from jiliang.services.energy import live, readings, regional, topology, units
 from jiliang.services.telemetry import devices
 from jiliang.store.models import EnergyPeriod, EnergyReading
 from tests.conftest import FIXED_NOW
+from tests.console_support import Console
 from tests.factories import World
 from tests.test_energy_services import HEADER, file_meters
 
@@ -175,13 +176,15 @@ def test_a_day_of_live_readings_is_folded_into_a_period(
         assert post(client, "EM-1", secrets["EM-1"], [late])["accepted"] == 1
     second = live.fold_day(world.platform, DAY).units[0]
     assert (second.status, second.late, second.period_id) == ("already_folded", 1, u.period_id)
+    kept = readings.get_period(world.platform, city, u.period_id or 0)
+    assert kept["hourly"]["late"] == 1 and kept["consumption"] == p["consumption"]  # reported, not applied
     with world.platform.reading() as s:
         assert s.scalar(select(func.count()).select_from(EnergyPeriod)) == 1
         assert s.scalar(select(func.count()).select_from(EnergyReading)) == 3
 
 
 def test_a_day_already_uploaded_is_refused_and_uploads_are_not_online_monitoring(
-    online: tuple[World, int, dict[str, str]],
+    online: tuple[World, int, dict[str, str]], console: Console
 ) -> None:
     world, unit_id, secrets = online
     sheet = "计量点编号,能源种类,日期,消耗量,单位\n" + "\n".join(
@@ -201,6 +204,13 @@ def test_a_day_already_uploaded_is_refused_and_uploads_are_not_online_monitoring
         live.fold_day(world.platform, date(2026, 6, 15))
     with world.platform.reading() as s:
         assert s.scalar(select(func.count()).select_from(EnergyPeriod)) == 1
+    [up] = readings.list_periods(world.platform, city, unit_id)
+    page = console.client_for("city").get(f"/console/supervision/energy/periods/{up['id']}").text
+    assert "来源：用能单位上传的文件" in page
+    [u] = live.fold_day(world.platform, date(2026, 6, 13)).units  # the day before is free: folded online
+    assert u.status == "stored"
+    page = console.client_for("city").get(f"/console/supervision/energy/periods/{u.period_id}?lang=en").text
+    assert "Source: online monitoring" in page
 
 
 def test_the_cli_folds_a_day_and_the_timer_knows_which_days_are_due(

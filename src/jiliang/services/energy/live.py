@@ -23,8 +23,9 @@ previous day, which is the day's starting register):
 
 Idempotent: a unit whose day is already stored as a live period is not stored again; the fold reports the
 readings of that day received after it was folded (``late``) — they stay in ``telemetry_readings``, the
-stored period is not changed (an energy period is an audited fact; the unit or its supervisor sees the
-late count, and correcting the day is a new decision, not a silent rewrite). A day already covered by an
+stored figures are not changed (an energy period is an audited fact; the late count is written to the
+period's ``hourly["late"]`` — an audited change, shown on the period page — and logged when it grows;
+correcting the day is a new decision, not a silent rewrite). A day already covered by an
 uploaded period is refused for that unit (``overlap``), as an overlapping upload is.
 """
 
@@ -181,7 +182,8 @@ def _fold_unit(platform: Platform, unit_id: int, day: date) -> UnitFold:
             if done is not None:
                 out.status, out.period_id = "already_folded", done.id
                 out.late = _late(s, [d.id for d in devices.values()], start, end, done.uploaded_at)
-                if out.late:
+                if out.late != (done.hourly or {}).get("late", 0):  # kept with the period (audited), logged once
+                    done.hourly = {**(done.hourly or {}), "late": out.late}
                     log.warning(
                         "迟到读数 / %d late readings for unit %d on %s after it was folded (period %d)",
                         out.late, unit_id, day, done.id,
