@@ -48,10 +48,11 @@ def reading(dev: str, mid: str, at: datetime, kwh: float, schema: str = "electri
     }
 
 
-def day_of(serial: str, skip: int | None = None) -> list[dict[str, Any]]:
+def day_of(serial: str, skip: int | None = None, days_back: int = 0) -> list[dict[str, Any]]:
     """97 register snapshots, 00:00 to 24:00 every 15 minutes (slot ``skip`` left out)."""
+    start = START - timedelta(days=days_back)
     return [
-        reading(serial, f"{serial}-{k}", START + timedelta(minutes=15 * k), BASE[serial] + STEP[serial] * k)
+        reading(serial, f"{serial}-{days_back}-{k}", start + timedelta(minutes=15 * k), BASE[serial] + STEP[serial] * k)
         for k in range(97)
         if k != skip
     ]
@@ -207,7 +208,11 @@ def test_a_day_already_uploaded_is_refused_and_uploads_are_not_online_monitoring
     [up] = readings.list_periods(world.platform, city, unit_id)
     page = console.client_for("city").get(f"/console/supervision/energy/periods/{up['id']}").text
     assert "来源：用能单位上传的文件" in page
-    [u] = live.fold_day(world.platform, date(2026, 6, 13)).units  # the day before is free: folded online
+    # the day before holds only the reading that closes it (06-14 00:00): nothing measured, nothing stored
+    assert live.fold_day(world.platform, date(2026, 6, 13)).units[0].status == "no_readings"
+    with TestClient(create_app(world.platform)) as client:
+        post(client, "EM-1", secrets["EM-1"], day_of("EM-1", days_back=1)[:-1])
+    [u] = live.fold_day(world.platform, date(2026, 6, 13)).units  # now it is measured: folded online
     assert u.status == "stored"
     page = console.client_for("city").get(f"/console/supervision/energy/periods/{u.period_id}?lang=en").text
     assert "Source: online monitoring" in page

@@ -254,7 +254,7 @@ def _fold_unit(platform: Platform, unit_id: int, day: date) -> UnitFold:
                     continue
                 flags: list[str] = []
                 had = int((~np.isnan(slotted.values[i])).sum())
-                if had:
+                if had >= 2:  # one register alone measures nothing (the next day's 00:00 reading, say)
                     values[(key, day)] = float(reg.total[i])
                     if not reg.exact[i]:
                         flags.append("gaps")
@@ -285,6 +285,10 @@ def _fold_unit(platform: Platform, unit_id: int, day: date) -> UnitFold:
                     "flags": flags,
                 }
                 hourly_points[key] = [None if math.isnan(h) else float(h) for h in hours[i]]
+            if not values:
+                out.status = "no_readings"
+                out.message = "该日没有可计算消耗的在线读数 / no live readings that measure the day"
+                raise _NothingToStore
             digest = hashlib.sha256(f"live {unit_id} {day}\n".encode() + "\n".join(sorted(ids)).encode())
             period = store_period(
                 s,
@@ -371,7 +375,7 @@ def fold_due(platform: Platform) -> list[FoldResult]:
             if u.status == "stored":
                 log.info("能耗日数据已生成 / live day %s folded for unit %d (period %s)", day, u.unit_id, u.period_id)
             elif u.status == "overlap":
-                log.warning("能耗日数据与已报送期重叠 / live day %s of unit %d: %s", day, u.unit_id, u.message)
+                log.info("能耗日数据与已报送期重叠 / live day %s of unit %d: %s", day, u.unit_id, u.message)
         results.append(r)
     return results
 
