@@ -224,10 +224,15 @@ def test_the_cli_folds_a_day_and_the_timer_knows_which_days_are_due(
     world, _unit_id, secrets = online
     assert [d.isoformat() for d in live.due_days(world.platform, back=2)] == ["2026-06-13", "2026-06-14"]
     assert live.day_window(DAY) == (START, START + timedelta(days=1))
-    if backend != "sqlite":
-        return  # the command line opens its own platform; one backend is enough for its wiring
     with TestClient(create_app(world.platform)) as client:
         post(client, "EM-1", secrets["EM-1"], day_of("EM-1", skip=96))  # no 24:00 reading: a gap
+    if backend != "sqlite":  # the command line opens its own platform; one backend is enough for its wiring
+        timer = live.LiveFoldTimer(world.platform)  # what `jiliang serve` runs: the due days, then again
+        timer.run_once()
+        timer.run_once()
+        with world.platform.reading() as s:
+            assert s.scalars(select(EnergyPeriod.period_start)).all() == [DAY]
+        return
     r = CliRunner().invoke(
         cli_app,
         ["--database-url", world.platform.settings.database_url, "energy", "fold-live", "--day", "2026-06-14"],
