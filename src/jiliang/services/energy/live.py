@@ -95,7 +95,7 @@ def beijing_today(platform: Platform) -> date:
 @dataclass
 class UnitFold:
     unit_id: int
-    status: str  # stored | already_folded | overlap | no_readings
+    status: str  # stored | already_folded | overlap | no_readings | refused
     period_id: int | None = None
     points: int = 0
     readings: int = 0
@@ -310,6 +310,8 @@ def _fold_unit(platform: Platform, unit_id: int, day: date) -> UnitFold:
         pass
     except Conflict as e:
         out.status, out.message = "overlap", e.message
+    except InvalidInput as e:  # e.g. no metering tree, a unit that does not convert: this unit only
+        out.status, out.message = "refused", f"{e.field}: {e.message}"
     return out
 
 
