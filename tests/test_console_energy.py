@@ -88,7 +88,8 @@ def test_enterprise_self_check_and_upload(console: Console, plant: int) -> None:
     page = ent.get(stored.headers["location"]).text
     assert "不平衡（预警）" in page and "主导来源" in page and "<svg" in page
     period = readings.list_periods(console.world.platform, console.world.as_("enterprise"), plant)[0]["id"]
-    assert "主导来源" in ent.get(f"/console/enterprise/energy/periods/{period}").text
+    page = ent.get(f"/console/enterprise/energy/periods/{period}").text
+    assert "主导来源" in page and "来源：用能单位上传的文件" in page
     city = console.client_for("city")
     assert city.get(f"/console/supervision/energy/periods/{period}").status_code == 200
     pdf = city.get(f"/console/supervision/energy/periods/{period}/carbon.pdf")

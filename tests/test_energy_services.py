@@ -362,7 +362,7 @@ def test_registration_refuses_a_unit_below_the_threshold(world: World) -> None:
         )
 
 
-def test_coverage_counts_units_whose_boundary_meters_all_report(
+def test_coverage_does_not_count_units_that_only_upload_files(
     plant: tuple[World, int, dict[str, int]],
 ) -> None:
     world, unit_id, _ids = plant
@@ -377,11 +377,13 @@ def test_coverage_counts_units_whose_boundary_meters_all_report(
     readings.upload_readings(
         world.platform, world.as_("enterprise"), unit_id, _csv(readings_csv(start, 30)), "csv", start, end
     )
+    # an uploaded month is reported, not monitored online: the unit does not count (online monitoring
+    # through remote supervision counts it: tests/test_energy_live.py)
     view = regional.regional_view(world.platform, city)
-    assert (view["coverage"]["reporting"], view["coverage"]["units"]) == (1, 1)
+    assert (view["coverage"]["reporting"], view["coverage"]["units"]) == (0, 1)
     assert view["counties"][0]["region_code"] == COUNTY_A
     assert view["sectors"] == [
-        {"sector": "化工", "units": 1, "reviewed": 0, "compliant": 0, "non_compliant": 0, "reporting": 1}
+        {"sector": "化工", "units": 1, "reviewed": 0, "compliant": 0, "non_compliant": 0, "reporting": 0}
     ]
 
 

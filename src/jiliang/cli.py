@@ -29,6 +29,7 @@ from jiliang.commands import certificate as _certificate
 from jiliang.commands import common as _common
 from jiliang.commands import comparison as _comparison
 from jiliang.commands import dcc as _dcc
+from jiliang.commands import energy as _energy
 from jiliang.commands import keys as _keys
 from jiliang.commands import log as _log
 from jiliang.commands import market as _market
@@ -179,6 +180,10 @@ def _serve(platform: Platform, host: str, port: int, workers: int = 1, log_every
     apply_compulsory(platform)  # a catalogue version in force since the last run: its compulsory flags
     compact(platform)  # then daily: keeps today's indicators a small GROUP BY (docs/indicators.md)
     TallyCompactor(Platform.open(platform.settings, migrate=False)).start()
+    from jiliang.services.energy.live import LiveFoldTimer
+
+    # folds each Beijing day's live meter readings into energy periods once it has ended (docs/energy.md)
+    LiveFoldTimer(Platform.open(platform.settings, migrate=False)).start()
     if workers > 1:
         # each worker process opens its own platform from the environment (jiliang.api.asgi)
         os.environ["JILIANG_DATABASE_URL"] = platform.settings.database_url
@@ -636,6 +641,7 @@ app.add_typer(_certificate.app, name="certificate")
 app.add_typer(_market.app, name="market")
 app.add_typer(_catalogue.app, name="catalogue")
 app.add_typer(_telemetry.app, name="telemetry")
+app.add_typer(_energy.app, name="energy")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,12 @@ registry meters, a month of readings, the bureau's reviews and one self-check.
   carbon budget's dominant input is that meter; a workshop meter's readings have a gap;
 - 北岭造纸 — main equipment without meters: non-compliant equipping rates; no readings reported.
 
+东湖特钢 and 西山化工 also report yesterday online: each meter is a telemetry device whose register
+snapshots (every 15 minutes) go through the ingestion of remote supervision, and the day is folded into a
+live period (services/energy/live.py). Their boundary gas meters need the ``gas_meter/1`` payload; where
+this build's ingestion has no such schema, only the electricity meters report online and neither plant
+counts as monitored online (all boundary meters are required).
+
 Each meter gets a verification record from an institution authorised for it (the verification service),
 dated so that its validity ends when the plant's story needs it (南溪水泥's boundary gas meter: 20 days ago).
 """
@@ -28,9 +34,11 @@ from jiliang.domain.catalogue import add_months
 from jiliang.domain.credit_code import make_credit_code
 from jiliang.services import catalogue as catalogue_service
 from jiliang.services import instruments, organisations, users, verifications
-from jiliang.services.energy import carbon_review, readings, regional, reviews, topology, units
+from jiliang.services.energy import carbon_review, live, readings, regional, reviews, topology, units
 from jiliang.services.platform import Platform
+from jiliang.services.telemetry import devices, ingest
 from jiliang.store.models import Authorisation, EnergyUnit, Instrument
+from jiliang.telemetry import payloads
 
 CITY = city.DEMO_CITY[0]
 # (key, name, level, parent, {energy: demand})
@@ -63,14 +71,15 @@ class Plant:
     readings: bool = True
     product: tuple[str, float] | None = None  # reported output: product and tonnes a day (单位产品能耗)
     cems: float | None = None  # a CEMS reports: its figure as a ratio to the calculated one (synthetic)
+    live: bool = False  # its meters report yesterday through remote supervision (online monitoring)
 
 
 PLANTS = (
     # ≈ 12 760 kgce a day at the boundary: 250 t of sinter a day is ≈ 51 kgce/t (within GB 21256's 限定值 55)
     Plant(
-        "02", "演示市东湖特钢有限公司", "黑色金属冶炼和压延加工业", 26_000, {}, product=("sinter", 250), cems=1.018
+        "02", "演示市东湖特钢有限公司", "黑色金属冶炼和压延加工业", 26_000, {}, product=("sinter", 250), cems=1.018, live=True
     ),
-    Plant("03", "演示市西山化工有限公司", "化学原料和化学制品制造业", 18_000, {"E-01": {"per_day": 5400}}),
+    Plant("03", "演示市西山化工有限公司", "化学原料和化学制品制造业", 18_000, {"E-01": {"per_day": 5400}}, live=True),
     Plant(
         "21",
         "南溪水泥有限公司",
@@ -173,6 +182,10 @@ def build_energy(platform: Platform, password: str | None = None) -> EnergyDemo:
                     platform, supervisor, period["id"], period["carbon"]["total"] * plant.cems, 2.5, "烧结机头 CEMS"
                 )
             n_periods += 1
+        yesterday = live.beijing_today(platform) - timedelta(days=1)
+        if plant.live and yesterday > month_end:  # (on the 1st, yesterday is in the uploaded month)
+            _live_day(platform, supervisor, k, plant, ids, yesterday)
+            n_periods += sum(1 for u in live.fold_day(platform, yesterday, [unit_id]).units if u.period_id)
         reviews.run_review(platform, supervisor, unit_id)
         n_reviews += 1
     regional.set_coverage_target(
@@ -275,6 +288,36 @@ def _meters(
         )
         count[1] += 1
     return ids
+
+
+SCHEMA_OF = {"electricity": ("electricity_meter", "energy_kwh"), "natural_gas": ("gas_meter", "volume_m3")}
+
+
+def _live_day(platform: Platform, supervisor: Principal, k: int, plant: Plant, ids: dict[str, int], day: date) -> None:
+    """Each meter of the plant as a telemetry device, and its register every 15 minutes of ``day`` sent
+    through the ingestion of remote supervision (as its gateway would post it)."""
+    start, _end = live.day_window(day)
+    for point, _node, et, _unit, _acc, _item, per_day in POINTS:
+        itype, register = SCHEMA_OF[et]
+        if point not in ids or f"{itype}/1" not in payloads.SCHEMAS:
+            continue
+        device_id = f"NY{k + 1}-{point}"
+        devices.register_device(
+            platform, supervisor, instrument_id=ids[point], device_id=device_id, instrument_type=itype
+        )
+        step = float(plant.overrides.get(point, {}).get("per_day", per_day)) / 96
+        messages = []
+        for n in range(97):
+            at = start + timedelta(minutes=15 * n)
+            body = {
+                "schema": f"{itype}/1",
+                "device_id": device_id,
+                "message_id": f"{day.isoformat()}-{n}",
+                "device_time": at.isoformat(),
+                "values": {register: round(100_000 + step * n, 3)},
+            }
+            messages.append(ingest.Message(body, at + timedelta(seconds=5), "http", device_id=device_id))
+        ingest.ingest(platform, messages)
 
 
 def _readings_csv(plant: Plant, start: date, end: date) -> str:

@@ -170,3 +170,32 @@ def hourly(values: FloatArray) -> FloatArray:
         raise ValueError("slots must be a whole number of hours")
     out: FloatArray = values.reshape(values.shape[0], -1, 4).sum(axis=2)
     return out
+
+
+@dataclass(frozen=True)
+class RegisterDay:
+    """A day of register (totaliser) readings turned into consumption."""
+
+    intervals: FloatArray  # (meters, slots): register differences, NaN where an end is missing or it fell
+    total: FloatArray  # per meter: the day's consumption (see ``register_day``)
+    exact: BoolArray  # per meter: the register is known at the day's start and end (the total is exact)
+    backwards: IntArray  # per meter: intervals where the register fell (replaced meter, rollover): not counted
+
+
+def register_day(registers: FloatArray) -> RegisterDay:
+    """Consumption from register readings at slot ends: ``registers[meter, j]`` is the register at the end
+    of slot j − 1 (column 0 the day's start, the last column its end; NaN where no reading). An interval is
+    the difference of its two ends, NaN when either is missing — never interpolated. The day's total is
+    the register's end minus its start when both are known and it never fell (exact even when readings in
+    between are missing: that is the register's own arithmetic, not a fill); otherwise the sum of the
+    known non-negative intervals, and ``exact`` is False (the figure is a lower bound, flagged as a gap)."""
+    if registers.ndim != 2 or registers.shape[1] < 2:
+        raise ValueError("registers must be a (meters, slots + 1) matrix")
+    diff = registers[:, 1:] - registers[:, :-1]
+    backwards = (diff < 0).sum(axis=1).astype(np.int64)
+    intervals: FloatArray = np.where(diff < 0, np.nan, diff)
+    known_sum = np.where(np.isnan(intervals), 0.0, intervals).sum(axis=1)
+    start, end = registers[:, 0], registers[:, -1]
+    exact: BoolArray = ~np.isnan(start) & ~np.isnan(end) & (backwards == 0)
+    total: FloatArray = np.where(exact, np.nan_to_num(end - start), known_sum)
+    return RegisterDay(intervals, total, exact, backwards)

@@ -974,6 +974,9 @@ class EnergyPeriod(Base, Audited):
     carbon: Mapped[dict[str, Any]] = mapped_column(JSON)  # emissions, GUM and Monte Carlo, the budget
     uploaded_by: Mapped[str] = mapped_column(String(100), default="")
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # upload (a file of the unit) | live (folded from remote-supervision readings, services/energy/live.py)
+    source: Mapped[str] = mapped_column(String(10), default="upload", server_default="upload")
+    hourly: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a live day's hours, per point and node
 
 
 class EnergyReading(Base):

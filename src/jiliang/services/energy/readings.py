@@ -17,8 +17,9 @@ From an accepted period the service computes and stores, in the same transaction
 - carbon emissions of the boundary's fuels and purchased electricity with their GUM and Monte Carlo
   uncertainty and the budget, each meter named (``energy/carbon.py``).
 
-Readings from the online-monitoring path (MQTT batches of remote supervision) do not arrive here: that
-ingestion does not exist yet; only uploaded files do.
+Readings of remote supervision (MQTT and HTTP batches) reach the same path through
+``services/energy/live.py``: it folds a Beijing day of them and calls ``store_period`` with
+``source="live"``, so the overlap refusal, balance, standard coal and carbon are the same code.
 """
 
 from __future__ import annotations
@@ -125,18 +126,7 @@ def upload_readings(
         topo = current_topology(s, unit.id)
         if topo is None:
             raise InvalidInput("该单位尚未上传计量网络 / the unit has no metering tree yet", field="topology")
-        overlap = s.scalars(
-            select(EnergyPeriod)
-            .where(EnergyPeriod.unit_id == unit.id)
-            .where(EnergyPeriod.period_start <= period_end)
-            .where(EnergyPeriod.period_end >= period_start)
-        ).first()
-        if overlap is not None:
-            raise Conflict(
-                f"报告期与已报送的 {overlap.period_start} 至 {overlap.period_end} 重叠 / the period overlaps the one "
-                f"already reported, {overlap.period_start} to {overlap.period_end}",
-                field="period_start",
-            )
+        refuse_overlap(s, unit.id, period_start, period_end)
         points = {p.key: p for p in s.scalars(select(EnergyPoint).where(EnergyPoint.topology_id == topo.id))}
         if product and output_node and not any(p.node_key == output_node for p in points.values()):
             raise InvalidInput(
@@ -169,21 +159,69 @@ def upload_readings(
             raise problems.refuse(rows_read)
         if not values:
             raise InvalidInput("文件中没有读数 / the file holds no readings", field="file")
-        period = EnergyPeriod(
-            unit_id=unit.id,
-            topology_id=topo.id,
-            period_start=period_start,
-            period_end=period_end,
-            sha256=sheet.sha256,
-            rows=len(values),
-            quality=[],
-            coal={},
-            carbon={},
-            uploaded_by=principal.username,
-            uploaded_at=now(platform),
+        period = store_period(
+            s, platform, principal.username, unit.id, topo.id, points, period_start, period_end, values, sheet.sha256
         )
-        s.add(period)
-        s.flush()
+        if product and output is not None:
+            period.coal = {**period.coal, "intensity": _intensity(s, period, points, product, output, output_node)}
+        return period_summary(s, period)
+
+
+def refuse_overlap(s: Session, unit_id: int, period_start: date, period_end: date) -> None:
+    """A period overlapping one already reported for the unit (uploaded or live) is refused as a whole."""
+    overlap = s.scalars(
+        select(EnergyPeriod)
+        .where(EnergyPeriod.unit_id == unit_id)
+        .where(EnergyPeriod.period_start <= period_end)
+        .where(EnergyPeriod.period_end >= period_start)
+    ).first()
+    if overlap is not None:
+        raise Conflict(
+            f"报告期与已报送的 {overlap.period_start} 至 {overlap.period_end} 重叠 / the period overlaps the one "
+            f"already reported, {overlap.period_start} to {overlap.period_end}",
+            field="period_start",
+        )
+
+
+def store_period(
+    s: Session,
+    platform: Platform,
+    username: str,
+    unit_id: int,
+    topology_id: int,
+    points: dict[str, EnergyPoint],
+    period_start: date,
+    period_end: date,
+    values: dict[tuple[str, date], float],
+    sha256: str,
+    *,
+    source: str = "upload",
+    extra: dict[str, dict[str, Any]] | None = None,
+    hourly: dict[str, Any] | None = None,
+) -> EnergyPeriod:
+    """Store a period's daily values per point and everything computed from them (the module docstring):
+    the one path of uploaded files and of live readings (``source``). ``extra`` adds quality entries and
+    flags per point (a live day's slot counts, duplicates, clock jumps); a ``gaps`` or ``no_data`` flag
+    among them keeps the point out of the balance, as a gap of an upload does. The caller holds the unit's
+    row lock and has refused an overlapping period (``refuse_overlap``)."""
+    period = EnergyPeriod(
+        unit_id=unit_id,
+        topology_id=topology_id,
+        period_start=period_start,
+        period_end=period_end,
+        sha256=sha256,
+        rows=len(values),
+        quality=[],
+        coal={},
+        carbon={},
+        uploaded_by=username,
+        uploaded_at=now(platform),
+        source=source,
+        hourly=hourly,
+    )
+    s.add(period)
+    s.flush()
+    if values:
         s.execute(
             insert(EnergyReading),
             [
@@ -191,12 +229,13 @@ def upload_readings(
                 for (k, d), v in sorted(values.items())
             ],
         )
-        _compute(s, unit.id, period, points, values)
-        if product and output is not None:
-            period.coal = {**period.coal, "intensity": _intensity(s, period, points, product, output, output_node)}
-        s.flush()
-        warning_records.energy_balances(s, platform, unit.id, unit.organisation_id, period.id)
-        return period_summary(s, period)
+    _compute(s, unit_id, period, points, values, extra or {})
+    # an imbalance of this period (uploaded or live) is raised in the warning workflow, a balanced one clears it
+    s.flush()
+    unit = s.get(EnergyUnit, unit_id)
+    assert unit is not None
+    warning_records.energy_balances(s, platform, unit_id, unit.organisation_id, period.id)
+    return period
 
 
 def _intensity(
@@ -349,6 +388,7 @@ def _compute(
     period: EnergyPeriod,
     points: dict[str, EnergyPoint],
     values: dict[tuple[str, date], float],
+    extra: dict[str, dict[str, Any]],
 ) -> None:
     coefs = coefficients()
     series: dict[str, dict[date, float]] = defaultdict(dict)
@@ -368,8 +408,12 @@ def _compute(
         flags = (["gaps"] if q["gaps"] else []) + (["stuck"] if q["stuck"] else [])
         if q["days"] == 0:
             flags = ["no_data"]
+        more = extra.get(key, {})
+        flags = sorted(set(flags) | set(more.get("flags", [])))
         flags_of[key] = flags
-        quality.append({"point": key, "node": p.node_key, "energy_type": p.energy_type, **q, "flags": flags})
+        quality.append(
+            {"point": key, "node": p.node_key, "energy_type": p.energy_type, **q, **more, "flags": flags}
+        )
         target = conversion.canonical_unit(EnergyType(p.energy_type), coefs) or p.unit
         amount = math.fsum(series.get(key, {}).values())
         totals[key] = conversion.convert(amount, p.unit, target, "unit") if target != p.unit else amount
@@ -641,6 +685,8 @@ def period_summary(s: Session, period: EnergyPeriod) -> dict[str, Any]:
         ],
         "coal": dict(period.coal),
         "carbon": dict(period.carbon),
+        "source": period.source,
+        "hourly": dict(period.hourly) if period.hourly else None,
     }
 
 

@@ -2,10 +2,12 @@
 and by sector,
 the equipping rates summed over the latest reviews, and the online-monitoring coverage against its target.
 
-Online-monitoring coverage (能耗在线监测覆盖率) = key units whose boundary meters are all reporting ÷ key
-units. "All reporting" here: the unit's latest reported period ended no more than ``REPORTING_DAYS`` before
-the day asked about, and every metering point at the unit's boundary has readings in it without gaps.
-Readings arrive as uploaded files only (the MQTT path of remote supervision does not exist yet).
+Online-monitoring coverage (能耗在线监测覆盖率) = key units with online monitoring of all boundary meters ÷
+key units. "Online" means through the ingestion of remote supervision (MQTT / HTTP batches), folded into
+live periods by ``services/energy/live.py``: a unit counts when its latest live period ended no more than
+``LIVE_DAYS`` before the day asked about and every metering point at its boundary reported in it through
+its telemetry device with the day's register known at both ends (no ``gaps``, ``no_data`` or
+``not_online`` flag). A unit that only uploads files is reporting, not monitored online: it does not count.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from jiliang.store.models import (
 
 COVERAGE_INDICATOR = Indicator.ENERGY_MONITORING_COVERAGE.value  # a plan target like the others
 LEVEL_ORDER = {lv.value: i for i, lv in enumerate(Level)}
-REPORTING_DAYS = 62
+LIVE_DAYS = 2  # yesterday's live day is folded just after Beijing midnight; one missed day is tolerated
+NOT_ONLINE = frozenset({"gaps", "no_data", "not_online"})
 
 
 def set_coverage_target(
@@ -168,7 +171,7 @@ def regional_view(platform: Platform, principal: Principal, on: date | None = No
                 "reporting": covered,
                 "rate": covered / total if total else None,
                 "target": _target(s, principal, day.year),
-                "reporting_days": REPORTING_DAYS,
+                "reporting_days": LIVE_DAYS,
             },
         }
 
@@ -179,12 +182,15 @@ def _reporting(s: Any, unit_ids: list[int], day: date) -> set[int]:
         return set()
     latest: dict[int, EnergyPeriod] = {}
     for p in s.scalars(
-        select(EnergyPeriod).where(EnergyPeriod.unit_id.in_(unit_ids)).order_by(EnergyPeriod.period_end)
+        select(EnergyPeriod)
+        .where(EnergyPeriod.unit_id.in_(unit_ids), EnergyPeriod.source == "live")
+        .where(EnergyPeriod.period_end <= day)
+        .order_by(EnergyPeriod.period_end)
     ):
         latest[p.unit_id] = p
     out: set[int] = set()
     for unit_id, period in latest.items():
-        if period.period_end < day - timedelta(days=REPORTING_DAYS):
+        if period.period_end < day - timedelta(days=LIVE_DAYS):
             continue
         boundary = s.scalar(
             select(EnergyNode.key).where(
@@ -198,7 +204,7 @@ def _reporting(s: Any, unit_ids: list[int], day: date) -> set[int]:
                 )
             )
         )
-        ok = {q["point"] for q in period.quality if not q["flags"]}
+        ok = {q["point"] for q in period.quality if q.get("online") and not NOT_ONLINE & set(q["flags"])}
         if keys and keys <= ok:
             out.add(unit_id)
     return out
