@@ -465,7 +465,7 @@ def _unit(
         refused=refused,
         error=error,
         uploaded=uploaded.replace("_", " — ") if len(uploaded) <= 21 else "",
-        today=platform.today().isoformat(),
+        today=platform.local_today().isoformat(),
     )
     if latest is not None:
         context["title"] = f"{unit['organisation']} · {context['t']['unit']}"

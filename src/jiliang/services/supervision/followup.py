@@ -56,7 +56,7 @@ def mark(
             f"一次最多督办 {MAX_MARK} 台 / at most {MAX_MARK} instruments at a time", field="instrument_ids"
         )
     text = optional_text(note, "note", 500)
-    today, now = platform.today(), platform.now()
+    today, now = platform.local_today(), platform.now()
     overdue_stmt, _ = search.instrument_statement(platform, principal, {"state": "overdue"})
     overdue_ids = overdue_stmt.with_only_columns(Instrument.id).order_by(None).where(Instrument.id.in_(ids))
     with platform.unit_of_work(principal) as s:

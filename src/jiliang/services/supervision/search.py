@@ -249,7 +249,7 @@ def _any_row(platform: Platform, stmt: Any) -> bool:
 def _instrument_select(
     platform: Platform, principal: Principal, f: dict[str, Any]
 ) -> tuple[Select[Any], _AsOf]:
-    on = parse_date(f["on"], "on") if "on" in f else platform.today()
+    on = parse_date(f["on"], "on") if "on" in f else platform.local_today()
     state = _as_of(platform, on)
     owner = aliased(Organisation, name="owner")
     stmt = state.stmt.with_only_columns(
@@ -546,7 +546,7 @@ def _standard_statement(
         .join(Region, Region.code == MeasurementStandard.region_code)
     )
     stmt = scope.standards(joined, principal)
-    on = parse_date(f["on"], "on") if "on" in f else platform.today()
+    on = parse_date(f["on"], "on") if "on" in f else platform.local_today()
     q = _text(f, "q")
     if q:
         stmt = stmt.where(

@@ -1,0 +1,72 @@
+"""A person's "today" is the day in Beijing: at 17:00 UTC on 15 June it is already 16 June there.
+
+The supervision dashboard's default "as of" day (service and page), its lists' default day, and the energy
+readings' "the period has not ended yet" check; the market forms are tested in test_console_market_pool.
+Runs on SQLite and (with JILIANG_TEST_POSTGRES_URL) PostgreSQL through the ``platform`` fixture.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+
+from jiliang.errors import InvalidInput
+from jiliang.services.energy import readings
+from jiliang.services.supervision import dashboard, search
+from tests.console_support import Console
+from tests.factories import World, authorise_all
+from tests.test_energy_services import build_plant, readings_csv
+from tests.test_registry import FUEL, file, verify
+
+EVENING = datetime(2026, 6, 15, 17, 0, tzinfo=UTC)
+BEIJING_DAY, UTC_DAY = date(2026, 6, 16), date(2026, 6, 15)
+
+
+def _evening(p: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(p, "now", lambda: EVENING)
+
+
+def test_dashboard_and_lists_default_to_the_day_in_beijing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    authorise_all(world, [FUEL])
+    a = file(world, "SN-A001")
+    verify(world, a.id, "2025-12-01", doc="JD-2025-0001")  # due 2026-06-01
+    p, sup = world.platform, world.as_("city")
+    _evening(p, monkeypatch)
+    assert p.today() == UTC_DAY and p.local_today() == BEIJING_DAY
+    board = dashboard.dashboard(p, sup)
+    assert board.on == BEIJING_DAY and board.overdue == 1
+    # the Beijing day may be chosen; the next one is in the future
+    assert dashboard.dashboard(p, sup, on=BEIJING_DAY).on == BEIJING_DAY
+    with pytest.raises(InvalidInput) as err:
+        dashboard.dashboard(p, sup, on=date(2026, 6, 17))
+    assert err.value.field == "on"
+    # the overdue list counts the days to the Beijing day (2026-06-01 → 06-16: 15 days)
+    row = search.search_instruments(p, sup, {"state": "overdue"}).items[0]
+    assert row.serial_number == "SN-A001" and row.days_overdue == 15
+
+
+def test_dashboard_page_defaults_to_the_day_in_beijing(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    _evening(console.world.platform, monkeypatch)
+    client = console.client_for("city")
+    page = client.get("/console/supervision")
+    assert page.status_code == 200 and 'name="on" value="2026-06-16"' in page.text
+    assert client.get("/console/supervision?on=2026-06-16").status_code == 200
+    assert client.get("/console/supervision?on=2026-06-17").status_code == 422
+
+
+def test_a_period_ending_on_the_beijing_day_may_be_reported(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    unit_id, _ids = build_plant(world)
+    p, ent = world.platform, world.as_("enterprise")
+    _evening(p, monkeypatch)
+    start = date(2026, 6, 7)
+    with pytest.raises(InvalidInput) as err:
+        readings.upload_readings(
+            p, ent, unit_id, io.BytesIO(readings_csv(start, 11).encode()), "csv", start, date(2026, 6, 17)
+        )
+    assert err.value.field == "period_end"
+    stored = readings.upload_readings(
+        p, ent, unit_id, io.BytesIO(readings_csv(start, 10).encode()), "csv", start, BEIJING_DAY
+    )
+    assert stored["period_end"] == BEIJING_DAY.isoformat()
