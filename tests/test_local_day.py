@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from jiliang.errors import InvalidInput
+from jiliang.services import indicators
 from jiliang.services.energy import readings
 from jiliang.services.supervision import dashboard, search
 from tests.console_support import Console
@@ -37,6 +38,8 @@ def test_dashboard_and_lists_default_to_the_day_in_beijing(world: World, monkeyp
     assert p.today() == UTC_DAY and p.local_today() == BEIJING_DAY
     board = dashboard.dashboard(p, sup)
     assert board.on == BEIJING_DAY and board.overdue == 1
+    # the indicators' default day (public page, API without as_of) and their history's last point alike
+    assert indicators.report(p, sup, by_item=False).as_of == BEIJING_DAY
     # the Beijing day may be chosen; the next one is in the future
     assert dashboard.dashboard(p, sup, on=BEIJING_DAY).on == BEIJING_DAY
     with pytest.raises(InvalidInput) as err:
