@@ -35,7 +35,7 @@ from jiliang.errors import Conflict, InvalidInput
 from jiliang.legal import sampling
 from jiliang.services import scope, transparency
 from jiliang.services.common import not_found
-from jiliang.services.market import credit
+from jiliang.services.market import credit, photos
 from jiliang.services.market.common import now, require_region, require_supervisor, visible_organisation
 from jiliang.services.platform import Platform
 from jiliang.store.models import (
@@ -789,6 +789,7 @@ def target_view(platform: Platform, principal: Principal, target_id: int) -> dic
             .order_by(Instrument.id)
             .limit(200)
         ).all()
+        pictures = photos.listed(s, [r.id for r in results])
         return {
             "id": target.id,
             "rank": target.rank,
@@ -811,6 +812,7 @@ def target_view(platform: Platform, principal: Principal, target_id: int) -> dic
                     "conclusion": r.conclusion,
                     "supersedes_id": r.supersedes_id,
                     "recorded_at": r.recorded_at,
+                    "photos": pictures[r.id],
                 }
                 for r in results
             ],
