@@ -73,3 +73,33 @@ def test_a_period_ending_on_the_beijing_day_may_be_reported(world: World, monkey
         p, ent, unit_id, io.BytesIO(readings_csv(start, 10).encode()), "csv", start, BEIJING_DAY
     )
     assert stored["period_end"] == BEIJING_DAY.isoformat()
+
+
+def test_a_draw_after_16_utc_is_on_the_beijing_day(console: Console, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drawn at 01:00 in Beijing on 16 June (17:00 UTC on the 15th): an inspection typed as 15 June came
+    before the draw and is refused; 16 June is accepted."""
+    from jiliang.services.market import plans, results
+    from tests.test_console_market import _drawn_plan, _market
+
+    p = console.world.platform
+    _market(console)
+    _evening(p, monkeypatch)
+    pid = _drawn_plan(console.client_for("city"))
+    city = console.world.as_("city")
+    target = plans.plan_targets(p, city, pid)[0]["id"]
+    with pytest.raises(InvalidInput) as err:
+        results.record_result(p, city, target, {"inspected_on": "2026-06-15", "conclusion": "pass"})
+    assert err.value.field == "inspected_on"
+    assert results.record_result(p, city, target, {"inspected_on": "2026-06-16", "conclusion": "pass"})["id"]
+
+
+def test_a_certificate_issued_after_16_utc_carries_the_beijing_day(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jiliang.services import certificates
+    from tests.test_certificates import _record
+
+    record = _record(world)
+    _evening(world.platform, monkeypatch)
+    cert = certificates.issue(world.platform, world.as_("institution"), record.id)
+    assert b"issueDate>2026-06-16</" in bytes(cert.document)

@@ -236,7 +236,7 @@ def _views(
     views = []
     for b, i, owner_name, contact, inst_name, place_name in rows:
         item = items.get(i.item_code)
-        made = b.created_at.date()
+        made = platform.local_date(b.created_at)  # the day in Beijing, as verification dates are
         views.append(
             BookingView(
                 id=b.id,

@@ -114,7 +114,7 @@ def record_result(
         plan = s.get(MarketPlan, target.plan_id)
         assert plan is not None
         require_region(principal, plan.region_code, "抽查对象 target", target_id)
-        if plan.drawn_at is not None and inspected_on < plan.drawn_at.date():
+        if plan.drawn_at is not None and inspected_on < platform.local_date(plan.drawn_at):
             raise InvalidInput("检查日期早于抽取日期 / inspected before the draw", field="inspected_on")
         instruments = _instruments(s, target.organisation_id, data.get("instruments", []))
         if conclusion == "pass" and any(not x["passed"] for x in instruments):
