@@ -103,3 +103,21 @@ def test_a_certificate_issued_after_16_utc_carries_the_beijing_day(
     _evening(world.platform, monkeypatch)
     cert = certificates.issue(world.platform, world.as_("institution"), record.id)
     assert b"issueDate>2026-06-16</" in bytes(cert.document)
+
+
+def test_a_booking_for_the_utc_day_is_in_the_past_in_beijing(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 17:00 UTC on 15 June, 15 June is yesterday for the owner booking a verification; 16 June is today."""
+    from jiliang.services import bookings
+    from tests.test_bookings import FUEL, _instrument
+
+    p = world.platform
+    authorise_all(world, [FUEL])
+    inst_id = _instrument(world)
+    _evening(p, monkeypatch)
+    ent = world.as_("enterprise")
+    institution = bookings.institutions_for(p, ent, inst_id)[0].id
+    raw = {"instrument_id": inst_id, "institution_id": institution, "preferred_on": "2026-06-15"}
+    with pytest.raises(InvalidInput) as err:
+        bookings.request_booking(p, ent, raw)
+    assert err.value.field == "preferred_on"
+    assert bookings.request_booking(p, ent, {**raw, "preferred_on": "2026-06-16"}).preferred_on == BEIJING_DAY
