@@ -18,6 +18,7 @@ from tests.test_energy_services import TODAY, build_plant, readings_csv
 @pytest.fixture
 def plant(console: Console, monkeypatch: pytest.MonkeyPatch) -> int:
     monkeypatch.setattr(type(console.world.platform), "today", lambda self: TODAY)
+    monkeypatch.setattr(type(console.world.platform), "local_today", lambda self: TODAY)
     unit_id, _ids = build_plant(console.world)
     return unit_id
 

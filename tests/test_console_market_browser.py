@@ -295,3 +295,45 @@ def test_pool_reassignment_rows_and_the_public_calculator(served: tuple[str, Pla
     public.set_viewport_size(PHONE)
     _no_overflow(public)
     assert not errors
+
+
+def test_photos_taken_on_a_phone_are_shown_as_thumbnails(served: tuple[str, Platform], browser: Any) -> None:
+    """On a 390 px phone the inspector takes a photo and adds two from the gallery; the saved result shows
+    the three as thumbnails (loaded through the jurisdiction-checked photo route) with their hashes."""
+    from tests.test_market_photos import png
+
+    base, platform = served
+    city = users.principal_by_username(platform, "city")
+    plan = plans.create_plan(
+        platform,
+        city,
+        {"name": "现场照片演示", "region_code": "339900", "org_kinds": ["market_operator"], "ratio": 0.25},
+    )
+    plans.commit_seed(platform, city, plan["id"])
+    plans.draw_plan(platform, city, plan["id"])
+    target = plans.plan_targets(platform, city, plan["id"])[0]
+    page = browser.new_page(viewport=PHONE)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    browser_sign_in(page, base, "city")
+    page.goto(f"{base}/console/market/targets/{target['id']}")
+    assert page.get_attribute("#photo_camera", "capture") == "environment"
+    page.fill("#findings", "摊位电子秤铭牌与检定标志见照片。")
+    shots = [("scale.png", (200, 60, 40)), ("seal.png", (40, 140, 70)), ("label.png", (230, 180, 30))]
+    files = [{"name": n, "mimeType": "image/png", "buffer": png(160, 120, c)} for n, c in shots]
+    page.set_input_files("#photo_camera", files[:1])
+    page.set_input_files("#photo_gallery", files[1:])
+    page.check("input[name=conclusion][value=pass]")
+    _no_overflow(page)
+    page.click("#save-result")
+    page.wait_for_load_state()
+    assert "已保存" in page.inner_text("main")
+    thumbs = page.locator("ul.photos img")
+    assert thumbs.count() == 3
+    for i in range(3):
+        thumbs.nth(i).scroll_into_view_if_needed()
+        assert thumbs.nth(i).evaluate("img => img.complete && img.naturalWidth") == 160
+    assert page.locator("ul.photos li").first.inner_text().startswith("SHA-256 ")
+    _no_overflow(page)
+    screenshots(page, "console-market-target-photos")
+    assert errors == []

@@ -120,6 +120,7 @@ def build_plant(world: World) -> tuple[int, dict[str, int]]:
 @pytest.fixture
 def plant(world: World, monkeypatch: pytest.MonkeyPatch) -> tuple[World, int, dict[str, int]]:
     monkeypatch.setattr(type(world.platform), "today", lambda self: TODAY)
+    monkeypatch.setattr(type(world.platform), "local_today", lambda self: TODAY)
     unit_id, ids = build_plant(world)
     return world, unit_id, ids
 

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # (JILIANG_COMPLAINT_KEY, any string of 16+ characters; AES-256-GCM under its SHA-256). Unset outside
     # production, a fixed development key is used with a warning; in production complaints are refused.
     complaint_key: SecretStr | None = None
+    # Photos an inspector may attach to one market result (JPEG/PNG), and the largest one in bytes
+    # (services/market/photos.py; a phone's camera photo is 2-5 MB).
+    market_photo_max_count: int = Field(default=6, ge=0, le=50)
+    market_photo_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
 
     # Where every signed tree head is appended as it is published, outside the database
     # (docs/transparency.md "Published outside the database"); default <data_dir>/log-published. Ship

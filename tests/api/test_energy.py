@@ -13,6 +13,7 @@ from tests.test_energy_services import TODAY, file_meters, readings_csv, tree_cs
 
 def test_unit_tree_review_pdf_and_period_over_http(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(type(api.world.platform), "today", lambda self: TODAY)
+    monkeypatch.setattr(type(api.world.platform), "local_today", lambda self: TODAY)
     ids = file_meters(api.world)
     r = api.post(
         "/api/v1/energy/units",

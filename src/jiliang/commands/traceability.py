@@ -183,7 +183,7 @@ def impact(
             platform,
             common.principal(platform, user),
             standard,
-            on=on or platform.today(),
+            on=on or platform.local_today(),
             reason=reason,
             since=since,
         )

@@ -89,7 +89,7 @@ def institutions_for(
     platform: Platform, principal: Principal, instrument_id: int, on: date | None = None
 ) -> list[InstitutionChoice]:
     """The institutions authorised on ``on`` (today by default) for this instrument's item and region."""
-    day = on or platform.today()
+    day = on or platform.local_today()
     with platform.reading() as s:
         inst = _visible_instrument(s, principal, instrument_id)
         rows = s.execute(
@@ -117,7 +117,7 @@ def _visible_instrument(s: Session, principal: Principal, instrument_id: int) ->
 def request_booking(platform: Platform, principal: Principal, raw: dict[str, Any]) -> Booking:
     """An owner books a verification of one of its instruments with an authorised institution."""
     require_role(principal, Role.ENTERPRISE)
-    today = platform.today()
+    today = platform.local_today()
     preferred = parse_date(raw.get("preferred_on"), "preferred_on")
     if not today <= preferred <= today + HORIZON:
         raise InvalidInput(
@@ -236,7 +236,7 @@ def _views(
     views = []
     for b, i, owner_name, contact, inst_name, place_name in rows:
         item = items.get(i.item_code)
-        made = b.created_at.date()
+        made = platform.local_date(b.created_at)  # the day in Beijing, as verification dates are
         views.append(
             BookingView(
                 id=b.id,

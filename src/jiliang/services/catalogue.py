@@ -63,7 +63,7 @@ def load_version(
             CatalogueVersion(
                 version=version,
                 loaded_at=platform.now(),
-                active_from=(active_from or platform.today()) if activate else None,
+                active_from=(active_from or platform.local_today()) if activate else None,
                 source_name=source_name[:200],
                 sha256=sha256,
             )
@@ -124,7 +124,7 @@ _CACHE: dict[tuple[int, str], dict[str, CatalogueItem]] = {}
 
 def active_version(platform: Platform, on: date | None = None) -> str:
     """The version in force on ``on`` (today by default): the latest activation date not after it."""
-    day = on or platform.today()
+    day = on or platform.local_today()
     with platform.reading() as s:
         rows = s.execute(
             select(CatalogueVersion.version, CatalogueVersion.active_from, CatalogueVersion.loaded_at).where(
@@ -356,7 +356,7 @@ def upload_version(
 
 def list_versions(platform: Platform) -> list[VersionInfo]:
     """Every version loaded, newest activation first, with its state today."""
-    today = platform.today()
+    today = platform.local_today()
     with platform.reading() as s:
         versions = s.scalars(select(CatalogueVersion)).all()
         counts = dict(
@@ -415,7 +415,7 @@ def activate(platform: Platform, principal: Principal, version: str, on: object)
     """Put ``version`` in force from ``on`` (today or later). Nothing already recorded changes: each
     verification record keeps the version, form and regulation that set its due date."""
     require_role(principal)
-    today = platform.today()
+    today = platform.local_today()
     day = parse_date(on, "active_from")
     if day < today:
         raise InvalidInput(
@@ -484,7 +484,7 @@ def apply_compulsory(platform: Platform, principal: Principal = SYSTEM) -> Compu
     tallies follow through their triggers (migration 0017) in the same transaction; the version's row
     records the day and the counts, so the audit trail says who applied what and when. None when the
     version in force was applied already."""
-    today = platform.today()
+    today = platform.local_today()
     version = active_version(platform, today)
     items = catalogue(platform, version)
     listed = sorted(code for code, it in items.items() if it.mode.verified and it.effective_from <= today)
@@ -528,7 +528,7 @@ def unschedule(platform: Platform, principal: Principal, version: str) -> Versio
     with platform.unit_of_work(principal) as s:
         row = s.get(CatalogueVersion, version)
         assert row is not None
-        if row.active_from is None or row.active_from <= platform.today():
+        if row.active_from is None or row.active_from <= platform.local_today():
             raise Conflict(
                 f"目录版本 {version} 没有待生效的启用日期 / version {version} has no activation still to come",
                 field="version",

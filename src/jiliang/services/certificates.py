@@ -169,7 +169,7 @@ def issue_in(
     institution = s.get(Organisation, record.institution_id)
     instrument = s.get(Instrument, record.instrument_id)
     assert institution is not None and instrument is not None
-    unsigned = dcc.build(dcc_records.certificate_for_record(s, record.id, number, now.date()))
+    unsigned = dcc.build(dcc_records.certificate_for_record(s, record.id, number, platform.local_date(now)))
     # The signing time is the wall clock's, not the platform clock's: it is a claim about when the key was
     # used, checked against the signing certificate's validity (which the wall clock also dates).
     signing_time = datetime.now(UTC).replace(microsecond=0)

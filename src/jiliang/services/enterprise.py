@@ -48,7 +48,7 @@ def due_between(
 
 
 def overview(platform: Platform, principal: Principal) -> Overview:
-    today = platform.today()
+    today = platform.local_today()
     start, end = next_month(today)
     grace = platform.settings.coverage.grace_days
 

@@ -297,7 +297,7 @@ def report(
     ``use_tallies=False`` computes today's counts by scanning the instruments, as before migration 0017
     (the agreement tests and the benchmark compare both)."""
     root = _root(principal, region)
-    on = on or platform.today()
+    on = on or platform.local_today()
     cov, over = coverage_counts(platform, root, on, use_tallies=use_tallies)
     values: list[IndicatorValue] = []
     for indicator, counts in ((Indicator.VERIFICATION_COVERAGE, cov), (Indicator.OVERDUE, over)):
@@ -407,7 +407,7 @@ def trend(
         raise InvalidInput("months 须在 1–60 / months must be 1..60", field="months")
     ind = Indicator(indicator)
     out: list[tuple[date, IndicatorValue]] = []
-    for day in month_ends(platform.today(), months):
+    for day in month_ends(platform.local_today(), months):
         with platform.reading() as s:
             snap = s.scalar(
                 select(IndicatorSnapshot).where(
@@ -443,7 +443,7 @@ def expiring_standards(
     within_days: int | None = None,
 ) -> list[MeasurementStandard]:
     root = _root(principal, region)
-    on = on or platform.today()
+    on = on or platform.local_today()
     days = within_days if within_days is not None else platform.settings.coverage.expiring_within_days
     prefix = jurisdiction_prefix(root)
     stmt = (

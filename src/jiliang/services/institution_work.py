@@ -61,7 +61,7 @@ def due_queue(
     within ``within_days`` or never verified; soonest first. (Bookings (预约) join this list when the
     enterprise console records them.)"""
     org = _institution(principal)
-    today = platform.today()
+    today = platform.local_today()
     limit = max(1, min(limit, platform.settings.page_size_max))
     with platform.reading() as s:
         auths = list(
@@ -167,7 +167,7 @@ class StandardRow:
 def my_standards(platform: Platform, principal: Principal) -> list[StandardRow]:
     """The institution's measurement standards with their approval certificates (计量标准考核证书)."""
     org = _institution(principal)
-    today = platform.today()
+    today = platform.local_today()
     with platform.reading() as s:
         rows = list(
             s.scalars(
@@ -213,7 +213,7 @@ class AuthorisationRow:
 
 def my_authorisations(platform: Platform, principal: Principal) -> list[AuthorisationRow]:
     org = _institution(principal)
-    today = platform.today()
+    today = platform.local_today()
     items = catalogue_service.catalogue(platform)
     with platform.reading() as s:
         rows = list(

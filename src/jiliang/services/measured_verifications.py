@@ -358,7 +358,7 @@ def record(platform: Platform, principal: Principal, raw: dict[str, Any]) -> Mea
     require_role(principal, Role.INSTITUTION)
     if principal.role is not Role.INSTITUTION or principal.organisation_id is None:
         raise NotAuthorised("须以检定机构账户记录 / record as an institution's account", field="signatory")
-    today = platform.today()
+    today = platform.local_today()
     verified_on = not_in_future(  # the day as typed (Asia/Shanghai)
         parse_date(raw.get("verified_on"), "verified_on"), platform.local_today(), "verified_on"
     )
@@ -464,7 +464,7 @@ def check(
     require_role(principal, Role.INSTITUTION)
     with platform.unit_of_work(principal) as s:
         row = _mine(s, principal, verification_id)
-        checker = _signatory(s, principal, "may_check", platform.today())
+        checker = _signatory(s, principal, "may_check", platform.local_today())
         _expect(row, RECORDED)
         if checker.id == row.verifier_id:
             raise NotAuthorised(
@@ -484,7 +484,7 @@ def approve(
     version = catalogue_service.active_version(platform)
     with platform.unit_of_work(principal) as s:
         row = _mine(s, principal, verification_id)
-        approver = _signatory(s, principal, "may_approve", platform.today())
+        approver = _signatory(s, principal, "may_approve", platform.local_today())
         _expect(row, CHECKED)
         if approver.id in (row.verifier_id, row.checker_id):
             raise NotAuthorised(

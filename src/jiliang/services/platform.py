@@ -67,11 +67,15 @@ class Platform:
     def today(self) -> date:
         return self.now().date()
 
+    @staticmethod
+    def local_date(moment: datetime) -> date:
+        """The day in Asia/Shanghai of a stored moment (naive values, as SQLite returns them, are UTC)."""
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(LOCAL_ZONE).date()
+
     def local_today(self) -> date:
         """Today in Asia/Shanghai: what a date field defaults to and the latest day a person may type as
         'today' (from 16:00 UTC it is one day ahead of ``today()``, the platform's UTC day)."""
-        now = self.now()
-        return (now if now.tzinfo else now.replace(tzinfo=UTC)).astimezone(LOCAL_ZONE).date()
+        return self.local_date(self.now())
 
     @property
     def postgres(self) -> bool:

@@ -95,7 +95,7 @@ def _regions(s: Session, codes: set[str]) -> dict[str, str]:
 
 def _instruments(platform: Platform, s: Session, rows: list[Any]) -> list[PublicInstrument]:
     items = catalogue_service.catalogue(platform)
-    today = platform.today()
+    today = platform.local_today()
     grace = platform.settings.coverage.grace_days
     regions = _regions(s, {r.Instrument.region_code for r in rows})
     ids = [r.Instrument.id for r in rows]
@@ -202,7 +202,7 @@ def place(platform: Platform, code: str, offset: int = 0, limit: int = MAX_PUBLI
         listed = _instruments(platform, s, rows)
         # the counts by status cover the whole place, not just this page: one narrow query of the
         # columns the status is derived from, grouped, so a market of thousands of scales stays cheap
-        today, grace = platform.today(), platform.settings.coverage.grace_days
+        today, grace = platform.local_today(), platform.settings.coverage.grace_days
         counts: dict[PublicStatus, int] = {}
         for st, comp, concl, until, due, n in s.execute(
             select(

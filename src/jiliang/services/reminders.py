@@ -73,7 +73,7 @@ def due_list(
     offset: int = 0,
     limit: int = 100,
 ) -> Page[Instrument]:
-    on = on or platform.today()
+    on = on or platform.local_today()
     with platform.reading() as s:
         return paginate(
             s,
@@ -108,7 +108,7 @@ def add_webhook(
 
 def enqueue_due_reminders(platform: Platform, *, within_days: int = 30, on: date | None = None) -> int:
     """Queue one message per (webhook, instrument, due date); running it again queues nothing new."""
-    on = on or platform.today()
+    on = on or platform.local_today()
     horizon = on + timedelta(days=within_days)
     now = platform.now()
     queued = 0

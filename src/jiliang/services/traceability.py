@@ -82,7 +82,7 @@ def record_calibration(platform: Platform, principal: Principal, raw: dict[str, 
     is refused, naming the standards of the cycle.
     """
     require_role(principal, Role.INSTITUTION)
-    today = platform.today()
+    today = platform.local_today()
     calibrated_on = parse_date(raw.get("calibrated_on"), "calibrated_on")
     if calibrated_on > today:
         raise InvalidInput(
@@ -398,7 +398,7 @@ def standard_chain(
 
     ``upstream`` also admits a standard above the caller's scope (see ``_visible_standard``).
     """
-    day = platform.today() if on in (None, "") else parse_date(on, "on")
+    day = platform.local_today() if on in (None, "") else parse_date(on, "on")
     minimum, depth = _settings(platform)
     with platform.reading() as s:
         std = _visible_standard(s, principal, standard_id, upstream=upstream)
@@ -604,7 +604,7 @@ def broken_chains(
                     )
                 )
     # Standards of the caller's scope, checked as if used today.
-    today = platform.today().toordinal()
+    today = platform.local_today().toordinal()
     g = loaded.graph
     std_idx = np.array([loaded.index[r_.id] for r_ in std_rows], dtype=np.int64)
     probe = TraceabilityGraph.build(
@@ -631,7 +631,7 @@ def broken_chains(
         for (reg, inst), v in sorted(groups.items())
     ]
     return BrokenReport(
-        as_of=platform.today(),
+        as_of=platform.local_today(),
         checked=len(rows),
         broken=int(((res.status != 0) & (res.status != LinkStatus.NO_STANDARD)).sum()),
         unrecorded=int((res.status == LinkStatus.NO_STANDARD).sum()),

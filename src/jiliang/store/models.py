@@ -586,6 +586,26 @@ class MarketResult(Base, Audited):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class MarketResultPhoto(Base, Audited):
+    """A photo taken in the field as evidence of a result (JPEG or PNG, its type read from the bytes),
+    with its SHA-256; the audit trail keeps the hash, not the bytes."""
+
+    __tablename__ = "market_result_photos"
+    __table_args__ = (
+        UniqueConstraint("result_id", "position", name="uq_market_result_photos_result_position"),
+    )
+    __audit_exclude__ = frozenset({"content"})
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    result_id: Mapped[int] = mapped_column(ForeignKey("market_results.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class NetContentInspection(Base, Audited):
     """A net-content inspection of one lot (JJF 1070 / EU) with the full report as computed."""
 

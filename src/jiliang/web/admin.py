@@ -426,7 +426,7 @@ def _targets_page(
     regions = _regions(request, principal, lang)
     context.update(
         year=year,
-        years=list(range(platform.today().year - 3, platform.today().year + 6)),
+        years=list(range(platform.local_today().year - 3, platform.local_today().year + 6)),
         rows=[
             {
                 "region": r.region_name
@@ -458,7 +458,7 @@ def targets_page(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     done: Annotated[str, Query(pattern="^(|saved)$")] = "",
 ) -> HTMLResponse:
-    chosen = year or platform.today().year
+    chosen = year or platform.local_today().year
     return _targets_page(request, principal, lang, chosen, notice=STRINGS[lang][done] if done else "")
 
 

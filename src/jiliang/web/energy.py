@@ -568,7 +568,7 @@ def _unit(
         error=error,
         uploaded=uploaded.replace("_", " — ") if len(uploaded) <= 21 else "",
         tree_stored=request.query_params.get("tree", "").isdigit(),
-        today=platform.today().isoformat(),
+        today=platform.local_today().isoformat(),
     )
     if latest is not None:
         context["title"] = f"{unit['organisation']} · {context['t']['unit']}"

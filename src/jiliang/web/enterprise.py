@@ -288,7 +288,7 @@ def _row(platform: Platform, inst: Any, items: dict[str, str]) -> dict[str, Any]
         last_conclusion=inst.last_conclusion,
         valid_until=inst.valid_until,
         due_on=inst.due_on,
-        today=platform.today(),
+        today=platform.local_today(),
         grace_days=platform.settings.coverage.grace_days,
     )
     return {
@@ -337,7 +337,7 @@ def my_instruments(
     context = _context(request, principal, lang, "instruments", q=q, overdue=overdue)
     filters: dict[str, Any] = {"q": q or None}
     if overdue:  # the overdue indicator's rule, as the home page's card counts it
-        filters["overdue_on"] = platform.today()
+        filters["overdue_on"] = platform.local_today()
     page = instruments.list_instruments(platform, principal, filters, offset, PAGE)
     items = _items(platform, lang)
     context.update(
@@ -390,7 +390,7 @@ def due_next_month(
     lang: Lang,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
-    start, end = enterprise.next_month(platform.today())
+    start, end = enterprise.next_month(platform.local_today())
     context = _context(
         request, principal, lang, "due", start=start, last=date.fromordinal(end.toordinal() - 1)
     )

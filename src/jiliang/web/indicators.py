@@ -166,7 +166,7 @@ def page_data(platform: Platform, region: str, lang: str) -> dict[str, Any]:
         {"on": d.on.isoformat(), "rate": d.value.rate, "target": d.value.target}
         for d in indicators.trend(platform, PAGE_READER, region=region, months=12)
     ]
-    today = platform.today()
+    today = platform.local_today()
     expiring: list[dict[str, Any]] = [
         {
             "name": s.name,

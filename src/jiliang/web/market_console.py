@@ -15,13 +15,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile
 
 from jiliang.api.deps import PlatformDep
 from jiliang.domain.access import Principal, Role
 from jiliang.errors import InvalidInput, JiliangError, NotAuthorised, NotFound
 from jiliang.legal import cases as case_rules
 from jiliang.services import organisations
-from jiliang.services.market import cases, complaints, credit, plans, results
+from jiliang.services.market import cases, complaints, credit, photos, plans, results
 from jiliang.services.market.common import organisation_names
 from jiliang.services.platform import Platform
 from jiliang.web.auth import ConsoleUser, CsrfForm, Lang, console_context
@@ -88,6 +89,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "kind": "单位类型",
         "inspected_on": "检查日期",
         "findings": "检查发现",
+        "photos": "现场照片（可选）",
+        "photos_hint": "JPEG 或 PNG，最多 {n} 张，每张不超过 {mb} MB。先拍照，再从相册补选。",
+        "photo_camera": "拍照",
+        "photo_gallery": "从相册选择（可多选）",
+        "photos_taken": "现场照片",
+        "photo_alt": "现场照片 {n}",
         "instruments": "抽检器具及实测误差",
         "instrument": "器具",
         "instrument_free": "（名录外或未备案）",
@@ -299,6 +306,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "kind": "Kind",
         "inspected_on": "Inspected on",
         "findings": "Findings",
+        "photos": "Photos from the site (optional)",
+        "photos_hint": "JPEG or PNG, at most {n}, each up to {mb} MB. Take one with the camera, add more from the gallery.",
+        "photo_camera": "Take a photo",
+        "photo_gallery": "Choose from the gallery (several allowed)",
+        "photos_taken": "Photos from the site",
+        "photo_alt": "Photo {n} from the site",
         "instruments": "Instruments checked and measured errors",
         "instrument": "Instrument",
         "instrument_free": "(not in the registry)",
@@ -709,6 +722,8 @@ def _target_page(
     context["rows"] = range(INSTRUMENT_ROWS)
     context["today"] = platform.local_today().isoformat()
     context["values"] = {}
+    context["photo_max"] = platform.settings.market_photo_max_count
+    context["photo_mb"] = round(platform.settings.market_photo_max_bytes / (1024 * 1024), 1)
     # The reassignment form: the active inspectors of the pool, the drawn team ticked.
     context["pool"] = [i for i in plans.inspector_pool(platform, principal) if i["active"]]
     context["reassign_values"] = {"inspector_ids": [str(i) for i in target["inspector_ids"]], "reason": ""}
@@ -767,6 +782,7 @@ async def record_result(
             )
         supersedes = text("supersedes_id", 20).strip()
         data: dict[str, Any] = {
+            "photos": await _photos(form.getlist("photos"), platform.settings.market_photo_max_bytes),
             "inspected_on": text("inspected_on", 10),
             "findings": text("findings"),
             "instruments": instruments,
@@ -780,6 +796,34 @@ async def record_result(
         context["rows"] = range(min(rows, MAX_INSTRUMENT_ROWS))
         return _refused(request, "market_target.html", context, exc)
     return _redirect(f"/console/market/targets/{target_id}?done=1", lang)
+
+
+async def _photos(parts: list[Any], largest: int) -> list[tuple[str, bytes]]:
+    """The chosen files as (name, bytes); an empty file input sends a part without a name, skipped. A file
+    is read only to one byte past the limit, so the service can refuse it without holding all of it."""
+    out = []
+    for part in parts:
+        if isinstance(part, UploadFile) and part.filename:
+            out.append((part.filename, await part.read(largest + 1)))
+            await part.close()
+    return out
+
+
+@router.get("/photos/{photo_id}")
+def photo(photo_id: Id, platform: PlatformDep, principal: ConsoleUser) -> Response:
+    """One photo of a result, to the supervisors of the plan's jurisdiction (others: 404)."""
+    content_type, content, sha = photos.photo(platform, principal, photo_id)
+    extension = "png" if content_type == photos.PNG else "jpg"
+    return Response(
+        content,
+        media_type=content_type,
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "Content-Disposition": f'inline; filename="market-photo-{photo_id}.{extension}"',
+            "ETag": f'"{sha}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def _run(fn: Any, *args: Any) -> Any:

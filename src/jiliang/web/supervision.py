@@ -489,8 +489,8 @@ def _pager(request: Request, page: Page[Any], t: dict[str, str]) -> dict[str, An
 
 
 def _on(value: str | None, platform: Platform) -> date:
-    day = platform.today() if not value else parse_date(value, "on")
-    if day > platform.today():
+    day = platform.local_today() if not value else parse_date(value, "on")
+    if day > platform.local_today():
         raise InvalidInput("日期不能晚于今天 / the date cannot be after today", field="on")
     return day
 
@@ -585,7 +585,7 @@ def dashboard_page(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
     t = _t(lang)
-    today = platform.today()
+    today = platform.local_today()
     # a year shows its last day (or today, for the current year)
     day = min(date(year, 12, 31), today) if year is not None and not on else _on(on, platform)
     board = dashboard.dashboard(platform, user, region=region or None, on=day)
@@ -908,7 +908,7 @@ def instruments_page(
         page,
         exports=exports,
         selectable=[r.id for r in page.items]
-        if state == "overdue" and (not on or on == platform.today().isoformat())
+        if state == "overdue" and (not on or on == platform.local_today().isoformat())
         else None,
         notice=notice,
     )
@@ -942,7 +942,7 @@ def instruments_export(
     # The API's export path: a slot per user and in all, the whole file spooled in one short read
     # transaction, then sent with no connection held and a stalled download dropped (docs/security.md).
     fmt: Format = "csv" if format == "csv" else "xlsx"
-    name = f"follow-up-list-{state or 'instruments'}-{(on or platform.today().isoformat())}"
+    name = f"follow-up-list-{state or 'instruments'}-{(on or platform.local_today().isoformat())}"
     return spooled_download(
         platform,
         user,
@@ -1231,7 +1231,7 @@ def _export(request: Request, platform: Platform, user: Any, lang: str, kind: st
                 break
             page = find(platform, user, filters, sort=sort, offset=offset, limit=limit)
 
-    name = f"{kind}-{platform.today().isoformat()}.csv"
+    name = f"{kind}-{platform.local_today().isoformat()}.csv"
     return StreamingResponse(
         body(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": attachment(name)}
     )

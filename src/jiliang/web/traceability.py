@@ -333,7 +333,7 @@ def overview_data(platform: Platform) -> dict[str, Any]:
         chain = traceability.standard_chain(platform, PAGE_READER, std.id)
         rows.append({"std": std, "chain": chain})
     report = traceability.broken_chains(platform, PAGE_READER, region_code=DEMO_CITY)
-    return {"rows": rows, "report": report, "today": platform.today()}
+    return {"rows": rows, "report": report, "today": platform.local_today()}
 
 
 @router.get("/traceability", response_class=HTMLResponse)

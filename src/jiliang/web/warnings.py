@@ -358,7 +358,7 @@ def risk_export(
         principal,
         lambda sink: queries.export_risk_list(platform, principal, region_code, sink, lang),
         "csv",
-        f"risk-list-{platform.today().isoformat()}",
+        f"risk-list-{platform.local_today().isoformat()}",
     )
 
 

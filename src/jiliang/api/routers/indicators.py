@@ -70,7 +70,7 @@ def overdue(
     offset: Offset = 0,
     limit: Limit = 50,
 ) -> Page[InstrumentOut]:
-    filters = {"region_code": region, "item_code": item_code, "overdue_on": on or platform.today()}
+    filters = {"region_code": region, "item_code": item_code, "overdue_on": on or platform.local_today()}
     return page_of(instruments.list_instruments(platform, principal, filters, offset, limit), InstrumentOut)
 
 

@@ -134,7 +134,7 @@ def carbon_review(platform: Platform, principal: Principal, unit_id: int) -> dic
         "credit_code": org.credit_code,
         "region_code": unit.region_code,
         "sector": unit.sector,
-        "as_of": platform.today().isoformat(),
+        "as_of": platform.local_today().isoformat(),
         "boundary": boundary,
         "node_names": names,
         "review": review,

@@ -116,7 +116,7 @@ def upload_readings(
         raise InvalidInput(
             f"报告期不超过 {MAX_DAYS} 天 / a period is at most {MAX_DAYS} days", field="period_end"
         )
-    if period_end > platform.today():
+    if period_end > platform.local_today():
         raise InvalidInput("报告期尚未结束 / the period has not ended yet", field="period_end")
     problems = Problems(limit=200)
     with platform.unit_of_work(principal) as s:

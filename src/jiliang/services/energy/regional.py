@@ -80,7 +80,7 @@ def set_coverage_target(
 
 def regional_view(platform: Platform, principal: Principal, on: date | None = None) -> dict[str, Any]:
     require_supervisor(principal)
-    day = on or platform.today()
+    day = on or platform.local_today()
     with platform.reading() as s:
         units = s.execute(
             scoped_units(

@@ -114,7 +114,7 @@ def run_review(
             "审查由监管部门进行；企业可进行自查 / reviews are the bureau's; an enterprise runs a self-check",
             field="kind",
         )
-    day = on or platform.today()
+    day = on or platform.local_today()
     with platform.unit_of_work(principal) as s:
         unit = visible_unit(s, principal, unit_id)
         topo_row = current_topology(s, unit.id)

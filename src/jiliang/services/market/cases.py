@@ -100,7 +100,7 @@ def open_case(platform: Platform, principal: Principal, data: dict[str, Any]) ->
         raise InvalidInput("证据须为字符串列表 / evidence must be a list of strings", field="evidence")
     with platform.unit_of_work(principal) as s:
         case = open_case_in(s, platform, principal, source, data, evidence)
-        return case_dict(case, platform.today())
+        return case_dict(case, platform.local_today())
 
 
 def open_case_in(
@@ -112,7 +112,7 @@ def open_case_in(
     evidence: list[str],
 ) -> EnforcementCase:
     """立案 inside the caller's unit of work (a penalised warning opens its case with its disposal)."""
-    today = platform.today()
+    today = platform.local_today()
     org_id = _source_org(s, principal, source, str(data.get("source_id", "")), data.get("organisation_id"))
     org = visible_organisation(s, principal, org_id)
     year = today.year
@@ -217,7 +217,7 @@ def _case(s: Session, principal: Principal, case_id: int) -> EnforcementCase:
 def get_case(platform: Platform, principal: Principal, case_id: int) -> dict[str, Any]:
     require_complaint_handler(principal)
     with platform.reading() as s:
-        return case_dict(_case(s, principal, case_id), platform.today())
+        return case_dict(_case(s, principal, case_id), platform.local_today())
 
 
 def list_cases(platform: Platform, principal: Principal, status: str | None = None) -> list[dict[str, Any]]:
@@ -228,7 +228,7 @@ def list_cases(platform: Platform, principal: Principal, status: str | None = No
             stmt = stmt.where(EnforcementCase.region_code.like(principal.prefix + "%"))
         if status:
             stmt = stmt.where(EnforcementCase.status == status)
-        return [case_dict(c, platform.today()) for c in s.scalars(stmt)]
+        return [case_dict(c, platform.local_today()) for c in s.scalars(stmt)]
 
 
 def advance(platform: Platform, principal: Principal, case_id: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -239,7 +239,7 @@ def advance(platform: Platform, principal: Principal, case_id: int, data: dict[s
         wanted = rules.CaseStatus(str(data.get("status")))
     except ValueError:
         raise InvalidInput("未知的案件状态 / unknown case status", field="status") from None
-    today = platform.today()
+    today = platform.local_today()
     with platform.unit_of_work(principal) as s:
         case = _case(s, principal, case_id)
         rules.next_case_status(rules.CaseStatus(case.status), wanted)

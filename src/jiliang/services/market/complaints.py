@@ -276,7 +276,7 @@ def update(
                     platform,
                     row.organisation_id,
                     credit_rules.EventKind.COMPLAINT_CONFIRMED,
-                    platform.today(),
+                    platform.local_today(),
                     source_type="complaint",
                     source_id=str(row.id),
                 )

@@ -212,11 +212,11 @@ def organisation_grade(
     """An organisation's grade with one line per event (what it counted and why)."""
     with platform.reading() as s:
         org = visible_organisation(s, principal, organisation_id)
-        g = grade_in(s, organisation_id, as_of or platform.today())
+        g = grade_in(s, organisation_id, as_of or platform.local_today())
         return {
             "organisation_id": org.id,
             "organisation_name": org.name,
-            "as_of": (as_of or platform.today()).isoformat(),
+            "as_of": (as_of or platform.local_today()).isoformat(),
             **g.as_dict(),
             "sampling_weight": POLICY.sampling_weight[g.grade],
             "inspections_per_year": POLICY.inspections_per_year[g.grade],
@@ -261,7 +261,7 @@ def region_summary(
     """Grades of the organisations in the caller's jurisdiction (or a region inside it), and the year's
     self-committed and exemplary units against the plan targets when set (e.g. ≥ 1 000 per year)."""
     require_supervisor(principal)
-    today = platform.today()
+    today = platform.local_today()
     yr = year or today.year
     with platform.reading() as s:
         base: Any = select(Organisation.id, Organisation.region_code)
@@ -325,7 +325,7 @@ def due_for_inspection(
         )
     from jiliang.store.models import MarketResult
 
-    today = platform.today()
+    today = platform.local_today()
     with platform.reading() as s:
         base: Any = select(Organisation.id, Organisation.name, Organisation.kind, Organisation.region_code)
         stmt: Any = scope.organisations(base, principal)

@@ -35,7 +35,7 @@ from jiliang.errors import Conflict, InvalidInput
 from jiliang.legal import sampling
 from jiliang.services import scope, transparency
 from jiliang.services.common import not_found
-from jiliang.services.market import credit
+from jiliang.services.market import credit, photos
 from jiliang.services.market.common import now, require_region, require_supervisor, visible_organisation
 from jiliang.services.platform import Platform
 from jiliang.store.models import (
@@ -200,7 +200,7 @@ def declare_relation(
             inspector_id=inspector_id,
             organisation_id=organisation_id,
             note=note[:300],
-            declared_on=platform.today(),
+            declared_on=platform.local_today(),
         )
         s.add(row)
         s.flush()
@@ -363,7 +363,7 @@ def build_population(session: Session, platform: Platform, plan: MarketPlan) -> 
             field="org_kinds",
         )
     ids = [o.id for o in orgs]
-    today = platform.today()
+    today = platform.local_today()
     grades = credit.grades_for(session, ids, today)
     overdue_share: dict[int, float] = {}
     in_service = and_(Instrument.status == InstrumentStatus.IN_SERVICE.value, Instrument.compulsory.is_(True))
@@ -452,7 +452,7 @@ def commit_seed(
 
 
 def _recent_pairs(session: Session, plan: MarketPlan, platform: Platform) -> set[tuple[int, int]]:
-    since = platform.today() - timedelta(days=plan.lookback_days)
+    since = platform.local_today() - timedelta(days=plan.lookback_days)
     pairs: set[tuple[int, int]] = set()
     for inspectors, org in session.execute(
         select(MarketResult.inspector_ids, MarketResult.organisation_id).where(
@@ -789,6 +789,7 @@ def target_view(platform: Platform, principal: Principal, target_id: int) -> dic
             .order_by(Instrument.id)
             .limit(200)
         ).all()
+        pictures = photos.listed(s, [r.id for r in results])
         return {
             "id": target.id,
             "rank": target.rank,
@@ -811,6 +812,7 @@ def target_view(platform: Platform, principal: Principal, target_id: int) -> dic
                     "conclusion": r.conclusion,
                     "supersedes_id": r.supersedes_id,
                     "recorded_at": r.recorded_at,
+                    "photos": pictures[r.id],
                 }
                 for r in results
             ],

@@ -20,7 +20,7 @@ from jiliang.legal import credit as rules
 from jiliang.legal import net_content
 from jiliang.services import scope, transparency
 from jiliang.services.common import not_found
-from jiliang.services.market import credit
+from jiliang.services.market import credit, photos
 from jiliang.services.market.common import now, require_region, require_supervisor, visible_organisation
 from jiliang.services.platform import Platform
 from jiliang.store.models import (
@@ -92,8 +92,10 @@ def record_result(
     platform: Platform, principal: Principal, target_id: int, data: dict[str, Any]
 ) -> dict[str, Any]:
     """``inspected_on``, ``findings``, ``instruments`` [{instrument_id?, description, measured_error, mpe,
-    unit}], ``conclusion`` (pass|rectify|fail), optional ``supersedes_id`` for a correction."""
+    unit}], ``conclusion`` (pass|rectify|fail), optional ``supersedes_id`` for a correction, optional
+    ``photos`` [(file name, bytes)] (services/market/photos.py)."""
     require_supervisor(principal)
+    attached = photos.check(platform, data.get("photos"))
     conclusion = data.get("conclusion")
     if conclusion not in CONCLUSIONS:
         raise InvalidInput(
@@ -112,7 +114,7 @@ def record_result(
         plan = s.get(MarketPlan, target.plan_id)
         assert plan is not None
         require_region(principal, plan.region_code, "抽查对象 target", target_id)
-        if plan.drawn_at is not None and inspected_on < plan.drawn_at.date():
+        if plan.drawn_at is not None and inspected_on < platform.local_date(plan.drawn_at):
             raise InvalidInput("检查日期早于抽取日期 / inspected before the draw", field="inspected_on")
         instruments = _instruments(s, target.organisation_id, data.get("instruments", []))
         if conclusion == "pass" and any(not x["passed"] for x in instruments):
@@ -148,6 +150,7 @@ def record_result(
         s.add(row)
         target.status = "done"
         s.flush()
+        photos.store_in(s, platform, principal, row.id, attached)
         kind = (
             rules.EventKind.INSPECTION_PASSED if conclusion == "pass" else rules.EventKind.INSPECTION_FAILED
         )
@@ -160,23 +163,26 @@ def record_result(
             source_type="market_result",
             source_id=str(row.id),
         )
-        transparency.enqueue(
-            s,
-            "market_result_recorded",
-            {
-                "result_id": row.id,
-                "plan_id": plan.id,
-                "target_id": target_id,
-                "organisation_id": target.organisation_id,
-                "inspected_on": inspected_on.isoformat(),
-                "conclusion": conclusion,
-                "instruments_checked": len(instruments),
-                "instruments_failed": sum(1 for x in instruments if not x["passed"]),
-                "findings_sha256": hashlib.sha256(findings.encode()).hexdigest(),
-                "supersedes_id": supersedes,
-            },
-        )
-        return result_dict(row)
+        leaf: dict[str, Any] = {
+            "result_id": row.id,
+            "plan_id": plan.id,
+            "target_id": target_id,
+            "organisation_id": target.organisation_id,
+            "inspected_on": inspected_on.isoformat(),
+            "conclusion": conclusion,
+            "instruments_checked": len(instruments),
+            "instruments_failed": sum(1 for x in instruments if not x["passed"]),
+            "findings_sha256": hashlib.sha256(findings.encode()).hexdigest(),
+            "supersedes_id": supersedes,
+        }
+        if attached:
+            # only with photos: a result without them keeps the leaf it always had, byte for byte
+            leaf["photos_sha256"] = [p.sha256 for p in attached]
+        transparency.enqueue(s, "market_result_recorded", leaf)
+        out = result_dict(row)
+        if attached:
+            out["photos_sha256"] = [p.sha256 for p in attached]
+        return out
 
 
 def result_dict(row: MarketResult) -> dict[str, Any]:

@@ -111,8 +111,8 @@ def due_soon_count(platform: Platform, principal: Principal, root: str, day: dat
 def dashboard(
     platform: Platform, principal: Principal, *, region: str | None = None, on: date | None = None
 ) -> Dashboard:
-    day = on or platform.today()
-    if day > platform.today():
+    day = on or platform.local_today()
+    if day > platform.local_today():
         from jiliang.errors import InvalidInput
 
         raise InvalidInput("日期不能晚于今天 / the date cannot be after today", field="on")

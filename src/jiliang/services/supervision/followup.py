@@ -56,7 +56,7 @@ def mark(
             f"一次最多督办 {MAX_MARK} 台 / at most {MAX_MARK} instruments at a time", field="instrument_ids"
         )
     text = optional_text(note, "note", 500)
-    today, now = platform.today(), platform.now()
+    today, now = platform.local_today(), platform.now()
     overdue_stmt, _ = search.instrument_statement(platform, principal, {"state": "overdue"})
     overdue_ids = overdue_stmt.with_only_columns(Instrument.id).order_by(None).where(Instrument.id.in_(ids))
     with platform.unit_of_work(principal) as s:
@@ -328,7 +328,7 @@ def reopen(platform: Platform, principal: Principal, follow_up_id: int, reason: 
         row = _reachable(s, principal, follow_up_id)
         if row.closed_at is None:
             raise Conflict("该督办未办结 / the follow-up is not closed", field="follow_up_id")
-        line = f"重新督办 / reopened {platform.today().isoformat()} {principal.username}：{text}"
+        line = f"重新督办 / reopened {platform.local_today().isoformat()} {principal.username}：{text}"
         row.note = f"{row.note}\n{line}" if row.note else line
         row.closed_at, row.closed_by, row.close_reason = None, "", ""
         return row

@@ -282,7 +282,7 @@ def _instrument_select(
 ) -> tuple[Select[Any], _AsOf, Select[Any], Select[Any]]:
     """The scoped and filtered list query, the definitions it reads, the same rows for counting, and the
     list's columns and joins without its conditions (to read rows whose ids were chosen in scope)."""
-    on = parse_date(f["on"], "on") if "on" in f else platform.today()
+    on = parse_date(f["on"], "on") if "on" in f else platform.local_today()
     state = _as_of(platform, on)
     owner = aliased(Organisation, name="owner")
     stmt = state.stmt.with_only_columns(
@@ -611,7 +611,7 @@ def _standard_statement(
         .join(Region, Region.code == MeasurementStandard.region_code)
     )
     stmt = scope.standards(joined, principal)
-    on = parse_date(f["on"], "on") if "on" in f else platform.today()
+    on = parse_date(f["on"], "on") if "on" in f else platform.local_today()
     q = _text(f, "q")
     if q:
         stmt = stmt.where(

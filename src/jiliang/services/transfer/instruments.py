@@ -94,7 +94,7 @@ def import_instruments(
         fmt=fmt,
         columns=INSTRUMENT_COLUMNS,
         object_type="instruments",
-        make_job=lambda session, problems: _Job(session, principal, items, platform.today(), problems),
+        make_job=lambda session, problems: _Job(session, principal, items, platform.local_today(), problems),
         summary=lambda n: f"批量备案 {n} 台计量器具 / imported {n} instruments",
         progress=progress,
     )

@@ -120,7 +120,7 @@ def import_verifications(
         columns=VERIFICATION_COLUMNS,
         object_type="verification_records",
         make_job=lambda session, problems: _Job(
-            session, principal, items, version, platform.today(), platform.now(), problems
+            session, principal, items, version, platform.local_today(), platform.now(), problems
         ),
         summary=lambda n: f"导入 {n} 条检定记录 / imported {n} verification records",
         progress=progress,
