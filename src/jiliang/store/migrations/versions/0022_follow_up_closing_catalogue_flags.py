@@ -1,7 +1,7 @@
 """a 督办 closed by hand with a reason, and reopened; a catalogue version's compulsory flags applied (issue 10)
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-07 23:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

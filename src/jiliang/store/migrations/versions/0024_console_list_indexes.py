@@ -2,7 +2,7 @@
 (issue 10, Fast)
 
 Revision ID: 0024
-Revises: 0017
+Revises: 0022
 Create Date: 2026-12-07 23:40:00
 
 The records list is sorted by verification date, newest first, then by id. Without an index leading with
@@ -23,7 +23,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0024"
-down_revision = "0017"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

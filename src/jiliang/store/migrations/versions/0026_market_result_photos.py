@@ -2,7 +2,7 @@
 (issue 12)
 
 Revision ID: 0026
-Revises: 0017
+Revises: 0024
 Create Date: 2026-12-08 00:05:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026"
-down_revision = "0017"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ folded from the readings of remote supervision (``live``, services/energy/live.p
 live day's consumption per point and per node and energy for each hour (NULL for uploads).
 
 Revision ID: 0027
-Revises: 0017
+Revises: 0026
 Create Date: 2026-12-08 00:05:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0027"
-down_revision = "0017"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
