@@ -27,6 +27,12 @@ from jiliang.store.db import make_engine, session_factory
 from jiliang.store.migrate import upgrade
 from jiliang.store.models import Base
 
+# pytest-xdist's workers export COLUMNS=80, and a rich Console created while it is set keeps that width for
+# good; the CLI tests choose the width per invocation (COLUMNS in the runner's env), so the workers drop it
+# before any test module imports the commands.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+
 FIXED_NOW = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 _BASE_POSTGRES_URL = os.environ.get("JILIANG_TEST_POSTGRES_URL")
 

@@ -82,16 +82,22 @@ def test_warning_events_are_refused_precisely(world: World) -> None:
 
 
 def test_a_case_opens_from_a_warning_once(world: World) -> None:
-    org = _stall(world)
+    from tests.test_warning_workflow import _seal_warning
+
+    warning_id = _seal_warning(world, "FD-MW1", "FDMW1")
     city = world.as_("city")
     case = cases.open_case_from_warning(
-        world.platform, city, warning_id="W-2026-0007", organisation_id=org, summary="加油机疑似作弊"
+        world.platform, city, warning_id=str(warning_id), organisation_id=_stall(world), summary="加油机疑似作弊"
     )
-    assert case["source_type"] == "warning" and case["source_id"] == "W-2026-0007"
-    assert case["organisation_id"] == org and case["status"] == "filed"
+    # the case is about the warning's owner, not whichever organisation the caller names
+    assert case["source_type"] == "warning" and case["source_id"] == str(warning_id)
+    assert case["organisation_id"] == world.enterprise_id and case["status"] == "filed"
     with pytest.raises(Conflict) as err:
-        cases.open_case_from_warning(world.platform, city, warning_id=" W-2026-0007", organisation_id=org)
-    assert case["number"] in err.value.message
-    with pytest.raises(InvalidInput) as err2:
-        cases.open_case(world.platform, city, {"source_type": "warning", "source_id": "W-9"})
-    assert err2.value.field == "organisation_id"
+        cases.open_case_from_warning(world.platform, city, warning_id=str(warning_id), organisation_id=0)
+    assert err.value.field == "source_id"
+    with pytest.raises(NotFound):  # no such warning
+        cases.open_case(world.platform, city, {"source_type": "warning", "source_id": "999999"})
+    with pytest.raises(NotFound):  # a warning outside the caller's jurisdiction
+        cases.open_case_from_warning(
+            world.platform, world.as_("other_city"), warning_id=str(warning_id), organisation_id=0
+        )

@@ -155,6 +155,10 @@ def _energy_bodies() -> dict[tuple[str, str], dict[str, Any]]:
         },
         ("POST", f"{e}/units/1/reviews"): {"kind": "review"},
         ("PUT", f"{e}/targets"): {"region_code": "339900", "year": 2026, "target": 0.9},
+        ("POST", f"{e}/periods/1/cems"): {"measured_t": 100.0, "u_percent": 2.0, "system": "CEMS-1"},
+        ("POST", "/api/v1/telemetry/devices/bulk"): {
+            "rows": [{"device_id": "FUZZ-1", "instrument_type": "fuel_dispenser", "instrument_id": 1}]
+        },
     }
 
 

@@ -67,6 +67,11 @@ EVENT_BITS: dict[str, int] = {
         dict.fromkeys([*OPENINGS, *OPENINGS.values(), *WHILE_PRESENT, *ARMING, *INFO_EVENTS])
     )
 }
+# The types this vectorised path reproduces exactly (the tests compare it with ``detect`` on each). The
+# types added later (gas and heat meters, EV chargers, weighbridges) have type-specific checks in
+# ``detectors`` that are not vectorised yet: they run on the live path only, and a batch of them is refused.
+TYPES = ("electricity_meter", "fuel_dispenser", "price_computing_scale", "water_meter")
+
 BINS = {
     "fuel_dispenser": ("lt10L", "10-30L", "ge30L"),
     "electricity_meter": ("night", "day"),
@@ -338,6 +343,8 @@ def detect_columns(
     t = cols.instrument_type
     if t != profile.instrument_type:
         raise ValueError("profile of another instrument type")
+    if t not in TYPES:
+        raise ValueError(f"batch detection does not cover {t} yet: run telemetry.detectors.detect on its readings")
     lay = _Layout(cols, states)
     n, nd = len(lay.idx), lay.n_dev
     sel = lay.idx

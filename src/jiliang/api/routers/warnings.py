@@ -23,15 +23,19 @@ Json = dict[str, Any]
 def list_warnings(
     platform: PlatformDep,
     principal: PrincipalDep,
-    state: Annotated[str, Query(description="new | assigned | inspected | disposed | closed")] = "",
-    severity: Annotated[str, Query(description="critical | warning | info")] = "",
+    state: Annotated[
+        str, Query(description="状态 / state: new | assigned | inspected | disposed | closed")
+    ] = "",
+    severity: Annotated[str, Query(description="级别 / severity: critical | warning | info")] = "",
     detector: Annotated[str, Query(max_length=20, description="检测规则 / detector")] = "",
-    region_code: Annotated[str, Query(max_length=6)] = "",
-    source: Annotated[str, Query(pattern="^(|telemetry|energy)$")] = "",
-    overdue: bool = False,
+    region_code: Annotated[str, Query(max_length=6, description="行政区划代码 / region code")] = "",
+    source: Annotated[
+        str, Query(pattern="^(|telemetry|energy)$", description="来源 / source: telemetry | energy")
+    ] = "",
+    overdue: Annotated[bool, Query(description="仅超期 / overdue only")] = False,
     mine: Annotated[bool, Query(description="派给我的 / assigned to me")] = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIST)] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1, description="跳过条数 / rows to skip")] = 0,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIST, description="每页条数 / rows per page")] = 100,
 ) -> Json:
     return queries.list_warnings(
         platform,
@@ -50,7 +54,9 @@ def list_warnings(
 
 @router.get("/risk-list", summary="风险防控清单 / Risk list by region and instrument type")
 def risk_list(
-    platform: PlatformDep, principal: PrincipalDep, region_code: Annotated[str, Query(max_length=6)] = ""
+    platform: PlatformDep,
+    principal: PrincipalDep,
+    region_code: Annotated[str, Query(max_length=6, description="行政区划代码 / region code")] = "",
 ) -> list[Json]:
     return queries.risk_list(platform, principal, region_code)
 
@@ -59,8 +65,8 @@ def risk_list(
 def export_risk_list(
     platform: PlatformDep,
     principal: PrincipalDep,
-    region_code: Annotated[str, Query(max_length=6)] = "",
-    headers: Annotated[str, Query(pattern="^(zh|en)$")] = "zh",
+    region_code: Annotated[str, Query(max_length=6, description="行政区划代码 / region code")] = "",
+    headers: Annotated[str, Query(pattern="^(zh|en)$", description="表头语言 / header language: zh | en")] = "zh",
 ) -> SpooledDownload:
     return spooled_download(
         platform,

@@ -163,9 +163,9 @@ def open_case_from_warning(
     summary: str = "",
     evidence: list[str] | None = None,
 ) -> dict[str, Any]:
-    """立案 from a remote-supervision warning (issue 11's workflow, or a supervisor): the organisation it
-    is about must be visible to the caller; a second case from the same warning is refused naming the
-    first. The warning's own record stays in its module; the case keeps its id as ``source_id``."""
+    """立案 from a remote-supervision or energy warning (``services.warnings``): the warning must exist
+    within the caller's jurisdiction and the case is about its owner (``organisation_id`` serves only a
+    warning without one); a second case from the same warning is refused."""
     return open_case(
         platform,
         principal,
