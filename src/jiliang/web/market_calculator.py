@@ -10,7 +10,6 @@ pre-session CSRF token (``web.auth``) like the public complaint form.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -22,6 +21,7 @@ from jiliang.web.auth import CsrfForm, Lang, anonymous_context
 from jiliang.web.common import templates
 from jiliang.web.market_console import STRINGS as CONSOLE_STRINGS
 from jiliang.web.market_labels import RULESETS, labeller
+from jiliang.web.net_content_form import NetContentFields
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,10 +67,6 @@ def _page(request: Request, context: dict[str, Any], status_code: int = 200) -> 
     return templates.TemplateResponse(request, "public/net_content.html", context, status_code=status_code)
 
 
-def _numbers(text: str) -> list[str]:
-    return [v for v in re.split(r"[\s,，;；、]+", text.strip()) if v]
-
-
 @router.get("/public/market/net-content", response_class=HTMLResponse)
 def calculator_form(request: Request, lang: Lang) -> HTMLResponse:
     values = {"ruleset": "JJF1070-2023", "unit": "g", "method": "non_destructive"}
@@ -79,48 +75,15 @@ def calculator_form(request: Request, lang: Lang) -> HTMLResponse:
 
 @router.post("/public/market/net-content", response_class=HTMLResponse, dependencies=[CsrfForm])
 def calculate(
-    request: Request,
-    lang: Lang,
-    ruleset: Annotated[str, Form(max_length=30)] = "JJF1070-2023",
-    nominal: Annotated[str, Form(max_length=30)] = "",
-    unit: Annotated[str, Form(max_length=20)] = "",
-    lot_size: Annotated[str, Form(max_length=12)] = "",
-    measurements: Annotated[str, Form(max_length=20000)] = "",
-    measurement_unit: Annotated[str, Form(max_length=20)] = "",
-    tares: Annotated[str, Form(max_length=20000)] = "",
-    method: Annotated[str, Form(max_length=20)] = "non_destructive",
-    drained: Annotated[str, Form(max_length=5)] = "",
+    request: Request, lang: Lang, form: Annotated[NetContentFields, Form()]
 ) -> HTMLResponse:
-    values = {
-        "ruleset": ruleset,
-        "nominal": nominal,
-        "unit": unit,
-        "lot_size": lot_size,
-        "measurements": measurements,
-        "measurement_unit": measurement_unit,
-        "tares": tares,
-        "method": method,
-        "drained": bool(drained),
-    }
-    context = _context(request, lang, values)
+    if not form.ruleset:
+        form.ruleset = "JJF1070-2023"
+    context = _context(request, lang, form.shown())
     try:
-        if not lot_size.strip().isdigit():
-            raise InvalidInput("检验批量须为正整数 / lot_size must be a whole number", field="lot_size")
-        if ruleset not in RULESETS:
-            raise InvalidInput(f"未知的检验规则 {ruleset!r} / unknown rule set {ruleset!r}", field="ruleset")
-        context["report"] = calculator.check(
-            {
-                "ruleset": ruleset,
-                "nominal": nominal.strip(),
-                "unit": unit.strip(),
-                "lot_size": int(lot_size),
-                "measurements": _numbers(measurements),
-                "measurement_unit": measurement_unit.strip() or None,
-                "tares": _numbers(tares) or None,
-                "method": method,
-                "drained": bool(drained),
-            }
-        )
+        if form.ruleset not in RULESETS:
+            raise InvalidInput(f"未知的检验规则 {form.ruleset!r} / unknown rule set {form.ruleset!r}", field="ruleset")
+        context["report"] = calculator.check(form.data())
     except JiliangError as exc:
         context.update(error=exc.message, field=exc.field)
         return _page(request, context, 422)

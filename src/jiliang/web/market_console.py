@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 from starlette.datastructures import UploadFile
 
 from jiliang.api.deps import PlatformDep
@@ -28,6 +29,7 @@ from jiliang.services.platform import Platform
 from jiliang.web.auth import ConsoleUser, CsrfForm, Lang, console_context
 from jiliang.web.common import templates
 from jiliang.web.market_labels import MANUAL_EVENTS, ORG_KINDS, RULESETS, STRATA_BY, labeller
+from jiliang.web.net_content_form import NetContentFields
 
 router = APIRouter(prefix="/console/market", include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]  # bounded: a 65-bit id is a 422, not an OverflowError
@@ -521,12 +523,6 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def _numbers(text: str) -> list[str]:
-    """Values typed into a textarea: split on spaces, commas (also full-width) and new lines; the engine
-    parses each (and refuses a bad one by its index)."""
-    return [v for v in re.split(r"[\s,，;；、]+", text.strip()) if v]
-
-
 def _float(text: str, field: str) -> float:
     try:
         return float(text)
@@ -869,58 +865,31 @@ def net_content_page(
     return _page(request, "market_net_content.html", _net_form(request, platform, principal, lang, values))
 
 
+class NetContentInspection(NetContentFields):
+    """The inspector's form: the calculator's fields and whom, what and when they were inspected."""
+
+    organisation_id: str = Field("", max_length=20)
+    target_id: str = Field("", max_length=20)
+    product: str = Field("", max_length=200)
+    inspected_on: str = Field("", max_length=10)
+
+
 @router.post("/net-content", response_class=HTMLResponse, dependencies=[CsrfForm])
 def record_net_content(
     request: Request,
     platform: PlatformDep,
     principal: ConsoleUser,
     lang: Lang,
-    organisation_id: Annotated[str, Form(max_length=20)] = "",
-    target_id: Annotated[str, Form(max_length=20)] = "",
-    product: Annotated[str, Form(max_length=200)] = "",
-    ruleset: Annotated[str, Form(max_length=30)] = "",
-    nominal: Annotated[str, Form(max_length=30)] = "",
-    unit: Annotated[str, Form(max_length=20)] = "",
-    lot_size: Annotated[str, Form(max_length=12)] = "",
-    measurements: Annotated[str, Form(max_length=20000)] = "",
-    measurement_unit: Annotated[str, Form(max_length=20)] = "",
-    tares: Annotated[str, Form(max_length=20000)] = "",
-    method: Annotated[str, Form(max_length=20)] = "non_destructive",
-    drained: Annotated[str, Form(max_length=5)] = "",
-    inspected_on: Annotated[str, Form(max_length=10)] = "",
+    form: Annotated[NetContentInspection, Form()],
 ) -> Response:
-    values = {
-        "organisation_id": int(organisation_id) if organisation_id.isdigit() else None,
-        "target_id": target_id,
-        "product": product,
-        "ruleset": ruleset,
-        "nominal": nominal,
-        "unit": unit,
-        "lot_size": lot_size,
-        "measurements": measurements,
-        "measurement_unit": measurement_unit,
-        "tares": tares,
-        "method": method,
-        "drained": bool(drained),
-        "inspected_on": inspected_on,
-    }
+    values = {**form.shown(), "organisation_id": int(form.organisation_id) if form.organisation_id.isdigit() else None}
     try:
-        if not lot_size.strip().isdigit():
-            raise InvalidInput("检验批量须为整数 / lot_size must be an integer", field="lot_size")
         data: dict[str, Any] = {
+            **form.data(),
             "organisation_id": values["organisation_id"],
-            "target_id": int(target_id) if target_id.isdigit() else None,
-            "product": product,
-            "ruleset": ruleset or None,
-            "nominal": nominal.strip(),
-            "unit": unit.strip(),
-            "lot_size": int(lot_size),
-            "measurements": _numbers(measurements),
-            "measurement_unit": measurement_unit.strip() or None,
-            "tares": _numbers(tares) or None,
-            "method": method,
-            "drained": bool(drained),
-            "inspected_on": inspected_on or None,
+            "target_id": int(form.target_id) if form.target_id.isdigit() else None,
+            "product": form.product,
+            "inspected_on": form.inspected_on or None,
         }
         saved = results.record_net_content(platform, principal, data)
     except JiliangError as exc:
