@@ -13,6 +13,7 @@ view did before migration 0017); "after" reads the trigger-kept tallies. Issue 1
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import statistics
@@ -283,6 +284,11 @@ def main() -> None:
         (v.indicator, v.region_code, v.item_code, v.numerator, v.denominator) for v in slow.values
     ]
     print(f"tallies and scan give the same {len(fast.values):,} indicator values: {same}", flush=True)
+    # As the server does at start-up (api/app.py's lifespan): what is alive now stays alive, so the cyclic
+    # collector's full passes need not walk it. Without this, a full pass lands in about one call in five
+    # and adds ~150 ms to it (measured on the 5 M synthetic province: p99 381 ms, p50 98 ms).
+    gc.collect()
+    gc.freeze()
 
     original = indicators.report
     due_count = indicators.due_count
