@@ -37,6 +37,53 @@ DETECTORS: dict[str, tuple[str, str]] = {
     "cheating": ("作弊特征", "cheating patterns"),
     "energy_balance": ("能源平衡", "energy balance"),
 }
+# What a person reads for a detector's condition and a device's event (the codes stay in the API and the
+# CSV); a code without a label is shown as it is.
+CONDITIONS: dict[str, tuple[str, str]] = {
+    "totaliser": ("累计数与交易量不符", "totaliser disagrees with the transactions"),
+    "check_load": ("核查载荷误差超差", "check-load error beyond the MPE"),
+    "amount": ("金额与数量×单价不符", "amount disagrees with quantity × price"),
+    "pulses": ("脉冲数与体积不符", "pulses disagree with the volume"),
+    "reference_energy": ("充电电量与参考表不符", "charged energy disagrees with the reference meter"),
+    "vehicle_energy": ("充电电量与车端电量不符", "charged energy disagrees with the vehicle's figure"),
+    "drift": ("示值误差漂移", "error drifting"),
+    "out_of_tolerance": ("示值误差超差", "error beyond the MPE"),
+    "reverse": ("示数倒走", "register running backwards"),
+    "stuck": ("示数停滞", "register stuck"),
+    "impossible": ("不可能的数值", "impossible value"),
+    "zero": ("持续零值", "zero values"),
+    "offline": ("离线", "offline"),
+    "gap": ("数据缺失", "gap in the data"),
+    "clock_jump": ("时钟跳变", "clock jump"),
+    "size_dependent": ("误差随交易量变化（疑似作弊）", "error depends on transaction size (suspected cheating)"),
+    "change_after_event": ("事件后误差突变（疑似作弊）", "error changed after an event (suspected cheating)"),
+    "imbalance": ("能源不平衡", "energy imbalance"),
+}
+EVENTS: dict[str, tuple[str, str]] = {
+    "seal_opened": ("铅封开启", "seal opened"),
+    "seal_closed": ("铅封恢复", "seal closed"),
+    "case_opened": ("机壳开启", "case opened"),
+    "case_locked": ("机壳锁闭", "case locked"),
+    "cover_opened": ("表盖开启", "cover opened"),
+    "cover_closed": ("表盖闭合", "cover closed"),
+    "encoder_mismatch": ("编码器不匹配", "encoder mismatch"),
+    "encoder_replaced": ("更换编码器", "encoder replaced"),
+    "main_board_replaced": ("更换主板", "main board replaced"),
+    "remote_unlock": ("远程解锁", "remote unlock"),
+    "magnetic_interference": ("磁场干扰", "magnetic interference"),
+    "reverse_energy": ("反向电能", "reverse energy"),
+    "clock_set": ("校时", "clock set"),
+    "tamper": ("防拆报警", "tamper"),
+    "tamper_cleared": ("防拆报警解除", "tamper cleared"),
+    "leak": ("泄漏", "leak"),
+    "zero_set": ("置零", "zero set"),
+    "tare_set": ("去皮", "tare set"),
+}
+EVIDENCE_KEYS: dict[str, tuple[str, str]] = {
+    "message_id": ("报文编号", "message id"),
+    "device_time": ("设备时间", "device time"),
+    "register_step": ("示数增量", "register step"),
+}
 SEVERITY: dict[str, tuple[str, str]] = {
     "critical": ("严重", "critical"),
     "warning": ("警告", "warning"),
@@ -246,6 +293,9 @@ def _context(request: Request, principal: Principal, lang: str, title_key: str) 
         "action": _pick(rules.ACTION_ZH, lang),
         "disposal": _pick(rules.DISPOSAL_ZH, lang),
         "detector": _pick(DETECTORS, lang),
+        "condition": _pick({**CONDITIONS, **EVENTS}, lang),
+        "event": _pick(EVENTS, lang),
+        "evidence": _pick(EVIDENCE_KEYS, lang),
         "severity": _pick(SEVERITY, lang),
         "source": _pick(SOURCES, lang),
     }
@@ -254,6 +304,16 @@ def _context(request: Request, principal: Principal, lang: str, title_key: str) 
 
 def _when(value: str | None) -> str:
     return local_time(datetime.fromisoformat(value)) if value else ""
+
+
+def _evidence_value(value: int | float | str) -> int | float | str:
+    """A moment in the evidence (ISO 8601 with its offset) in Beijing time; anything else as it is."""
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            return local_time(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
 
 
 def _rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -372,7 +432,9 @@ def _detail(
     for s in w["steps"]:
         s["at_local"] = _when(s["at"])
     numbers = {
-        k: v for k, v in (w["evidence"] or {}).items() if isinstance(v, int | float | str) and k != "events"
+        k: _evidence_value(v)
+        for k, v in (w["evidence"] or {}).items()
+        if isinstance(v, int | float | str) and k != "events"
     }
     context.update(
         w=w,
