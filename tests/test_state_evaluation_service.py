@@ -1,7 +1,7 @@
 """State evaluation over the registry on SQLite and PostgreSQL: a county with two batches of electricity
 meters, one with many failures (failed verifications and a warning disposed as replaced) decided "replace",
 one clean and large enough for the plan decided "keep"; the replacement list holds the first batch's
-meters in service; another city's supervisor finds neither."""
+meters in service; another city's supervisor finds neither; the console page renders in both languages."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from jiliang.errors import NotAuthorised, NotFound
 from jiliang.services.telemetry import state_evaluation as service
 from jiliang.store.models import Instrument, TelemetryWarning, VerificationRecord
+from tests.console_support import Console
 from tests.factories import COUNTY_A, World
 
 BAD = ("劣质电表厂", "DDS-1", 2016)
@@ -119,3 +120,20 @@ def test_another_city_finds_no_batch_and_other_roles_are_refused(world: World) -
         service.batch_detail(world.platform, world.as_("city"), "无此厂", "X", 2016)
     with pytest.raises(NotAuthorised):
         service.evaluate(world.platform, world.as_("enterprise"))
+
+
+def test_the_page_renders_the_batches_the_detail_and_the_csv(console: Console) -> None:
+    _meters(console.world)
+    client = console.client_for("city")
+    page = client.get("/console/supervision/state-evaluation")
+    assert page.status_code == 200 and "状态评价" in page.text
+    assert "整批更换" in page.text and "继续运行" in page.text
+    en = client.get("/console/supervision/state-evaluation?lang=en")
+    assert "replace the batch" in en.text and "keep running" in en.text
+    q = {"manufacturer": BAD[0], "model": BAD[1], "year": BAD[2]}
+    detail = client.get("/console/supervision/state-evaluation/batch", params=q)
+    assert detail.status_code == 200 and "Weibull" in detail.text and "OC" in detail.text
+    csv = client.get("/console/supervision/state-evaluation/replacement-list.csv")
+    assert csv.status_code == 200 and csv.content.decode("utf-8-sig").count("\n") == BAD_N
+    other = console.client_for("other_city")
+    assert other.get("/console/supervision/state-evaluation/batch", params=q).status_code == 404

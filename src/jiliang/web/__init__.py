@@ -15,6 +15,7 @@ ROUTERS = [
     "admin",
     "docs",
     "supervision_places",
+    "state_evaluation",
     "supervision",
     "public",
     "enterprise",

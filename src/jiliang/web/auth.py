@@ -128,6 +128,7 @@ NAV: dict[Role, list[tuple[str, str, str]]] = {
         ("/console/warnings", "预警处置", "Warnings"),
         ("/console/warnings/mine", "我的核查", "Assigned to me"),
         ("/console/warnings/risk", "风险防控清单", "Risk list"),
+        ("/console/supervision/state-evaluation", "状态评价", "State evaluation"),
     ],
     Role.INSTITUTION: [
         ("/console/institution", "机构首页", "Institution"),
