@@ -82,7 +82,7 @@ def _meters(world: World) -> None:
                 evidence={},
             )
         )
-        m.status = "stopped"  # the replaced meter left service
+        m.status = "suspended"  # the replaced meter left service
 
 
 def test_batches_are_decided_with_their_evidence_and_the_replacement_list(world: World) -> None:
@@ -107,6 +107,8 @@ def test_batches_are_decided_with_their_evidence_and_the_replacement_list(world:
 
     detail = service.batch_detail(world.platform, city, *BAD)
     assert len(detail["meters"]) == BAD_N
+    assert detail["reasons_zh"] == [f"失效率下限 {detail['bounds'][0]:.2%} 高于更换限值 5%"]
+    assert len(good["reasons_zh"]) == 1 and good["reasons_zh"][0].startswith("抽样方案接收")
     assert sum(m["failed_on"] is not None for m in detail["meters"]) == BAD_FAILED
 
 
@@ -130,9 +132,10 @@ def test_the_page_renders_the_batches_the_detail_and_the_csv(console: Console) -
     assert "整批更换" in page.text and "继续运行" in page.text
     en = client.get("/console/supervision/state-evaluation?lang=en")
     assert "replace the batch" in en.text and "keep running" in en.text
-    q = {"manufacturer": BAD[0], "model": BAD[1], "year": BAD[2]}
+    q = {"manufacturer": BAD[0], "model": BAD[1], "year": BAD[2], "lang": "zh"}  # ?lang=en stays in a cookie
     detail = client.get("/console/supervision/state-evaluation/batch", params=q)
     assert detail.status_code == 200 and "Weibull" in detail.text and "OC" in detail.text
+    assert "高于更换限值" in detail.text and "停用" in detail.text
     csv = client.get("/console/supervision/state-evaluation/replacement-list.csv")
     assert csv.status_code == 200 and csv.content.decode("utf-8-sig").count("\n") == BAD_N
     other = console.client_for("other_city")

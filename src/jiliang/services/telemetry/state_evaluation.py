@@ -33,6 +33,7 @@ from jiliang.errors import InvalidInput
 from jiliang.services import scope
 from jiliang.services.common import not_found, require_role
 from jiliang.services.platform import Platform
+from jiliang.services.supervision.labels import INSTRUMENT_STATUS
 from jiliang.store.models import Instrument, TelemetryWarning, VerificationRecord
 from jiliang.telemetry import state_evaluation as engine
 
@@ -119,6 +120,24 @@ def _fail(m: _Meter, on: date, source: str) -> None:
         m.failed_on, m.failure_source = on, source
 
 
+def _reasons_zh(decision: str, ev: dict[str, Any]) -> list[str]:
+    """The engine's reasons in Chinese, rebuilt from the same evidence (the engine writes English)."""
+    lo, hi = ev["bounds"]
+    if "weibull" in ev:
+        lo, hi = max(lo, ev["weibull"]["predicted_bounds"][0]), max(hi, ev["weibull"]["predicted_bounds"][1])
+    plan, limits = ev["plan"], ev["limits"]
+    if decision == "replace":
+        out = []
+        if lo > limits["replace"]:
+            out.append(f"失效率下限 {lo:.2%} 高于更换限值 {limits['replace']:.0%}")
+        if ev["sample_n"] >= plan["n"] and ev["sample_failed"] > plan["c"]:
+            out.append(f"抽样方案（n={plan['n']}，c={plan['c']}）拒收：失效 {ev['sample_failed']} 只")
+        return out
+    if decision == "keep":
+        return [f"抽样方案接收，失效率上限 {hi:.2%} 低于继续运行限值 {limits['keep']:.0%}"]
+    return [f"失效率区间 [{lo:.2%}, {hi:.2%}] 跨越判定限值，建议再抽样 {ev['additional_sample']} 只"]
+
+
 def _evaluate(key: tuple[str, str, int], meters: list[_Meter], today: date) -> dict[str, Any]:
     times = [_age(m.since, m.failed_on or today) for m in meters]
     failed = [m.failed_on is not None for m in meters]
@@ -143,6 +162,7 @@ def _evaluate(key: tuple[str, str, int], meters: list[_Meter], today: date) -> d
         "decision": d.decision,
         "decision_label": DECISION_LABELS[d.decision],
         "reasons": d.reasons,
+        "reasons_zh": _reasons_zh(d.decision, d.evidence),
         "evidence": d.evidence,
         "weibull_note": fit_note,
         "plan": {
@@ -185,6 +205,7 @@ def batch_detail(
             "serial_number": m.serial,
             "region_code": m.region_code,
             "status": m.status,
+            "status_label": INSTRUMENT_STATUS.get(m.status, (m.status, m.status)),
             "since": m.since.isoformat(),
             "failed_on": m.failed_on.isoformat() if m.failed_on else None,
             "failure_source": m.failure_source,
