@@ -63,11 +63,6 @@ class _Meter:
     failure_source: str = ""
 
 
-def _key_of(m: Instrument) -> tuple[str, str, int]:
-    start = m.first_used_on or m.filed_on
-    return (m.manufacturer, m.model, start.year)
-
-
 def _age(since: date, until: date) -> float:
     return max((until - since).days / DAYS_PER_YEAR, MIN_AGE_YEARS)
 
@@ -75,19 +70,33 @@ def _age(since: date, until: date) -> float:
 def _meters(
     s: Session, principal: Principal, key: tuple[str, str, int] | None
 ) -> dict[tuple[str, str, int], list[_Meter]]:
-    stmt = select(Instrument).where(Instrument.item_code == ELECTRICITY_METER_ITEM)
+    stmt: Any = select(
+        Instrument.id,
+        Instrument.serial_number,
+        Instrument.region_code,
+        Instrument.location,
+        Instrument.status,
+        Instrument.manufacturer,
+        Instrument.model,
+        Instrument.first_used_on,
+        Instrument.filed_on,
+    ).where(Instrument.item_code == ELECTRICITY_METER_ITEM)
     if key is not None:
         stmt = stmt.where(Instrument.manufacturer == key[0], Instrument.model == key[1])
     stmt = scope.instruments(stmt, principal)
     batches: dict[tuple[str, str, int], list[_Meter]] = defaultdict(list)
     by_id: dict[int, _Meter] = {}
-    for m in s.scalars(stmt.order_by(Instrument.id)):
-        k = _key_of(m)
+    # columns, not ORM objects: a city's meters in one light scan
+    for iid, serial, region, location, status, manufacturer, model, used, filed in s.execute(
+        stmt.order_by(Instrument.id)
+    ):
+        since = used or filed  # no manufacture date in the registry: the year put in use (module docstring)
+        k = (manufacturer, model, since.year)
         if key is not None and k != key:
             continue
-        meter = _Meter(m.id, m.serial_number, m.region_code, m.location, m.status, m.first_used_on or m.filed_on)
+        meter = _Meter(iid, serial, region, location, status, since)
         batches[k].append(meter)
-        by_id[m.id] = meter
+        by_id[iid] = meter
     ids = list(by_id)
     for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
         for iid, on in s.execute(
