@@ -304,6 +304,11 @@ def test_photos_taken_on_a_phone_are_shown_as_thumbnails(served: tuple[str, Plat
 
     base, platform = served
     city = users.principal_by_username(platform, "city")
+    # The module's earlier draws paired its four inspectors with the same eight stalls (and one declared a
+    # relation): which stalls this draw picks is random, so two inspectors new to all of them make sure
+    # every target can be staffed without a conflict of interest.
+    for name in ("赵执法", "孙执法"):
+        plans.add_inspector(platform, SYSTEM, name=name, region_code="339900")
     plan = plans.create_plan(
         platform,
         city,
