@@ -310,7 +310,7 @@ def _evidence_value(value: int | float | str) -> int | float | str:
     """A moment in the evidence (ISO 8601 with its offset) in Beijing time; anything else as it is."""
     if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
         try:
-            return local_time(datetime.fromisoformat(value))
+            return _when(value)
         except ValueError:
             return value
     return value
